@@ -1,0 +1,58 @@
+"""What every importer returns: triples, rejected rows and a provenance record.
+
+Importers read one source file and never write files or print. The build
+assembles their results into one named graph per source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One input row (or feature) that could not be accepted, and why."""
+
+    file: str
+    line: int | str  # line number in a CSV (header = 1), feature index in GeoJSON, array index in JSON
+    field: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.field}={self.value!r}: {self.reason}"
+
+
+@dataclass
+class SourceInfo:
+    """Provenance of one imported file (becomes a prov:Entity / dcat:Distribution)."""
+
+    id: str  # slug, e.g. "cog-communes", "anct-pvd"; also names the source's named graph
+    title: str
+    path: Path
+    url: str  # official download address
+    licence: str  # licence IRI
+    publisher: str
+    vintage: str  # e.g. "2025", "2021-01"
+    sha256: str = ""
+    retrieved: str | None = None  # ISO datetime when fetched, if known
+
+
+@dataclass
+class ImportResult:
+    """Triples of one source plus the account of every row read."""
+
+    source: SourceInfo
+    triples: list[ox.Triple] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    rows_read: int = 0
+    rows_accepted: int = 0
+    #: set when the whole source was refused (e.g. a missing required column); one line
+    error: str | None = None
+
+    @property
+    def rows_rejected(self) -> int:
+        return self.rows_read - self.rows_accepted

@@ -1,0 +1,139 @@
+"""The storage seam: every module opens, fills and queries graphs through here.
+
+Two backends behind the same rdflib :class:`~rdflib.Dataset` interface:
+
+* ``"oxigraph"`` — rdflib on the Oxigraph store (``oxrdflib``): parsing and
+  SPARQL run in Oxigraph's native engine. The default, and the one used for
+  the national graph.
+* ``"memory"`` — rdflib's own in-memory store: the reference implementation,
+  used in tests to show both backends give the same answers.
+
+Datasets are opened with ``default_union=True``: a query sees the union of
+every named graph (curated data, each import, the ontology), while exports can
+still tell the graphs apart.
+
+Never mix the two: parsing with Oxigraph into rdflib's memory store makes
+plain literals stop comparing equal to ``xsd:string`` ones (see
+``COMPONENTS.md``), so each backend is filled with its own parser here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.term import Identifier
+
+BACKENDS = ("oxigraph", "memory")
+
+_FORMATS = {
+    ".nt": (ox.RdfFormat.N_TRIPLES, "nt"),
+    ".nq": (ox.RdfFormat.N_QUADS, "nquads"),
+    ".ttl": (ox.RdfFormat.TURTLE, "turtle"),
+    ".trig": (ox.RdfFormat.TRIG, "trig"),
+    ".rdf": (ox.RdfFormat.RDF_XML, "xml"),
+    ".owl": (ox.RdfFormat.RDF_XML, "xml"),
+}
+
+
+def new_dataset(backend: str = "oxigraph") -> Dataset:
+    """An empty dataset on the chosen backend, querying the union of its graphs."""
+    if backend == "oxigraph":
+        return Dataset(store="Oxigraph", default_union=True)
+    if backend == "memory":
+        return Dataset(default_union=True)
+    raise ValueError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+
+
+def backend_of(ds: Graph) -> str:
+    return "oxigraph" if hasattr(ds.store, "_inner") else "memory"
+
+
+def oxigraph_store(ds: Graph) -> ox.Store | None:
+    """The native Oxigraph store behind *ds*, or ``None`` on the memory backend."""
+    return getattr(ds.store, "_inner", None)
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def _to_rdflib(term):
+    """pyoxigraph term → rdflib term, keeping plain literals plain (no ``xsd:string``)."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    if term.datatype.value == _XSD_STRING:
+        return Literal(term.value)
+    return Literal(term.value, datatype=URIRef(term.datatype.value))
+
+
+def add_quads(ds: Dataset, quads: Iterable[ox.Quad]) -> None:
+    """Add pyoxigraph quads (as produced by the importers) to *ds*.
+
+    On Oxigraph this is a native bulk insert; on the memory backend each term
+    is converted to its rdflib equivalent.
+    """
+    inner = oxigraph_store(ds)
+    if inner is not None:
+        inner.bulk_extend(quads)
+        return
+    ds.addN(
+        (_to_rdflib(q.subject), _to_rdflib(q.predicate), _to_rdflib(q.object),
+         ds.graph(_graph_identifier(q.graph_name)))
+        for q in quads
+    )
+
+
+def _graph_identifier(name) -> URIRef | None:
+    if isinstance(name, ox.DefaultGraph):
+        return None
+    return URIRef(name.value)
+
+
+def rdf_format(path: Path) -> tuple[ox.RdfFormat, str]:
+    """(Oxigraph format, rdflib format name) for a file name's extension."""
+    try:
+        return _FORMATS[path.suffix.lower()]
+    except KeyError:
+        raise ValueError(f"{path}: unknown RDF file extension {path.suffix!r}") from None
+
+
+def load_file(ds: Dataset, path: Path, graph: str | None = None) -> None:
+    """Parse an RDF file into *ds*, into named graph *graph* for triple formats.
+
+    Parse errors propagate as the parser's own exception (``SyntaxError`` from
+    Oxigraph, ``rdflib`` parser errors otherwise); callers turn them into a
+    one-line message with :func:`pvd_graph.errors.describe_parse_error`.
+    """
+    path = Path(path)
+    ox_format, rdflib_format = rdf_format(path)
+    inner = oxigraph_store(ds)
+    if inner is not None:
+        kwargs = {}
+        if graph is not None and ox_format not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+            kwargs["to_graph"] = ox.NamedNode(graph)
+        with open(path, "rb") as fh:
+            inner.bulk_load(fh, format=ox_format, **kwargs)
+        return
+    if rdflib_format in ("nquads", "trig"):
+        ds.parse(path, format=rdflib_format)
+    else:
+        target = ds.graph(URIRef(graph)) if graph else ds.default_context
+        target.parse(path, format=rdflib_format)
+
+
+def query(ds: Graph, sparql: str, bindings: Mapping[str, Identifier] | None = None):
+    """Run a SPARQL query over the union of *ds*; *bindings* are RDF terms bound to variables."""
+    return ds.query(sparql, initBindings=dict(bindings or {}))
+
+
+def triple_count(ds: Graph) -> int:
+    inner = oxigraph_store(ds)
+    if inner is not None:
+        return len(inner)
+    return sum(1 for _ in ds.quads((None, None, None, None)))
