@@ -1,0 +1,3 @@
+from pvd_graph.cli import entry
+
+entry()
