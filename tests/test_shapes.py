@@ -143,3 +143,13 @@ def test_every_constraint_has_an_invalid_fixture(shapes):
 def test_every_concern_has_a_valid_fixture():
     concerns = {p.parent.name for p in INVALID}
     assert concerns == {p.parent.name for p in VALID}
+
+
+def test_large_pvd_town_is_only_a_warning(shapes):
+    """No result at any depth (sh:detail included) is a violation for a PVD town over 20,000."""
+    data = Graph().parse(FIXTURES / "programmes" / "invalid-pvd-town-over-20000.ttl")
+    _, report, _ = _validate(data, shapes)
+    severities = set(report.objects(None, SH.resultSeverity))
+    assert severities == {SH.Warning}
+    conforms, _, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
+    assert conforms
