@@ -137,3 +137,34 @@ def triple_count(ds: Graph) -> int:
     if inner is not None:
         return len(inner)
     return sum(1 for _ in ds.quads((None, None, None, None)))
+
+
+def open_built(path: Path | str | None = None, backend: str = "oxigraph") -> Dataset:
+    """Open the output of ``pvd-graph build`` for querying, without re-importing anything.
+
+    *path* may be a build folder (its ``dataset.nq`` is loaded, keeping one
+    named graph per source) or any RDF file; it defaults to the last build's
+    folder. A missing or unreadable file is a :class:`~pvd_graph.errors.UserError`.
+    """
+    from pvd_graph import resources
+    from pvd_graph.errors import UserError, describe_parse_error
+
+    path = Path(path) if path is not None else resources.DEFAULT_BUILD_DIR
+    if path.is_dir():
+        candidate = path / resources.DATASET_NQ
+        if not candidate.is_file():
+            raise UserError(f"{path}: no {resources.DATASET_NQ} here; run 'pvd-graph build' first or pass --graph FILE")
+        path = candidate
+    elif not path.exists():
+        hint = " (run 'pvd-graph build' first)" if path == resources.DEFAULT_BUILD_DIR else ""
+        raise UserError(f"{path}: no such file or folder{hint}")
+    ds = new_dataset(backend)
+    try:
+        load_file(ds, path)
+    except ValueError as exc:
+        if "unknown RDF file extension" in str(exc):
+            raise UserError(str(exc)) from None
+        raise UserError(describe_parse_error(path, exc)) from None
+    except (SyntaxError, OSError) as exc:
+        raise UserError(describe_parse_error(path, exc)) from None
+    return ds

@@ -1,0 +1,348 @@
+"""The build: assemble ontology, curated data and imports, validate, write the build folder.
+
+One named graph per source (``graph/ontology``, ``graph/curated``, one per
+imported file, ``graph/provenance``); entities merge on their stable IRIs.
+When two sources give different values for a property that takes one value
+(a town's EPCI, its population, its label...), the value of the more
+authoritative source is kept — curated data first, then the official
+geographic code, then the programme lists — and the other is removed *and
+reported* in ``conflicts.csv``: nothing is overwritten silently.
+
+The build folder is written to a temporary sibling and swapped into place at
+the end, so an interrupted build leaves the previous one intact.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Dataset, URIRef
+
+from pvd_graph import __version__, resources, store
+from pvd_graph.errors import UserError, describe_parse_error
+from pvd_graph.importers.base import ImportResult
+from pvd_graph.namespaces import GRAPHS, ID, PREFIXES
+from pvd_graph.validate import ValidationReport, validate
+
+ONTOLOGY_GRAPH = GRAPHS + "ontology"
+CURATED_GRAPH = GRAPHS + "curated"
+PROVENANCE_GRAPH = GRAPHS + "provenance"
+
+#: Properties that take one value per subject (per language for labels).
+FUNCTIONAL = (
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    PREFIXES["pvd"] + "population",
+    PREFIXES["pvd"] + "memberOf",
+    PREFIXES["pvd"] + "inDepartement",
+    PREFIXES["pvd"] + "inRegion",
+    PREFIXES["pvd"] + "siren",
+    PREFIXES["pvd"] + "inseeCode",
+    PREFIXES["pvd"] + "signedOn",
+    PREFIXES["pvd"] + "epciType",
+)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two sources disagree on a single-valued property; *kept* won by source precedence."""
+
+    subject: str
+    property: str
+    kept: str
+    kept_source: str
+    dropped: str
+    dropped_source: str
+
+    def __str__(self) -> str:
+        from pvd_graph.validate import shorten
+
+        return (f"{shorten(self.subject)} {shorten(self.property)}: kept {self.kept!r} from {self.kept_source}, "
+                f"dropped {self.dropped!r} from {self.dropped_source}")
+
+
+@dataclass
+class BuildResult:
+    dataset: Dataset
+    out_dir: Path | None
+    report: ValidationReport | None
+    imports: list[ImportResult] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    triples: int = 0
+
+    @property
+    def conforms(self) -> bool:
+        return self.report is None or self.report.conforms
+
+
+def source_rank(graph_iri: str) -> int:
+    """Precedence of a named graph when sources disagree: lower wins."""
+    name = graph_iri.removeprefix(GRAPHS)
+    if name == "curated":
+        return 0
+    if name.startswith("cog"):
+        return 1
+    return 2
+
+
+def load_turtle_files(ds: Dataset, paths: list[Path], graph: str) -> None:
+    """Parse hand-written Turtle into a named graph; a syntax error stops with file and line."""
+    for path in paths:
+        try:
+            store.load_file(ds, path, graph=graph)
+        except (SyntaxError, ValueError) as exc:
+            raise UserError(describe_parse_error(path, exc)) from None
+        except Exception as exc:  # rdflib's parser raises its own exception classes
+            if "BadSyntax" in type(exc).__name__ or "Parser" in type(exc).__name__:
+                raise UserError(describe_parse_error(path, exc)) from None
+            raise
+
+
+def _conflict_query() -> str:
+    props = " ".join(f"<{p}>" for p in FUNCTIONAL)
+    return f"""
+SELECT ?s ?p ?o ?g WHERE {{
+  {{ SELECT ?s ?p ?lang WHERE {{
+       VALUES ?p {{ {props} }}
+       GRAPH ?g0 {{ ?s ?p ?o0 }}
+       FILTER(STRSTARTS(STR(?s), "{ID}"))
+       BIND(LANG(?o0) AS ?lang)
+     }} GROUP BY ?s ?p ?lang HAVING (COUNT(DISTINCT ?o0) > 1) }}
+  GRAPH ?g {{ ?s ?p ?o }}
+  FILTER(LANG(?o) = ?lang)
+}}"""
+
+
+def resolve_conflicts(ds: Dataset) -> list[Conflict]:
+    """Keep one value per single-valued property by source precedence; report the rest."""
+    groups: dict[tuple, list[tuple]] = {}
+    for s, p, o, g in store.query(ds, _conflict_query()):
+        groups.setdefault((s, p, o.language if hasattr(o, "language") else None), []).append((o, g))
+    conflicts = []
+    for (s, p, _lang), values in sorted(groups.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
+        best = min(source_rank(str(g)) for _, g in values)
+        kept = sorted({(str(o), str(g)) for o, g in values if source_rank(str(g)) == best})
+        if len({o for o, _ in kept}) > 1:
+            continue  # the most authoritative source itself has several values: SHACL reports it
+        kept_value, kept_graph = kept[0]
+        for o, g in values:
+            if str(o) == kept_value:
+                continue  # agreement (the best source's value, possibly repeated elsewhere)
+            ds.graph(URIRef(str(g))).remove((s, p, o))
+            conflicts.append(Conflict(str(s), str(p), kept_value, kept_graph.removeprefix(GRAPHS),
+                                      str(o), str(g).removeprefix(GRAPHS)))
+    return conflicts
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _sorted_lines(data: bytes) -> bytes:
+    lines = sorted(set(data.splitlines()))
+    return b"\n".join(lines) + (b"\n" if lines else b"")
+
+
+def serialise_ntriples(ds: Dataset) -> bytes:
+    """Every triple of the union, once, as sorted N-Triples: byte-identical across builds."""
+    inner = store.oxigraph_store(ds)
+    if inner is not None:
+        chunks = [inner.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) for g in inner.named_graphs()]
+        chunks.append(inner.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()))
+        return _sorted_lines(b"".join(chunks))
+    data = b"".join(c.serialize(format="nt", encoding="utf-8") for c in ds.graphs())
+    return _sorted_lines(data)
+
+
+def serialise_nquads(ds: Dataset) -> bytes:
+    """The dataset with its named graphs, as sorted N-Quads."""
+    inner = store.oxigraph_store(ds)
+    if inner is not None:
+        return _sorted_lines(inner.dump(format=ox.RdfFormat.N_QUADS))
+    return _sorted_lines(ds.serialize(format="nquads", encoding="utf-8"))
+
+
+def serialise_turtle(ntriples: bytes) -> bytes:
+    """The union as Turtle with the project's prefixes."""
+    tmp = ox.Store()
+    tmp.bulk_load(ntriples, format=ox.RdfFormat.N_TRIPLES)
+    return tmp.dump(format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(), prefixes=PREFIXES)
+
+
+def _write_rejects(path: Path, imports: list[ImportResult]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["source", "file", "line", "field", "value", "reason"])
+        for r in imports:
+            if r.error:
+                w.writerow([r.source.id, r.source.path, "", "", "", r.error])
+            for rej in r.rejects:
+                w.writerow([r.source.id, rej.file, rej.line, rej.field, rej.value, rej.reason])
+
+
+def _write_conflicts(path: Path, conflicts: list[Conflict]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["subject", "property", "kept", "kept_source", "dropped", "dropped_source"])
+        for c in conflicts:
+            w.writerow([c.subject, c.property, c.kept, c.kept_source, c.dropped, c.dropped_source])
+
+
+def _replace_dir(tmp: Path, out: Path) -> None:
+    """Swap the finished temporary folder into place; the old build survives until then."""
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(out)
+
+
+def write_build(result: BuildResult, out: Path, log: Callable[[str], None]) -> None:
+    """Write every output file into a temporary folder, then move it to *out*."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: exists and is not a folder")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    tmp.chmod(0o755)
+    try:
+        t = time.perf_counter()
+        nt = serialise_ntriples(result.dataset)
+        (tmp / resources.GRAPH_NT).write_bytes(nt)
+        (tmp / resources.DATASET_NQ).write_bytes(serialise_nquads(result.dataset))
+        (tmp / resources.GRAPH_TTL).write_bytes(serialise_turtle(nt))
+        result.timings["serialise"] = time.perf_counter() - t
+        if result.report is not None:
+            (tmp / resources.REPORT_TXT).write_text(result.report.to_text() + "\n", encoding="utf-8")
+            (tmp / resources.REPORT_TTL).write_text(result.report.render("turtle"), encoding="utf-8")
+        _write_rejects(tmp / resources.REJECTS_CSV, result.imports)
+        _write_conflicts(tmp / "conflicts.csv", result.conflicts)
+        manifest = {
+            "pvd_graph": __version__,
+            "python": platform.python_version(),
+            "backend": store.backend_of(result.dataset),
+            "triples": nt.count(b"\n"),
+            "conforms": result.conforms,
+            "violations": result.report.count("Violation") if result.report else None,
+            "warnings": result.report.count("Warning") if result.report else None,
+            "sources": [
+                {"id": r.source.id, "file": str(r.source.path), "sha256": r.source.sha256,
+                 "rows_read": r.rows_read, "rows_accepted": r.rows_accepted,
+                 "rows_rejected": r.rows_rejected, "error": r.error}
+                for r in result.imports
+            ],
+            "curated": {str(p.name): _sha256(p) for p in resources.curated_files()},
+            "conflicts": len(result.conflicts),
+            "ignored": result.ignored,
+            "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
+        }
+        (tmp / resources.MANIFEST_JSON).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n",
+                                                   encoding="utf-8")
+        _replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log(f"wrote {out}/ ({result.triples} triples) in {result.timings['serialise']:.2f}s")
+
+
+def _import_sources(sources: Path, log: Callable[[str], None]) -> tuple[list[ImportResult], list[str]]:
+    from pvd_graph import importers
+
+    if not sources.exists():
+        raise UserError(f"{sources}: no such folder")
+    if not sources.is_dir():
+        raise UserError(f"{sources}: --sources expects a folder of source files")
+    results, ignored = importers.import_directory(sources)
+    for r in results:
+        if r.error:
+            log(f"  {r.source.id}: FAILED: {r.error}")
+        else:
+            log(f"  {r.source.id}: {r.rows_read} rows read, {r.rows_accepted} accepted, {r.rows_rejected} rejected")
+            for rej in r.rejects[:5]:
+                log(f"    rejected {rej}")
+            if len(r.rejects) > 5:
+                log(f"    ... {len(r.rejects) - 5} more rejected rows in rejects.csv")
+    for name in ignored:
+        log(f"  ignored: {name} (not a known source format)")
+    return results, ignored
+
+
+def build_graph(
+    sources: Path | str | None = None,
+    out_dir: Path | str | None = None,
+    *,
+    backend: str = "oxigraph",
+    run_validation: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Assemble, validate and (when *out_dir* is given) write the knowledge graph.
+
+    *sources* is a folder of official files to import on top of the curated
+    data (see :mod:`pvd_graph.importers`); without it the graph holds the
+    ontology and the curated data only.
+    """
+    log = log or (lambda _msg: None)
+    timings: dict[str, float] = {}
+    ds = store.new_dataset(backend)
+
+    t = time.perf_counter()
+    load_turtle_files(ds, [resources.ONTOLOGY_FILE], ONTOLOGY_GRAPH)
+    load_turtle_files(ds, resources.curated_files(), CURATED_GRAPH)
+    timings["curated"] = time.perf_counter() - t
+
+    imports: list[ImportResult] = []
+    ignored: list[str] = []
+    if sources is not None:
+        t = time.perf_counter()
+        log(f"importing sources from {sources}")
+        imports, ignored = _import_sources(Path(sources), log)
+        timings["import"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    for r in imports:
+        graph = ox.NamedNode(GRAPHS + r.source.id)
+        store.add_quads(ds, (ox.Quad(tr.subject, tr.predicate, tr.object, graph) for tr in r.triples))
+    if imports:
+        from pvd_graph.provenance import provenance_quads
+
+        store.add_quads(ds, provenance_quads(imports, ox.NamedNode(PROVENANCE_GRAPH)))
+    conflicts = resolve_conflicts(ds)
+    timings["assemble"] = time.perf_counter() - t
+    if conflicts:
+        log(f"{len(conflicts)} conflicts between sources (kept the more authoritative value; see conflicts.csv)")
+        for c in conflicts[:5]:
+            log(f"  conflict: {c}")
+
+    result = BuildResult(dataset=ds, out_dir=Path(out_dir) if out_dir else None, report=None,
+                         imports=imports, conflicts=conflicts, ignored=ignored, timings=timings)
+    result.triples = store.triple_count(ds)
+    log(f"assembled {result.triples} quads from {2 + len(imports)} graphs")
+
+    if run_validation:
+        t = time.perf_counter()
+        log("validating (SHACL shapes + SPARQL checks)")
+        result.report = validate(ds)
+        timings["validate"] = time.perf_counter() - t
+        log(result.report.summary() + f" in {timings['validate']:.2f}s")
+
+    if out_dir is not None:
+        write_build(result, Path(out_dir), log)
+    return result

@@ -1,0 +1,34 @@
+"""``pvd-graph build``."""
+
+from __future__ import annotations
+
+import sys
+
+from pvd_graph.cli._common import Progress, add_backend, add_quiet
+
+HELP = "assemble ontology, curated data and imported sources; validate; write the build folder"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--sources", metavar="DIR", help="folder of official source files to import "
+                        "(PVD CSV, ACV GeoJSON, COG JSON, CRTE CSV); default: curated data only")
+    parser.add_argument("--out", metavar="DIR", default=None, help="build folder to write (default: ./pvd-build)")
+    parser.add_argument("--no-validate", action="store_true", help="skip validation (faster, not recommended)")
+    parser.add_argument("--show", type=int, default=50, metavar="N",
+                        help="print at most N validation results (default 50; the full report is in the build folder)")
+    add_backend(parser)
+    add_quiet(parser)
+
+
+def run(args) -> int:
+    from pvd_graph import resources
+    from pvd_graph.build import build_graph
+    from pvd_graph.errors import EXIT_OK, EXIT_PROBLEMS
+
+    log = Progress(args.quiet)
+    out = args.out or resources.DEFAULT_BUILD_DIR
+    result = build_graph(args.sources, out, backend=args.backend, run_validation=not args.no_validate, log=log)
+    if result.report is not None:
+        if not result.report.conforms or not args.quiet:
+            print(result.report.to_text(limit=args.show), file=sys.stdout if not result.report.conforms else sys.stderr)
+    return EXIT_OK if result.conforms else EXIT_PROBLEMS
