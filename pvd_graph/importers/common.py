@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from pvd_graph.identifiers import InvalidCode, normalise_departement
 from pvd_graph.importers.base import ImportResult, Reject, SourceInfo
-from pvd_graph.importers.readers import BadValue, SourceError, read_bytes
+from pvd_graph.importers.readers import BadValue, SourceError, read_bytes, read_csv
 from pvd_graph.importers.readers import cell as readers_cell
 from pvd_graph.namespaces import ID, OX, OXC
 
@@ -202,3 +202,16 @@ def check_departement(field: str, row: dict, insee: str) -> str:
     if departement_of(insee) != dep:
         raise RowError(field, dep, f"commune {insee} is not in département {dep}")
     return dep
+
+
+def csv_rows(data: bytes, result: ImportResult, required: tuple[str, ...]):
+    """(line, row) of a CSV source, recording how it was read; a misaligned row is rejected."""
+    table = read_csv(data, required)
+    result.reading = f"{table.encoding}, {table.delimiter!r}"
+    file = str(result.source.path)
+    for line, row in table.rows:
+        result.rows_read += 1
+        if "\0extra" in row:
+            reject(result, file, line, RowError("(row)", row["\0extra"], "more cells than header columns"))
+            continue
+        yield line, row

@@ -105,6 +105,13 @@ def sniff_delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
+def header_columns(head: bytes) -> set[str]:
+    """Lower-cased column names of a CSV file's first line (for recognising the format)."""
+    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff")
+    first = text.split("\n", 1)[0]
+    return {c.strip().strip('"').lower() for c in first.split(sniff_delimiter(first))}
+
+
 def read_csv(data: bytes, required: tuple[str, ...] = ()) -> CsvTable:
     """Parse CSV bytes; column names are trimmed and lower-cased.
 
