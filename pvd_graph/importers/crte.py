@@ -43,7 +43,7 @@ COMMUNE_NATURES = {"COM", "COMMUNE"}
 
 
 def crte_slug(value: object) -> str:
-    """``convention/`` slug of a CRTE id: ``"CRTE 84-73 n°2"`` → ``crte-84-73-n-2``."""
+    """``convention/`` slug of a CRTE id: ``"CRTE 84-73 n°2"`` → ``crte-84-73-n2``."""
     text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode().lower()
     text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
     if not text:
