@@ -118,14 +118,14 @@ class _FetchError(Exception):
 
 
 def fetch_all(cache: Path | str, base_url: str | None = None, timeout: float = 60.0,
-              remotes: tuple[Remote, ...] = REMOTES) -> FetchReport:
+              remotes: tuple[Remote, ...] | None = None) -> FetchReport:
     """Bring every remote file of the cache up to date; never raises on network trouble."""
     cache = Path(cache)
     cache.mkdir(parents=True, exist_ok=True)
     base_url = base_url or os.environ.get("PVD_GRAPH_FETCH_BASE") or None
     manifest = _read_manifest(cache)
     report = FetchReport(cache)
-    for remote in remotes:
+    for remote in REMOTES if remotes is None else remotes:
         url = f"{base_url.rstrip('/')}/{remote.name}" if base_url else remote.url
         try:
             outcome = _fetch_one(cache, remote, url, manifest, timeout)
