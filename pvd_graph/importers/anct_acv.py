@@ -30,14 +30,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pvd_graph.identifiers import (
-    check_slug, commune_iri, convention_iri, departement_iri, epci_iri, normalise_insee,
-    normalise_siren, organisation_iri, programme_iri,
+    check_slug,
+    commune_iri,
+    convention_iri,
+    departement_iri,
+    epci_iri,
+    normalise_insee,
+    normalise_siren,
+    organisation_iri,
+    programme_iri,
 )
 from pvd_graph.importers import readers
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (
-    LICENCE_OUVERTE_2, Duplicates, Emitter, Importer, RowError, check, check_departement,
-    optional, optional_cell, reject, required_cell,
+    LICENCE_OUVERTE_2,
+    Duplicates,
+    Emitter,
+    Importer,
+    RowError,
+    check,
+    check_departement,
+    optional,
+    optional_cell,
+    reject,
+    required_cell,
 )
 from pvd_graph.importers.readers import SourceError
 from pvd_graph.namespaces import OX, OXC

@@ -19,12 +19,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pvd_graph.identifiers import check_slug, commune_iri, departement_iri, epci_iri, normalise_insee, normalise_siren, programme_iri
+from pvd_graph.identifiers import (
+    check_slug,
+    commune_iri,
+    departement_iri,
+    epci_iri,
+    normalise_insee,
+    normalise_siren,
+    programme_iri,
+)
 from pvd_graph.importers import readers
 from pvd_graph.importers.base import ImportResult
 from pvd_graph.importers.common import (
-    LICENCE_OUVERTE_2, Duplicates, Emitter, Importer, RowError, check_departement, csv_rows, optional_cell,
-    reject, required_cell,
+    LICENCE_OUVERTE_2,
+    Duplicates,
+    Emitter,
+    Importer,
+    RowError,
+    check_departement,
+    csv_rows,
+    optional_cell,
+    reject,
+    required_cell,
 )
 from pvd_graph.namespaces import OX
 

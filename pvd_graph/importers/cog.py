@@ -10,11 +10,14 @@ Choices made here:
   associées are parts of a current commune, not communes: they are counted in
   ``ImportResult.skipped`` under their type (visible in the summary), not
   rejected.
-* The package lists the collectivités d'outre-mer (Saint-Pierre-et-Miquelon
-  975, … Clipperton 989) as "régions" with a three-digit code and ``zone:
-  com``. They are not régions: ``regions.json`` skips them by design, and their
-  pseudo-départements get no ``pvd:inRegion`` (noted as a warning each).
-  Their communes are current communes and are imported.
+* The package lists each collectivité d'outre-mer (Saint-Pierre-et-Miquelon
+  975, … Clipperton 989) both in ``regions.json`` and in ``departements.json``
+  under the same three-digit code, with ``zone: com``. Legally they are
+  neither régions nor départements, but the COG's territorial hierarchy puts
+  them there and their communes point at them, so they are imported as the
+  source gives them (a ``pvd:Departement`` in the ``pvd:Region`` of the same
+  code) and the shapes accept these codes. Queries that want only the
+  départements proper can filter on the code.
 * An EPCI's ``pvd:population`` is its ``populationMunicipale``; each member
   gives ``commune pvd:memberOf epci``.
 """
@@ -25,14 +28,28 @@ from collections import Counter
 from pathlib import Path
 
 from pvd_graph.identifiers import (
-    commune_iri, departement_iri, epci_iri, normalise_departement, normalise_insee,
-    normalise_region, normalise_siren, region_iri,
+    commune_iri,
+    departement_iri,
+    epci_iri,
+    normalise_departement,
+    normalise_insee,
+    normalise_region,
+    normalise_siren,
+    region_iri,
 )
 from pvd_graph.importers import readers
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (
-    EPCI_CLASSES, LICENCE_MIT, Duplicates, Emitter, Importer, RowError, optional, reject,
-    optional_cell, required_cell,
+    EPCI_CLASSES,
+    LICENCE_MIT,
+    Duplicates,
+    Emitter,
+    Importer,
+    RowError,
+    optional,
+    optional_cell,
+    reject,
+    required_cell,
 )
 from pvd_graph.importers.readers import SourceError
 from pvd_graph.namespaces import OX
@@ -141,10 +158,6 @@ def parse_epci(data: bytes, result: ImportResult, emit: Emitter, context: dict) 
         result.rows_accepted += 1
 
 
-def _is_overseas_collectivity(obj: dict) -> bool:
-    return obj.get("zone") == "com"
-
-
 def parse_departements(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> None:
     file = str(result.source.path)
     seen = Duplicates()
@@ -153,21 +166,14 @@ def parse_departements(data: bytes, result: ImportResult, emit: Emitter, context
             code = required_cell("code", obj, normalise_departement)
             seen.check(code, i, "code", code)
             label = required_cell("nom", obj, readers.name)
-            region = None
-            if _is_overseas_collectivity(obj):
-                result.warnings.append(Reject(
-                    file, i, "region", str(obj.get("region", "")),
-                    "collectivité d'outre-mer: not in a région, no pvd:inRegion (by design)"))
-            else:
-                region = required_cell("region", obj, normalise_region)
+            region = required_cell("region", obj, normalise_region)
         except RowError as err:
             reject(result, file, i, err)
             continue
         s = emit.entity(departement_iri(code), OX.Departement)
         emit.label(s, label)
         emit.string(s, OX.inseeCode, code)
-        if region:
-            emit.add(s, OX.inRegion, emit.node(region_iri(region)))
+        emit.add(s, OX.inRegion, emit.node(region_iri(region)))
         result.rows_accepted += 1
 
 
@@ -175,10 +181,6 @@ def parse_regions(data: bytes, result: ImportResult, emit: Emitter, context: dic
     file = str(result.source.path)
     seen = Duplicates()
     for i, obj in _rows(data, result):
-        if _is_overseas_collectivity(obj):
-            result.skipped["collectivité d'outre-mer (not a région)"] = (
-                result.skipped.get("collectivité d'outre-mer (not a région)", 0) + 1)
-            continue
         try:
             code = required_cell("code", obj, normalise_region)
             seen.check(code, i, "code", code)

@@ -27,12 +27,26 @@ import unicodedata
 from pathlib import Path
 
 from pvd_graph.identifiers import (
-    InvalidCode, check_slug, commune_iri, convention_iri, epci_iri, normalise_siren, programme_iri,
+    InvalidCode,
+    check_slug,
+    commune_iri,
+    convention_iri,
+    epci_iri,
+    normalise_siren,
+    programme_iri,
 )
 from pvd_graph.importers import readers
 from pvd_graph.importers.base import ImportResult
 from pvd_graph.importers.common import (
-    EPCI_CLASSES, LICENCE_OUVERTE_2, Duplicates, Emitter, Importer, RowError, check, csv_rows, reject,
+    EPCI_CLASSES,
+    LICENCE_OUVERTE_2,
+    Duplicates,
+    Emitter,
+    Importer,
+    RowError,
+    check,
+    csv_rows,
+    reject,
     required_cell,
 )
 from pvd_graph.namespaces import OX
