@@ -59,7 +59,17 @@ def decode(data: bytes) -> tuple[str, str]:
     decodes "successfully" as cp1252.
     """
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+        try:
+            return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise SourceError(f"UTF-8 byte order mark but invalid UTF-8 (byte {exc.start + 3})") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # spreadsheet "Unicode text" exports
+        try:
+            return data.decode("utf-16", errors="strict"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise SourceError(f"UTF-16 byte order mark but invalid UTF-16 (byte {exc.start})") from None
+    if b"\0" in data:
+        raise SourceError("binary content (NUL bytes), not a text file: compressed or another format?")
     try:
         return data.decode("utf-8", errors="strict"), "utf-8"
     except UnicodeDecodeError:
@@ -107,7 +117,8 @@ def sniff_delimiter(header: str) -> str:
 
 def header_columns(head: bytes) -> set[str]:
     """Lower-cased column names of a CSV file's first line (for recognising the format)."""
-    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff")
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    text = head.decode("utf-16" if utf16 else "utf-8", errors="ignore").lstrip("\ufeff")
     first = text.split("\n", 1)[0]
     return {c.strip().strip('"').lower() for c in first.split(sniff_delimiter(first))}
 
