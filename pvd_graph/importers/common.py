@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from pvd_graph.identifiers import InvalidCode, normalise_departement
 from pvd_graph.importers.base import ImportResult, Reject, SourceInfo
-from pvd_graph.importers.readers import BadValue, SourceError, read_bytes, read_csv
+from pvd_graph.importers.readers import BROKEN, EXTRA, SHORT, BadValue, SourceError, read_bytes, read_csv
 from pvd_graph.importers.readers import cell as readers_cell
 from pvd_graph.namespaces import ID, OX, OXC
 
@@ -211,7 +211,14 @@ def csv_rows(data: bytes, result: ImportResult, required: tuple[str, ...]):
     file = str(result.source.path)
     for line, row in table.rows:
         result.rows_read += 1
-        if "\0extra" in row:
-            reject(result, file, line, RowError("(row)", row["\0extra"], "more cells than header columns"))
+        if EXTRA in row:
+            reject(result, file, line, RowError("(row)", row[EXTRA], "more cells than header columns"))
+            continue
+        if SHORT in row:
+            reject(result, file, line, RowError("(row)", row[SHORT],
+                                                "fewer cells than header columns: row cut short"))
+            continue
+        if BROKEN in row:
+            reject(result, file, line, RowError("(row)", "", row[BROKEN]))
             continue
         yield line, row

@@ -97,6 +97,16 @@ def repair_mojibake(text: str) -> str:
 
 # --- CSV --------------------------------------------------------------------
 
+#: keys of a row dict that mark a malformed row (never column names: they hold a NUL)
+EXTRA, SHORT, BROKEN = "\0extra", "\0short", "\0broken"
+
+
+def _csv_error(exc: csv.Error) -> str:
+    if "unexpected end of data" in str(exc):
+        return "quoted cell never closed: the file is cut or a quote is missing (rest of the file unread)"
+    return f"malformed CSV: {exc}"
+
+
 @dataclass
 class CsvTable:
     """Rows of a CSV file as (physical line number of the row's start, {column: cell})."""
@@ -131,24 +141,38 @@ def read_csv(data: bytes, required: tuple[str, ...] = ()) -> CsvTable:
     text, encoding = decode(data)
     first = text.split("\n", 1)[0]
     delimiter = sniff_delimiter(first)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quote left open (a cut file) or text after a closing quote is an error, not a
+    # silent merge of the following rows into one cell
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
     except StopIteration:
         raise SourceError("no header line") from None
+    except csv.Error as exc:
+        raise SourceError(f"unreadable header line: {exc}") from None
     columns = [c.strip().lower() for c in header]
     for name in required:
         if name not in columns:
             raise SourceError(f"missing required column {name!r} (found: {', '.join(columns)})")
     rows: list[tuple[int, dict[str, str]]] = []
     start = reader.line_num + 1
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # the reader resumes at the next line
+            rows.append((start, {BROKEN: _csv_error(exc)}))
+            start = reader.line_num + 1
+            continue
         if any(c.strip() for c in cells):  # blank lines are not rows
             if len(cells) < len(columns):
-                cells = cells + [""] * (len(columns) - len(cells))
-            row = dict(zip(columns, cells))
+                row = dict(zip(columns, cells + [""] * (len(columns) - len(cells))))
+                row[SHORT] = f"{len(cells)} of {len(columns)}"
+            else:
+                row = dict(zip(columns, cells))
             if len(cells) > len(columns):
-                row["\0extra"] = delimiter.join(cells[len(columns):])
+                row[EXTRA] = delimiter.join(cells[len(columns):])
             rows.append((start, row))
         start = reader.line_num + 1
     return CsvTable(columns, rows, encoding, delimiter)
