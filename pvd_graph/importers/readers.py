@@ -224,8 +224,8 @@ def integer(value: object) -> int | None:
         if text is None:
             return None
         text = re.sub(r"[\s\u00a0\u202f]", "", text)
-        if re.fullmatch(r"\d+(?:\.0+)?", text):
-            number = int(text.split(".")[0])
+        if re.fullmatch(r"-?\d+(?:\.0+)?", text):
+            number = int(text.split(".")[0])  # a negative one is refused below with its own reason
         else:
             raise BadValue("not a whole number")
     if number < 0:
