@@ -303,12 +303,13 @@ def _import_sources(sources: Path, log: Callable[[str], None]) -> tuple[list[Imp
     for r in results:
         if r.source.id in seen and not r.error:
             # two files of the same source would share one named graph and one provenance record
-            r.error = f"another file of source {r.source.id} is already imported ({seen[r.source.id]}); keep one"
+            r.error = (f"{r.source.path}: another file of source {r.source.id} is already imported "
+                       f"({seen[r.source.id]}); keep one")
             r.triples, r.rows_accepted = [], 0
         seen.setdefault(r.source.id, r.source.path)
     for r in results:
         if r.error:
-            log(f"  {r.source.id}: FAILED: {r.source.path}: {r.error}")
+            log(f"  {r.source.id}: FAILED: {r.error}")  # the error starts with the path
             continue
         skipped = f", {sum(r.skipped.values())} skipped by design" if r.skipped else ""
         dropped = f", {len(r.warnings)} values dropped" if r.warnings else ""

@@ -39,15 +39,18 @@ class SourceError(ValueError):
 # --- bytes and text ---------------------------------------------------------
 
 def read_bytes(path: Path) -> tuple[bytes, str]:
-    """The file's bytes and their sha256; a directory or unreadable path is a SourceError."""
+    """The file's bytes and their sha256; a directory or unreadable path is a SourceError.
+
+    The messages do not repeat the path: :meth:`Importer.run` puts it in front.
+    """""
     if path.is_dir():
-        raise SourceError(f"{path} is a directory, expected a file")
+        raise SourceError("is a directory, expected a file")
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise SourceError(f"cannot read: {exc.strerror or exc}") from None
     if not data.strip():
-        raise SourceError(f"{path} is empty")
+        raise SourceError("empty file")
     return data, hashlib.sha256(data).hexdigest()
 
 
