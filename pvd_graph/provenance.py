@@ -80,7 +80,7 @@ def provenance_quads(results: Iterable[ImportResult], graph_iri: ox.NamedNode | 
             add(s, _T["generatedAtTime"], when)
             add(s, _T["issued"], when)
         if info.sha256:
-            c = ox.BlankNode()
+            c = ox.BlankNode(f"checksum-{info.id}")  # a stable label: builds stay byte-identical
             add(s, _T["checksum"], c)
             add(c, OXC.type, _T["Checksum"])
             add(c, _T["algorithm"], _T["sha256"])
