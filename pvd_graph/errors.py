@@ -20,5 +20,8 @@ def describe_parse_error(path: Path, exc: BaseException) -> str:
     """One line naming the file, the line when the parser gives it, and the parser's message."""
     message = " ".join(str(exc).split())
     line = getattr(exc, "lineno", None)
+    if line is None and isinstance(getattr(exc, "lines", None), int):
+        # rdflib's BadSyntax: 0-based line, and a reason without the quoted context
+        line, message = exc.lines + 1, " ".join(str(getattr(exc, "_why", message)).split())
     where = f"{path}:{line}" if line else str(path)
     return f"{where}: cannot parse RDF: {message}"
