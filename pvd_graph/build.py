@@ -237,7 +237,11 @@ def _replace_dir(tmp: Path, out: Path) -> None:
     if out.exists():
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
         out.rename(old)
-        tmp.rename(out)
+        try:
+            tmp.rename(out)
+        except BaseException:
+            old.rename(out)  # put the previous build back before the caller removes tmp
+            raise
         shutil.rmtree(old, ignore_errors=True)
     else:
         tmp.rename(out)
