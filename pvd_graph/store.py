@@ -157,7 +157,8 @@ def open_built(path: Path | str | None = None, backend: str = "oxigraph") -> Dat
 
     *path* may be a build folder (its ``dataset.nq`` is loaded, keeping one
     named graph per source) or any RDF file; it defaults to the last build's
-    folder. A missing or unreadable file is a :class:`~pvd_graph.errors.UserError`.
+    folder. A missing or unreadable file, or a folder left by an interrupted build
+    (no ``manifest.json``, the file a build writes last), is a :class:`~pvd_graph.errors.UserError`.
     """
     from pvd_graph import resources
     from pvd_graph.errors import UserError, describe_parse_error
@@ -167,6 +168,9 @@ def open_built(path: Path | str | None = None, backend: str = "oxigraph") -> Dat
         candidate = path / resources.DATASET_NQ
         if not candidate.is_file():
             raise UserError(f"{path}: no {resources.DATASET_NQ} here; run 'pvd-graph build' first or pass --graph FILE")
+        if not (path / resources.MANIFEST_JSON).is_file():  # written last: its absence means an interrupted build
+            raise UserError(f"{path}: incomplete build folder (no {resources.MANIFEST_JSON}); "
+                            "an interrupted build? run 'pvd-graph build' again")
         path = candidate
     elif not path.exists():
         hint = " (run 'pvd-graph build' first)" if path == resources.DEFAULT_BUILD_DIR else ""
