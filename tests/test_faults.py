@@ -1,0 +1,169 @@
+"""Faults: an interrupted build, reproducibility, malformed ontology or shapes, a fetch that goes wrong mid-body."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pvd_graph import fetch, resources, store
+from pvd_graph.build import build_graph
+from pvd_graph.cli import main
+from pvd_graph.errors import UserError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def build_cmd(sources: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "pvd_graph", "build", "--sources", str(sources), "--out", str(out),
+            "--no-validate", "-q"]
+
+
+def test_killed_build_leaves_the_previous_one_intact(tmp_path, shared_data):
+    """SIGKILL while the national build writes its temporary folder: the old build is untouched.
+
+    The kill lands once ``dataset.nq`` exists in the temporary folder (while
+    ``graph.ttl`` and the reports are written): the leftover folder must then
+    not be opened as a build.
+    """
+    out = tmp_path / "out"
+    build_graph(None, out, run_validation=False)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    triples = store.triple_count(store.open_built(out))
+
+    proc = subprocess.Popen(build_cmd(shared_data, out), cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    temp: list[Path] = []
+    while not temp:
+        assert proc.poll() is None, f"the build ended before writing: {proc.stderr.read().decode()}"
+        assert time.monotonic() < deadline, "no temporary build folder appeared"
+        # wait for the dataset file inside: the moment a half-written folder looks most like a build
+        temp = [p for p in tmp_path.glob(".out.tmp-*") if (p / resources.DATASET_NQ).exists()]
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+    proc.stderr.close()
+
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert store.triple_count(store.open_built(out)) == triples
+    assert main(["stats", "--graph", str(out)]) == 0
+    # the half-written folder is recognisable and refused, never read as a build
+    leftovers = list(tmp_path.glob(".out.tmp-*"))
+    assert leftovers == temp
+    assert not (leftovers[0] / resources.MANIFEST_JSON).exists()
+    with pytest.raises(UserError, match="incomplete build folder"):
+        store.open_built(leftovers[0])
+    # and the next build goes through
+    build_graph(None, out, run_validation=False)
+    assert json.loads((out / resources.MANIFEST_JSON).read_text())["triples"] > 0
+
+
+def test_issue_9_failed_swap_puts_the_previous_build_back(tmp_path, monkeypatch):
+    """A failure between moving the old build aside and moving the new one in used to lose both."""
+    out = tmp_path / "out"
+    build_graph(None, out, run_validation=False)
+    before = (out / resources.GRAPH_NT).read_bytes()
+    real_rename = Path.rename
+
+    def rename(self, target):
+        if self.name.startswith(".out.tmp-"):
+            raise OSError(28, "No space left on device")
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    with pytest.raises(OSError):
+        build_graph(None, out, run_validation=False)
+    assert (out / resources.GRAPH_NT).read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_two_national_builds_are_byte_identical(tmp_path, shared_data, national_build):
+    """A second build, in another process (other hash seed), gives the same bytes as the session's."""
+    out = tmp_path / "again"
+    env = dict(os.environ, PYTHONHASHSEED="12345")
+    proc = subprocess.run(build_cmd(shared_data, out), cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    for name in (resources.GRAPH_NT, resources.DATASET_NQ, resources.REJECTS_CSV, "conflicts.csv"):
+        assert (out / name).read_bytes() == (national_build / name).read_bytes(), name
+    lines = (out / resources.GRAPH_NT).read_bytes().splitlines()
+    assert lines == sorted(set(lines)) and len(lines) > 100_000
+
+
+def _broken_copy(original: Path, folder: Path, line: int) -> Path:
+    """A copy of a Turtle file with an unterminated string on the given line."""
+    lines = original.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines.insert(line - 1, '<https://w3id.org/pvd-graph/ontology#Broken> <http://www.w3.org/2000/01/rdf-schema#label> "open .\n')
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / original.name
+    copy.write_text("".join(lines), encoding="utf-8")
+    return copy
+
+
+def test_malformed_ontology_stops_the_build_in_one_line(tmp_path, monkeypatch, capsys):
+    copy = _broken_copy(resources.ONTOLOGY_FILE, tmp_path / "ontology", 60)
+    monkeypatch.setattr(resources, "ONTOLOGY_FILE", copy)
+    code = main(["build", "--out", str(tmp_path / "out"), "--no-validate"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and f"{copy}:60:" in err[0] and "cannot parse RDF" in err[0], err
+    assert "Traceback" not in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_malformed_shapes_stop_the_build_in_one_line(tmp_path, monkeypatch, capsys):
+    shapes = tmp_path / "shapes"
+    for path in resources.shapes_files():
+        (shapes / path.name).parent.mkdir(exist_ok=True)
+        (shapes / path.name).write_bytes(path.read_bytes())
+    copy = _broken_copy(resources.shapes_files()[0], shapes, 25)
+    monkeypatch.setattr(resources, "SHAPES_DIR", shapes)
+    code = main(["build", "--out", str(tmp_path / "out")])
+    err = [line for line in capsys.readouterr().err.strip().splitlines() if "error" in line]
+    assert code == 2
+    assert len(err) == 1 and f"{copy}:25:" in err[0] and "cannot parse RDF" in err[0], err
+    assert not (tmp_path / "out").exists()
+
+
+# --- fetch: what tests/test_fetch.py does not cover yet -----------------------
+
+@pytest.fixture()
+def fetch_server(shared_data):
+    from tests.test_fetch import CRTE_FIXTURE, Server, make_tarball
+
+    s = Server()
+    s.files["anct_pvd_communes.csv"] = (shared_data / "anct_pvd_communes_2021.csv").read_bytes()
+    s.files["anct_crte_groupements.csv"] = CRTE_FIXTURE.read_bytes()
+    s.files[fetch.COG_TARBALL] = make_tarball(shared_data / "cog")
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize("mode,said", [("truncated", "truncated body"), ("timeout", "timed out"),
+                                       ("500", "HTTP 500")])
+def test_fetch_command_says_what_happened_and_keeps_the_file(tmp_path, fetch_server, monkeypatch, capsys,
+                                                             mode, said):
+    from tests.test_fetch import remotes_for
+
+    monkeypatch.setattr(fetch, "REMOTES", remotes_for(fetch_server))
+    cache = tmp_path / "c"
+    args = ["fetch", "--cache", str(cache), "--base-url", fetch_server.url, "--timeout", "0.5"]
+    assert main(args) == 0
+    good = (cache / "anct_pvd_communes.csv").read_bytes()
+    capsys.readouterr()
+    fetch_server.files["anct_pvd_communes.csv"] = good.replace(b"Ablis", b"ABLIS")  # a newer version...
+    fetch_server.modes["anct_pvd_communes.csv"] = mode  # ...that does not arrive whole
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    line = [x for x in (captured.out + captured.err).splitlines() if "anct_pvd_communes.csv" in x]
+    assert len(line) == 1 and "kept cached" in line[0] and said in line[0], line
+    assert "Traceback" not in captured.err
+    assert (cache / "anct_pvd_communes.csv").read_bytes() == good
+    assert not list(cache.glob(".fetch-*"))
