@@ -16,6 +16,7 @@ from pvd_graph import fetch, resources, store
 from pvd_graph.build import build_graph
 from pvd_graph.cli import main
 from pvd_graph.errors import UserError
+from tests.test_fetch import remotes_for, server  # noqa: F401 (the local server fixture)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -134,32 +135,18 @@ def test_malformed_shapes_stop_the_build_in_one_line(tmp_path, monkeypatch, caps
 
 # --- fetch: what tests/test_fetch.py does not cover yet -----------------------
 
-@pytest.fixture()
-def fetch_server(shared_data):
-    from tests.test_fetch import CRTE_FIXTURE, Server, make_tarball
-
-    s = Server()
-    s.files["anct_pvd_communes.csv"] = (shared_data / "anct_pvd_communes_2021.csv").read_bytes()
-    s.files["anct_crte_groupements.csv"] = CRTE_FIXTURE.read_bytes()
-    s.files[fetch.COG_TARBALL] = make_tarball(shared_data / "cog")
-    yield s
-    s.close()
-
-
 @pytest.mark.parametrize("mode,said", [("truncated", "truncated body"), ("timeout", "timed out"),
                                        ("500", "HTTP 500")])
-def test_fetch_command_says_what_happened_and_keeps_the_file(tmp_path, fetch_server, monkeypatch, capsys,
+def test_fetch_command_says_what_happened_and_keeps_the_file(tmp_path, server, monkeypatch, capsys,
                                                              mode, said):
-    from tests.test_fetch import remotes_for
-
-    monkeypatch.setattr(fetch, "REMOTES", remotes_for(fetch_server))
+    monkeypatch.setattr(fetch, "REMOTES", remotes_for(server))
     cache = tmp_path / "c"
-    args = ["fetch", "--cache", str(cache), "--base-url", fetch_server.url, "--timeout", "0.5"]
+    args = ["fetch", "--cache", str(cache), "--base-url", server.url, "--timeout", "0.5"]
     assert main(args) == 0
     good = (cache / "anct_pvd_communes.csv").read_bytes()
     capsys.readouterr()
-    fetch_server.files["anct_pvd_communes.csv"] = good.replace(b"Ablis", b"ABLIS")  # a newer version...
-    fetch_server.modes["anct_pvd_communes.csv"] = mode  # ...that does not arrive whole
+    server.files["anct_pvd_communes.csv"] = good.replace(b"Ablis", b"ABLIS")  # a newer version...
+    server.modes["anct_pvd_communes.csv"] = mode  # ...that does not arrive whole
     assert main(args) == 1
     captured = capsys.readouterr()
     line = [x for x in (captured.out + captured.err).splitlines() if "anct_pvd_communes.csv" in x]
