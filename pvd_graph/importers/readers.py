@@ -71,7 +71,7 @@ def decode(data: bytes) -> tuple[str, str]:
             return data.decode("utf-16", errors="strict"), "utf-16"
         except UnicodeDecodeError as exc:
             raise SourceError(f"UTF-16 byte order mark but invalid UTF-16 (byte {exc.start})") from None
-    if b"\0" in data:
+    if b"\0" in data[:8000]:  # git's test for binary files; a stray NUL further on is a bad cell
         raise SourceError("binary content (NUL bytes), not a text file: compressed or another format?")
     try:
         return data.decode("utf-8", errors="strict"), "utf-8"
