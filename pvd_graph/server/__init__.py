@@ -31,7 +31,7 @@ def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 
         if log:
             log(f"{pool.triples} triples; serving http://{host}:{port}/sparql and http://{host}:{port}/id/…")
         uvicorn.run(create_app(pool), host=host, port=port, log_level="warning", access_log=False,
-                    h11_max_incomplete_event_size=2 * MAX_URL, limit_concurrency=512)
+                    h11_max_incomplete_event_size=8 * MAX_URL, limit_concurrency=512)
     finally:
         pool.close()
 

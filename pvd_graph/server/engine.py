@@ -83,10 +83,12 @@ def run_sparql(store: ox.Store, request: dict, limits: Limits) -> Reply:
     """Answer one SPARQL protocol request (already checked for size and encoding)."""
     text = request["query"]
     try:
-        check_query(text)
+        verdict = check_query(text)
     except Refused as exc:
         return error(403, str(exc))
-    kwargs = {"use_default_graph_as_union": True, "prefixes": _prefixes()}
+    # The default graph is the union of the sources, unless the query says FROM (Oxigraph
+    # would otherwise ignore its FROM clauses) or the request gives default-graph-uri.
+    kwargs = {"use_default_graph_as_union": not verdict.from_clause, "prefixes": _prefixes()}
     if request.get("default_graph_uri"):
         kwargs = {"default_graph": [ox.NamedNode(g) for g in request["default_graph_uri"]], "prefixes": _prefixes()}
     if request.get("named_graph_uri"):

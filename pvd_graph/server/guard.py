@@ -36,7 +36,7 @@ _SCAN = re.compile(
 )
 UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
 _KEYWORD = re.compile(
-    r"(?<![\w:?$@\-.])(" + "|".join(("SERVICE",) + UPDATE_KEYWORDS) + r")(?![\w:\-])", re.I
+    r"(?<![\w:?$@\-.])(" + "|".join(("SERVICE", "FROM") + UPDATE_KEYWORDS) + r")(?![\w:\-])", re.I
 )
 _UNESCAPE = re.compile(_ESCAPE)
 
@@ -49,6 +49,7 @@ class Refused(Exception):
 class Verdict:
     update: bool
     service: bool
+    from_clause: bool  # the query names its own dataset (FROM / FROM NAMED)
 
 
 def _keywords(text: str) -> set[str]:
@@ -68,13 +69,15 @@ def _decode_escapes(text: str) -> str:
 def inspect(query: str) -> Verdict:
     """Whether *query* contains an update operation or a ``SERVICE`` clause."""
     found = _keywords(query) | _keywords(_decode_escapes(query))
-    return Verdict(update=bool(found & set(UPDATE_KEYWORDS)), service="SERVICE" in found)
+    return Verdict(update=bool(found & set(UPDATE_KEYWORDS)), service="SERVICE" in found,
+                   from_clause="FROM" in found)
 
 
-def check_query(query: str) -> None:
+def check_query(query: str) -> Verdict:
     """Raise :class:`Refused` for an update or a federated (``SERVICE``) query."""
     verdict = inspect(query)
     if verdict.update:
         raise Refused("SPARQL Update is not allowed: this endpoint is read-only")
     if verdict.service:
         raise Refused("SERVICE (federated query) is disabled on this endpoint: it would make the server call other servers")
+    return verdict
