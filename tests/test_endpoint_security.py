@@ -231,7 +231,7 @@ def test_script_in_labels_is_escaped(server):
     r = requests.get(server.base + "/id/commune/99999", headers={"Accept": "text/html"}, timeout=10)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     page = r.text
-    assert "<script" not in page.lower() and "onerror=" not in page.replace("onerror=alert", "") or "<img" not in page
+    assert "<script" not in page.lower()
     assert "&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page  # the EPCI's label, shown as a link text
     assert "<img" not in page and "<b>bold" not in page

@@ -100,6 +100,12 @@ def _one(params: dict[str, list[str]], name: str) -> str | None:
     return values[0]
 
 
+def _first(params: dict[str, list[str]], name: str) -> str | None:
+    """First value of a lenient parameter (SPARQLWrapper sends ``format=tsv&format=text/tab-separated-values``)."""
+    values = params.get(name)
+    return values[0] if values else None
+
+
 def create_app(pool: QueryPool, examples: list[dict] | None = None) -> Starlette:
     """The ASGI application over a started :class:`QueryPool`."""
     config = pool.config
@@ -117,7 +123,7 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None) -> Starlette
             raise BadRequest(403, str(exc)) from None
         reply = await pool.run({
             "op": "sparql", "query": query, "accept": request.headers.get("accept"),
-            "format": _one(params, "format"),
+            "format": _first(params, "format"),
             "default_graph_uri": params.get("default-graph-uri"),
             "named_graph_uri": params.get("named-graph-uri"),
         })
@@ -153,7 +159,7 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None) -> Starlette
             return _response(error(404, "no such resource"))
         try:
             params = _form(request.scope.get("query_string", b""))
-            fmt = _one(params, "format")
+            fmt = _first(params, "format")
         except BadRequest as exc:
             return _response(error(exc.status, str(exc)))
         reply = await pool.run({"op": "entity", "iri": ID + path, "accept": request.headers.get("accept"),

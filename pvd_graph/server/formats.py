@@ -9,14 +9,14 @@ import pyoxigraph as ox
 
 @dataclass(frozen=True)
 class Format:
-    key: str  # short name for ?format=
+    keys: tuple[str, ...]  # names accepted in ?format= (the first is shown)
     media_type: str  # what the response says it is
     aliases: tuple[str, ...]  # other media types a client may ask for
     ox_format: object  # pyoxigraph QueryResultsFormat or RdfFormat; None for HTML
 
 
-def _f(key, media, aliases, fmt):
-    return Format(key, media, aliases, fmt)
+def _f(keys, media, aliases, fmt):
+    return Format(tuple(keys.split()), media, aliases, fmt)
 
 
 #: Results of SELECT and ASK; the first is the default.
@@ -28,10 +28,10 @@ RESULTS = (
 )
 #: Results of CONSTRUCT and DESCRIBE, and entity descriptions; the first is the default.
 GRAPHS = (
-    _f("turtle", "text/turtle", ("application/x-turtle",), ox.RdfFormat.TURTLE),
-    _f("ntriples", "application/n-triples", ("text/plain",), ox.RdfFormat.N_TRIPLES),
-    _f("jsonld", "application/ld+json", (), ox.RdfFormat.JSON_LD),
-    _f("rdfxml", "application/rdf+xml", (), ox.RdfFormat.RDF_XML),
+    _f("turtle ttl n3", "text/turtle", ("application/x-turtle",), ox.RdfFormat.TURTLE),
+    _f("ntriples nt n-triples", "application/n-triples", ("text/plain",), ox.RdfFormat.N_TRIPLES),
+    _f("jsonld json-ld json", "application/ld+json", ("application/x-json+ld",), ox.RdfFormat.JSON_LD),
+    _f("rdfxml rdf xml", "application/rdf+xml", (), ox.RdfFormat.RDF_XML),
 )
 HTML = _f("html", "text/html", ("application/xhtml+xml",), None)
 
@@ -69,12 +69,15 @@ def negotiate(offers: tuple[Format, ...], accept: str | None, key: str | None = 
     :class:`NotAcceptable`.
     """
     if key:
+        key = key.strip().lower()
+        if "/" in key:  # a media type list, as SPARQLWrapper sends: read it like Accept
+            return negotiate(offers, key)
         for offer in offers:
-            if key.lower() in (offer.key, offer.media_type):
+            if key in offer.keys:
                 return offer
-        if any(key.lower() == o.key for o in RESULTS + GRAPHS + (HTML,)):
-            return offers[0]  # e.g. format=json on a CONSTRUCT: the default of this result kind
-        raise NotAcceptable(f"unknown format {key!r}; use one of {', '.join(o.key for o in offers)}")
+        if any(key in o.keys for o in RESULTS + GRAPHS + (HTML,)):
+            return offers[0]  # e.g. format=csv on a CONSTRUCT: the default of this result kind
+        raise NotAcceptable(f"unknown format {key!r}; use one of {', '.join(o.keys[0] for o in offers)}")
     ranges = parse_accept(accept)
     if not ranges:
         return offers[0]
