@@ -236,3 +236,21 @@ def test_entity_page_in_headless_chromium(server, curated_sources):
                       (convention_iri("pvd-arlysere-convention-cadre-2023"),
                        "/id/convention/pvd-arlysere-convention-cadre-2023")):
         assert f'<a href="{path}">{label(iri)}</a>' in dom, (path, label(iri))
+
+
+@pytest.mark.parametrize("command", ["serve", "publish"])
+def test_help(command, capsys):
+    from pvd_graph.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert "--graph" in capsys.readouterr().out
+
+
+def test_serve_missing_graph_is_one_line(tmp_path, capsys):
+    from pvd_graph.cli import main
+
+    assert main(["serve", "--graph", str(tmp_path / "nope"), "--port", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("pvd-graph serve: error:") and "nope" in err[-1]

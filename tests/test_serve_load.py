@@ -24,7 +24,7 @@ PREFIX = "PREFIX pvd: <https://w3id.org/pvd-graph/ontology#>\nPREFIX rdfs: <http
 QUERIES = {
     "communes-73": PREFIX + "SELECT ?c ?nom WHERE { ?c pvd:inDepartement <https://w3id.org/pvd-graph/id/departement/73> ; rdfs:label ?nom } ORDER BY ?c",
     "pvd-epci-73": PREFIX + "SELECT ?c ?e WHERE { ?c pvd:participatesIn <https://w3id.org/pvd-graph/id/programme/pvd> ; pvd:inDepartement <https://w3id.org/pvd-graph/id/departement/73> ; pvd:memberOf ?e } ORDER BY ?c ?e",
-    "count-by-type": PREFIX + "SELECT ?t (COUNT(*) AS ?n) WHERE { ?s a ?t } GROUP BY ?t ORDER BY ?t",
+    "epci-of-albertville": PREFIX + f"SELECT ?e ?nom WHERE {{ <{commune_iri('73011')}> pvd:memberOf ?e . ?e rdfs:label ?nom }}",
     "ask": f"ASK {{ <{commune_iri('73011')}> ?p ?o }}",
 }
 PAGE = "/id/commune/73011"
