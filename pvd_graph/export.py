@@ -106,30 +106,65 @@ def native_store(ds: Graph) -> ox.Store:
     return copy
 
 
-def sorted_subjects(inner: ox.Store) -> list:
-    """Every subject of the dataset, in the byte order of its N-Triples form."""
-    seen = {q[0] for q in inner.query("SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } }")}
-    seen.update(q[0] for q in inner.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o }"))
-    return sorted(seen, key=lambda t: str(t) + " ")
+_BLANK_QUADS = """
+SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isBlank(?s) || isBlank(?o)) }
+"""
+_IRI_SUBJECTS = "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } FILTER(!isBlank(?s)) }"
 
 
-def _subject_triples(inner: ox.Store, subject) -> list[ox.Triple]:
-    """The triples of *subject* in the union of the graphs, once each, in N-Triples order."""
-    triples = {ox.Triple(q.subject, q.predicate, q.object) for q in inner.quads_for_pattern(subject, None, None)}
-    return sorted(triples, key=str)
+def _nt_key(term) -> str:
+    """Sort key of a subject: its N-Triples form followed by the space that ends it in a line."""
+    return str(term) + " "
 
 
-def _walk(inner: ox.Store, progress: Callable[[str], None], what: str) -> Iterator[tuple[object, list]]:
-    subjects = sorted_subjects(inner)
-    progress(f"{what}: {len(subjects)} subjects")
-    for i, s in enumerate(subjects, 1):
-        yield s, _subject_triples(inner, s)
-        if i % _PROGRESS_EVERY == 0:
-            progress(f"{what}: {i}/{len(subjects)} subjects")
+class _Walk:
+    """The statements of a store, subject by subject, in the byte order of their N-Triples/N-Quads lines.
+
+    Triples (``quads=False``) are the union of the graphs, each once. Blank
+    nodes get canonical labels (Oxigraph's canonicalisation of the few
+    statements that mention one: ontology ``owl:unionOf`` lists, checksum
+    nodes), so the output does not depend on the labels a parser picked.
+    """
+
+    def __init__(self, inner: ox.Store, quads: bool):
+        self.inner = inner
+        self.quads = quads
+        blank = ox.Dataset()
+        for s, p, o, g in inner.query(_BLANK_QUADS):
+            blank.add(ox.Quad(s, p, o, g if quads else ox.DefaultGraph()))
+        for s, p, o in inner.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }"):
+            blank.add(ox.Quad(s, p, o, ox.DefaultGraph()))
+        blank.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+        self.blank: dict = {}
+        for q in blank:
+            self.blank.setdefault(q.subject, set()).add(self._statement(q))
+        subjects = {sol[0] for sol in inner.query(_IRI_SUBJECTS)}
+        subjects.update(sol[0] for sol in inner.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(!isBlank(?s)) }"))
+        subjects.update(self.blank)
+        self.subjects = sorted(subjects, key=_nt_key)
+
+    def _statement(self, q: ox.Quad):
+        return q if self.quads else ox.Triple(q.subject, q.predicate, q.object)
+
+    def statements(self, subject) -> list:
+        """Statements of *subject*, once each, sorted like their lines."""
+        items = set(self.blank.get(subject, ()))
+        if not isinstance(subject, ox.BlankNode):
+            for q in self.inner.quads_for_pattern(subject, None, None):
+                if not isinstance(q.object, ox.BlankNode):
+                    items.add(self._statement(q))
+        return sorted(items, key=str)
+
+    def __call__(self, progress: Callable[[str], None], what: str) -> Iterator[tuple[object, list]]:
+        progress(f"{what}: {len(self.subjects)} subjects")
+        for i, s in enumerate(self.subjects, 1):
+            yield s, self.statements(s)
+            if i % _PROGRESS_EVERY == 0:
+                progress(f"{what}: {i}/{len(self.subjects)} subjects")
 
 
 def _union_triples(inner: ox.Store, progress, what, counter: list[int]) -> Iterator[ox.Triple]:
-    for _s, triples in _walk(inner, progress, what):
+    for _s, triples in _Walk(inner, quads=False)(progress, what):
         counter[0] += 1
         counter[1] += len(triples)
         yield from triples
@@ -137,14 +172,10 @@ def _union_triples(inner: ox.Store, progress, what, counter: list[int]) -> Itera
 
 def _write_lines(inner: ox.Store, out: BinaryIO, quads: bool, progress) -> tuple[int, int]:
     subjects = statements = 0
-    for s, _ in _walk(inner, progress, "N-Quads" if quads else "N-Triples"):
-        if quads:
-            lines = sorted({f"{q} .\n" for q in inner.quads_for_pattern(s, None, None)})
-        else:
-            lines = [f"{t} .\n" for t in _subject_triples(inner, s)]
-        out.write("".join(lines).encode("utf-8"))
+    for _s, items in _Walk(inner, quads)(progress, "N-Quads" if quads else "N-Triples"):
+        out.write("".join(f"{x} .\n" for x in items).encode("utf-8"))
         subjects += 1
-        statements += len(lines)
+        statements += len(items)
     return subjects, statements
 
 
@@ -168,7 +199,7 @@ def _write_jsonld(inner: ox.Store, out: BinaryIO, progress) -> tuple[int, int]:
             first = False
         batch.clear()
 
-    for _s, triples in _walk(inner, progress, "JSON-LD"):
+    for _s, triples in _Walk(inner, quads=False)(progress, "JSON-LD"):
         counter[0] += 1
         counter[1] += len(triples)
         batch.extend(triples)
