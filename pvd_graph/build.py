@@ -81,6 +81,7 @@ class BuildResult:
     ignored: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     triples: int = 0
+    curated: dict[str, str] = field(default_factory=dict)  # curated file name -> sha256
 
     @property
     def conforms(self) -> bool:
@@ -97,17 +98,34 @@ def source_rank(graph_iri: str) -> int:
     return 2
 
 
+def read_turtle(path: Path) -> list[ox.Triple]:
+    """Triples of a hand-written Turtle file, with blank nodes given stable labels.
+
+    Blank nodes (OWL class unions, SHACL lists) are relabelled from a canonical
+    hash of the file's graph (rdflib's RGDA1 canonicalisation), so that two
+    builds of the same files serialise byte-identically. A syntax error is a
+    :class:`UserError` naming the file and line.
+    """
+    try:
+        triples = list(ox.parse(path=path, format=ox.RdfFormat.TURTLE))
+    except (SyntaxError, ValueError, OSError) as exc:
+        raise UserError(describe_parse_error(path, exc)) from None
+    if not any(isinstance(t, ox.BlankNode) for tr in triples for t in (tr.subject, tr.object)):
+        return triples
+    from rdflib import Graph
+    from rdflib.compare import to_canonical_graph
+
+    g = Graph()
+    g.addN((store._to_rdflib(t.subject), store._to_rdflib(t.predicate), store._to_rdflib(t.object), g)
+           for t in triples)
+    return [ox.Triple(*(store.to_ox(x) for x in triple)) for triple in to_canonical_graph(g)]
+
+
 def load_turtle_files(ds: Dataset, paths: list[Path], graph: str) -> None:
-    """Parse hand-written Turtle into a named graph; a syntax error stops with file and line."""
+    """Parse hand-written Turtle files into one named graph of *ds*."""
+    name = ox.NamedNode(graph)
     for path in paths:
-        try:
-            store.load_file(ds, path, graph=graph)
-        except (SyntaxError, ValueError) as exc:
-            raise UserError(describe_parse_error(path, exc)) from None
-        except Exception as exc:  # rdflib's parser raises its own exception classes
-            if "BadSyntax" in type(exc).__name__ or "Parser" in type(exc).__name__:
-                raise UserError(describe_parse_error(path, exc)) from None
-            raise
+        store.add_quads(ds, [ox.Quad(t.subject, t.predicate, t.object, name) for t in read_turtle(path)])
 
 
 def _conflict_query() -> str:
@@ -118,10 +136,10 @@ SELECT ?s ?p ?o ?g WHERE {{
        VALUES ?p {{ {props} }}
        GRAPH ?g0 {{ ?s ?p ?o0 }}
        FILTER(STRSTARTS(STR(?s), "{ID}"))
-       BIND(LANG(?o0) AS ?lang)
+       BIND(IF(isLITERAL(?o0), LANG(?o0), "") AS ?lang)
      }} GROUP BY ?s ?p ?lang HAVING (COUNT(DISTINCT ?o0) > 1) }}
   GRAPH ?g {{ ?s ?p ?o }}
-  FILTER(LANG(?o) = ?lang)
+  FILTER(IF(isLITERAL(?o), LANG(?o), "") = ?lang)
 }}"""
 
 
@@ -249,7 +267,7 @@ def write_build(result: BuildResult, out: Path, log: Callable[[str], None]) -> N
                  "rows_rejected": r.rows_rejected, "error": r.error}
                 for r in result.imports
             ],
-            "curated": {str(p.name): _sha256(p) for p in resources.curated_files()},
+            "curated": result.curated,
             "conflicts": len(result.conflicts),
             "ignored": result.ignored,
             "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
@@ -290,6 +308,7 @@ def build_graph(
     out_dir: Path | str | None = None,
     *,
     backend: str = "oxigraph",
+    data_dir: Path | str | None = None,
     run_validation: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> BuildResult:
@@ -297,7 +316,8 @@ def build_graph(
 
     *sources* is a folder of official files to import on top of the curated
     data (see :mod:`pvd_graph.importers`); without it the graph holds the
-    ontology and the curated data only.
+    ontology and the curated data only. *data_dir* replaces the embedded
+    curated Turtle folder (``data/``).
     """
     log = log or (lambda _msg: None)
     timings: dict[str, float] = {}
@@ -305,7 +325,10 @@ def build_graph(
 
     t = time.perf_counter()
     load_turtle_files(ds, [resources.ONTOLOGY_FILE], ONTOLOGY_GRAPH)
-    load_turtle_files(ds, resources.curated_files(), CURATED_GRAPH)
+    curated = resources.curated_files(Path(data_dir) if data_dir else None)
+    if data_dir is not None and not curated:
+        raise UserError(f"{data_dir}: no curated Turtle (*.ttl) files here")
+    load_turtle_files(ds, curated, CURATED_GRAPH)
     timings["curated"] = time.perf_counter() - t
 
     imports: list[ImportResult] = []
@@ -334,6 +357,7 @@ def build_graph(
     result = BuildResult(dataset=ds, out_dir=Path(out_dir) if out_dir else None, report=None,
                          imports=imports, conflicts=conflicts, ignored=ignored, timings=timings)
     result.triples = store.triple_count(ds)
+    result.curated = {p.name: _sha256(p) for p in curated}
     log(f"assembled {result.triples} quads from {2 + len(imports)} graphs")
 
     if run_validation:

@@ -72,6 +72,19 @@ def _to_rdflib(term):
     return Literal(term.value, datatype=URIRef(term.datatype.value))
 
 
+def to_ox(term):
+    """rdflib term → pyoxigraph term."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if term.language:
+        return ox.Literal(str(term), language=term.language)
+    if term.datatype is not None:
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+    return ox.Literal(str(term))
+
+
 def add_quads(ds: Dataset, quads: Iterable[ox.Quad]) -> None:
     """Add pyoxigraph quads (as produced by the importers) to *ds*.
 
@@ -123,7 +136,7 @@ def load_file(ds: Dataset, path: Path, graph: str | None = None) -> None:
     if rdflib_format in ("nquads", "trig"):
         ds.parse(path, format=rdflib_format)
     else:
-        target = ds.graph(URIRef(graph)) if graph else ds.default_context
+        target = ds.graph(URIRef(graph)) if graph else ds.default_graph
         target.parse(path, format=rdflib_format)
 
 
