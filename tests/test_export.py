@@ -194,7 +194,8 @@ def test_albertville_jsonld_is_readable(curated_build):
 
 @pytest.mark.parametrize("fmt", list(export.FORMATS))
 def test_national_build_round_trips(national_build, tmp_path, fmt):
-    """Counts and the set of N-Triples/N-Quads lines, compared in Oxigraph (rdflib is too slow here)."""
+    """Counts and the set of N-Triples/N-Quads lines, compared in Oxigraph (rdflib is too slow here);
+    the few statements with blank nodes (labels differ by design) are compared by isomorphism."""
     ds = store.open_built(national_build)
     out = tmp_path / f"national{export.FORMATS[fmt][1]}"
     export.export_file(ds, fmt, out)
@@ -205,8 +206,22 @@ def test_national_build_round_trips(national_build, tmp_path, fmt):
     else:
         expected = (national_build / resources.GRAPH_NT).read_bytes().decode("utf-8").splitlines()
         got = back.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()).decode("utf-8").splitlines()
-    assert len(got) == len(expected)
-    assert set(got) == set(expected)
+    assert len(got) == len(expected) > 300_000
+    assert {x for x in got if "_:" not in x} == {x for x in expected if "_:" not in x}
+    blank_got = [x for x in got if "_:" in x]
+    blank_expected = [x for x in expected if "_:" in x]
+    assert blank_expected and len(blank_got) == len(blank_expected)
+    if fmt in export.DATASET_FORMATS:
+        a, b = Dataset(), Dataset()
+        a.parse(data="\n".join(blank_got), format="nquads")
+        b.parse(data="\n".join(blank_expected), format="nquads")
+        assert {str(c.identifier) for c in a.graphs() if len(c)} == {str(c.identifier) for c in b.graphs() if len(c)}
+        for c in b.graphs():
+            if len(c):
+                assert isomorphic(a.graph(c.identifier), c)
+    else:
+        assert isomorphic(Graph().parse(data="\n".join(blank_got), format="nt"),
+                          Graph().parse(data="\n".join(blank_expected), format="nt"))
 
 
 def test_national_ntriples_are_byte_identical_across_builds(national_build, shared_data, tmp_path):
