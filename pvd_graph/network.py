@@ -1,0 +1,391 @@
+"""The partner network: a networkx projection of the RDF graph, built with SPARQL.
+
+Who works with whom, as a graph that networkx, Gephi or a browser can draw:
+
+* **nodes** are actors — communes, EPCI, départements, régions, the State,
+  agencies, other organisations — and the things that tie them: programmes
+  and (optionally) conventions. The node key is the resource IRI; attributes
+  are ``label``, ``type`` (one of :data:`NODE_TYPES`), ``iri`` and, when
+  known, ``code`` (INSEE code, SIREN or programme id), ``insee``, ``siren``,
+  ``subtype`` (EPCI kind, convention class), ``signed_on``, ``population``,
+  ``departement`` (IRI of a commune's département). Missing values are left
+  out, never ``None``, so the GraphML/GEXF writers accept every graph.
+* **edges** are an undirected :class:`networkx.MultiGraph` whose edge key is
+  the relation (:data:`RELATIONS`): two actors can be related in several ways
+  at once (a town is both *signatory* of and *concerned* by its convention),
+  and each way stays a separate, typed edge. Every edge has ``relation``,
+  ``label`` (French) and an integer ``weight``; ``cosigned`` edges (only when
+  conventions are not nodes) weigh the number of conventions both sides
+  signed and list them in ``conventions`` (space-separated IRIs).
+
+A commune is in the network only when it takes part in something: a
+programme, or a convention as signatory or concerned territory. Its EPCI
+follows through ``memberOf``. The 35,000 communes that take part in nothing
+would otherwise drown the partners.
+
+All facts come from three SPARQL queries (relations, co-signatures, node
+attributes); the filters and the ego graph then work on the projection.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+import networkx as nx
+from rdflib import Graph
+
+from pvd_graph import store
+from pvd_graph.errors import UserError
+from pvd_graph.identifiers import (
+    InvalidCode, check_slug, commune_iri, departement_iri, epci_iri, normalise_departement,
+    normalise_insee, normalise_siren, programme_iri,
+)
+from pvd_graph.namespaces import ONTOLOGY
+
+#: Node types, in the order legends list them, with their French display name.
+NODE_TYPES = {
+    "commune": "Commune",
+    "epci": "EPCI",
+    "departement": "Département",
+    "region": "Région",
+    "state": "État",
+    "agency": "Agence",
+    "organisation": "Organisation",
+    "programme": "Programme",
+    "convention": "Convention",
+    "resource": "Autre ressource",
+}
+
+#: Edge relations (the MultiGraph edge keys) with their French display name.
+RELATIONS = {
+    "cosigned": "cosignataires",
+    "signatory": "signataire",
+    "concerns": "concerne",
+    "memberOf": "membre de",
+    "participatesIn": "participe à",
+    "ledBy": "piloté par",
+    "partner": "partenaire",
+    "underProgramme": "dans le programme",
+    "partOf": "fait partie de",
+}
+
+#: Class local name → node type. When a resource has several, the first type
+#: of :data:`_TYPE_PRECEDENCE` wins (the State is also an Organisation).
+_CLASS_TYPES = {
+    "Commune": "commune",
+    "EPCI": "epci", "CommunauteDeCommunes": "epci", "CommunauteDAgglomeration": "epci",
+    "CommunauteUrbaine": "epci", "Metropole": "epci",
+    "Departement": "departement", "Region": "region",
+    "State": "state", "Agency": "agency", "Organisation": "organisation",
+    "Programme": "programme",
+    "Convention": "convention", "FrameworkConvention": "convention", "ORTConvention": "convention",
+    "TownConvention": "convention", "CRTEContract": "convention",
+}
+_TYPE_PRECEDENCE = ("state", "agency", "commune", "epci", "departement", "region",
+                    "programme", "convention", "organisation")
+_SUBTYPE_CLASSES = {"CommunauteDeCommunes", "CommunauteDAgglomeration", "CommunauteUrbaine",
+                    "Metropole", "FrameworkConvention", "ORTConvention", "TownConvention",
+                    "CRTEContract"}
+
+#: Types that tie actors together: reaching one costs no ego-graph step.
+_TIES = {"convention", "programme"}
+#: National actors partnering everything: the ego graph reaches them but does
+#: not go through them (the State signs every ACV convention).
+_HUBS = {"state", "agency"}
+
+_PREFIX = f"PREFIX pvd: <{ONTOLOGY}>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+
+# A commune counts only when it takes part in a programme or a convention.
+_ACTIVE = "{ ?a pvd:participatesIn [] } UNION { [] pvd:participant ?a } UNION { [] pvd:signatory ?a } UNION { [] pvd:concerns ?a }"
+
+RELATIONS_QUERY = _PREFIX + f"""
+SELECT ?rel ?a ?b WHERE {{
+  {{ ?a pvd:memberOf ?b . FILTER EXISTS {{ {_ACTIVE} }} BIND("memberOf" AS ?rel) }}
+  UNION {{ ?a pvd:participatesIn ?b . BIND("participatesIn" AS ?rel) }}
+  UNION {{ ?p pvd:participant ?a ; pvd:inProgramme ?b . BIND("participatesIn" AS ?rel) }}
+  UNION {{ ?b pvd:ledBy ?a . BIND("ledBy" AS ?rel) }}
+  UNION {{ ?b pvd:partner ?a . BIND("partner" AS ?rel) }}
+  UNION {{ ?b pvd:signatory ?a . BIND("signatory" AS ?rel) }}
+  UNION {{ ?a pvd:concerns ?b . BIND("concerns" AS ?rel) }}
+  UNION {{ ?a pvd:underProgramme ?b . BIND("underProgramme" AS ?rel) }}
+  UNION {{ ?a pvd:partOf ?b . BIND("partOf" AS ?rel) }}
+  FILTER(isIRI(?a) && isIRI(?b))
+}}"""
+
+COSIGNED_QUERY = _PREFIX + """
+SELECT ?a ?b (COUNT(DISTINCT ?c) AS ?n) (GROUP_CONCAT(DISTINCT STR(?c); separator=" ") AS ?convs) WHERE {
+  ?c pvd:signatory ?a, ?b .
+  FILTER(isIRI(?a) && isIRI(?b) && STR(?a) < STR(?b))
+} GROUP BY ?a ?b"""
+
+NODES_QUERY = _PREFIX + """
+SELECT ?n ?cls ?label ?insee ?siren ?epciType ?pid ?date ?pop ?dep WHERE {
+  VALUES ?n { %s }
+  OPTIONAL { ?n a ?cls . FILTER(STRSTARTS(STR(?cls), STR(pvd:))) }
+  OPTIONAL { ?n rdfs:label ?label }
+  OPTIONAL { ?n pvd:inseeCode ?insee }
+  OPTIONAL { ?n pvd:siren ?siren }
+  OPTIONAL { ?n pvd:epciType ?epciType }
+  OPTIONAL { ?n pvd:programmeId ?pid }
+  OPTIONAL { ?n pvd:signedOn ?date }
+  OPTIONAL { ?n pvd:population ?pop }
+  OPTIONAL { ?n pvd:inDepartement ?dep }
+}"""
+
+_VALUES_CHUNK = 400
+
+
+def build_network(ds: Graph, focus: str | None = None, depth: int = 1, programme: str | None = None,
+                  departement: str | None = None, include_conventions: bool = True) -> nx.MultiGraph:
+    """The partner network of *ds*, optionally filtered and cut around one actor.
+
+    *programme* (slug) keeps the territories taking part in that programme,
+    their EPCI, the programme's conventions and their signatories, and the
+    programme's leader and partners. *departement* (code) keeps the communes
+    of that département, their EPCI, their conventions with every signatory,
+    their programmes and those programmes' leader and partners.
+
+    *focus* (INSEE code, SIREN or IRI, see :func:`resolve_focus`) cuts the
+    ego graph of radius *depth*, counted in actor-to-actor steps: passing
+    through a convention or a programme costs nothing (the convention *is* the
+    tie between its signatories), and the ego graph stops at the State and
+    agencies, and follows a programme only to its leader and partners — they
+    take part in everything, and going through them would reach the whole
+    country at depth 2.
+
+    With *include_conventions* false, conventions are not nodes: signatories
+    are tied directly by ``cosigned`` edges weighted by their shared
+    conventions.
+    """
+    if depth < 0:
+        raise UserError(f"--depth must be 0 or more, not {depth}")
+    graph = project(ds, include_conventions=include_conventions)
+    if programme is not None:
+        graph = _programme_view(graph, programme)
+    if departement is not None:
+        graph = _departement_view(graph, departement)
+    if focus is not None:
+        graph = ego_network(graph, resolve_focus(graph, focus), depth)
+    graph.graph.update({k: v for k, v in (("focus", focus), ("programme", programme),
+                                          ("departement", departement)) if v is not None})
+    return graph
+
+
+def project(ds: Graph, include_conventions: bool = True) -> nx.MultiGraph:
+    """The whole partner network of *ds*, unfiltered (see the module docstring)."""
+    graph = nx.MultiGraph(name="pvd-graph partner network")
+    for rel, a, b in store.query(ds, RELATIONS_QUERY):
+        rel = str(rel)
+        graph.add_edge(str(a), str(b), key=rel, relation=rel, label=RELATIONS[rel], weight=1)
+    _add_node_attributes(ds, graph)
+    if not include_conventions:
+        graph.remove_nodes_from([n for n, t in graph.nodes(data="type") if t == "convention"])
+        for a, b, n, convs in store.query(ds, COSIGNED_QUERY):
+            a, b = str(a), str(b)
+            if a in graph and b in graph:
+                graph.add_edge(a, b, key="cosigned", relation="cosigned", label=RELATIONS["cosigned"],
+                               weight=int(n), conventions=" ".join(sorted(str(convs).split())))
+    return graph
+
+
+def _add_node_attributes(ds: Graph, graph: nx.MultiGraph) -> None:
+    rows: dict[str, dict] = {n: {"classes": set(), "labels": []} for n in graph}
+    nodes = sorted(graph)
+    for i in range(0, len(nodes), _VALUES_CHUNK):
+        values = " ".join(f"<{n}>" for n in nodes[i:i + _VALUES_CHUNK])
+        for n, cls, label, insee, siren, epci_type, pid, date, pop, dep in store.query(ds, NODES_QUERY % values):
+            row = rows[str(n)]
+            if cls is not None:
+                row["classes"].add(str(cls)[len(ONTOLOGY):])
+            if label is not None and label not in row["labels"]:
+                row["labels"].append(label)
+            for key, value in (("insee", insee), ("siren", siren), ("epci_type", epci_type),
+                               ("programme_id", pid), ("signed_on", date), ("departement", dep)):
+                if value is not None:
+                    row[key] = str(value)
+            if pop is not None:
+                try:
+                    row["population"] = int(pop)
+                except ValueError:
+                    pass
+    for n, row in rows.items():
+        graph.nodes[n].update(_node_attributes(n, row))
+
+
+def _node_attributes(iri: str, row: dict) -> dict:
+    classes = row.pop("classes")
+    labels = row.pop("labels")
+    types = {_CLASS_TYPES[c] for c in classes if c in _CLASS_TYPES}
+    node_type = next((t for t in _TYPE_PRECEDENCE if t in types), "resource")
+    french = [lab for lab in labels if getattr(lab, "language", None) == "fr"]
+    label = str((french or labels or [iri.rstrip("/").rsplit("/", 1)[-1]])[0])
+    attrs = {"iri": iri, "label": label, "type": node_type}
+    subtypes = sorted(classes & _SUBTYPE_CLASSES)
+    if subtypes:
+        attrs["subtype"] = subtypes[0]
+    code = row.get("insee") or row.get("siren") or row.get("programme_id")
+    if code:
+        attrs["code"] = code
+    attrs.update(row)
+    return attrs
+
+
+# --- filters -----------------------------------------------------------------
+
+def _neighbours(graph: nx.MultiGraph, node: str, relations: Iterable[str]) -> set[str]:
+    wanted = set(relations)
+    return {v for _, v, key in graph.edges(node, keys=True) if key in wanted}
+
+
+def _of_type(graph: nx.MultiGraph, nodes: Iterable[str], types: set[str]) -> set[str]:
+    return {n for n in nodes if graph.nodes[n].get("type") in types}
+
+
+def _programme_partners(graph: nx.MultiGraph, programmes: Iterable[str]) -> set[str]:
+    return {p for prog in programmes for p in _neighbours(graph, prog, ("ledBy", "partner"))}
+
+
+def _programme_view(graph: nx.MultiGraph, slug: str) -> nx.MultiGraph:
+    try:
+        iri = programme_iri(check_slug(slug))
+    except InvalidCode as exc:
+        raise UserError(f"--programme: {exc}") from None
+    if iri not in graph:
+        known = sorted(graph.nodes[n].get("code") or n.rsplit("/", 1)[-1]
+                       for n in graph if graph.nodes[n].get("type") == "programme")
+        raise UserError(f"--programme {slug}: no such programme in this graph (known: {', '.join(known) or 'none'})")
+    territories = _neighbours(graph, iri, ("participatesIn",))
+    conventions = _of_type(graph, _neighbours(graph, iri, ("underProgramme",)), {"convention"})
+    keep = {iri} | territories | conventions | _programme_partners(graph, [iri])
+    keep |= {v for t in territories for v in _neighbours(graph, t, ("memberOf",))}
+    keep |= {v for c in conventions for v in _neighbours(graph, c, ("signatory", "concerns", "partOf"))}
+    return graph.subgraph(keep).copy()
+
+
+def _departement_view(graph: nx.MultiGraph, code: str) -> nx.MultiGraph:
+    try:
+        code = normalise_departement(code)
+    except InvalidCode as exc:
+        raise UserError(f"--departement: {exc}") from None
+    dep = departement_iri(code)
+    communes = {n for n, d in graph.nodes(data="departement") if d == dep}
+    if not communes:
+        raise UserError(f"--departement {code}: no commune of this département takes part in a programme or convention in this graph")
+    territories = communes | {v for c in communes for v in _neighbours(graph, c, ("memberOf",))}
+    if dep in graph:
+        territories.add(dep)
+    ties = _of_type(graph, {v for t in territories for v in graph[t]}, _TIES)
+    conventions = _of_type(graph, ties, {"convention"})
+    keep = territories | ties
+    keep |= {v for c in conventions for v in _neighbours(graph, c, ("signatory", "concerns", "partOf"))}
+    keep |= _programme_partners(graph, _of_type(graph, keep, {"programme"}))
+    return graph.subgraph(keep).copy()
+
+
+# --- focus and ego graph --------------------------------------------------------
+
+def resolve_focus(graph: nx.MultiGraph, value: str) -> str:
+    """The node for ``--focus``: an INSEE code, a SIREN or an IRI of the network.
+
+    A nine-digit value is a SIREN: the EPCI or commune carrying it. Anything
+    that is not a node of *graph* is a :class:`UserError`.
+    """
+    text = str(value).strip()
+    if text.startswith(("http://", "https://")):
+        iri = text
+    elif len(text.replace(" ", "")) >= 8 and text.replace(" ", "").isdigit():
+        try:
+            siren = normalise_siren(text)
+        except InvalidCode as exc:
+            raise UserError(f"--focus: {exc}") from None
+        iri = next((n for n, s in graph.nodes(data="siren") if s == siren), epci_iri(siren))
+    else:
+        try:
+            iri = commune_iri(normalise_insee(text))
+        except InvalidCode as exc:
+            raise UserError(f"--focus: {exc}; expected an INSEE code, a SIREN or an IRI") from None
+    if iri not in graph:
+        raise UserError(f"--focus {text}: {iri} is not in the partner network "
+                        "(no programme, convention or EPCI link in the selection)")
+    return iri
+
+
+def ego_network(graph: nx.MultiGraph, centre: str, depth: int = 1) -> nx.MultiGraph:
+    """Nodes within *depth* actor steps of *centre* (see :func:`build_network`).
+
+    A 0–1 breadth-first search: entering a convention or programme costs 0,
+    entering an actor costs 1. The State and agencies are reached but not
+    expanded, and a programme is expanded only to its leader and partners,
+    unless it is the centre itself.
+    """
+    dist = {centre: 0}
+    queue = deque([centre])
+    while queue:
+        node = queue.popleft()
+        node_type = graph.nodes[node].get("type")
+        if node != centre and node_type in _HUBS:
+            continue
+        if node != centre and node_type == "programme":
+            nexts = _neighbours(graph, node, ("ledBy", "partner"))
+        else:
+            nexts = set(graph[node])
+        for nxt in nexts:
+            cost = 0 if graph.nodes[nxt].get("type") in _TIES else 1
+            d = dist[node] + cost
+            if d <= depth and d < dist.get(nxt, depth + 1):
+                dist[nxt] = d
+                (queue.appendleft if cost == 0 else queue.append)(nxt)
+    sub = graph.subgraph(dist).copy()
+    for n, d in dist.items():
+        sub.nodes[n]["distance"] = d
+    return sub
+
+
+# --- aggregation for national views ------------------------------------------------
+
+def aggregate_communes(graph: nx.MultiGraph) -> nx.MultiGraph:
+    """Communes merged into their EPCI: the national network small enough to draw.
+
+    Each commune with an EPCI disappears; its edges move to the EPCI (same
+    relation, weights added), and the EPCI gets ``communes`` (how many of its
+    members were merged). Communes without an EPCI stay.
+    """
+    out = nx.MultiGraph(**graph.graph)
+    merged_into: dict[str, str] = {}
+    for n, attrs in graph.nodes(data=True):
+        epcis = sorted(_neighbours(graph, n, ("memberOf",))) if attrs.get("type") == "commune" else []
+        if epcis:
+            merged_into[n] = epcis[0]
+        else:
+            out.add_node(n, **attrs)
+    for n, epci in merged_into.items():
+        out.nodes[epci]["communes"] = out.nodes[epci].get("communes", 0) + 1
+    for u, v, key, attrs in graph.edges(keys=True, data=True):
+        a, b = merged_into.get(u, u), merged_into.get(v, v)
+        if a == b:
+            continue
+        if out.has_edge(a, b, key):
+            edge = out.edges[a, b, key]
+            edge["weight"] += attrs["weight"]
+            if "conventions" in attrs:
+                edge["conventions"] = " ".join(sorted(set(edge["conventions"].split()) | set(attrs["conventions"].split())))
+        else:
+            out.add_edge(a, b, key=key, **attrs)
+    for n, attrs in out.nodes(data=True):
+        if attrs.get("communes"):
+            attrs["label"] = f"{attrs['label']} ({attrs['communes']} communes)"
+    out.graph["aggregated"] = "communes merged into their EPCI"
+    return out
+
+
+def collapse(graph: nx.MultiGraph) -> nx.Graph:
+    """A simple weighted graph (parallel edges summed) for centrality and communities."""
+    simple = nx.Graph(**graph.graph)
+    simple.add_nodes_from(graph.nodes(data=True))
+    for u, v, w in graph.edges(data="weight", default=1):
+        if simple.has_edge(u, v):
+            simple[u][v]["weight"] += w
+        else:
+            simple.add_edge(u, v, weight=w)
+    return simple
