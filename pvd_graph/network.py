@@ -389,3 +389,52 @@ def collapse(graph: nx.MultiGraph) -> nx.Graph:
         else:
             simple.add_edge(u, v, weight=w)
     return simple
+
+
+# --- analysis ----------------------------------------------------------------------
+
+#: Exact betweenness up to this many nodes; above, it is estimated from this many sampled sources.
+BETWEENNESS_EXACT_UP_TO = 1000
+
+
+def network_stats(graph: nx.MultiGraph, top: int = 20, seed: int = 0) -> dict:
+    """Centrality, components and communities of a partner network.
+
+    Computed on :func:`collapse` of *graph* (parallel ties summed). Degree is
+    the number of distinct neighbours; weighted degree adds the weights (a
+    co-signature weighs its number of conventions). Betweenness ignores
+    weights (they are strengths, not distances) and is estimated from
+    ``BETWEENNESS_EXACT_UP_TO`` sampled sources on larger graphs (the result
+    says so in ``betweenness_sources``). Programmes and conventions tie actors
+    together but are not ranked. Communities: Louvain, seeded for repeatable
+    output.
+    """
+    simple = collapse(graph)
+    n = simple.number_of_nodes()
+    k = None if n <= BETWEENNESS_EXACT_UP_TO else BETWEENNESS_EXACT_UP_TO
+    betweenness = nx.betweenness_centrality(simple, k=k, seed=seed, weight=None) if n else {}
+    weighted = dict(simple.degree(weight="weight"))
+    actors = [v for v, t in simple.nodes(data="type") if t not in _TIES]
+    ranked = sorted(actors, key=lambda v: (-simple.degree(v), -weighted[v], -betweenness[v], v))[:top]
+
+    def describe(v: str) -> dict:
+        attrs = simple.nodes[v]
+        return {"iri": v, "label": attrs.get("label", v), "type": attrs.get("type", "resource"),
+                "code": attrs.get("code", "")}
+
+    central = [{**describe(v), "degree": simple.degree(v), "weighted_degree": weighted[v],
+                "betweenness": round(betweenness[v], 6)} for v in ranked]
+    components = sorted(nx.connected_components(simple), key=len, reverse=True)
+    communities = nx.community.louvain_communities(simple, weight="weight", seed=seed) if n else []
+    communities = sorted(communities, key=lambda c: (-len(c), min(c)))
+    return {
+        "nodes": n, "edges": simple.number_of_edges(),
+        "betweenness_sources": k or n,
+        "central": central,
+        "components": len(components),
+        "component_sizes": [len(c) for c in components[:top]],
+        "isolated": sum(1 for c in components if len(c) == 1),
+        "communities": [{"size": len(c), "members": [describe(v) for v in
+                         sorted(c, key=lambda v: (-weighted[v], v))[:3]]} for c in communities[:top]],
+        "modularity": round(nx.community.modularity(simple, communities, weight="weight"), 4) if simple.number_of_edges() else 0.0,
+    }

@@ -68,6 +68,15 @@ def write_network(graph: nx.MultiGraph, path: Path | str, title: str | None = No
     large HTML page or picture (see the module docstring).
     """
     path = Path(path)
+    writer = writer_for(path)
+    if writer in (write_graphml, write_gexf):
+        writer(graph, path)
+        return graph
+    return writer(graph, path, title=title)
+
+
+def writer_for(path: Path) -> Callable:
+    """The writer for *path*'s extension; a :class:`UserError` for an unknown one or a missing folder."""
     writers: dict[str, Callable] = {
         ".html": write_html, ".png": write_image, ".svg": write_image,
         ".graphml": write_graphml, ".gexf": write_gexf,
@@ -77,14 +86,13 @@ def write_network(graph: nx.MultiGraph, path: Path | str, title: str | None = No
         raise UserError(f"{path}: unknown output extension {path.suffix!r}; expected one of {', '.join(EXTENSIONS)}")
     if not path.parent.is_dir():
         raise UserError(f"{path.parent}: no such folder")
-    if writer in (write_graphml, write_gexf):
-        writer(graph, path)
-        return graph
-    return writer(graph, path, title=title)
+    return writer
 
 
-def drawable(graph: nx.MultiGraph, aggregate_above: int = HTML_AGGREGATE_ABOVE) -> nx.MultiGraph:
+def drawable(graph: nx.MultiGraph, aggregate_above: int | None = None) -> nx.MultiGraph:
     """*graph*, aggregated by EPCI when above *aggregate_above* nodes; refuses what stays too big."""
+    if aggregate_above is None:
+        aggregate_above = HTML_AGGREGATE_ABOVE
     if graph.number_of_nodes() > aggregate_above:
         graph = aggregate_communes(graph)
     if graph.number_of_nodes() > HTML_MAX_NODES:
@@ -370,7 +378,10 @@ def write_image(graph: nx.MultiGraph, path: Path | str, title: str | None = None
         ax.set_axis_off()
         ax.margins(0.08)
         fig.tight_layout()
-        fig.savefig(path, format=Path(path).suffix[1:].lower(), metadata=None if Path(path).suffix.lower() == ".png" else {"Date": None})
+        fmt = Path(path).suffix[1:].lower()
+        # SVG keeps its text as text (searchable, selectable); no date, so output is repeatable.
+        with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "pvd-graph"}):
+            fig.savefig(path, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
     finally:
         plt.close(fig)
     return graph

@@ -34,8 +34,9 @@ def run(args) -> int:
 
     from pvd_graph import store
     from pvd_graph.network import build_network
-    from pvd_graph.visualise import write_network
+    from pvd_graph.visualise import write_network, writer_for
 
+    writer_for(Path(args.out))  # a wrong extension fails before the graph is loaded
     progress = Progress(args.quiet)
     ds = store.open_built(args.graph, backend=args.backend)
     progress("graph loaded")
