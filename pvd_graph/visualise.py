@@ -189,14 +189,15 @@ def _physics(n: int) -> dict:
         "layout": {"improvedLayout": n <= 1000, "randomSeed": 7},
         "physics": {
             "solver": "forceAtlas2Based",
-            "forceAtlas2Based": {"gravitationalConstant": -60, "springLength": 90, "avoidOverlap": 0.3},
+            "forceAtlas2Based": {"gravitationalConstant": -80 if n <= 300 else -50,
+                                 "springLength": 140 if n <= 300 else 80, "avoidOverlap": 0.5},
             "stabilization": {"enabled": True, "iterations": 400 if n <= 300 else 150 if n <= 1500 else 80,
                               "updateInterval": 50},
             "minVelocity": 1.0,
         },
         "interaction": {"hover": True, "tooltipDelay": 120, "navigationButtons": False, "keyboard": True},
         "nodes": {"font": {"size": 14 if n <= 300 else 10, "strokeWidth": 3, "strokeColor": "#ffffff"},
-                  "borderWidth": 1},
+                  "borderWidth": 1, "widthConstraint": {"maximum": 170}},  # long names wrap
         "edges": {"smooth": False},
     }
 
