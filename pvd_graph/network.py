@@ -119,21 +119,27 @@ SELECT ?a ?b (COUNT(DISTINCT ?c) AS ?n) (GROUP_CONCAT(DISTINCT STR(?c); separato
   FILTER(isIRI(?a) && isIRI(?b) && STR(?a) < STR(?b))
 } GROUP BY ?a ?b"""
 
+# One row per node: the same fact held by several named graphs (or a label per
+# source) would otherwise multiply the rows, 160 of them for Albertville.
 NODES_QUERY = _PREFIX + """
-SELECT ?n ?cls ?label ?insee ?siren ?epciType ?pid ?date ?pop ?dep WHERE {
+SELECT ?n (GROUP_CONCAT(DISTINCT STR(?cls); separator=" ") AS ?classes)
+       (SAMPLE(?fr) AS ?labelFr) (SAMPLE(?anyLabel) AS ?label) (SAMPLE(?insee0) AS ?insee)
+       (SAMPLE(?siren0) AS ?siren) (SAMPLE(?epciType0) AS ?epciType) (SAMPLE(?pid0) AS ?pid)
+       (SAMPLE(?date0) AS ?date) (MAX(?pop0) AS ?pop) (SAMPLE(?dep0) AS ?dep) WHERE {
   VALUES ?n { %s }
   OPTIONAL { ?n a ?cls . FILTER(STRSTARTS(STR(?cls), STR(pvd:))) }
-  OPTIONAL { ?n rdfs:label ?label }
-  OPTIONAL { ?n pvd:inseeCode ?insee }
-  OPTIONAL { ?n pvd:siren ?siren }
-  OPTIONAL { ?n pvd:epciType ?epciType }
-  OPTIONAL { ?n pvd:programmeId ?pid }
-  OPTIONAL { ?n pvd:signedOn ?date }
-  OPTIONAL { ?n pvd:population ?pop }
-  OPTIONAL { ?n pvd:inDepartement ?dep }
-}"""
+  OPTIONAL { ?n rdfs:label ?fr . FILTER(LANGMATCHES(LANG(?fr), "fr")) }
+  OPTIONAL { ?n rdfs:label ?anyLabel }
+  OPTIONAL { ?n pvd:inseeCode ?insee0 }
+  OPTIONAL { ?n pvd:siren ?siren0 }
+  OPTIONAL { ?n pvd:epciType ?epciType0 }
+  OPTIONAL { ?n pvd:programmeId ?pid0 }
+  OPTIONAL { ?n pvd:signedOn ?date0 }
+  OPTIONAL { ?n pvd:population ?pop0 }
+  OPTIONAL { ?n pvd:inDepartement ?dep0 }
+} GROUP BY ?n"""
 
-_VALUES_CHUNK = 400
+_VALUES_CHUNK = 1000
 
 
 def build_network(ds: Graph, focus: str | None = None, depth: int = 1, programme: str | None = None,
@@ -190,37 +196,25 @@ def project(ds: Graph, include_conventions: bool = True) -> nx.MultiGraph:
 
 
 def _add_node_attributes(ds: Graph, graph: nx.MultiGraph) -> None:
-    rows: dict[str, dict] = {n: {"classes": set(), "labels": []} for n in graph}
     nodes = sorted(graph)
     for i in range(0, len(nodes), _VALUES_CHUNK):
         values = " ".join(f"<{n}>" for n in nodes[i:i + _VALUES_CHUNK])
-        for n, cls, label, insee, siren, epci_type, pid, date, pop, dep in store.query(ds, NODES_QUERY % values):
-            row = rows[str(n)]
-            if cls is not None:
-                row["classes"].add(str(cls)[len(ONTOLOGY):])
-            if label is not None and label not in row["labels"]:
-                row["labels"].append(label)
-            for key, value in (("insee", insee), ("siren", siren), ("epci_type", epci_type),
-                               ("programme_id", pid), ("signed_on", date), ("departement", dep)):
-                if value is not None:
-                    row[key] = str(value)
-            if pop is not None:
-                try:
-                    row["population"] = int(pop)
-                except ValueError:
-                    pass
-    for n, row in rows.items():
-        graph.nodes[n].update(_node_attributes(n, row))
+        for n, classes, label_fr, label, *codes, pop, dep in store.query(ds, NODES_QUERY % values):
+            row = {key: str(value) for key, value in zip(
+                ("insee", "siren", "epci_type", "programme_id", "signed_on"), codes) if value is not None}
+            if dep is not None:
+                row["departement"] = str(dep)
+            if pop is not None and str(pop).lstrip("-").isdigit():
+                row["population"] = int(pop)
+            found = {c[len(ONTOLOGY):] for c in str(classes or "").split()}
+            graph.nodes[str(n)].update(_node_attributes(str(n), found, label_fr or label, row))
 
 
-def _node_attributes(iri: str, row: dict) -> dict:
-    classes = row.pop("classes")
-    labels = row.pop("labels")
+def _node_attributes(iri: str, classes: set[str], label, row: dict) -> dict:
     types = {_CLASS_TYPES[c] for c in classes if c in _CLASS_TYPES}
     node_type = next((t for t in _TYPE_PRECEDENCE if t in types), "resource")
-    french = [lab for lab in labels if getattr(lab, "language", None) == "fr"]
-    label = str((french or labels or [iri.rstrip("/").rsplit("/", 1)[-1]])[0])
-    attrs = {"iri": iri, "label": label, "type": node_type}
+    attrs = {"iri": iri, "label": str(label) if label is not None else iri.rstrip("/").rsplit("/", 1)[-1],
+             "type": node_type}
     subtypes = sorted(classes & _SUBTYPE_CLASSES)
     if subtypes:
         attrs["subtype"] = subtypes[0]
