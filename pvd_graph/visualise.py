@@ -322,7 +322,8 @@ def _layout(graph: nx.MultiGraph) -> dict:
     if simple.number_of_nodes() <= 500:
         k = 2.2 / max(1, simple.number_of_nodes()) ** 0.5
         return nx.spring_layout(simple, k=k, iterations=200, seed=7, weight=None)
-    return nx.forceatlas2_layout(simple, max_iter=200, seed=7, weight=None)
+    # spring_layout needs scipy above 500 nodes; ForceAtlas2 is numpy only (~0.1 s per iteration at 1,200 nodes).
+    return nx.forceatlas2_layout(simple, max_iter=60, seed=7, weight=None, gravity=5.0, distributed_action=True)
 
 
 def _labelled(graph: nx.MultiGraph, limit: int = 60) -> set[str]:
@@ -354,14 +355,16 @@ def write_image(graph: nx.MultiGraph, path: Path | str, title: str | None = None
                                        width=widths, alpha=0.6,
                                        style="dashed" if key in ("memberOf", "concerns", "participatesIn") else "solid")
         degree = dict(graph.degree())
+        scale = min(1.0, (60 / graph.number_of_nodes()) ** 0.5)  # smaller marks for crowded pictures
         for node_type in NODE_TYPES:
             nodelist = [n for n, t in graph.nodes(data="type") if t == node_type]
             if nodelist:
-                sizes = [180 + 120 * min(25, degree[n]) ** 0.5 for n in nodelist]
+                sizes = [scale * (180 + 120 * min(25, degree[n]) ** 0.5) for n in nodelist]
                 nx.draw_networkx_nodes(graph, pos, nodelist=nodelist, ax=ax, node_color=COLOURS[node_type],
                                        node_shape=MARKERS[node_type], node_size=sizes,
                                        edgecolors="#333333", linewidths=0.6)
-        labels = {n: _short(graph.nodes[n].get("label", n)) for n in _labelled(graph)}
+        labels = {n: _short(graph.nodes[n].get("label", n))
+                  for n in _labelled(graph, 60 if graph.number_of_nodes() <= 60 else 25)}
         ys = [y for _, y in pos.values()]
         drop = 0.035 * ((max(ys) - min(ys)) or 1)  # labels under their node, not over it
         label_pos = {n: (x, y - drop) for n, (x, y) in pos.items()}
