@@ -41,7 +41,7 @@ def parse_params(items: list[str]) -> dict[str, str]:
 
 
 def run(args) -> int:
-    from pvd_graph import query, store
+    from pvd_graph import query
 
     # everything about the request is checked before the graph is loaded
     params = parse_params(args.param)
@@ -52,9 +52,9 @@ def run(args) -> int:
     else:
         q = query.resolve(args.name)
     bindings = q.bindings(params)
-    ds = store.open_built(args.graph, backend=args.backend)
+    ds = query.open_graph(args.graph, backend=args.backend)
     form, columns, rows = query.execute(ds, q, bindings)
-    if form in ("CONSTRUCT", "DESCRIBE"):  # a graph: N-Triples whatever the format
+    if form == "CONSTRUCT":  # a graph: N-Triples whatever the format
         sys.stdout.write(query.ntriples(rows))
         return 0
     sys.stdout.write(query.format_rows(columns, rows, args.format))
