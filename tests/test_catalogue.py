@@ -92,8 +92,9 @@ def src(shared_data, national_build):
     """What the source files say, as plain Python structures."""
     rejected = set()
     with open(national_build / resources.REJECTS_CSV, encoding="utf-8") as fh:
-        for r in csv.DictReader(fh):
-            rejected.add((r["file"].rsplit("/", 1)[-1], int(r["line"])))
+        for r in csv.DictReader(fh):  # rejected rows (warnings and skipped kinds keep their rows)
+            if r["line"] and r.get("outcome", "row rejected") == "row rejected":
+                rejected.add((r["file"].rsplit("/", 1)[-1], int(r["line"])))
     with open(shared_data / PVD_CSV, encoding="utf-8", newline="") as fh:
         pvd = [row for line, row in enumerate(csv.DictReader(fh), start=2) if (PVD_CSV, line) not in rejected]
     features = json.loads((shared_data / ACV_GEOJSON).read_text(encoding="utf-8"))["features"]
