@@ -116,7 +116,7 @@ def read_turtle(path: Path) -> list[ox.Triple]:
     from rdflib.compare import to_canonical_graph
 
     g = Graph()
-    g.addN((store._to_rdflib(t.subject), store._to_rdflib(t.predicate), store._to_rdflib(t.object), g)
+    g.addN((store.to_rdflib(t.subject), store.to_rdflib(t.predicate), store.to_rdflib(t.object), g)
            for t in triples)
     return [ox.Triple(*(store.to_ox(x) for x in triple)) for triple in to_canonical_graph(g)]
 

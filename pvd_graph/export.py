@@ -217,7 +217,7 @@ def _compact_nodes(triples: list[ox.Triple], context: dict) -> list[dict]:
     from rdflib.plugins.serializers.jsonld import from_rdf
 
     g = Graph()
-    to_rdflib = store._to_rdflib
+    to_rdflib = store.to_rdflib
     for t in triples:
         g.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
     doc = from_rdf(g, context_data=context)

@@ -240,20 +240,9 @@ def resolve(name_or_text: str, catalogue: Mapping[str, CatalogueQuery] | None = 
 # --- running -----------------------------------------------------------------
 
 def open_graph(path: Path | str | None = None, backend: str = "oxigraph"):
-    """Open a build output for querying, never re-importing.
-
-    For a build folder this loads its ``graph.nt`` (the union of every source,
-    each triple once) rather than ``dataset.nq``: Oxigraph's union of named
-    graphs is a bag, so a fact stated by three sources matches three times and
-    every join multiplies (the national graph's catalogue ran 5-15 times slower
-    and non-DISTINCT queries returned duplicates). Queries that need the named
-    graphs (``GRAPH ?g``) can be given ``dataset.nq`` itself as *path*.
-    """
+    """Open a build output for querying, never re-importing (see :func:`pvd_graph.store.open_built`)."""
     from pvd_graph import store
 
-    folder = Path(path) if path is not None else resources.DEFAULT_BUILD_DIR
-    if folder.is_dir() and (folder / resources.GRAPH_NT).is_file():
-        return store.open_built(folder / resources.GRAPH_NT, backend=backend)
     return store.open_built(path, backend=backend)
 
 
@@ -313,7 +302,7 @@ def _run_native(inner, text: str, bindings: Mapping[str, object]):
     """
     import pyoxigraph as ox
 
-    from pvd_graph.store import _to_rdflib
+    from pvd_graph.store import to_rdflib
 
     subs = {ox.Variable(k): _to_ox(v) for k, v in bindings.items()}
     result = inner.query(text, use_default_graph_as_union=True, substitutions=subs)
@@ -326,7 +315,7 @@ def _run_native(inner, text: str, bindings: Mapping[str, object]):
             return None
         out = cache.get(term)
         if out is None:
-            out = cache[term] = _to_rdflib(term)
+            out = cache[term] = to_rdflib(term)
         return out
 
     if isinstance(result, ox.QueryTriples):

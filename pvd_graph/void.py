@@ -88,7 +88,7 @@ def _select(ds: Graph, sparql: str) -> list[tuple]:
     """Rows of a SELECT over the named graphs, run natively on Oxigraph when possible."""
     inner = store.oxigraph_store(ds)
     if inner is not None:
-        return [tuple(None if t is None else store._to_rdflib(t) for t in sol) for sol in inner.query(sparql)]
+        return [tuple(None if t is None else store.to_rdflib(t) for t in sol) for sol in inner.query(sparql)]
     return [tuple(r) for r in ds.query(sparql)]
 
 

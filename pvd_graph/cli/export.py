@@ -24,7 +24,9 @@ def run(args) -> int:
     from pvd_graph.export import export_file
 
     progress = Progress(args.quiet)
-    ds = store.open_built(args.graph, backend=args.backend)
+    # N-Quads and TriG keep one named graph per source; the other formats write the union
+    ds = store.open_built(args.graph, backend=args.backend,
+                          graphs="named" if args.format in ("nq", "trig") else "union")
     progress(f"loaded {store.triple_count(ds)} quads")
     result = export_file(ds, args.format, args.out, progress)
     if args.out:
