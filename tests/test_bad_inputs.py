@@ -427,7 +427,7 @@ def _cut_communes(src: Path) -> Made:
 # --- running a case through the CLI -----------------------------------------
 
 def communes_in(out: Path, source_id: str) -> set[str]:
-    ds = store.open_built(out)
+    ds = store.open_built(out, graphs="named")
     rows = store.query(ds, f"SELECT ?s WHERE {{ GRAPH <{GRAPHS}{source_id}> {{ ?s a <{PREFIXES['pvd']}Commune> }} }}")
     return {str(r[0]) for r in rows}
 
@@ -613,7 +613,7 @@ def test_a_50_mb_file_imports_whole(tmp_path):
     assert "Traceback" not in proc.stderr
     assert f"anct-pvd: {n} rows read, {n} accepted, 0 rejected" in proc.stderr, proc.stderr[:3000]
     assert size >= 50_000_000
-    ds = store.open_built(out)
+    ds = store.open_built(out, graphs="named")
     count = store.query(ds, f"SELECT (COUNT(?s) AS ?n) WHERE {{ GRAPH <{GRAPHS}anct-pvd> {{ "
                             f"?s <{PREFIXES['pvd']}participatesIn> <https://w3id.org/pvd-graph/id/programme/pvd> }} }}")
     assert int(next(iter(count))[0]) == n
