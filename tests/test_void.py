@@ -20,7 +20,7 @@ def _nt(line: str) -> tuple[str, str, str]:
 
 
 def test_curated_description_counts(curated_build, tmp_path):
-    ds = store.open_built(curated_build)
+    ds = store.open_built(curated_build, graphs="named")
     path = write_void(ds, tmp_path / "void.ttl", endpoint="http://127.0.0.1:8000/sparql")
     g = Graph().parse(path, format="turtle")
     lines = (curated_build / resources.GRAPH_NT).read_text(encoding="utf-8").splitlines()
@@ -41,7 +41,7 @@ def test_curated_description_counts(curated_build, tmp_path):
 
 
 def test_national_subsets_have_counts_and_licences(national_build):
-    g = describe_dataset(store.open_built(national_build), download_base="https://example.org/dl/")
+    g = describe_dataset(store.open_built(national_build, graphs="named"), download_base="https://example.org/dl/")
     quads = Counter(line.rsplit(" ", 2)[-2] for line in
                     (national_build / resources.DATASET_NQ).read_text(encoding="utf-8").splitlines())
     subsets = {str(s): s for s in g.objects(DATASET, VOID.subset)}

@@ -31,6 +31,14 @@ def run(args) -> int:
     out = args.out or resources.DEFAULT_BUILD_DIR
     result = build_graph(args.sources, out, backend=args.backend, data_dir=args.data,
                           run_validation=not args.no_validate, log=log)
+    if args.quiet:
+        # even quiet, say what did not land: a refused source or rejected rows (details in rejects.csv)
+        for r in result.imports:
+            if r.error:
+                print(f"pvd-graph build: source refused: {r.source.path}: {r.error}", file=sys.stderr)
+        rejected = sum(len(r.rejects) for r in result.imports)
+        if rejected:
+            print(f"pvd-graph build: {rejected} rows rejected (see {out}/rejects.csv)", file=sys.stderr)
     if result.report is not None:
         if not result.report.conforms or not args.quiet:
             print(result.report.to_text(limit=args.show), file=sys.stdout if not result.report.conforms else sys.stderr)
