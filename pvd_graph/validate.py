@@ -181,7 +181,9 @@ def run_shacl(ds: Graph, shapes: Graph | None = None) -> list[Result]:
         data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True, abort_on_first=False
     )
     out = []
-    for node in results_graph.subjects(RDF.type, SH.ValidationResult):
+    # top-level results only: pySHACL also types the nested results of sh:node (sh:detail) as
+    # sh:ValidationResult, with the nested shape's severity instead of the referring shape's
+    for node in results_graph.objects(None, SH.result):
         get = lambda p: results_graph.value(node, p)  # noqa: E731
         path = get(SH.resultPath)
         out.append(Result(

@@ -1,0 +1,544 @@
+"""A fast SHACL engine: each constraint of the shapes compiled to one SPARQL query.
+
+pySHACL, the reference engine, walks the focus nodes in Python (and re-parses
+a SHACL-SPARQL constraint for every one of them). Here every constraint
+component of every shape becomes one ``SELECT`` that returns the *violating*
+focus nodes (and value nodes) of the whole graph at once, run by Oxigraph's
+native SPARQL engine over the union of the dataset's graphs. The results are
+the same :class:`pvd_graph.validate.Result` objects pySHACL's path produces.
+
+What is supported (the SHACL Core components the project's shapes use, and a
+little more): targets (``targetClass`` with ``rdfs:subClassOf*``, implicit
+class targets, ``targetNode``, ``targetSubjectsOf``, ``targetObjectsOf``);
+property paths (IRI, sequence, alternative, inverse, zero/one-or-more);
+``minCount``, ``maxCount``, ``datatype``, ``nodeKind``, ``class``, ``pattern``
+(+ ``flags``), ``minLength``, ``maxLength``, ``in``, ``hasValue``,
+``min/maxInclusive``, ``min/maxExclusive``, ``languageIn``, ``uniqueLang``,
+``node``, ``not``, ``and``, ``or``, ``xone``, ``qualifiedValueShape`` with
+``qualifiedMin/MaxCount`` (not disjoint), ``sh:sparql`` SELECT constraints,
+``severity``, ``message`` and ``deactivated``.
+
+Anything else raises :class:`UnsupportedShape` naming the shape and the
+component: the engine never skips a constraint silently, and
+``validate(engine="auto")`` then falls back to pySHACL.
+
+One documented difference of evaluation strategy: a ``sh:sparql`` constraint
+is run once for all focus nodes, its ``$this`` joined with the target
+pattern, instead of once per pre-bound focus node. Both agree for the usual
+constraint bodies (triple patterns and filters over ``$this``); a body whose
+meaning depends on ``$this`` being bound *before* evaluation (e.g. a
+sub-select that aggregates over ``$this``) is out of scope.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, RDFS, SH, XSD
+
+from pvd_graph import store
+from pvd_graph.validate import Result, _named_shape, _severity, load_shapes
+
+_TYPE_PATH = f"<{RDF.type}>/<{RDFS.subClassOf}>*"
+
+#: Predicates of a shape that carry no constraint (or are read with their component).
+_NON_CONSTRAINT = {
+    RDF.type, SH.path, SH.message, SH.severity, SH.name, SH.description, SH.order, SH.group,
+    SH.deactivated, SH.defaultValue, SH.targetClass, SH.targetNode, SH.targetSubjectsOf,
+    SH.targetObjectsOf, SH.flags, SH.qualifiedMinCount, SH.qualifiedMaxCount,
+    SH.qualifiedValueShapesDisjoint, SH.prefixes, SH.declare,
+}
+
+#: Datatypes Oxigraph can cast, used to spot literals that may be ill-typed.
+_CASTABLE = {XSD.integer, XSD.decimal, XSD.double, XSD.float, XSD.boolean, XSD.date, XSD.dateTime, XSD.time}
+
+_NODE_KINDS = {
+    SH.IRI: "isIRI({v})",
+    SH.BlankNode: "isBlank({v})",
+    SH.Literal: "isLiteral({v})",
+    SH.BlankNodeOrIRI: "(isBlank({v}) || isIRI({v}))",
+    SH.BlankNodeOrLiteral: "(isBlank({v}) || isLiteral({v}))",
+    SH.IRIOrLiteral: "(isIRI({v}) || isLiteral({v}))",
+}
+
+_RANGES = {  # component parameter → (SPARQL operator that must hold, component IRI)
+    SH.minInclusive: (">=", SH.MinInclusiveConstraintComponent),
+    SH.maxInclusive: ("<=", SH.MaxInclusiveConstraintComponent),
+    SH.minExclusive: (">", SH.MinExclusiveConstraintComponent),
+    SH.maxExclusive: ("<", SH.MaxExclusiveConstraintComponent),
+}
+
+
+class UnsupportedShape(ValueError):
+    """A shape uses a SHACL feature this engine does not implement."""
+
+    def __init__(self, shape, component, why: str = "not supported by the SPARQL engine"):
+        self.shape, self.component = str(shape), str(component)
+        super().__init__(f"shape {shape}: {component}: {why}")
+
+
+@dataclass
+class Check:
+    """One compiled constraint: a query whose rows are violations, and how to report them."""
+
+    query: str
+    shape: str  # the reported (named) shape
+    constraint: str  # SHACL constraint component IRI
+    severity: str
+    messages: list[str]
+    path: str  # result path IRI, "" for complex paths and node shapes
+    value_is_focus: bool = False  # node-shape constraints: the value node is the focus node
+    datatype: URIRef | None = None  # rows flagged ?cand are checked for ill-typed literals in Python
+    sparql: bool = False  # rows come from a sh:sparql SELECT (?value, ?path, message variables)
+    has_value: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def _nt(term) -> str:
+    """An rdflib term in SPARQL syntax."""
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        return term.n3()
+    raise ValueError(f"blank node {term} cannot be a constant in a query")
+
+
+def _list(shapes: Graph, node) -> list:
+    return list(Collection(shapes, node))
+
+
+class _Compiler:
+    def __init__(self, shapes: Graph):
+        self.g = shapes
+        self._fresh = itertools.count()
+
+    # ---- helpers -------------------------------------------------------------------------------
+    def var(self) -> str:
+        return f"?_v{next(self._fresh)}"
+
+    def one(self, shape, pred):
+        values = list(self.g.objects(shape, pred))
+        if len(values) > 1:
+            raise UnsupportedShape(shape, pred, "more than one value")
+        return values[0] if values else None
+
+    def path(self, shape, node) -> str:
+        """A SHACL path as a SPARQL property path."""
+        if isinstance(node, URIRef):
+            return f"<{node}>"
+        if (node, RDF.first, None) in self.g:
+            return "(" + "/".join(self.path(shape, n) for n in _list(self.g, node)) + ")"
+        for pred, fmt in ((SH.inversePath, "^{}"), (SH.zeroOrMorePath, "{}*"), (SH.oneOrMorePath, "{}+"),
+                          (SH.zeroOrOnePath, "{}?")):
+            inner = self.g.value(node, pred)
+            if inner is not None:
+                return "(" + fmt.format(self.path(shape, inner)) + ")"
+        alt = self.g.value(node, SH.alternativePath)
+        if alt is not None:
+            return "(" + "|".join(self.path(shape, n) for n in _list(self.g, alt)) + ")"
+        raise UnsupportedShape(shape, SH.path, f"unknown path form {node}")
+
+    def messages(self, shape) -> list[str]:
+        return [str(m) for m in self.g.objects(shape, SH.message)]
+
+    def severity(self, shape) -> str:
+        return _severity(self.g.value(shape, SH.severity) or SH.Violation)
+
+    def deactivated(self, shape) -> bool:
+        return any(str(v).lower() == "true" for v in self.g.objects(shape, SH.deactivated))
+
+    def check_known(self, shape) -> None:
+        for pred in set(self.g.predicates(shape)):
+            if str(pred).startswith(str(SH)) and pred not in _NON_CONSTRAINT and pred not in _HANDLED:
+                raise UnsupportedShape(shape, pred)
+        if any(str(v).lower() == "true" for v in self.g.objects(shape, SH.qualifiedValueShapesDisjoint)):
+            raise UnsupportedShape(shape, SH.qualifiedValueShapesDisjoint)
+
+    def targets(self, shape) -> str | None:
+        """A group pattern binding ?this to every focus node of *shape*, or None without targets."""
+        parts = []
+        for c in self.g.objects(shape, SH.targetClass):
+            parts.append(f"?this {_TYPE_PATH} {_nt(c)} .")
+        if (shape, RDF.type, RDFS.Class) in self.g and isinstance(shape, URIRef):
+            parts.append(f"?this {_TYPE_PATH} {_nt(shape)} .")
+        nodes = list(self.g.objects(shape, SH.targetNode))
+        if nodes:
+            parts.append("VALUES ?this { " + " ".join(_nt(n) for n in nodes) + " }")
+        for p in self.g.objects(shape, SH.targetSubjectsOf):
+            parts.append(f"?this {_nt(p)} [] .")
+        for p in self.g.objects(shape, SH.targetObjectsOf):
+            parts.append(f"[] {_nt(p)} ?this .")
+        if not parts:
+            return None
+        return "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join("{ " + p + " }" for p in parts) + " } }"
+
+    # ---- value-node conditions ------------------------------------------------------------------
+    def value_conditions(self, shape, v: str, depth: int) -> Iterable[tuple[URIRef, str]]:
+        """(component, SPARQL expression true when value node *v* violates it) for per-value components."""
+        g = self.g
+        for c in g.objects(shape, SH["class"]):
+            yield SH.ClassConstraintComponent, f"NOT EXISTS {{ {v} {_TYPE_PATH} {_nt(c)} }}"
+        for dt in g.objects(shape, SH.datatype):
+            yield SH.DatatypeConstraintComponent, "!(" + _datatype_ok(v, dt) + ")"
+        for kind in g.objects(shape, SH.nodeKind):
+            if kind not in _NODE_KINDS:
+                raise UnsupportedShape(shape, SH.nodeKind, f"unknown node kind {kind}")
+            yield SH.NodeKindConstraintComponent, "!" + _NODE_KINDS[kind].format(v=v)
+        for pattern in g.objects(shape, SH.pattern):
+            flags = g.value(shape, SH.flags)
+            args = f"STR({v}), {Literal(str(pattern)).n3()}" + (f", {Literal(str(flags)).n3()}" if flags else "")
+            yield SH.PatternConstraintComponent, f"(isBlank({v}) || !REGEX({args}))"
+        for n in g.objects(shape, SH.minLength):
+            yield SH.MinLengthConstraintComponent, f"(isBlank({v}) || STRLEN(STR({v})) < {int(n)})"
+        for n in g.objects(shape, SH.maxLength):
+            yield SH.MaxLengthConstraintComponent, f"(isBlank({v}) || STRLEN(STR({v})) > {int(n)})"
+        for lst in g.objects(shape, SH["in"]):
+            members = _list(g, lst)
+            ok = " || ".join(f"sameTerm({v}, {_nt(m)})" for m in members) or "false"
+            yield SH.InConstraintComponent, f"!({ok})"
+        for pred, (op, component) in _RANGES.items():
+            for bound in g.objects(shape, pred):
+                yield component, f"!COALESCE({v} {op} {_nt(bound)}, false)"
+        for lst in g.objects(shape, SH.languageIn):
+            langs = [str(x) for x in _list(g, lst)]
+            ok = " || ".join(f"langMatches(LANG({v}), {Literal(x).n3()})" for x in langs) or "false"
+            yield SH.LanguageInConstraintComponent, f"!(isLiteral({v}) && ({ok}))"
+        for other in g.objects(shape, SH.node):
+            yield SH.NodeConstraintComponent, self.violates(other, v, depth + 1)
+        for other in g.objects(shape, SH["not"]):
+            yield SH.NotConstraintComponent, "!" + self.violates(other, v, depth + 1)
+        for lst in g.objects(shape, SH["and"]):
+            parts = [self.violates(s, v, depth + 1) for s in _list(g, lst)]
+            yield SH.AndConstraintComponent, "(" + (" || ".join(parts) or "false") + ")"
+        for lst in g.objects(shape, SH["or"]):
+            parts = [self.violates(s, v, depth + 1) for s in _list(g, lst)]
+            yield SH.OrConstraintComponent, "(" + (" && ".join(parts) or "true") + ")"
+        for lst in g.objects(shape, SH.xone):
+            parts = [f"IF({self.violates(s, v, depth + 1)}, 0, 1)" for s in _list(g, lst)]
+            yield SH.XoneConstraintComponent, "((" + (" + ".join(parts) or "0") + ") != 1)"
+
+    def distinct_values(self, focus: str, path: str, n: int) -> str:
+        """A group pattern matching when *focus* has at least *n* distinct values on *path*."""
+        vs = [self.var() for _ in range(n)]
+        triples = " ".join(f"{focus} {path} {x} ." for x in vs)
+        neq = " && ".join(f"!sameTerm({a}, {b})" for a, b in itertools.combinations(vs, 2))
+        return "{ " + triples + (f" FILTER({neq})" if neq else "") + " }"
+
+    def violates(self, shape, v: str, depth: int = 0) -> str:
+        """A SPARQL expression true when node *v* does not conform to *shape* (used for nested shapes)."""
+        if depth > 8:
+            raise UnsupportedShape(shape, SH.node, "shapes nested too deeply (recursive?)")
+        if self.deactivated(shape):
+            return "false"
+        self.check_known(shape)
+        for pred in (SH.sparql, SH.qualifiedValueShape):
+            if (shape, pred, None) in self.g:
+                raise UnsupportedShape(shape, pred, "not supported inside sh:node/sh:or/sh:and/sh:not/sh:xone")
+        parts = []
+        path_node = self.g.value(shape, SH.path)
+        if path_node is None:
+            parts += [expr for _c, expr in self.value_conditions(shape, v, depth)]
+            parts += [f"!sameTerm({v}, {_nt(x)})" for x in self.g.objects(shape, SH.hasValue)]
+        else:
+            path = self.path(shape, path_node)
+            w = self.var()
+            for _c, expr in self.value_conditions(shape, w, depth):
+                parts.append(f"EXISTS {{ {v} {path} {w} . FILTER({expr}) }}")
+            for n in self.g.objects(shape, SH.minCount):
+                if int(n) > 0:
+                    parts.append(f"NOT EXISTS {self._bounded(shape, v, path, int(n))}")
+            for n in self.g.objects(shape, SH.maxCount):
+                parts.append(f"EXISTS {self._bounded(shape, v, path, int(n) + 1)}")
+            for x in self.g.objects(shape, SH.hasValue):
+                parts.append(f"NOT EXISTS {{ {v} {path} {_nt(x)} }}")
+            if any(str(u).lower() == "true" for u in self.g.objects(shape, SH.uniqueLang)):
+                a, b = self.var(), self.var()
+                parts.append(f"EXISTS {{ {v} {path} {a} . {v} {path} {b} . FILTER(!sameTerm({a}, {b}) && "
+                             f"LANG({a}) != \"\" && LCASE(LANG({a})) = LCASE(LANG({b}))) }}")
+        for prop in self.g.objects(shape, SH.property):
+            parts.append(self.violates(prop, v, depth + 1))
+        return "(" + (" || ".join(parts) or "false") + ")"
+
+    def _bounded(self, shape, v, path, n) -> str:
+        if n > 4:
+            raise UnsupportedShape(shape, SH.minCount, "cardinality above 4 inside a nested shape")
+        return self.distinct_values(v, path, n)
+
+    # ---- top-level checks -----------------------------------------------------------------------
+    def compile(self) -> list[Check]:
+        checks: list[Check] = []
+        shapes = set(self.g.subjects(RDF.type, SH.NodeShape)) | set(self.g.subjects(RDF.type, SH.PropertyShape))
+        for pred in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf):
+            shapes |= set(self.g.subjects(pred, None))
+        for shape in sorted(shapes, key=str):
+            targets = self.targets(shape)
+            if targets is None or self.deactivated(shape):
+                continue
+            checks += self.shape_checks(shape, targets)
+            for prop in self.g.objects(shape, SH.property):
+                if not self.deactivated(prop):
+                    checks += self.shape_checks(prop, targets)
+        return checks
+
+    def shape_checks(self, shape, targets: str) -> list[Check]:
+        self.check_known(shape)
+        g = self.g
+        path_node = g.value(shape, SH.path)
+        base = dict(shape=_named_shape(g, shape), severity=self.severity(shape), messages=self.messages(shape),
+                    path=str(path_node) if isinstance(path_node, URIRef) else "")
+        out: list[Check] = []
+        if path_node is None:
+            value_pattern, is_focus = "BIND(?this AS ?value)", True
+            path = None
+        else:
+            path = self.path(shape, path_node)
+            value_pattern, is_focus = f"?this {path} ?value .", False
+        for component, expr in self.value_conditions(shape, "?value", 0):
+            dt = g.value(shape, SH.datatype) if component == SH.DatatypeConstraintComponent else None
+            if dt is not None:
+                # candidates that may be ill-typed are decided in Python, exactly as pySHACL does
+                where = (f"{targets} {value_pattern} BIND({_maybe_ill_typed('?value', dt)} AS ?cand) "
+                         f"FILTER(({expr}) || ?cand)")
+                out.append(Check(f"SELECT DISTINCT ?this ?value ?cand WHERE {{ {where} }}",
+                                 constraint=str(component), value_is_focus=is_focus, datatype=dt, **base))
+                continue
+            out.append(Check(f"SELECT DISTINCT ?this ?value WHERE {{ {targets} {value_pattern} FILTER({expr}) }}",
+                             constraint=str(component), value_is_focus=is_focus, **base))
+        if path is None:
+            for x in g.objects(shape, SH.hasValue):
+                out.append(Check(f"SELECT ?this WHERE {{ {targets} FILTER(!sameTerm(?this, {_nt(x)})) }}",
+                                 constraint=str(SH.HasValueConstraintComponent), has_value=False, **base))
+        else:
+            out += self.focus_checks(shape, targets, path, base)
+        for constraint in g.objects(shape, SH.sparql):
+            out.append(self.sparql_check(shape, constraint, targets, path, base))
+        return out
+
+    def focus_checks(self, shape, targets: str, path: str, base: dict) -> list[Check]:
+        """Components reported once per focus node, without a value."""
+        g, out = self.g, []
+
+        def counted(having: str, component, value_filter: str = "") -> Check:
+            inner = f"?this {path} ?value ." + (f" FILTER({value_filter})" if value_filter else "")
+            q = (f"SELECT ?this WHERE {{ {targets} OPTIONAL {{ {inner} }} }} "
+                 f"GROUP BY ?this HAVING ({having})")
+            return Check(q, constraint=str(component), has_value=False, **base)
+
+        for n in g.objects(shape, SH.minCount):
+            if int(n) > 0:
+                out.append(counted(f"COUNT(DISTINCT ?value) < {int(n)}", SH.MinCountConstraintComponent))
+        for n in g.objects(shape, SH.maxCount):
+            out.append(counted(f"COUNT(DISTINCT ?value) > {int(n)}", SH.MaxCountConstraintComponent))
+        for x in g.objects(shape, SH.hasValue):
+            out.append(Check(f"SELECT ?this WHERE {{ {targets} FILTER NOT EXISTS {{ ?this {path} {_nt(x)} }} }}",
+                             constraint=str(SH.HasValueConstraintComponent), has_value=False, **base))
+        for q in g.objects(shape, SH.qualifiedValueShape):
+            conforms = "!" + self.violates(q, "?value", 1)
+            for n in g.objects(shape, SH.qualifiedMinCount):
+                out.append(counted(f"COUNT(DISTINCT ?value) < {int(n)}", SH.QualifiedMinCountConstraintComponent,
+                                   conforms))
+            for n in g.objects(shape, SH.qualifiedMaxCount):
+                out.append(counted(f"COUNT(DISTINCT ?value) > {int(n)}", SH.QualifiedMaxCountConstraintComponent,
+                                   conforms))
+        if any(str(u).lower() == "true" for u in g.objects(shape, SH.uniqueLang)):
+            q = (f"SELECT ?this ?lang WHERE {{ {targets} ?this {path} ?value . FILTER(LANG(?value) != \"\") "
+                 f"BIND(LCASE(LANG(?value)) AS ?lang) }} GROUP BY ?this ?lang HAVING (COUNT(DISTINCT ?value) > 1)")
+            out.append(Check(q, constraint=str(SH.UniqueLangConstraintComponent), has_value=False, **base))
+        return out
+
+    def sparql_check(self, shape, constraint, targets: str, path: str | None, base: dict) -> Check:
+        g = self.g
+        select = g.value(constraint, SH.select)
+        if select is None:
+            raise UnsupportedShape(shape, SH.sparql, "only SELECT-based SPARQL constraints are supported")
+        for pred in g.predicates(constraint):
+            if str(pred).startswith(str(SH)) and pred not in (SH.select, SH.message, SH.prefixes, SH.deactivated):
+                raise UnsupportedShape(shape, pred, "not supported on a sh:sparql constraint")
+        text = str(select)
+        for unsupported in ("$currentShape", "$shapesGraph"):
+            if unsupported in text:
+                raise UnsupportedShape(shape, SH.sparql, f"{unsupported} is not supported")
+        if "$PATH" in text:
+            if path is None:
+                raise UnsupportedShape(shape, SH.sparql, "$PATH in a node shape")
+            text = text.replace("$PATH", path)
+        text = re.sub(r"\$this\b", "?this", text)
+        prologue, query = _split_prologue(text)
+        m = re.match(r"\s*SELECT\s+((?:DISTINCT|REDUCED)\s+)?(.*?)\s*(WHERE\b|\{)", query, re.I | re.S)
+        if not m:
+            raise UnsupportedShape(shape, SH.sparql, "cannot read the SELECT clause")
+        projection = m.group(2)
+        this_projected = projection.strip() == "*" or bool(re.search(r"\?this\b", projection))
+        if not this_projected:
+            query = query[:m.start(2)] + "?this " + query[m.start(2):]
+        prefixes = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in self._declared_prefixes(constraint))
+        q = f"{prefixes}{prologue}\nSELECT * WHERE {{ {targets} {{ {query} }} }}"
+        messages = [str(m) for m in g.objects(constraint, SH.message)] or base["messages"]
+        if any(str(v).lower() == "true" for v in g.objects(constraint, SH.deactivated)):
+            q = "SELECT ?this WHERE { FILTER(false) }"
+        return Check(q, constraint=str(SH.SPARQLConstraintComponent), sparql=True, value_is_focus=path is None,
+                     extra={"this_projected": this_projected}, **{**base, "messages": messages})
+
+    def _declared_prefixes(self, constraint):
+        for ontology in self.g.objects(constraint, SH.prefixes):
+            for decl in self.g.objects(ontology, SH.declare):
+                yield str(self.g.value(decl, SH.prefix)), str(self.g.value(decl, SH.namespace))
+
+
+_HANDLED = {
+    SH["class"], SH.datatype, SH.nodeKind, SH.pattern, SH.minLength, SH.maxLength, SH["in"], SH.minInclusive,
+    SH.maxInclusive, SH.minExclusive, SH.maxExclusive, SH.languageIn, SH.uniqueLang, SH.node, SH["not"],
+    SH["and"], SH["or"], SH.xone, SH.minCount, SH.maxCount, SH.hasValue, SH.qualifiedValueShape, SH.sparql,
+    SH.property,
+}
+
+
+def _split_prologue(text: str) -> tuple[str, str]:
+    """(PREFIX/BASE declarations, the rest) of a SPARQL query."""
+    m = re.match(r"((?:\s*(?:#[^\n]*\n|PREFIX\s+\S*:\s*<[^>]*>|BASE\s+<[^>]*>))*)(.*)", text, re.I | re.S)
+    return m.group(1), m.group(2)
+
+
+def _datatype_ok(v: str, dt) -> str:
+    """SPARQL expression: *v* is a literal of datatype *dt* (well-formed where Oxigraph can tell)."""
+    if dt == RDF.langString:
+        return f"(isLiteral({v}) && LANG({v}) != \"\")"
+    if dt == RDFS.Literal:
+        return f"isLiteral({v})"
+    ok = f"(isLiteral({v}) && DATATYPE({v}) = {_nt(dt)} && LANG({v}) = \"\")"
+    if dt in _CASTABLE:
+        ok = f"({ok} && !isBlank(COALESCE({_nt(dt)}(STR({v})), BNODE())))"
+    return ok
+
+
+def _maybe_ill_typed(v: str, dt) -> str:
+    """SPARQL expression: a literal of datatype *dt* that rdflib (hence pySHACL) might call ill-typed.
+
+    A literal in the canonical form of a castable type is always well typed; others
+    (non-canonical lexical forms, types Oxigraph cannot cast) go to Python.
+    """
+    if dt in (XSD.string, RDF.langString, RDFS.Literal) or dt not in _python_datatypes():
+        return "false"
+    same = f"(isLiteral({v}) && DATATYPE({v}) = {_nt(dt)})"
+    if dt in _CASTABLE:
+        return f"({same} && STR(COALESCE({_nt(dt)}(STR({v})), \"\")) != STR({v}))"
+    return same
+
+
+def _python_datatypes() -> set:
+    from rdflib.term import XSDToPython
+
+    return {URIRef(str(k)) for k in XSDToPython if k is not None}
+
+
+def _rdflib_value_ok(term: ox.Literal, dt) -> bool:
+    """pySHACL's datatype test for a literal whose datatype is *dt* (rdflib's lexical parsing)."""
+    import datetime
+    import decimal
+    import logging
+
+    logger = logging.getLogger("rdflib.term")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)  # rdflib logs a traceback for each ill-typed literal
+    try:
+        lit = store._to_rdflib(term)
+    finally:
+        logger.setLevel(level)
+    if getattr(lit, "ill_typed", None) is True:
+        return False
+    expected = {XSD.integer: int, XSD.float: float, XSD.decimal: decimal.Decimal, XSD.boolean: bool,
+                XSD.date: datetime.date, XSD.time: datetime.time, XSD.dateTime: datetime.datetime}
+    return not (dt in expected and not isinstance(lit.value, expected[dt]))
+
+
+def compile_shapes(shapes: Graph) -> list[Check]:
+    """Every constraint of *shapes* as a :class:`Check`; raises :class:`UnsupportedShape`."""
+    return _Compiler(shapes).compile()
+
+
+def _text(term) -> str:
+    return "" if term is None else term.value
+
+
+def _format(message: str, row: dict) -> str:
+    """Substitute ``{?var}`` / ``{$var}`` in a SHACL-SPARQL message with the row's values."""
+    return re.sub(r"\{[?$](\w+)\}", lambda m: _text(row.get(m.group(1))) if m.group(1) in row else m.group(0), message)
+
+
+def _default_message(check: Check, focus: str, value: str) -> str:
+    name = check.constraint.rsplit("#", 1)[-1].removesuffix("ConstraintComponent")
+    on = f"{focus}->{check.path}" if check.path else focus
+    return f"{name} constraint violated on {on}" + (f" (value {value})" if value else "")
+
+
+def run_checks(inner: ox.Store, checks: list[Check]) -> list[Result]:
+    out: list[Result] = []
+    for check in checks:
+        rows = inner.query(check.query, use_default_graph_as_union=True)
+        names = [v.value for v in rows.variables]
+        seen = set()
+        for solution in rows:
+            row = {n: solution[n] for n in names if solution[n] is not None}
+            focus = row["this"]
+            if check.datatype is not None and "cand" in row and row["cand"].value == "true":
+                if _rdflib_value_ok(row["value"], check.datatype):
+                    continue
+            path, value = check.path, ""
+            if check.sparql:
+                if not check.extra["this_projected"] and "value" not in row and "path" not in row:
+                    continue  # like pySHACL: a row binding none of $this, ?value, ?path is no result
+                key = tuple(sorted((k, str(t)) for k, t in row.items()))
+                if key in seen:
+                    continue
+                seen.add(key)
+                if "path" in row and isinstance(row["path"], ox.NamedNode):
+                    path = row["path"].value
+                value = _text(row.get("value")) or (focus.value if check.value_is_focus else "")
+            elif check.has_value:
+                value = row["value"].value
+            messages = [_format(m, row) for m in check.messages] if check.sparql else check.messages
+            out.append(Result(
+                severity=check.severity, focus=focus.value, path=path,
+                message=messages[0] if messages else _default_message(check, focus.value, value),
+                value=value, shape=check.shape, constraint=check.constraint,
+            ))
+    return out
+
+
+def native_store(ds: Graph) -> ox.Store:
+    """The Oxigraph store behind *ds*, or a copy of *ds* in a new one (memory backend)."""
+    inner = store.oxigraph_store(ds)
+    if inner is not None:
+        return inner
+    copy = ox.Store()
+    copy.bulk_extend(_to_ox_quad(s, p, o) for s, p, o, _g in ds.quads((None, None, None, None)))
+    return copy
+
+
+def _to_ox(term):
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if term.language:
+        return ox.Literal(str(term), language=term.language)
+    if term.datatype is not None:
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+    return ox.Literal(str(term))
+
+
+def _to_ox_quad(s, p, o) -> ox.Quad:
+    return ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), ox.DefaultGraph())
+
+
+def run_shacl_sparql(ds: Graph, shapes: Graph | None = None) -> list[Result]:
+    """Validate *ds* with the shapes compiled to SPARQL; same results as :func:`pvd_graph.validate.run_shacl`."""
+    shapes = shapes if shapes is not None else load_shapes()
+    checks = compile_shapes(shapes)
+    return run_checks(native_store(ds), checks)
