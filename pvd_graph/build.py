@@ -81,6 +81,7 @@ class BuildResult:
     ignored: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     triples: int = 0
+    curated: dict[str, str] = field(default_factory=dict)  # curated file name -> sha256
 
     @property
     def conforms(self) -> bool:
@@ -118,10 +119,10 @@ SELECT ?s ?p ?o ?g WHERE {{
        VALUES ?p {{ {props} }}
        GRAPH ?g0 {{ ?s ?p ?o0 }}
        FILTER(STRSTARTS(STR(?s), "{ID}"))
-       BIND(LANG(?o0) AS ?lang)
+       BIND(IF(isLITERAL(?o0), LANG(?o0), "") AS ?lang)
      }} GROUP BY ?s ?p ?lang HAVING (COUNT(DISTINCT ?o0) > 1) }}
   GRAPH ?g {{ ?s ?p ?o }}
-  FILTER(LANG(?o) = ?lang)
+  FILTER(IF(isLITERAL(?o), LANG(?o), "") = ?lang)
 }}"""
 
 
@@ -249,7 +250,7 @@ def write_build(result: BuildResult, out: Path, log: Callable[[str], None]) -> N
                  "rows_rejected": r.rows_rejected, "error": r.error}
                 for r in result.imports
             ],
-            "curated": {str(p.name): _sha256(p) for p in resources.curated_files()},
+            "curated": result.curated,
             "conflicts": len(result.conflicts),
             "ignored": result.ignored,
             "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
@@ -290,6 +291,7 @@ def build_graph(
     out_dir: Path | str | None = None,
     *,
     backend: str = "oxigraph",
+    data_dir: Path | str | None = None,
     run_validation: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> BuildResult:
@@ -297,7 +299,8 @@ def build_graph(
 
     *sources* is a folder of official files to import on top of the curated
     data (see :mod:`pvd_graph.importers`); without it the graph holds the
-    ontology and the curated data only.
+    ontology and the curated data only. *data_dir* replaces the embedded
+    curated Turtle folder (``data/``).
     """
     log = log or (lambda _msg: None)
     timings: dict[str, float] = {}
@@ -305,7 +308,10 @@ def build_graph(
 
     t = time.perf_counter()
     load_turtle_files(ds, [resources.ONTOLOGY_FILE], ONTOLOGY_GRAPH)
-    load_turtle_files(ds, resources.curated_files(), CURATED_GRAPH)
+    curated = resources.curated_files(Path(data_dir) if data_dir else None)
+    if data_dir is not None and not curated:
+        raise UserError(f"{data_dir}: no curated Turtle (*.ttl) files here")
+    load_turtle_files(ds, curated, CURATED_GRAPH)
     timings["curated"] = time.perf_counter() - t
 
     imports: list[ImportResult] = []
@@ -334,6 +340,7 @@ def build_graph(
     result = BuildResult(dataset=ds, out_dir=Path(out_dir) if out_dir else None, report=None,
                          imports=imports, conflicts=conflicts, ignored=ignored, timings=timings)
     result.triples = store.triple_count(ds)
+    result.curated = {p.name: _sha256(p) for p in curated}
     log(f"assembled {result.triples} quads from {2 + len(imports)} graphs")
 
     if run_validation:

@@ -23,7 +23,7 @@ class InvalidCode(ValueError):
 
 _INSEE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
 _DEP = re.compile(r"^(?:0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-8]|98[4-9])$")
-_REG = re.compile(r"^\d{2}$")
+_REG = re.compile(r"^(?:\d{2}|97[5-8]|98[4-9])$")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -102,14 +102,15 @@ def normalise_departement(value: object) -> str:
 
 
 def normalise_region(value: object) -> str:
-    """Région code: two digits (``84``, ``01`` for Guadeloupe)."""
+    """Région code: two digits (``84``, ``01`` for Guadeloupe), or the 3-digit code that the COG
+    gives overseas collectivities (``975`` Saint-Pierre-et-Miquelon, ``984``–``989``)."""
     text = _clean(value)
     if not text:
         raise InvalidCode("empty région code")
     if text.isdigit() and len(text) == 1:
         text = "0" + text
     if not _REG.match(text):
-        raise InvalidCode(f"région code {text!r} is not two digits")
+        raise InvalidCode(f"région code {text!r} is not a French région code")
     return text
 
 

@@ -40,8 +40,8 @@ def shapes_files() -> list[Path]:
     return sorted(SHAPES_DIR.glob("*.ttl"))
 
 
-def curated_files() -> list[Path]:
-    return sorted(DATA_DIR.glob("*.ttl"))
+def curated_files(folder: Path | None = None) -> list[Path]:
+    return sorted((folder or DATA_DIR).glob("*.ttl"))
 
 
 def query_files() -> list[Path]:

@@ -123,7 +123,7 @@ def load_file(ds: Dataset, path: Path, graph: str | None = None) -> None:
     if rdflib_format in ("nquads", "trig"):
         ds.parse(path, format=rdflib_format)
     else:
-        target = ds.graph(URIRef(graph)) if graph else ds.default_context
+        target = ds.graph(URIRef(graph)) if graph else ds.default_graph
         target.parse(path, format=rdflib_format)
 
 

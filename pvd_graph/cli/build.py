@@ -13,6 +13,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--sources", metavar="DIR", help="folder of official source files to import "
                         "(PVD CSV, ACV GeoJSON, COG JSON, CRTE CSV); default: curated data only")
     parser.add_argument("--out", metavar="DIR", default=None, help="build folder to write (default: ./pvd-build)")
+    parser.add_argument("--data", metavar="DIR", default=None,
+                        help="folder of curated Turtle to use instead of the embedded data/")
     parser.add_argument("--no-validate", action="store_true", help="skip validation (faster, not recommended)")
     parser.add_argument("--show", type=int, default=50, metavar="N",
                         help="print at most N validation results (default 50; the full report is in the build folder)")
@@ -27,7 +29,8 @@ def run(args) -> int:
 
     log = Progress(args.quiet)
     out = args.out or resources.DEFAULT_BUILD_DIR
-    result = build_graph(args.sources, out, backend=args.backend, run_validation=not args.no_validate, log=log)
+    result = build_graph(args.sources, out, backend=args.backend, data_dir=args.data,
+                          run_validation=not args.no_validate, log=log)
     if result.report is not None:
         if not result.report.conforms or not args.quiet:
             print(result.report.to_text(limit=args.show), file=sys.stdout if not result.report.conforms else sys.stderr)

@@ -1,0 +1,189 @@
+"""The build on the curated data: conformance, facts from the seed page, failure modes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, XSD
+
+from pvd_graph import resources, store
+from pvd_graph.build import CURATED_GRAPH, build_graph, resolve_conflicts
+from pvd_graph.cli import main
+from pvd_graph.identifiers import commune_iri, epci_iri, organisation_iri
+from pvd_graph.namespaces import GRAPHS, PVD
+
+ETAT = URIRef(organisation_iri("etat"))
+ALBERTVILLE = URIRef(commune_iri("73011"))
+UGINE = URIRef(commune_iri("73303"))
+ARLYSERE = URIRef(epci_iri("200068997"))
+
+
+def curated_graph() -> Graph:
+    g = Graph()
+    for path in resources.curated_files():
+        g.parse(path, format="turtle")
+    return g
+
+
+def test_curated_build_conforms(curated_build):
+    manifest = json.loads((curated_build / resources.MANIFEST_JSON).read_text())
+    assert manifest["conforms"] is True, (curated_build / resources.REPORT_TXT).read_text()
+    assert manifest["violations"] == 0
+    for name in (resources.GRAPH_NT, resources.GRAPH_TTL, resources.DATASET_NQ, resources.REPORT_TTL):
+        assert (curated_build / name).stat().st_size > 0
+
+
+def test_framework_convention_of_2023_07_03(curated_build):
+    """Seed page: the convention-cadre was co-signed on 3 July 2023 by Albertville, Ugine, Arlysère and the State."""
+    ds = store.open_built(curated_build)
+    rows = list(store.query(ds, """
+        PREFIX pvd: <https://w3id.org/pvd-graph/ontology#>
+        SELECT ?c ?date (GROUP_CONCAT(STR(?who); separator=" ") AS ?signatories) WHERE {
+          ?c a pvd:FrameworkConvention ; pvd:signedOn ?date ; pvd:signatory ?who .
+        } GROUP BY ?c ?date"""))
+    assert len(rows) == 1
+    _conv, date, signatories = rows[0]
+    assert date.toPython().isoformat() == "2023-07-03"
+    assert set(str(signatories).split()) == {str(ALBERTVILLE), str(UGINE), str(ARLYSERE), str(ETAT)}
+
+
+def test_town_convention_is_part_of_the_framework(curated_build):
+    """Seed page: the signature was followed on 11 July by Albertville's own convention."""
+    ds = store.open_built(curated_build)
+    rows = list(store.query(ds, """
+        PREFIX pvd: <https://w3id.org/pvd-graph/ontology#>
+        SELECT ?own ?date WHERE {
+          ?own pvd:partOf ?frame ; pvd:signedOn ?date ; pvd:concerns ?town .
+          ?frame a pvd:FrameworkConvention .
+        }""", {"town": ALBERTVILLE}))
+    assert [r[1].toPython().isoformat() for r in rows] == ["2023-07-11"]
+
+
+def test_both_backends_build_the_same_graph(tmp_path):
+    graphs = []
+    for backend in store.BACKENDS:
+        build_graph(None, tmp_path / backend, backend=backend)
+        g = Graph().parse(tmp_path / backend / resources.GRAPH_NT, format="nt")
+        graphs.append({(s, p, o.toPython() if isinstance(o, Literal) else o) for s, p, o in g})
+    assert graphs[0] == graphs[1]
+    assert len(graphs[0]) > 100
+
+
+def test_two_builds_are_byte_identical(tmp_path):
+    build_graph(None, tmp_path / "a")
+    build_graph(None, tmp_path / "b")
+    for name in (resources.GRAPH_NT, resources.DATASET_NQ):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def _write_variant(tmp_path: Path, g: Graph) -> Path:
+    data = tmp_path / "data"
+    data.mkdir()
+    g.serialize(data / "curated.ttl", format="turtle")
+    return data
+
+
+def test_ort_convention_without_the_state_fails(tmp_path, capsys):
+    g = curated_graph()
+    orts = list(g.subjects(RDF.type, PVD.ORTConvention))
+    assert orts, "the curated data models the ORT convention of the seed page"
+    for conv in orts:
+        g.remove((conv, PVD.signatory, ETAT))
+    code = main(["build", "--data", str(_write_variant(tmp_path, g)), "--out", str(tmp_path / "out"), "-q"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "Violation" in out and "pvd:signatory" in out and "ORTConvention" in out
+
+
+def test_broken_siren_checksum_fails(tmp_path, capsys):
+    g = curated_graph()
+    g.remove((ARLYSERE, PVD.siren, None))
+    g.add((ARLYSERE, PVD.siren, Literal("200068998")))  # last digit changed: Luhn fails
+    code = main(["build", "--data", str(_write_variant(tmp_path, g)), "--out", str(tmp_path / "out"), "-q"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "200068998" in out and "pvd:siren" in out
+
+
+def test_malformed_turtle_names_file_and_line(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "bad.ttl").write_text("@prefix pvd: <https://w3id.org/pvd-graph/ontology#> .\n\n<a> pvd:x \"open .\n")
+    code = main(["build", "--data", str(data), "--out", str(tmp_path / "out"), "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and "bad.ttl:3" in err[0] and "cannot parse RDF" in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_failed_write_keeps_the_previous_build(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    build_graph(None, out)
+    before = (out / resources.GRAPH_NT).read_bytes()
+
+    def boom(_nt):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("pvd_graph.build.serialise_turtle", boom)
+    with pytest.raises(RuntimeError):
+        build_graph(None, out)
+    assert (out / resources.GRAPH_NT).read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"], "no temporary folder is left behind"
+
+
+@pytest.mark.parametrize("backend", store.BACKENDS)
+def test_conflicts_keep_the_more_authoritative_source(backend):
+    ds = store.new_dataset(backend)
+    s, label = ox.NamedNode(commune_iri("73011")), ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    member = ox.NamedNode(str(PVD.memberOf))
+
+    def q(o, g):
+        return ox.Quad(s, member if isinstance(o, ox.NamedNode) else label, o, ox.NamedNode(GRAPHS + g))
+
+    store.add_quads(ds, [
+        q(ox.Literal("Albertville", language="fr"), "curated"),
+        q(ox.Literal("ALBERTVILLE", language="fr"), "anct-pvd"),
+        q(ox.Literal("Albertville", language="fr"), "cog-communes"),
+        q(ox.NamedNode(epci_iri("200068997")), "cog-epci"),
+        q(ox.NamedNode(epci_iri("247300254")), "anct-pvd"),
+    ])
+    conflicts = resolve_conflicts(ds)
+    assert {(c.kept, c.kept_source, c.dropped, c.dropped_source) for c in conflicts} == {
+        ("Albertville", "curated", "ALBERTVILLE", "anct-pvd"),
+        (epci_iri("200068997"), "cog-epci", epci_iri("247300254"), "anct-pvd"),
+    }
+    remaining = {(str(o), str(g)) for _s, _p, o, g in ds.quads((None, None, None, None))}
+    assert (epci_iri("247300254"), GRAPHS + "anct-pvd") not in remaining
+    assert ("Albertville", GRAPHS + "cog-communes") in remaining, "agreeing values stay in their source graph"
+
+
+def test_stats_counts_classes(curated_build, capsys):
+    assert main(["stats", "--graph", str(curated_build)]) == 0
+    out = capsys.readouterr().out
+    g = Graph().parse(curated_build / resources.GRAPH_NT, format="nt")
+    communes = len(set(g.subjects(RDF.type, PVD.Commune)))
+    assert any(line.split() == ["pvd:Commune", str(communes)] for line in out.splitlines())
+
+
+def test_validate_command_on_a_build(curated_build, capsys):
+    assert main(["validate", str(curated_build), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["conforms"] is True
+
+
+def test_missing_graph_is_one_line(tmp_path, capsys):
+    assert main(["stats", "--graph", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nowhere" in err[0]
+
+
+@pytest.mark.parametrize("command", ["build", "validate", "stats"])
+def test_help(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    assert "usage: pvd-graph " + command in capsys.readouterr().out
