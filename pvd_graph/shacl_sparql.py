@@ -114,6 +114,7 @@ class Check:
     kind: str
     key: tuple = ()  # what the grouped queries share: (targets, value pattern) or (targets, path, filter)
     members: list[tuple[object, Report]] = field(default_factory=list)
+    detail: Check | None = None  # ``screen`` checks: the values check run on the flagged focus nodes
 
 
 def _nt(term) -> str:
@@ -312,13 +313,18 @@ class _Compiler:
             members = [shape] + [p for p in self.g.objects(shape, SH.property) if not self.deactivated(p)]
             for member in members:
                 self.shape_checks(member, targets, values, counts, others)
-        checks = list(values.values()) + list(counts.values()) + others
-        for check in checks:
-            if check.kind == "values":
+        checks = []
+        for (targets, _pattern, path), check in values.items():
+            count = counts.pop((targets, path, ""), None) if path is not None else None
+            if count is None:
                 check.query = _values_query(check)
-            elif check.kind == "counts":
-                check.query = _counts_query(check)
-        return checks
+                checks.append(check)
+            else:  # one pass for the cardinalities and a flag; values only for flagged focus nodes
+                checks.append(Check(_screen_query(check, count), "screen", count.key, count.members, detail=check))
+        for check in counts.values():
+            check.query = _counts_query(check)
+            checks.append(check)
+        return checks + others
 
     def shape_checks(self, shape, targets: str, values: dict, counts: dict, others: list) -> None:
         self.check_known(shape)
@@ -331,7 +337,7 @@ class _Compiler:
         else:
             path = self.path(shape, path_node)
             value_pattern = f"?this {path} ?value ."
-        group = values.setdefault((targets, value_pattern), Check("", "values", (targets, value_pattern)))
+        group = values.setdefault((targets, value_pattern, path), Check("", "values", (targets, value_pattern)))
         for component, expr in self.value_conditions(shape, "?value", 0):
             dt = g.value(shape, SH.datatype) if component == SH.DatatypeConstraintComponent else None
             cand = _maybe_ill_typed("?value", dt) if dt is not None else "false"
@@ -512,15 +518,34 @@ def _counts_query(check: Check) -> str:
             f"GROUP BY ?this HAVING ({having})")
 
 
-def _resolve_classes(inner: ox.Store, checks: list[Check]) -> None:
-    """Replace each class marker in the queries by the class and its subclasses found in the data."""
-    classes = {m for c in checks for m in re.findall(re.escape(_CLASSES) + r"<([^>]*)>", c.query)}
-    for cls in classes:
+def _screen_query(values: Check, counts: Check) -> str:
+    """Per focus node: number of distinct values, and whether any value may break a value constraint."""
+    targets, path, _filter = counts.key
+    flags = []
+    for (expr, cand), _report in values.members:
+        flags.append(f"COALESCE({expr}, false)")
+        if cand != "false":
+            flags.append(f"COALESCE({cand}, false)")
+    having = " || ".join([f"COUNT(DISTINCT ?value) {op} {n}" for (op, n), _r in counts.members]
+                         + ["SUM(COALESCE(?flag, 0)) > 0"])
+    return (f"SELECT ?this (COUNT(DISTINCT ?value) AS ?n) (SUM(COALESCE(?flag, 0)) AS ?flagged) WHERE {{ {targets} "
+            f"OPTIONAL {{ ?this {path} ?value . BIND(IF({' || '.join(flags) or 'false'}, 1, 0) AS ?flag) }} }} "
+            f"GROUP BY ?this HAVING ({having})")
+
+
+def _class_closures(inner: ox.Store, texts: Iterable[str]) -> dict[str, str]:
+    """Each class marker in *texts* → the class and its subclasses found in the data, as VALUES terms."""
+    closures = {}
+    for cls in {m for text in texts for m in re.findall(re.escape(_CLASSES) + r"<([^>]*)>", text)}:
         subs = inner.query(f"SELECT DISTINCT ?c WHERE {{ ?c <{RDFS.subClassOf}>* <{cls}> }}",
                            use_default_graph_as_union=True)
-        text = " ".join(sorted(f"<{row['c'].value}>" for row in subs if isinstance(row["c"], ox.NamedNode)))
-        for check in checks:
-            check.query = check.query.replace(f"{_CLASSES}<{cls}>", text or f"<{cls}>")
+        terms = sorted(f"<{row['c'].value}>" for row in subs if isinstance(row["c"], ox.NamedNode))
+        closures[f"{_CLASSES}<{cls}>"] = " ".join(terms) or f"<{cls}>"
+    return closures
+
+
+def _resolve(text: str, closures: dict[str, str]) -> str:
+    return re.sub(re.escape(_CLASSES) + r"<[^>]*>", lambda m: closures[m.group(0)], text)
 
 
 def _text(term) -> str:
@@ -561,7 +586,7 @@ def _read(check: Check, rows) -> list[Result]:
                 elif not _true(row[f"f{i}"]):
                     continue
                 out.append(_result(report, focus, value.value))
-    elif check.kind == "counts":
+    elif check.kind in ("counts", "screen"):
         for row in rows:
             n = int(row["n"].value)
             for (op, bound), report in check.members:
@@ -595,10 +620,27 @@ def _read_sparql(report: Report, rows) -> list[Result]:
 
 def run_checks(inner: ox.Store, checks: list[Check]) -> list[Result]:
     """Run compiled checks on a native store (over the union of its graphs)."""
-    _resolve_classes(inner, checks)
+    texts = [c.query for c in checks] + [_values_query(c.detail) for c in checks if c.detail is not None]
+    closures = _class_closures(inner, texts)
+
+    def query(text: str):
+        return inner.query(_resolve(text, closures), use_default_graph_as_union=True)
+
     out: list[Result] = []
     for check in checks:
-        out += _read(check, inner.query(check.query, use_default_graph_as_union=True))
+        rows = query(check.query)
+        if check.kind != "screen":
+            out += _read(check, rows)
+            continue
+        rows = list(rows)
+        out += _read(check, rows)
+        flagged = [row["this"] for row in rows if int(row["flagged"].value) > 0]
+        if flagged:
+            detail = check.detail
+            if not any(isinstance(t, ox.BlankNode) for t in flagged):  # VALUES cannot hold blank nodes
+                focus = "VALUES ?this { " + " ".join(str(t) for t in flagged) + " }"
+                detail = Check("", "values", (focus, detail.key[1]), detail.members)
+            out += _read(detail, query(_values_query(detail)))
     return out
 
 
