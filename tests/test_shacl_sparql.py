@@ -193,3 +193,22 @@ def test_national_graph_matches_pyshacl(national_build):
     results = _compare(ds, load_shapes())
     assert store.triple_count(ds) > 100_000
     assert results == _key(run_shacl_sparql(ds))  # deterministic
+
+
+def test_engine_selection_and_fallback():
+    from pvd_graph.validate import validate
+
+    shapes = Graph().parse(data=SHAPES, format="turtle")
+    ds = _dataset(DATA)
+    fast = validate(ds, shapes, engine="auto")
+    assert fast.engine == "sparql"
+    reference = validate(ds, shapes, engine="pyshacl")
+    assert reference.engine == "pyshacl" and _key(fast.results) == _key(reference.results)
+    assert validate(_dataset(DATA, backend="memory"), shapes).engine == "pyshacl"
+    closed = Graph().parse(data=PREFIXES + """
+        ex:S a sh:NodeShape ; sh:targetClass ex:Town ; sh:closed true ; sh:ignoredProperties ( rdf:type ) .""",
+                           format="turtle")
+    report = validate(_dataset(DATA), closed, engine="auto")  # unsupported: falls back to pySHACL
+    assert report.engine == "pyshacl" and not report.conforms
+    with pytest.raises(UnsupportedShape):
+        validate(_dataset(DATA), closed, engine="sparql")
