@@ -22,6 +22,7 @@ import platform
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,7 @@ from pvd_graph import __version__, resources, store
 from pvd_graph.errors import UserError, describe_parse_error
 from pvd_graph.importers.base import ImportResult
 from pvd_graph.namespaces import GRAPHS, ID, PREFIXES
-from pvd_graph.validate import ValidationReport, validate
+from pvd_graph.validate import ValidationReport, shorten, validate
 
 ONTOLOGY_GRAPH = GRAPHS + "ontology"
 CURATED_GRAPH = GRAPHS + "curated"
@@ -65,8 +66,6 @@ class Conflict:
     dropped_source: str
 
     def __str__(self) -> str:
-        from pvd_graph.validate import shorten
-
         return (f"{shorten(self.subject)} {shorten(self.property)}: kept {self.kept!r} from {self.kept_source}, "
                 f"dropped {self.dropped!r} from {self.dropped_source}")
 
@@ -98,17 +97,34 @@ def source_rank(graph_iri: str) -> int:
     return 2
 
 
+def read_turtle(path: Path) -> list[ox.Triple]:
+    """Triples of a hand-written Turtle file, with blank nodes given stable labels.
+
+    Blank nodes (OWL class unions, SHACL lists) are relabelled from a canonical
+    hash of the file's graph (rdflib's RGDA1 canonicalisation), so that two
+    builds of the same files serialise byte-identically. A syntax error is a
+    :class:`UserError` naming the file and line.
+    """
+    try:
+        triples = list(ox.parse(path=path, format=ox.RdfFormat.TURTLE))
+    except (SyntaxError, ValueError, OSError) as exc:
+        raise UserError(describe_parse_error(path, exc)) from None
+    if not any(isinstance(t, ox.BlankNode) for tr in triples for t in (tr.subject, tr.object)):
+        return triples
+    from rdflib import Graph
+    from rdflib.compare import to_canonical_graph
+
+    g = Graph()
+    g.addN((store._to_rdflib(t.subject), store._to_rdflib(t.predicate), store._to_rdflib(t.object), g)
+           for t in triples)
+    return [ox.Triple(*(store.to_ox(x) for x in triple)) for triple in to_canonical_graph(g)]
+
+
 def load_turtle_files(ds: Dataset, paths: list[Path], graph: str) -> None:
-    """Parse hand-written Turtle into a named graph; a syntax error stops with file and line."""
+    """Parse hand-written Turtle files into one named graph of *ds*."""
+    name = ox.NamedNode(graph)
     for path in paths:
-        try:
-            store.load_file(ds, path, graph=graph)
-        except (SyntaxError, ValueError) as exc:
-            raise UserError(describe_parse_error(path, exc)) from None
-        except Exception as exc:  # rdflib's parser raises its own exception classes
-            if "BadSyntax" in type(exc).__name__ or "Parser" in type(exc).__name__:
-                raise UserError(describe_parse_error(path, exc)) from None
-            raise
+        store.add_quads(ds, [ox.Quad(t.subject, t.predicate, t.object, name) for t in read_turtle(path)])
 
 
 def add_import(ds: Dataset, result: ImportResult, graph: ox.NamedNode) -> None:
@@ -204,14 +220,25 @@ def serialise_turtle(ntriples: bytes) -> bytes:
 
 
 def _write_rejects(path: Path, imports: list[ImportResult]) -> None:
+    """Every input row that did not land as read: refused sources, rejected rows, dropped values.
+
+    ``outcome`` tells them apart: ``source refused`` (nothing imported from the
+    file), ``row rejected`` (the row is not in the graph) or ``value dropped``
+    (the row is in the graph without that value); rows skipped by design (e.g.
+    communes déléguées) are counted per reason.
+    """
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["source", "file", "line", "field", "value", "reason"])
+        w.writerow(["source", "file", "line", "field", "value", "reason", "outcome"])
         for r in imports:
             if r.error:
-                w.writerow([r.source.id, r.source.path, "", "", "", r.error])
+                w.writerow([r.source.id, r.source.path, "", "", "", r.error, "source refused"])
             for rej in r.rejects:
-                w.writerow([r.source.id, rej.file, rej.line, rej.field, rej.value, rej.reason])
+                w.writerow([r.source.id, rej.file, rej.line, rej.field, rej.value, rej.reason, "row rejected"])
+            for rej in r.warnings:
+                w.writerow([r.source.id, rej.file, rej.line, rej.field, rej.value, rej.reason, "value dropped"])
+            for reason, n in sorted(r.skipped.items()):
+                w.writerow([r.source.id, r.source.path, "", "", n, reason, "rows skipped by design"])
 
 
 def _write_conflicts(path: Path, conflicts: list[Conflict]) -> None:
@@ -289,15 +316,25 @@ def _import_sources(sources: Path, log: Callable[[str], None]) -> tuple[list[Imp
     if not sources.is_dir():
         raise UserError(f"{sources}: --sources expects a folder of source files")
     results, ignored = importers.import_directory(sources)
+    seen: dict[str, Path] = {}
+    for r in results:
+        if r.source.id in seen and not r.error:
+            # two files of the same source would share one named graph and one provenance record
+            r.error = f"another file of source {r.source.id} is already imported ({seen[r.source.id]}); keep one"
+            r.triples, r.rows_accepted = [], 0
+        seen.setdefault(r.source.id, r.source.path)
     for r in results:
         if r.error:
-            log(f"  {r.source.id}: FAILED: {r.error}")
-        else:
-            log(f"  {r.source.id}: {r.rows_read} rows read, {r.rows_accepted} accepted, {r.rows_rejected} rejected")
-            for rej in r.rejects[:5]:
-                log(f"    rejected {rej}")
-            if len(r.rejects) > 5:
-                log(f"    ... {len(r.rejects) - 5} more rejected rows in rejects.csv")
+            log(f"  {r.source.id}: FAILED: {r.source.path}: {r.error}")
+            continue
+        skipped = f", {sum(r.skipped.values())} skipped by design" if r.skipped else ""
+        dropped = f", {len(r.warnings)} values dropped" if r.warnings else ""
+        log(f"  {r.source.id}: {r.rows_read} rows read, {r.rows_accepted} accepted, "
+            f"{r.rows_rejected} rejected{skipped}{dropped}")
+        for rej in r.rejects[:5]:
+            log(f"    rejected {rej}")
+        if len(r.rejects) > 5:
+            log(f"    ... {len(r.rejects) - 5} more rejected rows in rejects.csv")
     for name in ignored:
         log(f"  ignored: {name} (not a known source format)")
     return results, ignored
@@ -349,9 +386,11 @@ def build_graph(
     conflicts = resolve_conflicts(ds)
     timings["assemble"] = time.perf_counter() - t
     if conflicts:
-        log(f"{len(conflicts)} conflicts between sources (kept the more authoritative value; see conflicts.csv)")
-        for c in conflicts[:5]:
-            log(f"  conflict: {c}")
+        log(f"{len(conflicts)} conflicts between sources (kept the more authoritative value; see conflicts.csv):")
+        by_kind = Counter((c.property, c.kept_source, c.dropped_source) for c in conflicts)
+        for (prop, kept, dropped), n in sorted(by_kind.items(), key=lambda kv: -kv[1]):
+            example = next(c for c in conflicts if (c.property, c.kept_source, c.dropped_source) == (prop, kept, dropped))
+            log(f"  {n:5d} × {shorten(prop)}: {kept} kept over {dropped}, e.g. {example}")
 
     result = BuildResult(dataset=ds, out_dir=Path(out_dir) if out_dir else None, report=None,
                          imports=imports, conflicts=conflicts, ignored=ignored, timings=timings)

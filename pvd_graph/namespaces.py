@@ -15,7 +15,19 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 from rdflib import Namespace
-from rdflib.namespace import ClosedNamespace, DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, VOID, XSD
+from rdflib.namespace import (
+    DCAT,
+    DCTERMS,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SH,
+    SKOS,
+    VOID,
+    XSD,
+    ClosedNamespace,
+)
 
 ONTOLOGY = "https://w3id.org/pvd-graph/ontology#"
 ID = "https://w3id.org/pvd-graph/id/"

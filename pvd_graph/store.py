@@ -72,6 +72,19 @@ def _to_rdflib(term):
     return Literal(term.value, datatype=URIRef(term.datatype.value))
 
 
+def to_ox(term):
+    """rdflib term → pyoxigraph term."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if term.language:
+        return ox.Literal(str(term), language=term.language)
+    if term.datatype is not None:
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+    return ox.Literal(str(term))
+
+
 def add_quads(ds: Dataset, quads: Iterable[ox.Quad]) -> None:
     """Add pyoxigraph quads (as produced by the importers) to *ds*.
 

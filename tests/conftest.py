@@ -1,14 +1,43 @@
-"""Shared test fixtures: build folders made once per test session from the real inputs."""
+"""Shared test fixtures.
+
+Small graphs (the ontology, the shapes, the curated data) and build folders made
+once per test session from the real inputs in ``../shared/data``.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from rdflib import Graph
+
+from pvd_graph import resources
 
 REPO = Path(__file__).resolve().parents[1]
 #: The real open-data files, kept outside the repository (see ../shared/data/README.md).
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def _parse(paths) -> Graph:
+    graph = Graph()
+    for path in paths:
+        graph.parse(path, format="turtle")
+    return graph
+
+
+@pytest.fixture(scope="session")
+def ontology() -> Graph:
+    return _parse([resources.ONTOLOGY_FILE])
+
+
+@pytest.fixture(scope="session")
+def shapes() -> Graph:
+    return _parse(resources.shapes_files())
+
+
+@pytest.fixture(scope="session")
+def curated() -> Graph:
+    return _parse(resources.curated_files())
 
 
 @pytest.fixture(scope="session")

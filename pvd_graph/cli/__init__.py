@@ -13,7 +13,7 @@ import importlib
 import pkgutil
 import sys
 
-from pvd_graph.errors import EXIT_USAGE, UserError
+from pvd_graph.errors import UserError
 
 
 def _commands() -> dict[str, object]:

@@ -1,0 +1,108 @@
+"""Importers of the official open data: recognise a file, import it, account for every row.
+
+>>> from pvd_graph import importers
+>>> results, ignored = importers.import_directory("../shared/data")
+
+Known sources (:data:`KNOWN_SOURCES`, keyed by source id, which also names the
+source's named graph): the COG files of ``@etalab/decoupage-administratif``
+(``cog-communes``, ``cog-epci``, ``cog-departements``, ``cog-regions``), the
+ANCT lists of *Petites villes de demain* (``anct-pvd``, CSV), *Action cœur de
+ville* (``anct-acv``, GeoJSON) and CRTE (``anct-crte``, CSV).
+
+A file is recognised by its name first (``communes.json``, ``*pvd*.csv``…),
+then by its content: CSV header columns, a GeoJSON FeatureCollection with the
+ACV properties, a JSON array whose objects have the COG keys.
+
+Importers never raise on bad input: a file that cannot be read gives an
+:class:`ImportResult` with ``error`` set, a bad row a :class:`Reject`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pvd_graph.importers import anct_acv, anct_pvd, cog, crte
+from pvd_graph.importers.base import ImportResult, Reject, SourceInfo
+from pvd_graph.importers.common import Importer
+
+__all__ = ["KNOWN_SOURCES", "FETCH_MANIFEST", "ImportResult", "Importer", "Reject", "SourceInfo",
+           "detect", "import_file", "import_directory"]
+
+#: Every known source, in import order (the COG communes first: the CRTE importer
+#: resolves commune groupings through them).
+KNOWN_SOURCES: dict[str, Importer] = {
+    imp.id: imp for imp in (*cog.IMPORTERS, anct_pvd.IMPORTER, anct_acv.IMPORTER, crte.IMPORTER)
+}
+
+#: Written by ``pvd-graph fetch`` next to the files it downloads: URL and retrieval time of each.
+FETCH_MANIFEST = "fetch-manifest.json"
+
+_HEAD = 8192
+
+
+def detect(path: Path | str) -> Importer | None:
+    """The importer for this file, by name then by content; None when the format is unknown."""
+    path = Path(path)
+    for imp in KNOWN_SOURCES.values():
+        if imp.matches_name(path):
+            return imp
+    if not path.is_file():
+        return None
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_HEAD)
+    except OSError:
+        return None
+    for imp in KNOWN_SOURCES.values():
+        if imp.sniff(path, head):
+            return imp
+    return None
+
+
+def import_file(path: Path | str, importer: Importer | None = None, context: dict | None = None) -> ImportResult:
+    """Import one file (the importer detected when not given); never raises on bad input."""
+    path = Path(path)
+    importer = importer or detect(path)
+    if importer is None:
+        info = SourceInfo(id="unknown", title=path.name, path=path, url="", licence="", publisher="",
+                          vintage="")
+        reason = "no such file" if not path.exists() else "not a known source format"
+        return ImportResult(source=info, error=f"{path}: {reason}")
+    fetched = _fetch_record(path)
+    return importer.run(path, retrieved=fetched.get("retrieved"), url=fetched.get("url"), context=context)
+
+
+def import_directory(directory: Path | str) -> tuple[list[ImportResult], list[str]]:
+    """Import every known file under ``directory`` (recursively).
+
+    Returns the results in :data:`KNOWN_SOURCES` order, then by path, and the
+    files that were not recognised (relative paths, for an "ignored: X" line).
+    """
+    directory = Path(directory)
+    found: list[tuple[int, str, Path, Importer]] = []
+    ignored: list[str] = []
+    order = {sid: n for n, sid in enumerate(KNOWN_SOURCES)}
+    for path in sorted(directory.rglob("*")):
+        if path.name.startswith(".") or path.name == FETCH_MANIFEST:
+            continue
+        imp = detect(path)
+        if imp is None:
+            if path.is_file():
+                ignored.append(str(path.relative_to(directory)))
+            continue
+        found.append((order[imp.id], str(path), path, imp))
+    context: dict = {}
+    results = [import_file(path, imp, context) for _, _, path, imp in sorted(found, key=lambda f: f[:2])]
+    return results, ignored
+
+
+def _fetch_record(path: Path) -> dict:
+    """URL and retrieval time of a file downloaded by ``pvd-graph fetch`` (empty if not fetched)."""
+    manifest = path.parent / FETCH_MANIFEST
+    try:
+        entries = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    entry = entries.get(path.name) if isinstance(entries, dict) else None
+    return entry if isinstance(entry, dict) else {}

@@ -52,7 +52,19 @@ class ImportResult:
     rows_accepted: int = 0
     #: set when the whole source was refused (e.g. a missing required column); one line
     error: str | None = None
+    #: rows left out on purpose, by reason (e.g. COG arrondissements municipaux): not errors,
+    #: but counted so that rows_read == rows_accepted + rows_skipped + rows_rejected
+    skipped: dict[str, int] = field(default_factory=dict)
+    #: values dropped from rows that were otherwise accepted (an impossible date, a bad SIREN):
+    #: same shape as rejects, reported with them, but the row's other facts were kept
+    warnings: list[Reject] = field(default_factory=list)
+    #: how the file was read, for the summary: e.g. "utf-8-sig, ';'" or "json"
+    reading: str = ""
+
+    @property
+    def rows_skipped(self) -> int:
+        return sum(self.skipped.values())
 
     @property
     def rows_rejected(self) -> int:
-        return self.rows_read - self.rows_accepted
+        return self.rows_read - self.rows_accepted - self.rows_skipped

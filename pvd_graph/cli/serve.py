@@ -1,0 +1,33 @@
+"""``pvd-graph serve``."""
+
+from __future__ import annotations
+
+import os
+
+from pvd_graph.cli._common import Progress, add_graph, add_quiet
+
+HELP = "serve a read-only SPARQL endpoint and linked-data pages over a build"
+
+
+def add_arguments(parser) -> None:
+    add_graph(parser)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000)")
+    parser.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                        help="time limit per query in seconds; longer queries are cancelled with 503 (default: 10)")
+    parser.add_argument("--max-results", type=int, default=10_000, metavar="N",
+                        help="most rows (SELECT) or triples (CONSTRUCT) per answer; more gives 422 (default: 10000)")
+    parser.add_argument("--workers", type=int, default=max(1, min(4, os.cpu_count() or 1)), metavar="N",
+                        help="query worker processes, each holding a copy of the graph (default: CPUs, at most 4)")
+    add_quiet(parser)
+
+
+def run(args) -> int:
+    from pvd_graph.errors import UserError
+    from pvd_graph.server import serve
+
+    if args.workers < 1 or args.timeout <= 0 or args.max_results < 1:
+        raise UserError("--workers, --timeout and --max-results must be positive")
+    serve(args.graph, host=args.host, port=args.port, workers=args.workers, timeout=args.timeout,
+          max_results=args.max_results, log=Progress(args.quiet))
+    return 0

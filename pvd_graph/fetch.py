@@ -1,0 +1,301 @@
+"""Download the official files into a cache that a later ``build --sources CACHE`` imports.
+
+What is fetched, from where:
+
+* the ANCT *Petites villes de demain* list, data.gouv.fr resource
+  ``1fa831ec-d912-4277-8b95-a8b998bf951e`` (a stable URL that redirects to the
+  current file) → ``anct_pvd_communes.csv``;
+* the ANCT CRTE list, data.gouv.fr resource ``cf3d2117-3ce8-4f26-af0b-7a86af450862``
+  → ``anct_crte_groupements.csv``;
+* the COG: the npm registry tarball of ``@etalab/decoupage-administratif``
+  6.0.0, checked against the registry's published sha512 ``integrity`` (a
+  versioned tarball never changes, so a different body is corruption), from
+  which ``data/communes.json``, ``epci.json``, ``departements.json``,
+  ``regions.json`` and the licence are extracted. The tarball is preferred to
+  a CDN's per-file URLs because its checksum is published by the registry.
+* *Action cœur de ville*: no stable data.gouv.fr resource URL for the towns
+  layer with convention dates was found; the GeoJSON comes from the ANCT
+  cartography and must be put in the sources folder by the user.
+
+Each download is conditional (``If-None-Match`` / ``If-Modified-Since`` from
+the previous answer, kept in ``fetch-manifest.json`` in the cache with the
+URL, retrieval time and SHA-256 of every file), written to a temporary file
+and renamed into place only when complete and verified: a timeout, an HTTP
+error, a truncated body (fewer bytes than ``Content-Length``) or a checksum
+mismatch keeps the last good file.
+
+``base_url`` (option ``--base-url`` or environment ``PVD_GRAPH_FETCH_BASE``)
+replaces every official address by ``{base_url}/{file name}``: a mirror, or a
+local test server.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import http.client
+import json
+import os
+import socket
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pvd_graph import __version__
+from pvd_graph.importers import FETCH_MANIFEST
+
+COG_VERSION = "6.0.0"
+COG_TARBALL = f"decoupage-administratif-{COG_VERSION}.tgz"
+#: sha512 published by the npm registry for the 6.0.0 tarball (``npm view … dist.integrity``)
+COG_INTEGRITY = ("sha512-XavYsFlbcM/prKr8hNHPKER94IHw/dsxNM4nxjWMYk6PLFACpEedvn/7wK8Baozm0dCYhWWc"
+                 "f+7bcWpA5pmCaQ==")
+COG_MEMBERS = {
+    "package/data/communes.json": "communes.json",
+    "package/data/epci.json": "epci.json",
+    "package/data/departements.json": "departements.json",
+    "package/data/regions.json": "regions.json",
+    "package/LICENSE": "LICENSE-etalab-decoupage-administratif",
+}
+
+
+@dataclass(frozen=True)
+class Remote:
+    """One file to download: its cache name and official address."""
+
+    name: str
+    url: str
+    integrity: str | None = None  # "sha512-<base64>" or "sha256-<base64>" when the content is pinned
+    members: dict[str, str] | None = None  # for a .tgz: member path → cache name
+
+
+REMOTES = (
+    Remote("anct_pvd_communes.csv",
+           "https://www.data.gouv.fr/fr/datasets/r/1fa831ec-d912-4277-8b95-a8b998bf951e"),
+    Remote("anct_crte_groupements.csv",
+           "https://www.data.gouv.fr/fr/datasets/r/cf3d2117-3ce8-4f26-af0b-7a86af450862"),
+    Remote(COG_TARBALL,
+           f"https://registry.npmjs.org/@etalab/decoupage-administratif/-/{COG_TARBALL}",
+           integrity=COG_INTEGRITY, members=COG_MEMBERS),
+)
+
+
+@dataclass
+class Outcome:
+    """What happened to one remote file."""
+
+    name: str
+    url: str
+    status: str  # "downloaded", "not modified", "kept cached", "failed"
+    detail: str = ""
+    offline: bool = False  # the server could not be reached at all
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.status}" + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass
+class FetchReport:
+    cache: Path
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(o.status in ("downloaded", "not modified") for o in self.outcomes)
+
+    @property
+    def offline(self) -> bool:
+        return bool(self.outcomes) and all(o.offline for o in self.outcomes)
+
+
+class _FetchError(Exception):
+    def __init__(self, detail: str, offline: bool = False):
+        super().__init__(detail)
+        self.offline = offline
+
+
+def fetch_all(cache: Path | str, base_url: str | None = None, timeout: float = 60.0,
+              remotes: tuple[Remote, ...] | None = None) -> FetchReport:
+    """Bring every remote file of the cache up to date; never raises on network trouble."""
+    cache = Path(cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    base_url = base_url or os.environ.get("PVD_GRAPH_FETCH_BASE") or None
+    manifest = _read_manifest(cache)
+    report = FetchReport(cache)
+    for remote in REMOTES if remotes is None else remotes:
+        url = f"{base_url.rstrip('/')}/{remote.name}" if base_url else remote.url
+        try:
+            outcome = _fetch_one(cache, remote, url, manifest, timeout)
+        except _FetchError as exc:
+            cached = (cache / remote.name).is_file() or bool(remote.members) and all(
+                (cache / n).is_file() for n in remote.members.values())
+            outcome = Outcome(remote.name, url, "kept cached" if cached else "failed", str(exc), exc.offline)
+        report.outcomes.append(outcome)
+        _write_manifest(cache, manifest)
+    return report
+
+
+def _fetch_one(cache: Path, remote: Remote, url: str, manifest: dict, timeout: float) -> Outcome:
+    previous = manifest["downloads"].get(remote.name, {})
+    if remote.integrity and previous.get("integrity") == remote.integrity and _intact(cache, remote, manifest):
+        return Outcome(remote.name, url, "not modified", "pinned version already in the cache")
+    headers = {"User-Agent": f"pvd-graph/{__version__}"}
+    have_cached = _cached(cache, remote)
+    if have_cached and previous.get("etag"):
+        headers["If-None-Match"] = previous["etag"]
+    if have_cached and previous.get("last_modified"):
+        headers["If-Modified-Since"] = previous["last_modified"]
+    request = urllib.request.Request(url, headers=headers)
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 304 and have_cached:
+            previous["checked"] = now
+            return Outcome(remote.name, url, "not modified")
+        raise _FetchError(f"HTTP {exc.code} {exc.reason}") from None
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        if isinstance(reason, (TimeoutError, socket.timeout)):
+            raise _FetchError("timed out") from None
+        raise _FetchError(f"cannot connect: {reason}", offline=True) from None
+    except (TimeoutError, socket.timeout):
+        raise _FetchError("timed out") from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise _FetchError(f"cannot connect: {exc}", offline=True) from None
+
+    with response:
+        tmp, sha256, digest512 = _download(response, cache, timeout)
+    try:
+        _verify(remote, sha256, digest512)
+        size = tmp.stat().st_size
+        if remote.members:
+            files = _extract(tmp, cache, remote.members)
+            tmp.unlink()
+        else:
+            os.replace(tmp, cache / remote.name)
+            files = {remote.name: sha256}
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    manifest["downloads"][remote.name] = {
+        "url": url, "etag": response.headers.get("ETag"),
+        "last_modified": response.headers.get("Last-Modified"),
+        "sha256": sha256, "size": size, "retrieved": now, "checked": now, "integrity": remote.integrity,
+    }
+    for name, digest in files.items():
+        manifest["files"][name] = {"url": url, "from": remote.name, "sha256": digest, "retrieved": now}
+    return Outcome(remote.name, url, "downloaded", f"{size} bytes")
+
+
+def _download(response, cache: Path, timeout: float) -> tuple[Path, str, bytes]:
+    """Body into a temporary file of the cache; a short body is an error."""
+    expected = response.headers.get("Content-Length")
+    h256, h512 = hashlib.sha256(), hashlib.sha512()
+    fd, name = tempfile.mkstemp(dir=cache, prefix=".fetch-", suffix=".part")
+    os.fchmod(fd, 0o644)
+    tmp = Path(name)
+    got = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := response.read(1 << 16):
+                out.write(chunk)
+                h256.update(chunk)
+                h512.update(chunk)
+                got += len(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+    except http.client.IncompleteRead as exc:
+        tmp.unlink(missing_ok=True)
+        raise _FetchError(f"truncated body: {got + len(exc.partial)} bytes, expected {expected}") from None
+    except (TimeoutError, socket.timeout):
+        tmp.unlink(missing_ok=True)
+        raise _FetchError("timed out while downloading") from None
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _FetchError(f"download interrupted: {exc}") from None
+    if expected is not None and expected.isdigit() and int(expected) != got:
+        tmp.unlink(missing_ok=True)
+        raise _FetchError(f"truncated body: {got} bytes, expected {expected}")
+    return tmp, h256.hexdigest(), h512.digest()
+
+
+def _verify(remote: Remote, sha256: str, digest512: bytes) -> None:
+    if not remote.integrity:
+        return
+    algo, _, value = remote.integrity.partition("-")
+    actual = {"sha512": base64.b64encode(digest512).decode(),
+              "sha256": base64.b64encode(bytes.fromhex(sha256)).decode()}.get(algo)
+    if actual != value:
+        raise _FetchError(f"checksum mismatch: expected {remote.integrity}, got {algo}-{actual}")
+
+
+def _extract(tarball: Path, cache: Path, members: dict[str, str]) -> dict[str, str]:
+    """Named members of a .tgz into the cache (each written atomically); returns their sha256."""
+    written: dict[str, str] = {}
+    try:
+        with tarfile.open(tarball, "r:gz") as tar:
+            for member, target in members.items():
+                try:
+                    src = tar.extractfile(member)
+                except KeyError:
+                    src = None
+                if src is None:
+                    raise _FetchError(f"{member} missing from {tarball.name}")
+                data = src.read()
+                _atomic_write(cache / target, data)
+                written[target] = hashlib.sha256(data).hexdigest()
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise _FetchError(f"unreadable archive: {exc}") from None
+    return written
+
+
+def _cached(cache: Path, remote: Remote) -> bool:
+    if remote.members:
+        return all((cache / n).is_file() for n in remote.members.values())
+    return (cache / remote.name).is_file()
+
+
+def _intact(cache: Path, remote: Remote, manifest: dict) -> bool:
+    """The files extracted from a pinned archive are all there, with their recorded checksums."""
+    for name in (remote.members or {}).values():
+        try:
+            digest = hashlib.sha256((cache / name).read_bytes()).hexdigest()
+        except OSError:
+            return False
+        if digest != manifest["files"].get(name, {}).get("sha256"):
+            return False
+    return bool(remote.members)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=".fetch-", suffix=".part")
+    os.fchmod(fd, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+def _read_manifest(cache: Path) -> dict:
+    try:
+        data = json.loads((cache / FETCH_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    data.setdefault("downloads", {})
+    data.setdefault("files", {})
+    return data
+
+
+def _write_manifest(cache: Path, manifest: dict) -> None:
+    _atomic_write(cache / FETCH_MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n")

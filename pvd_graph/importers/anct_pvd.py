@@ -1,0 +1,95 @@
+"""The ANCT list of *Petites villes de demain* towns (CSV, one row per town).
+
+Each accepted row says: the commune ``pvd:participatesIn`` ``programme/pvd``,
+with its INSEE code, département, EPCI membership as read (``siren_epci``),
+``pvd:programmeId`` (``id_pvd``, shared by the towns of one joint application)
+when present, and the name, population and EPCI name as this file gives them.
+Those labels and populations duplicate the COG's; they are emitted in this
+source's own named graph so that the build's conflict report can compare them
+(the assembly keeps the COG's value by source precedence).
+
+A row is rejected when the commune cannot be identified (bad INSEE code,
+département not matching the code, duplicate town, name with markup); a bad
+secondary value (SIREN, population, id_pvd) is dropped with a warning and the
+row kept. ``date_signature`` (nearly always empty, once ``01/2021``) and the
+département/région names are not mapped: the model has no PVD adhesion date.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pvd_graph.identifiers import (
+    check_slug,
+    commune_iri,
+    departement_iri,
+    epci_iri,
+    normalise_insee,
+    normalise_siren,
+    programme_iri,
+)
+from pvd_graph.importers import readers
+from pvd_graph.importers.base import ImportResult
+from pvd_graph.importers.common import (
+    LICENCE_OUVERTE_2,
+    Duplicates,
+    Emitter,
+    Importer,
+    RowError,
+    check_departement,
+    csv_rows,
+    optional_cell,
+    reject,
+    required_cell,
+)
+from pvd_graph.namespaces import OX
+
+RESOURCE_URL = "https://www.data.gouv.fr/fr/datasets/r/1fa831ec-d912-4277-8b95-a8b998bf951e"
+REQUIRED = ("insee_com", "lib_com", "insee_dep", "siren_epci")
+
+
+def parse(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> None:
+    file = str(result.source.path)
+    seen = Duplicates()
+    programme = emit.node(programme_iri("pvd"))
+    for line, row in csv_rows(data, result, REQUIRED):
+        try:
+            code = required_cell("insee_com", row, normalise_insee)
+            seen.check(code, line, "insee_com", code)
+            dep = check_departement("insee_dep", row, code)
+            label = required_cell("lib_com", row, readers.name)
+            epci_label = required_cell("lib_epci", row, readers.name) if readers.cell(row.get("lib_epci")) else None
+        except RowError as err:
+            reject(result, file, line, err)
+            continue
+        where = (file, line)
+        siren = optional_cell("siren_epci", row, normalise_siren, result, where)
+        population = optional_cell("pop", row, readers.integer, result, where)
+        pid = optional_cell("id_pvd", row, lambda v: check_slug(v.strip().lower()), result, where)
+        s = emit.entity(commune_iri(code), OX.Commune)
+        emit.label(s, label)
+        emit.string(s, OX.inseeCode, code)
+        emit.integer(s, OX.population, population)
+        emit.add(s, OX.inDepartement, emit.node(departement_iri(dep)))
+        emit.add(s, OX.participatesIn, programme)
+        emit.string(s, OX.programmeId, pid)
+        if siren:
+            e = emit.entity(epci_iri(siren), OX.EPCI)
+            emit.string(e, OX.siren, siren)
+            if epci_label:
+                emit.label(e, epci_label)
+            emit.add(s, OX.memberOf, e)
+        result.rows_accepted += 1
+
+
+def _sniff(path: Path, head: bytes) -> bool:
+    columns = readers.header_columns(head)
+    return "insee_com" in columns and ("id_pvd" in columns or {"siren_epci", "pop"} <= columns) \
+        and "id_acv" not in columns
+
+
+IMPORTER = Importer(
+    id="anct-pvd", title="Communes du programme Petites villes de demain", url=RESOURCE_URL,
+    licence=LICENCE_OUVERTE_2, publisher="anct", vintage="2021-01",
+    filenames=("*pvd*.csv", "*petites*villes*.csv"), sniff=_sniff, parse=parse,
+)

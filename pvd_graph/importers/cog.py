@@ -1,0 +1,249 @@
+"""The official geographic code (COG) as published by Etalab in ``@etalab/decoupage-administratif``.
+
+Four JSON arrays: ``communes.json``, ``epci.json``, ``departements.json`` and
+``regions.json``. Row numbers in rejects are array indexes (first object = 0).
+
+Choices made here:
+
+* Only ``commune-actuelle`` entries become ``pvd:Commune``. Arrondissements
+  municipaux (Paris, Lyon, Marseille), communes déléguées and communes
+  associées are parts of a current commune, not communes: they are counted in
+  ``ImportResult.skipped`` under their type (visible in the summary), not
+  rejected.
+* The package lists each collectivité d'outre-mer (Saint-Pierre-et-Miquelon
+  975, … Clipperton 989) both in ``regions.json`` and in ``departements.json``
+  under the same three-digit code, with ``zone: com``. Legally they are
+  neither régions nor départements, but the COG's territorial hierarchy puts
+  them there and their communes point at them, so they are imported as the
+  source gives them (a ``pvd:Departement`` in the ``pvd:Region`` of the same
+  code) and the shapes accept these codes. Queries that want only the
+  départements proper can filter on the code.
+* An EPCI's ``pvd:population`` is its ``populationMunicipale``; each member
+  gives ``commune pvd:memberOf epci``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from pvd_graph.identifiers import (
+    commune_iri,
+    departement_iri,
+    epci_iri,
+    normalise_departement,
+    normalise_insee,
+    normalise_region,
+    normalise_siren,
+    region_iri,
+)
+from pvd_graph.importers import readers
+from pvd_graph.importers.base import ImportResult, Reject
+from pvd_graph.importers.common import (
+    EPCI_CLASSES,
+    LICENCE_MIT,
+    Duplicates,
+    Emitter,
+    Importer,
+    RowError,
+    optional,
+    optional_cell,
+    reject,
+    required_cell,
+)
+from pvd_graph.importers.readers import SourceError
+from pvd_graph.namespaces import OX
+
+PACKAGE_VERSION = "6.0.0"
+BASE_URL = f"https://unpkg.com/@etalab/decoupage-administratif@{PACKAGE_VERSION}/data/"
+VINTAGE = "2025"
+
+#: entries of communes.json that are not current communes, skipped by design
+NOT_CURRENT = {
+    "arrondissement-municipal": "arrondissement municipal (part of a commune)",
+    "commune-deleguee": "commune déléguée (part of a commune nouvelle)",
+    "commune-associee": "commune associée (part of a commune)",
+}
+
+
+def _array(data: bytes, result: ImportResult) -> list:
+    items, encoding = readers.load_json(data)
+    if not isinstance(items, list):
+        raise SourceError("expected a JSON array of objects")
+    result.reading = f"json, {encoding}"
+    return items
+
+
+def _rows(data: bytes, result: ImportResult):
+    """(index, object) for each array element that is an object; others rejected."""
+    file = str(result.source.path)
+    for i, obj in enumerate(_array(data, result)):
+        result.rows_read += 1
+        if isinstance(obj, dict):
+            yield i, obj
+        else:
+            reject(result, file, i, RowError("(element)", obj, "not a JSON object"))
+
+
+def parse_communes(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> None:
+    file = str(result.source.path)
+    skipped: Counter[str] = Counter()
+    seen = Duplicates()
+    by_siren = context.setdefault("commune_by_siren", {})  # lets the CRTE importer resolve communes
+    for i, obj in _rows(data, result):
+        kind = obj.get("type")
+        if kind in NOT_CURRENT:
+            skipped[NOT_CURRENT[kind]] += 1
+            continue
+        try:
+            if kind != "commune-actuelle":
+                raise RowError("type", kind, "unknown commune type")
+            code = required_cell("code", obj, normalise_insee)
+            seen.check(code, i, "code", code)
+            label = required_cell("nom", obj, readers.name)
+            dep = required_cell("departement", obj, normalise_departement)
+        except RowError as err:
+            reject(result, file, i, err)
+            continue
+        siren = optional_cell("siren", obj, normalise_siren, result, (file, i))
+        population = optional_cell("population", obj, readers.integer, result, (file, i))
+        if siren:
+            by_siren[siren] = code
+        s = emit.entity(commune_iri(code), OX.Commune)
+        emit.label(s, label)
+        emit.string(s, OX.inseeCode, code)
+        emit.string(s, OX.siren, siren)
+        emit.integer(s, OX.population, population)
+        emit.add(s, OX.inDepartement, emit.node(departement_iri(dep)))
+        result.rows_accepted += 1
+    result.skipped.update(skipped)
+
+
+def parse_epci(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> None:
+    file = str(result.source.path)
+    seen = Duplicates()
+    members_seen: dict[str, tuple[str, int]] = {}
+    for i, obj in _rows(data, result):
+        try:
+            siren = required_cell("code", obj, normalise_siren)
+            seen.check(siren, i, "code", siren)
+            label = required_cell("nom", obj, readers.name)
+            kind = required_cell("type", obj, str)
+            if kind not in EPCI_CLASSES:
+                raise RowError("type", kind, f"unknown EPCI type (expected {', '.join(EPCI_CLASSES)})")
+            members = obj.get("membres") or []
+            if not isinstance(members, list):
+                raise RowError("membres", members, "not a list")
+        except RowError as err:
+            reject(result, file, i, err)
+            continue
+        population = optional_cell("populationMunicipale", obj, readers.integer, result, (file, i))
+        s = emit.entity(epci_iri(siren), OX.EPCI, EPCI_CLASSES[kind])
+        emit.label(s, label)
+        emit.string(s, OX.siren, siren)
+        emit.string(s, OX.epciType, kind)
+        emit.integer(s, OX.population, population)
+        for member in members:
+            code = optional("membres.code", member.get("code") if isinstance(member, dict) else member,
+                            normalise_insee, result, (file, i))
+            if code is None:
+                continue
+            if code in members_seen and members_seen[code][0] != siren:
+                result.warnings.append(Reject(
+                    file, i, "membres.code", code,
+                    f"commune also member of EPCI {members_seen[code][0]} (index {members_seen[code][1]}); "
+                    "both memberships kept"))
+            members_seen.setdefault(code, (siren, i))
+            emit.add(emit.entity(commune_iri(code)), OX.memberOf, s)
+        result.rows_accepted += 1
+
+
+def parse_departements(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> None:
+    file = str(result.source.path)
+    seen = Duplicates()
+    for i, obj in _rows(data, result):
+        try:
+            code = required_cell("code", obj, normalise_departement)
+            seen.check(code, i, "code", code)
+            label = required_cell("nom", obj, readers.name)
+            region = required_cell("region", obj, normalise_region)
+        except RowError as err:
+            reject(result, file, i, err)
+            continue
+        s = emit.entity(departement_iri(code), OX.Departement)
+        emit.label(s, label)
+        emit.string(s, OX.inseeCode, code)
+        emit.add(s, OX.inRegion, emit.node(region_iri(region)))
+        result.rows_accepted += 1
+
+
+def parse_regions(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> None:
+    file = str(result.source.path)
+    seen = Duplicates()
+    for i, obj in _rows(data, result):
+        try:
+            code = required_cell("code", obj, normalise_region)
+            seen.check(code, i, "code", code)
+            label = required_cell("nom", obj, readers.name)
+        except RowError as err:
+            reject(result, file, i, err)
+            continue
+        s = emit.entity(region_iri(code), OX.Region)
+        emit.label(s, label)
+        emit.string(s, OX.inseeCode, code)
+        result.rows_accepted += 1
+
+
+# --- recognising the files --------------------------------------------------
+
+def _first_object(head: bytes) -> dict | None:
+    """The first object of a JSON array, parsed from the file's head (None if cut or absent)."""
+    import json
+
+    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff").lstrip()
+    if not text.startswith("["):
+        return None
+    try:
+        obj, _ = json.JSONDecoder().raw_decode(text[1:].lstrip())
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def _sniff_communes(path: Path, head: bytes) -> bool:
+    obj = _first_object(head)
+    return bool(obj) and {"code", "nom", "type", "departement"} <= obj.keys() and \
+        str(obj.get("type", "")).startswith(("commune", "arrondissement"))
+
+
+def _sniff_epci(path: Path, head: bytes) -> bool:
+    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff").lstrip()
+    return text.startswith("[") and '"membres"' in text and '"code"' in text and '"type"' in text
+
+
+def _sniff_departements(path: Path, head: bytes) -> bool:
+    obj = _first_object(head)
+    return bool(obj) and {"code", "nom", "region", "chefLieu"} <= obj.keys() and "type" not in obj
+
+
+def _sniff_regions(path: Path, head: bytes) -> bool:
+    obj = _first_object(head)
+    return bool(obj) and {"code", "nom", "chefLieu"} <= obj.keys() and not {"region", "type"} & obj.keys()
+
+
+def _cog(id_: str, title: str, file: str, sniff, parse) -> Importer:
+    return Importer(
+        id=f"cog-{id_}", title=title, url=BASE_URL + file, licence=LICENCE_MIT,
+        publisher="etalab", vintage=VINTAGE, filenames=(file,), sniff=sniff, parse=parse, kind="json",
+    )
+
+
+COMMUNES = _cog("communes", "Communes du code officiel géographique", "communes.json",
+                _sniff_communes, parse_communes)
+EPCI = _cog("epci", "EPCI à fiscalité propre et leurs communes membres", "epci.json",
+            _sniff_epci, parse_epci)
+DEPARTEMENTS = _cog("departements", "Départements du code officiel géographique", "departements.json",
+                    _sniff_departements, parse_departements)
+REGIONS = _cog("regions", "Régions du code officiel géographique", "regions.json",
+               _sniff_regions, parse_regions)
+IMPORTERS = (COMMUNES, EPCI, DEPARTEMENTS, REGIONS)

@@ -1,0 +1,217 @@
+"""What the importers share: the importer description, a fast triple builder, row bookkeeping.
+
+An importer module defines one :class:`Importer` (or several, for the COG
+files) whose ``parse`` function fills an :class:`ImportResult` through an
+:class:`Emitter`. :meth:`Importer.run` does the file handling every importer
+needs (bytes, checksum, provenance record, a whole-file failure as ``error``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from pvd_graph.identifiers import InvalidCode, normalise_departement
+from pvd_graph.importers.base import ImportResult, Reject, SourceInfo
+from pvd_graph.importers.readers import BadValue, SourceError, read_bytes, read_csv
+from pvd_graph.importers.readers import cell as readers_cell
+from pvd_graph.namespaces import ID, OX, OXC
+
+LICENCE_OUVERTE_2 = "https://spdx.org/licenses/etalab-2.0.html"
+LICENCE_MIT = "https://spdx.org/licenses/MIT.html"
+
+
+def source_iri(source_id: str) -> str:
+    """IRI of an imported source (a prov:Entity / dcat:Distribution)."""
+    return f"{ID}source/{source_id}"
+
+
+class Emitter:
+    """Collects pyoxigraph triples, reusing one NamedNode per IRI.
+
+    Every subject passed to :meth:`entity` gets ``prov:wasDerivedFrom`` the
+    source once, so each imported fact can be traced to its file.
+    """
+
+    def __init__(self, source_id: str):
+        self.triples: list[ox.Triple] = []
+        self._nodes: dict[str, ox.NamedNode] = {}
+        self._derived: set[str] = set()
+        self.source = ox.NamedNode(source_iri(source_id))
+
+    def node(self, iri: str) -> ox.NamedNode:
+        n = self._nodes.get(iri)
+        if n is None:
+            n = self._nodes[iri] = ox.NamedNode(iri)
+        return n
+
+    def add(self, s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode | ox.Literal) -> None:
+        self.triples.append(ox.Triple(s, p, o))
+
+    def entity(self, iri: str, *classes: ox.NamedNode) -> ox.NamedNode:
+        """The subject node, typed with ``classes`` and derived from the source (once)."""
+        s = self.node(iri)
+        if iri not in self._derived:
+            self._derived.add(iri)
+            for cls in classes:
+                self.add(s, OXC.type, cls)
+            self.add(s, OXC.wasDerivedFrom, self.source)
+        return s
+
+    def label(self, s: ox.NamedNode, text: str | None) -> None:
+        if text:
+            self.add(s, OXC.label, ox.Literal(text, language="fr"))
+
+    def string(self, s: ox.NamedNode, p: ox.NamedNode, text: str | None) -> None:
+        if text:
+            self.add(s, p, ox.Literal(text))
+
+    def integer(self, s: ox.NamedNode, p: ox.NamedNode, number: int | None) -> None:
+        if number is not None:
+            self.add(s, p, ox.Literal(str(number), datatype=OXC.integer))
+
+    def date(self, s: ox.NamedNode, p: ox.NamedNode, day: dt.date | None) -> None:
+        if day is not None:
+            self.add(s, p, ox.Literal(day.isoformat(), datatype=OXC.date))
+
+    def decimal(self, s: ox.NamedNode, p: ox.NamedNode, number: float) -> None:
+        self.add(s, p, ox.Literal(repr(number), datatype=OXC.decimal))
+
+
+#: pvd:epciType code → the EPCI subclass (every EPCI is also typed pvd:EPCI)
+EPCI_CLASSES = {
+    "CC": OX.CommunauteDeCommunes,
+    "CA": OX.CommunauteDAgglomeration,
+    "CU": OX.CommunauteUrbaine,
+    "METRO": OX.Metropole,
+    "MET69": OX.Metropole,
+}
+
+
+class RowError(Exception):
+    """A row that cannot be accepted: which field, which value, why."""
+
+    def __init__(self, field: str, value: object, reason: str):
+        super().__init__(reason)
+        self.field, self.value, self.reason = field, "" if value is None else str(value), reason
+
+
+def check(field: str, value: object, fn: Callable):
+    """``fn(value)``, turning InvalidCode/BadValue into a :class:`RowError` on ``field``."""
+    try:
+        return fn(value)
+    except (InvalidCode, BadValue) as exc:
+        raise RowError(field, value, str(exc)) from None
+
+
+def optional(field: str, value: object, fn: Callable, result: ImportResult, where: tuple[str, int]):
+    """``fn(value)``; on failure the value is dropped with a warning and None returned."""
+    try:
+        return fn(value)
+    except (InvalidCode, BadValue) as exc:
+        result.warnings.append(Reject(where[0], where[1], field, "" if value is None else str(value),
+                                      f"{exc}; value dropped, rest of the row kept"))
+        return None
+
+
+class Duplicates:
+    """Remembers the line of each key to report later rows as "duplicate of line N"."""
+
+    def __init__(self) -> None:
+        self._seen: dict[object, int] = {}
+
+    def check(self, key: object, line: int, field: str, value: str) -> None:
+        first = self._seen.setdefault(key, line)
+        if first != line:
+            raise RowError(field, value, f"duplicate of line {first}")
+
+
+@dataclass(frozen=True)
+class Importer:
+    """One known source format: how to recognise its files and how to import them."""
+
+    id: str  # source id, also the named graph's name (GRAPHS + id)
+    title: str
+    url: str  # official download address
+    licence: str
+    publisher: str  # organisation slug (organisation_iri) of the publisher
+    vintage: str
+    filenames: tuple[str, ...]  # glob patterns on the lower-cased file name
+    sniff: Callable[[Path, bytes], bool]  # (path, first bytes) → is it this format?
+    #: (bytes, result to fill, emitter, context) → None; context is shared by the imports of
+    #: one directory (e.g. "commune_by_siren" filled by the COG communes, "today" for tests)
+    parse: Callable[[bytes, ImportResult, Emitter, dict], None]
+    kind: str = "csv"  # csv, json or geojson: only used to describe the format
+
+    def matches_name(self, path: Path) -> bool:
+        low = path.name.lower()
+        return any(fnmatch.fnmatch(low, pat) for pat in self.filenames)
+
+    def run(self, path: Path, retrieved: str | None = None, url: str | None = None,
+            context: dict | None = None) -> ImportResult:
+        """Import one file; a file that cannot be read at all gives ``error``, never an exception."""
+        info = SourceInfo(id=self.id, title=self.title, path=Path(path), url=url or self.url,
+                          licence=self.licence, publisher=self.publisher, vintage=self.vintage,
+                          retrieved=retrieved)
+        result = ImportResult(source=info)
+        try:
+            data, info.sha256 = read_bytes(Path(path))
+            emit = Emitter(self.id)
+            self.parse(data, result, emit, {} if context is None else context)
+        except SourceError as exc:
+            result.error = f"{path}: {exc}"
+            result.triples = []
+            return result
+        result.triples = emit.triples
+        return result
+
+
+def reject(result: ImportResult, file: str, line: int, err: RowError) -> None:
+    result.rejects.append(Reject(file, line, err.field, err.value, err.reason))
+
+
+def departement_of(insee: str) -> str:
+    """The département code an INSEE commune code belongs to (``97411`` → ``974``)."""
+    return insee[:3] if insee.startswith("97") or insee.startswith("98") else insee[:2]
+
+
+def required_cell(field: str, row: dict, fn: Callable):
+    """``fn`` of a cell that must be present: a missing value is a :class:`RowError`."""
+    value = row.get(field)
+    if readers_cell(value) is None:
+        raise RowError(field, value, "missing value")
+    return check(field, value, fn)
+
+
+def optional_cell(field: str, row: dict, fn: Callable, result: ImportResult, where: tuple[str, int]):
+    """``fn`` of a cell that may be missing (None); a bad value is dropped with a warning."""
+    value = row.get(field)
+    if readers_cell(value) is None:
+        return None
+    return optional(field, value, fn, result, where)
+
+
+def check_departement(field: str, row: dict, insee: str) -> str:
+    """The row's département code, which must be the one the commune code belongs to."""
+    dep = required_cell(field, row, normalise_departement)
+    if departement_of(insee) != dep:
+        raise RowError(field, dep, f"commune {insee} is not in département {dep}")
+    return dep
+
+
+def csv_rows(data: bytes, result: ImportResult, required: tuple[str, ...]):
+    """(line, row) of a CSV source, recording how it was read; a misaligned row is rejected."""
+    table = read_csv(data, required)
+    result.reading = f"{table.encoding}, {table.delimiter!r}"
+    file = str(result.source.path)
+    for line, row in table.rows:
+        result.rows_read += 1
+        if "\0extra" in row:
+            reject(result, file, line, RowError("(row)", row["\0extra"], "more cells than header columns"))
+            continue
+        yield line, row

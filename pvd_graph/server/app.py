@@ -1,0 +1,215 @@
+"""The web application (Starlette): SPARQL 1.1 Protocol on ``/sparql``, entity pages under ``/id/``.
+
+This process only parses requests, checks them and hands the work to the
+:class:`~pvd_graph.server.pool.QueryPool`; it never runs a query itself.
+
+Entity pages answer directly (200) in the format chosen by ``Accept`` (or
+``?format=``), with ``Vary: Accept``: no 303 redirects, the same URL serves
+HTML, Turtle, JSON-LD and N-Triples.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from pvd_graph.namespaces import ID
+from pvd_graph.server import pages
+from pvd_graph.server.engine import Reply, error
+from pvd_graph.server.guard import Refused, check_query
+from pvd_graph.server.pool import QueryPool
+
+#: Longest accepted request target (path + query string), in bytes → 414 beyond.
+MAX_URL = 32 * 1024
+#: Longest accepted request body (a POSTed query), in bytes → 413 beyond.
+MAX_BODY = 1024 * 1024
+#: Oversized bodies up to this size are drained before the 413 (see :func:`_body`).
+DRAIN = 8 * MAX_BODY
+
+_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*\Z")
+_HTML_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def _response(reply: Reply) -> Response:
+    headers = dict(reply.headers)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Access-Control-Allow-Origin"] = "*"
+    if reply.media_type.startswith("text/html"):
+        headers.update(_HTML_HEADERS)
+    return Response(reply.body, status_code=reply.status, headers=headers, media_type=reply.media_type)
+
+
+def _html(text: str, status: int = 200) -> Response:
+    return Response(text, status_code=status, media_type="text/html; charset=utf-8", headers=_HTML_HEADERS)
+
+
+def _form(raw: bytes) -> dict[str, list[str]]:
+    """URL-encoded parameters, refusing invalid UTF-8 (raw or percent-encoded) with a 400."""
+    try:
+        return parse_qs(raw.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise BadRequest(400, "the request parameters are not valid UTF-8") from None
+    except ValueError as exc:
+        raise BadRequest(400, f"malformed request parameters: {exc}") from None
+
+
+async def _body(request: Request) -> bytes:
+    """The request body, at most :data:`MAX_BODY` bytes, else 413.
+
+    An oversized body is still read (and dropped) up to :data:`DRAIN` bytes
+    before answering, so the client receives the 413 instead of a connection
+    reset; beyond that the connection is simply closed.
+    """
+    declared = request.headers.get("content-length")
+    too_large = BadRequest(413, f"request body too large (limit {MAX_BODY} bytes)")
+    if declared and declared.isdigit() and int(declared) > DRAIN:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > DRAIN:
+            break
+        if size <= MAX_BODY:
+            chunks.append(chunk)
+    if size > MAX_BODY:
+        raise too_large
+    return b"".join(chunks)
+
+
+def _one(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise BadRequest(400, f"parameter {name!r} given {len(values)} times; give it once")
+    return values[0]
+
+
+def _first(params: dict[str, list[str]], name: str) -> str | None:
+    """First value of a lenient parameter (SPARQLWrapper sends ``format=tsv&format=text/tab-separated-values``)."""
+    values = params.get(name)
+    return values[0] if values else None
+
+
+def create_app(pool: QueryPool, examples: list[dict] | None = None) -> Starlette:
+    """The ASGI application over a started :class:`QueryPool`."""
+    config = pool.config
+    limits = {"timeout": config.timeout, "max_results": config.limits.max_results}
+    examples = examples if examples is not None else catalogue_examples()
+
+    async def sparql_request(request: Request, params: dict, query: str | None) -> Response:
+        if "update" in params:
+            raise BadRequest(403, "SPARQL Update is not allowed: this endpoint is read-only")
+        if query is None:
+            return _html(pages.query_page(examples, limits, _one(params, "edit") or ""))
+        try:
+            check_query(query)  # cheap: refuse before a worker is taken
+        except Refused as exc:
+            raise BadRequest(403, str(exc)) from None
+        reply = await pool.run({
+            "op": "sparql", "query": query, "accept": request.headers.get("accept"),
+            "format": _first(params, "format"),
+            "default_graph_uri": params.get("default-graph-uri"),
+            "named_graph_uri": params.get("named-graph-uri"),
+        })
+        return _response(reply)
+
+    async def sparql(request: Request) -> Response:
+        try:
+            params = _form(request.scope.get("query_string", b""))
+            if request.method == "GET":
+                return await sparql_request(request, params, _one(params, "query"))
+            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            body = await _body(request)
+            if ctype == "application/x-www-form-urlencoded":
+                form = _form(body)
+                merged = {**params, **form}
+                return await sparql_request(request, merged, _one(form, "query"))
+            if ctype == "application/sparql-update":
+                raise BadRequest(403, "SPARQL Update is not allowed: this endpoint is read-only")
+            if ctype == "application/sparql-query":
+                try:
+                    query = body.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise BadRequest(400, "the query is not valid UTF-8") from None
+                return await sparql_request(request, params, query)
+            raise BadRequest(415, "POST a form (application/x-www-form-urlencoded) or application/sparql-query")
+        except BadRequest as exc:
+            return _response(error(exc.status, str(exc)))
+
+    async def entity(request: Request) -> Response:
+        path = request.path_params["path"]
+        segments = path.split("/")
+        if not path or not all(_SEGMENT.match(s) for s in segments):
+            return _response(error(404, "no such resource"))
+        try:
+            params = _form(request.scope.get("query_string", b""))
+            fmt = _first(params, "format")
+        except BadRequest as exc:
+            return _response(error(exc.status, str(exc)))
+        reply = await pool.run({"op": "entity", "iri": ID + path, "accept": request.headers.get("accept"),
+                                "format": fmt, "id_base": ID})
+        return _response(reply)
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/sparql", status_code=302)
+
+    app = Starlette(routes=[
+        Route("/", home),
+        Route("/sparql", sparql, methods=["GET", "POST"]),
+        Route("/id/{path:path}", entity),
+    ])
+    return _Limits(app)
+
+
+class _Limits:
+    """ASGI wrapper refusing oversized request targets before any routing (414)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+            if size > MAX_URL:
+                await _response(error(414, f"request URL too long (limit {MAX_URL} bytes); POST the query instead"))(
+                    scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def catalogue_examples() -> list[dict]:
+    """The catalogue queries (``queries/*.rq``) with their title and description, for the query page."""
+    from pvd_graph import resources
+
+    examples = []
+    for path in resources.query_files():
+        examples.append(_read_rq(path))
+    return examples
+
+
+def _read_rq(path: Path) -> dict:
+    text = path.read_text(encoding="utf-8")
+    header = {}
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        key, sep, value = line[1:].partition(":")
+        if sep and key.strip() in ("title", "description"):
+            header[key.strip()] = value.strip()
+    return {"title": header.get("title", path.stem), "description": header.get("description", ""), "query": text}

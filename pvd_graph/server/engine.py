@@ -1,0 +1,201 @@
+"""What runs inside a query worker process: SPARQL on the native Oxigraph store.
+
+Every answer is a :class:`Reply` (status, media type, body), built here so the
+serialisation work is spread over the worker processes, not the web process.
+
+Result-size limit without evaluating twice: results are first serialised
+natively as TSV (SELECT) or N-Triples (CONSTRUCT/DESCRIBE) into a writer that
+counts lines and stops as soon as the limit is passed; in both formats one
+line is one row or triple (line breaks inside literals are escaped). The
+bounded text is then converted natively to the format the client asked for.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from pvd_graph.server import formats
+from pvd_graph.server.guard import Refused, check_query
+
+
+@dataclass
+class Reply:
+    status: int
+    media_type: str
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def error(status: int, message: str) -> Reply:
+    return Reply(status, "text/plain; charset=utf-8", (message.rstrip() + "\n").encode())
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _LineLimit(io.RawIOBase):
+    """A binary sink that raises once it has received more than ``limit`` lines or ``max_bytes``."""
+
+    def __init__(self, limit: int, max_bytes: int):
+        self.limit, self.max_bytes = limit, max_bytes
+        self.lines, self.size, self.parts = 0, 0, []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        data = bytes(data)
+        self.lines += data.count(b"\n")
+        self.size += len(data)
+        if self.lines > self.limit or self.size > self.max_bytes:
+            raise _TooBig()
+        self.parts.append(data)
+        return len(data)
+
+    def value(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def _bounded(serialize, limit: int, max_bytes: int) -> bytes:
+    sink = _LineLimit(limit, max_bytes)
+    try:
+        serialize(sink)
+    except _TooBig:
+        raise
+    except OSError as exc:  # pyoxigraph wraps the sink's exception
+        if sink.lines > sink.limit or sink.size > sink.max_bytes:
+            raise _TooBig() from None
+        raise exc
+    return sink.value()
+
+
+@dataclass
+class Limits:
+    max_results: int = 10_000
+    max_bytes: int = 64 * 1024 * 1024
+
+
+def run_sparql(store: ox.Store, request: dict, limits: Limits) -> Reply:
+    """Answer one SPARQL protocol request (already checked for size and encoding)."""
+    text = request["query"]
+    try:
+        verdict = check_query(text)
+    except Refused as exc:
+        return error(403, str(exc))
+    # The default graph is the union of the sources, unless the query says FROM (Oxigraph
+    # would otherwise ignore its FROM clauses) or the request gives default-graph-uri.
+    kwargs = {"use_default_graph_as_union": not verdict.from_clause, "prefixes": _prefixes()}
+    if request.get("default_graph_uri"):
+        kwargs = {"default_graph": [ox.NamedNode(g) for g in request["default_graph_uri"]], "prefixes": _prefixes()}
+    if request.get("named_graph_uri"):
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in request["named_graph_uri"]]
+    try:
+        result = store.query(text, **kwargs)
+    except (SyntaxError, ValueError) as exc:
+        return error(400, f"invalid SPARQL query: {' '.join(str(exc).split())}")
+    graph_like = isinstance(result, ox.QueryTriples)
+    offers = formats.GRAPHS if graph_like else formats.RESULTS
+    try:
+        fmt = formats.negotiate(offers, request.get("accept"), request.get("format"))
+    except formats.NotAcceptable as exc:
+        return error(406, str(exc))
+    too_big = (f"the result has more than {limits.max_results} "
+               f"{'triples' if graph_like else 'rows'} (the limit of this endpoint); add a LIMIT or narrow the query")
+    try:
+        if isinstance(result, ox.QueryBoolean):
+            body = result.serialize(format=fmt.ox_format)
+        elif graph_like:
+            nt = _bounded(lambda sink: result.serialize(sink, format=ox.RdfFormat.N_TRIPLES),
+                          limits.max_results, limits.max_bytes)
+            body = nt if fmt.ox_format == ox.RdfFormat.N_TRIPLES else ox.serialize(
+                ox.parse(nt, format=ox.RdfFormat.N_TRIPLES), format=fmt.ox_format, prefixes=_prefixes())
+        else:
+            tsv = _bounded(lambda sink: result.serialize(sink, format=ox.QueryResultsFormat.TSV),
+                           limits.max_results + 1, limits.max_bytes)
+            body = tsv if fmt.ox_format == ox.QueryResultsFormat.TSV else ox.parse_query_results(
+                tsv, format=ox.QueryResultsFormat.TSV).serialize(format=fmt.ox_format)
+    except _TooBig:
+        return error(422, too_big)
+    except (OSError, RuntimeError, ValueError) as exc:
+        return error(500, f"query failed: {' '.join(str(exc).split())}")
+    media = fmt.media_type + ("; charset=utf-8" if fmt.media_type.startswith("text/") else "")
+    return Reply(200, media, body)
+
+
+_PREFIX_CACHE: dict[str, str] | None = None
+
+
+def _prefixes() -> dict[str, str]:
+    global _PREFIX_CACHE
+    if _PREFIX_CACHE is None:
+        from pvd_graph.namespaces import PREFIXES
+        _PREFIX_CACHE = dict(PREFIXES)
+    return _PREFIX_CACHE
+
+
+#: Incoming links shown per entity (a programme has thousands of participants).
+MAX_INCOMING = 2000
+_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+
+
+def _unique(triples):
+    seen, out = set(), []
+    for t in triples:
+        if t not in seen:
+            seen.add(t)
+            out.append(t)
+    return out
+
+
+def _outgoing(store: ox.Store, subject) -> list[ox.Triple]:
+    """Facts about *subject*, with those of its blank-node values (a concise bounded description)."""
+    found, todo, done = [], [subject], set()
+    while todo and len(done) < 100:
+        node = todo.pop()
+        done.add(node)
+        for q in store.quads_for_pattern(node, None, None, None):
+            found.append(q.triple)
+            if isinstance(q.object, ox.BlankNode) and q.object not in done:
+                todo.append(q.object)
+    return _unique(found)
+
+
+def label_of(store: ox.Store, node) -> str | None:
+    """The node's French label, else any label, else ``None``."""
+    best = None
+    for q in store.quads_for_pattern(node, _LABEL, None, None):
+        if isinstance(q.object, ox.Literal):
+            if q.object.language == "fr":
+                return q.object.value
+            best = best or q.object.value
+    return best
+
+
+def describe_entity(store: ox.Store, request: dict) -> Reply:
+    """The page or RDF description of one resource, in both directions; 404 if unknown."""
+    node = ox.NamedNode(request["iri"])
+    try:
+        fmt = formats.negotiate(formats.GRAPHS + (formats.HTML,), request.get("accept"), request.get("format"))
+    except formats.NotAcceptable as exc:
+        return error(406, str(exc))
+    outgoing = _outgoing(store, node)
+    incoming = _unique(q.triple for q in store.quads_for_pattern(None, None, node, None))
+    total_in = len(incoming)
+    incoming = incoming[:MAX_INCOMING]
+    if not outgoing and not incoming:
+        return error(404, f"no resource {request['iri']} in this graph")
+    headers = {"Vary": "Accept"}
+    if fmt is formats.HTML:
+        from pvd_graph.server import pages
+
+        linked = {t.object for t in outgoing} | {t.subject for t in incoming} | {node}
+        labels = {n: label_of(store, n) for n in linked if isinstance(n, ox.NamedNode)}
+        body = pages.entity_page(node, outgoing, incoming, labels, total_in, request.get("id_base"), _prefixes())
+        return Reply(200, "text/html; charset=utf-8", body.encode(), headers)
+    body = ox.serialize(outgoing + incoming, format=fmt.ox_format, prefixes=_prefixes())
+    media = fmt.media_type + ("; charset=utf-8" if fmt.media_type.startswith("text/") else "")
+    return Reply(200, media, body, headers)

@@ -1,0 +1,118 @@
+"""The HTML the server writes: the query page and the entity pages.
+
+Every piece of graph text goes through :func:`html.escape` (labels come from
+files published by many hands). Pages carry no script at all, and the server
+adds a Content-Security-Policy forbidding scripts as a second barrier.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from urllib.parse import quote, urlencode
+
+import pyoxigraph as ox
+
+_STYLE = """body{font-family:system-ui,sans-serif;max-width:70rem;margin:1rem auto;padding:0 1rem;color:#222}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;vertical-align:top}
+code,textarea{font-family:ui-monospace,monospace}textarea{width:100%;height:14rem}.iri{color:#555;font-size:.9em}
+details{margin:.5rem 0}pre{background:#f5f5f5;padding:.5rem;overflow:auto}"""
+
+
+def _page(title: str, body: str, head: str = "") -> str:
+    return (f'<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">{head}<style>{_STYLE}</style></head>'
+            f'<body>{body}</body></html>\n')
+
+
+def compact(iri: str, prefixes: dict[str, str]) -> str:
+    """``pvd:Commune`` for a known namespace, else the IRI itself."""
+    for prefix, ns in prefixes.items():
+        if iri.startswith(ns) and len(iri) > len(ns) and prefix != "id":
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
+def local_href(iri: str, id_base: str | None) -> str | None:
+    """The server path of a resource IRI under ``/id/``, or ``None`` for outside IRIs."""
+    if id_base and iri.startswith(id_base):
+        return "/id/" + quote(iri[len(id_base):], safe="/-._~")
+    return None
+
+
+def _node(node, labels: dict, id_base: str | None, prefixes: dict) -> str:
+    if isinstance(node, ox.NamedNode):
+        href = local_href(node.value, id_base)
+        if href is None and node.value.startswith(("http://", "https://")):
+            href = node.value
+        label = labels.get(node)
+        text = escape(label) if label else escape(compact(node.value, prefixes))
+        iri = f' <span class="iri">{escape(node.value)}</span>' if label else ""
+        return f'<a href="{escape(href)}">{text}</a>{iri}' if href else f"{text}{iri}"
+    if isinstance(node, ox.BlankNode):
+        return f"<code>_:{escape(node.value)}</code>"
+    if isinstance(node, ox.Literal):
+        extra = ""
+        if node.language:
+            extra = f' <span class="iri">@{escape(node.language)}</span>'
+        elif node.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            extra = f' <span class="iri">{escape(compact(node.datatype.value, prefixes))}</span>'
+        return escape(node.value) + extra
+    return escape(str(node))
+
+
+def entity_page(node: ox.NamedNode, outgoing, incoming, labels, total_in: int,
+                id_base: str | None, prefixes: dict) -> str:
+    """HTML for one resource: its facts, then the resources that point to it."""
+    title = labels.get(node) or node.value
+
+    def row(a, b):
+        return f"<tr><td>{a}</td><td>{b}</td></tr>"
+
+    facts = "".join(
+        row(escape(compact(t.predicate.value, prefixes)), _node(t.object, labels, id_base, prefixes))
+        for t in outgoing if t.subject == node)
+    nested = [t for t in outgoing if t.subject != node]
+    nested_rows = "".join(
+        f"<tr><td>{_node(t.subject, labels, id_base, prefixes)}</td><td>{escape(compact(t.predicate.value, prefixes))}</td>"
+        f"<td>{_node(t.object, labels, id_base, prefixes)}</td></tr>" for t in nested)
+    back = "".join(
+        row(_node(t.subject, labels, id_base, prefixes), escape(compact(t.predicate.value, prefixes)))
+        for t in incoming)
+    more = (f"<p>{total_in - len(incoming)} autres liens entrants non affichés "
+            f"(voir le point d’accès SPARQL).</p>") if total_in > len(incoming) else ""
+    alt = "".join(
+        f'<a href="?format={k}" type="{m}">{n}</a> ' for k, m, n in
+        (("turtle", "text/turtle", "Turtle"), ("jsonld", "application/ld+json", "JSON-LD"),
+         ("ntriples", "application/n-triples", "N-Triples")))
+    body = (f"<h1>{escape(title)}</h1><p class=iri>{escape(node.value)}</p><p>Formats : {alt}</p>"
+            f"<h2>Faits</h2><table><tr><th>propriété</th><th>valeur</th></tr>{facts}</table>"
+            + (f"<h2>Détails</h2><table>{nested_rows}</table>" if nested else "")
+            + f"<h2>Liens entrants</h2><table><tr><th>ressource</th><th>propriété</th></tr>{back}</table>{more}"
+            + '<p><a href="/sparql">Point d’accès SPARQL</a></p>')
+    head = ('<link rel="alternate" type="text/turtle" href="?format=turtle">'
+            '<link rel="alternate" type="application/ld+json" href="?format=jsonld">')
+    return _page(title, body, head)
+
+
+def query_page(examples: list[dict], limits: dict, query: str = "") -> str:
+    """The endpoint's home: a query form and the catalogue queries as runnable examples."""
+    items = "".join(
+        f"<details><summary><b>{escape(e['title'])}</b> — {escape(e.get('description', ''))}</summary>"
+        f"<pre>{escape(e['query'])}</pre>"
+        f'<p><a href="/sparql?{escape(urlencode({"query": e["query"]}))}">exécuter</a> · '
+        f'<a href="/sparql?{escape(urlencode({"edit": e["query"]}))}">modifier</a></p></details>'
+        for e in examples)
+    default = query or "SELECT ?commune ?nom WHERE {\n  ?commune a pvd:Commune ; rdfs:label ?nom .\n} LIMIT 10"
+    body = ("<h1>pvd-graph — point d’accès SPARQL</h1>"
+            "<p>SPARQL 1.1 (lecture seule) sur <code>/sparql</code> : GET ou POST. Formats par l’en-tête "
+            "<code>Accept</code> ou <code>format=</code> : json, xml, csv, tsv ; turtle, ntriples, jsonld pour CONSTRUCT/DESCRIBE. "
+            f"Limites : {limits['timeout']:g} s par requête, {limits['max_results']} lignes par résultat. "
+            "SPARQL Update et SERVICE sont refusés.</p>"
+            '<form method="post" action="/sparql"><textarea name="query">' + escape(default) + "</textarea>"
+            '<p><label>Format <select name="format"><option>json</option><option>xml</option><option>csv</option>'
+            "<option>tsv</option><option>turtle</option><option>jsonld</option><option>ntriples</option></select></label> "
+            '<button type="submit">Exécuter</button></p></form>'
+            "<p>Les préfixes usuels (pvd:, rdfs:, xsd:, …) sont prédéclarés.</p>"
+            + (f"<h2>Exemples du catalogue</h2>{items}" if items else "")
+            + '<p>Ressources : <a href="/id/commune/73011">/id/commune/73011</a></p>')
+    return _page("pvd-graph SPARQL", body)

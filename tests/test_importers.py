@@ -1,0 +1,218 @@
+"""Importers on the real national files of ../shared/data; expectations computed from the files."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections import Counter, defaultdict
+
+import pytest
+
+from pvd_graph import importers
+from pvd_graph.identifiers import InvalidCode, commune_iri, convention_iri, epci_iri, normalise_insee, organisation_iri, programme_iri
+from pvd_graph.namespaces import OX, OXC
+
+PVD_CSV = "anct_pvd_communes_2021.csv"
+ACV_GEOJSON = "anct_acv_communes_2024.geojson"
+
+
+def index(result):
+    """{(subject, predicate): [objects]} of an import's triples, as strings."""
+    out = defaultdict(list)
+    for t in result.triples:
+        out[(t.subject.value, t.predicate.value)].append(t.object.value)
+    return out
+
+
+def subjects_of_type(result, cls):
+    return {t.subject.value for t in result.triples if t.predicate == OXC.type and t.object == cls}
+
+
+@pytest.fixture(scope="module")
+def national(shared_data):
+    results, ignored = importers.import_directory(shared_data)
+    return {r.source.id: r for r in results}, ignored
+
+
+@pytest.fixture(scope="module")
+def cog_json(shared_data):
+    return {name: json.loads((shared_data / "cog" / f"{name}.json").read_text(encoding="utf-8"))
+            for name in ("communes", "epci", "departements", "regions")}
+
+
+def test_directory_finds_every_known_file_and_lists_the_others(national, shared_data):
+    results, ignored = national
+    assert set(results) == {"cog-communes", "cog-epci", "cog-departements", "cog-regions", "anct-pvd", "anct-acv"}
+    assert all(r.error is None for r in results.values())
+    unknown = sorted(str(p.relative_to(shared_data)) for p in shared_data.rglob("*")
+                     if p.is_file() and importers.detect(p) is None)
+    assert sorted(ignored) == unknown and "README.md" in ignored
+
+
+@pytest.mark.parametrize("source", ["cog-communes", "cog-epci", "cog-departements", "cog-regions", "anct-pvd", "anct-acv"])
+def test_every_row_is_accounted_for(national, source):
+    r = national[0][source]
+    assert r.rows_read == r.rows_accepted + r.rows_skipped + r.rows_rejected
+    assert len(r.rejects) == r.rows_rejected
+    assert all(rej.reason and rej.field for rej in r.rejects)
+
+
+def test_communes_are_the_current_communes(national, cog_json):
+    r = national[0]["cog-communes"]
+    current = [c for c in cog_json["communes"] if c["type"] == "commune-actuelle"]
+    assert r.rows_read == len(cog_json["communes"])
+    assert r.rows_accepted == len(current)
+    assert subjects_of_type(r, OX.Commune) == {commune_iri(c["code"]) for c in current}
+    # parts of communes are skipped by design, counted by kind
+    kinds = Counter(c["type"] for c in cog_json["communes"] if c["type"] != "commune-actuelle")
+    assert sorted(r.skipped.values()) == sorted(kinds.values())
+    assert r.rows_rejected == 0
+    idx = index(r)
+    for c in current[:: len(current) // 50]:
+        s = commune_iri(c["code"])
+        assert idx[(s, OXC.label.value)] == [c["nom"]]
+        assert idx[(s, OX.inDepartement.value)] == [f"https://w3id.org/pvd-graph/id/departement/{c['departement']}"]
+        if "population" in c:
+            assert idx[(s, OX.population.value)] == [str(c["population"])]
+        if "siren" in c:
+            assert idx[(s, OX.siren.value)] == [c["siren"]]
+
+
+def test_corsican_communes_keep_their_2a_2b_codes(national, cog_json):
+    corsica = {c["code"] for c in cog_json["communes"] if c["type"] == "commune-actuelle" and c["departement"] in ("2A", "2B")}
+    assert corsica and all(code[:2] in ("2A", "2B") for code in corsica)
+    assert {commune_iri(c) for c in corsica} <= subjects_of_type(national[0]["cog-communes"], OX.Commune)
+
+
+def test_epci_types_classes_and_members(national, cog_json):
+    r = national[0]["cog-epci"]
+    assert r.rows_accepted == len(cog_json["epci"])
+    assert subjects_of_type(r, OX.EPCI) == {epci_iri(e["code"]) for e in cog_json["epci"]}
+    classes = {"CC": OX.CommunauteDeCommunes, "CA": OX.CommunauteDAgglomeration, "CU": OX.CommunauteUrbaine,
+               "METRO": OX.Metropole, "MET69": OX.Metropole}
+    idx = index(r)
+    for e in cog_json["epci"]:
+        types = set(idx[(epci_iri(e["code"]), OXC.type.value)])
+        assert types == {OX.EPCI.value, classes[e["type"]].value}
+        assert idx[(epci_iri(e["code"]), OX.epciType.value)] == [e["type"]]
+    members = [t for t in r.triples if t.predicate == OX.memberOf]
+    assert len(members) == sum(len(e["membres"]) for e in cog_json["epci"])
+    arlysere = next(e for e in cog_json["epci"] if e["code"] == "200068997")
+    for m in arlysere["membres"]:
+        assert epci_iri("200068997") in idx[(commune_iri(m["code"]), OX.memberOf.value)]
+
+
+def test_departements_and_regions(national, cog_json):
+    deps, regs = national[0]["cog-departements"], national[0]["cog-regions"]
+    assert deps.rows_accepted == len(cog_json["departements"])
+    # overseas collectivities (zone "com") are imported as the COG lists them: région and département
+    assert regs.rows_accepted == len(cog_json["regions"])
+    assert any(x.get("zone") == "com" for x in cog_json["regions"])
+    idx = index(deps)
+    for d in cog_json["departements"]:
+        links = idx[(f"https://w3id.org/pvd-graph/id/departement/{d['code']}", OX.inRegion.value)]
+        assert links == [f"https://w3id.org/pvd-graph/id/region/{d['region']}"]
+    # no département points to a région that is not imported
+    region_iris = subjects_of_type(regs, OX.Region)
+    assert {t.object.value for t in deps.triples if t.predicate == OX.inRegion} <= region_iris
+
+
+def _pvd_rows(shared_data):
+    with (shared_data / PVD_CSV).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_pvd_rows_accepted_or_rejected_with_reason(national, shared_data):
+    r = national[0]["anct-pvd"]
+    rows = _pvd_rows(shared_data)
+    assert r.rows_read == len(rows)
+    valid = set()
+    for row in rows:
+        try:
+            valid.add(normalise_insee(row["insee_com"]))
+        except InvalidCode:
+            pass
+    towns = {t.subject.value for t in r.triples if t.predicate == OX.participatesIn}
+    assert towns == {commune_iri(c) for c in valid}
+    assert r.rows_accepted == len(valid)
+    for rej in r.rejects:  # each reject names the line and the value found there (header = line 1)
+        assert rows[rej.line - 2][rej.field].strip() == rej.value
+
+
+def test_albertville_and_ugine_are_pvd_towns_in_ca_arlysere(national, shared_data):
+    idx = index(national[0]["anct-pvd"])
+    by_code = {row["insee_com"]: row for row in _pvd_rows(shared_data)}
+    for code in ("73011", "73303"):
+        s = commune_iri(code)
+        assert idx[(s, OX.participatesIn.value)] == [programme_iri("pvd")]
+        assert by_code[code]["siren_epci"] == "200068997"
+        assert idx[(s, OX.memberOf.value)] == [epci_iri(by_code[code]["siren_epci"])]
+        assert idx[(s, OX.programmeId.value)] == [by_code[code]["id_pvd"]]
+        assert idx[(s, OXC.wasDerivedFrom.value)] == ["https://w3id.org/pvd-graph/id/source/anct-pvd"]
+
+
+def _acv_features(shared_data):
+    return json.loads((shared_data / ACV_GEOJSON).read_text(encoding="utf-8"))["features"]
+
+
+def test_acv_conventions_match_the_geojson(national, shared_data):
+    r = national[0]["anct-acv"]
+    features = _acv_features(shared_data)
+    assert r.rows_read == len(features) and r.rows_accepted == len(features)
+    by_id = defaultdict(list)
+    for f in features:
+        by_id[f["properties"]["id_acv"]].append(f["properties"])
+    assert subjects_of_type(r, OX.FrameworkConvention) == {convention_iri(i) for i in by_id}
+    idx = index(r)
+    for pid, towns in by_id.items():
+        c = convention_iri(pid)
+        dates = {t["date_signature"] for t in towns if t["date_signature"]}
+        expected = [dt.datetime.strptime(d, "%d/%m/%Y").date().isoformat() for d in dates]
+        assert idx[(c, OX.signedOn.value)] == expected
+        assert sorted(idx[(c, OX.concerns.value)]) == sorted(commune_iri(t["insee_com"]) for t in towns)
+        assert idx[(c, OX.underProgramme.value)] == [programme_iri("acv")]
+        signatories = set(idx[(c, OX.signatory.value)])
+        assert signatories == ({commune_iri(t["insee_com"]) for t in towns}
+                               | {epci_iri(t["siren_epci"]) for t in towns} | {organisation_iri("etat")})
+    two_town_ids = [pid for pid, towns in by_id.items() if len(towns) == 2]
+    assert two_town_ids  # the file does have ids covering two towns: one convention each
+    assert len(by_id) < len(features)
+
+
+def test_acv_towns_points_and_action_counts(national, shared_data):
+    idx = index(national[0]["anct-acv"])
+    for f in _acv_features(shared_data):
+        p, (lon, lat) = f["properties"], f["geometry"]["coordinates"]
+        s = commune_iri(p["insee_com"])
+        assert programme_iri("acv") in idx[(s, OX.participatesIn.value)]
+        assert [float(v) for v in idx[(s, OXC.lat.value)]] == [lat]
+        assert [float(v) for v in idx[(s, OXC.long.value)]] == [lon]
+        expected = [] if p["actions_en_cours"] == "NA" else [str(p["actions_en_cours"])]
+        assert idx[(s, OX.actionsInProgress.value)] == expected
+
+
+def test_acv_mojibake_labels_are_repaired(national, shared_data):
+    idx = index(national[0]["anct-acv"])
+    broken = [f["properties"] for f in _acv_features(shared_data) if "Ã" in f["properties"]["lib_acv"]]
+    assert broken
+    for p in broken:
+        label = idx[(convention_iri(p["id_acv"]), OXC.label.value)][0]
+        assert label == p["lib_acv"].encode("cp1252").decode("utf-8") and "Ã" not in label
+
+
+def test_every_entity_is_derived_from_its_source(national):
+    for sid, r in national[0].items():
+        typed = {t.subject for t in r.triples if t.predicate == OXC.type}
+        derived = {t.subject for t in r.triples if t.predicate == OXC.wasDerivedFrom
+                   and t.object.value.endswith("/source/" + sid)}
+        assert typed and typed <= derived, sid
+
+
+def test_detect_by_content_when_names_are_unknown(tmp_path, shared_data):
+    for src, sid in ((PVD_CSV, "anct-pvd"), (ACV_GEOJSON, "anct-acv"), ("cog/communes.json", "cog-communes"),
+                     ("cog/epci.json", "cog-epci"), ("cog/departements.json", "cog-departements"),
+                     ("cog/regions.json", "cog-regions")):
+        renamed = tmp_path / f"download-{sid}.dat"
+        renamed.write_bytes((shared_data / src).read_bytes())
+        assert importers.detect(renamed) is importers.KNOWN_SOURCES[sid]

@@ -1,0 +1,62 @@
+"""Provenance of imported sources: one prov:Entity / dcat:Distribution per file, with its counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import pyoxigraph as ox
+
+from pvd_graph import importers
+from pvd_graph.provenance import provenance_quads
+
+GRAPH = ox.NamedNode("https://w3id.org/pvd-graph/graph/provenance")
+PREFIXES = """
+PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX dcat: <http://www.w3.org/ns/dcat#>
+PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX spdx: <http://spdx.org/rdf/terms#>
+PREFIX pvd: <https://w3id.org/pvd-graph/ontology#>
+"""
+
+
+def test_each_source_described_with_checksum_counts_licence(shared_data):
+    files = [shared_data / "anct_pvd_communes_2021.csv", shared_data / "cog" / "regions.json"]
+    results = [importers.import_file(f) for f in files]
+    store = ox.Store()
+    store.extend(provenance_quads(results, GRAPH))
+    rows = {str(b["src"].value): b for b in store.query(PREFIXES + """
+        SELECT ?src ?url ?licence ?publisher ?sum ?read ?acc ?rej WHERE { GRAPH ?g {
+          ?src a prov:Entity, dcat:Distribution ; dcat:downloadURL ?url ; dcterms:license ?licence ;
+               dcterms:publisher ?publisher ;
+               spdx:checksum [ spdx:algorithm spdx:checksumAlgorithm_sha256 ; spdx:checksumValue ?sum ] ;
+               pvd:rowsRead ?read ; pvd:rowsAccepted ?acc ; pvd:rowsRejected ?rej } }""")}
+    assert set(rows) == {f"https://w3id.org/pvd-graph/id/source/{r.source.id}" for r in results}
+    for path, r in zip(files, results):
+        b = rows[f"https://w3id.org/pvd-graph/id/source/{r.source.id}"]
+        assert b["sum"].value == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert (int(b["read"].value), int(b["acc"].value), int(b["rej"].value)) == (
+            r.rows_read, r.rows_accepted, r.rows_rejected)
+    assert int(rows["https://w3id.org/pvd-graph/id/source/anct-pvd"]["rej"].value) == len(results[0].rejects) > 0
+
+
+def test_vintage_and_retrieval_time_from_fetch_manifest(tmp_path, shared_data):
+    src = shared_data / "cog" / "regions.json"
+    (tmp_path / "regions.json").write_bytes(src.read_bytes())
+    (tmp_path / importers.FETCH_MANIFEST).write_text(
+        '{"files": {"regions.json": {"url": "https://example.org/regions.json", '
+        '"retrieved": "2025-01-02T03:04:05+00:00"}}}', encoding="utf-8")
+    results, _ = importers.import_directory(tmp_path)
+    store = ox.Store()
+    store.extend(provenance_quads(results, GRAPH))
+    (b,) = list(store.query(PREFIXES + """SELECT ?url ?when ?vintage WHERE { GRAPH ?g {
+        ?s dcat:downloadURL ?url ; prov:generatedAtTime ?when ; pvd:cogVintage ?vintage } }"""))
+    assert b["url"].value == "https://example.org/regions.json"
+    when = dt.datetime.fromisoformat(b["when"].value)
+    assert when == dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    assert b["vintage"].value == results[0].source.vintage
+
+
+def test_failed_source_has_no_row_counts(tmp_path):
+    (tmp_path / "epci.json").write_bytes(b"")
+    results, _ = importers.import_directory(tmp_path)
+    quads = provenance_quads(results, GRAPH)
+    assert quads and not [q for q in quads if q.predicate.value.endswith("rowsRead")]

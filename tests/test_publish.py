@@ -1,0 +1,164 @@
+"""``pvd-graph publish`` against a real Virtuoso Open Source server on 127.0.0.1.
+
+The server is the one named by ``PVD_VIRTUOSO_URL`` (its HTTP root, with
+``PVD_VIRTUOSO_PASSWORD`` for user ``dba``), else a private instance started
+here with ``scripts/virtuoso.sh`` on free ports and stopped at the end.
+Without Debian's ``virtuoso-opensource`` package the tests fail: CI installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections import defaultdict
+
+import pyoxigraph as ox
+import pytest
+import requests
+
+from pvd_graph import resources
+from pvd_graph.cli import main
+from pvd_graph.namespaces import GRAPHS
+from pvd_graph.publish import count_triples, query_endpoint_for, target_graph
+from serve_support import REPO, Server, free_port
+
+SCRIPT = REPO / "scripts" / "virtuoso.sh"
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory):
+    """(HTTP root URL, dba password) of a running Virtuoso."""
+    url = os.environ.get("PVD_VIRTUOSO_URL")
+    if url:
+        yield url.rstrip("/"), os.environ.get("PVD_VIRTUOSO_PASSWORD", "dba")
+        return
+    assert shutil.which("virtuoso-t"), (
+        "Virtuoso is required by the publish tests: apt-get install -y virtuoso-opensource "
+        "(or set PVD_VIRTUOSO_URL and PVD_VIRTUOSO_PASSWORD to a running server)")
+    folder = tmp_path_factory.mktemp("virtuoso")
+    http_port, sql_port, password = free_port(), free_port(), "pvd-test-secret"
+    started = subprocess.run([str(SCRIPT), "start", str(folder), str(http_port), str(sql_port), password],
+                             capture_output=True, text=True, timeout=300)
+    assert started.returncode == 0, started.stderr + started.stdout
+    try:
+        yield f"http://127.0.0.1:{http_port}", password
+    finally:
+        subprocess.run([str(SCRIPT), "stop", str(folder)], capture_output=True, timeout=120)
+
+
+def graph_counts(build) -> dict[str, int]:
+    """Distinct triples per named graph, read from the build's dataset.nq by Oxigraph's parser."""
+    per_graph = defaultdict(set)
+    with open(build / resources.DATASET_NQ, "rb") as fh:
+        for quad in ox.parse(fh, format=ox.RdfFormat.N_QUADS):
+            per_graph[quad.graph_name.value].add(quad.triple)
+    return {g: len(t) for g, t in per_graph.items()}
+
+
+def test_script_binds_loopback_only(virtuoso):
+    if os.environ.get("PVD_VIRTUOSO_URL"):
+        pytest.skip("an external server was given; its configuration is not ours")  # not a feature stand-in
+    port = int(virtuoso[0].rsplit(":", 1)[1])
+    out = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True)
+    listening = [line.split()[3] for line in out.stdout.splitlines()]
+    assert listening == [f"127.0.0.1:{port}"]
+
+
+def test_publish_national_graph(virtuoso, national_build, capsys):
+    url, password = virtuoso
+    endpoint = url + "/sparql-graph-crud-auth"
+    expected = graph_counts(national_build)
+    assert len(expected) >= 4 and sum(expected.values()) > 100_000
+    status = main(["publish", "--graph", str(national_build), "--endpoint", endpoint, "--user", "dba",
+                   "--password", password, "--graph-iri", "urn:pvd-test:national/", "-q"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    session = requests.Session()
+    for graph, n in expected.items():
+        target = target_graph(graph, "urn:pvd-test:national/")
+        assert target == "urn:pvd-test:national/" + graph.removeprefix(GRAPHS)
+        assert count_triples(session, url + "/sparql", target) == n, graph
+    # Albertville landed with its label, in the curated graph
+    r = session.get(url + "/sparql", params={"query": (
+        "SELECT ?l WHERE { GRAPH <urn:pvd-test:national/curated> { "
+        "<https://w3id.org/pvd-graph/id/commune/73011> <http://www.w3.org/2000/01/rdf-schema#label> ?l } }")},
+        headers={"Accept": "application/sparql-results+json"}, timeout=60)
+    assert [b["l"]["value"] for b in r.json()["results"]["bindings"]] == ["Albertville"]
+
+
+def test_republish_replaces_and_chunks(virtuoso, curated_build, capsys):
+    """Publishing twice, in small chunks, leaves exactly one copy; blank nodes stay linked."""
+    url, password = virtuoso
+    args = ["publish", "--graph", str(curated_build), "--endpoint", url + "/sparql-graph-crud-auth",
+            "--user", "dba", "--password", password, "--graph-iri", "urn:pvd-test:curated/", "--chunk-size", "7"]
+    assert main(args) == 0
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    expected = graph_counts(curated_build)
+    curated = expected[GRAPHS + "curated"]
+    assert f"<urn:pvd-test:curated/curated>: {curated}/{curated} triples sent" in err
+    session = requests.Session()
+    for graph, n in expected.items():
+        assert count_triples(session, url + "/sparql", target_graph(graph, "urn:pvd-test:curated/")) == n
+
+
+def test_union_graph(virtuoso, curated_build):
+    url, password = virtuoso
+    assert main(["publish", "--graph", str(curated_build), "--endpoint", url + "/sparql-graph-crud-auth",
+                 "--user", "dba", "--password", password, "--graph-iri", "urn:pvd-test:union", "-q"]) == 0
+    union = set()
+    with open(curated_build / resources.DATASET_NQ, "rb") as fh:
+        union = {q.triple for q in ox.parse(fh, format=ox.RdfFormat.N_QUADS)}
+    assert count_triples(requests.Session(), url + "/sparql", "urn:pvd-test:union") == len(union)
+
+
+def test_wrong_password_is_one_line(virtuoso, curated_build, capsys):
+    url, _ = virtuoso
+    status = main(["publish", "--graph", str(curated_build), "--endpoint", url + "/sparql-graph-crud-auth",
+                   "--user", "dba", "--password", "wrong", "-q"])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and "\n" not in err
+    assert "HTTP 401" in err
+
+
+def test_count_mismatch_exits_1(virtuoso, curated_build, tmp_path, capsys):
+    """Counts read back from a query endpoint that does not hold the graph: mismatch, exit 1."""
+    url, password = virtuoso
+    other = Server(curated_build, "--workers", "1", log_dir=tmp_path)  # our own endpoint: no urn:pvd-test graphs
+    try:
+        status = main(["publish", "--graph", str(curated_build), "--endpoint", url + "/sparql-graph-crud-auth",
+                       "--user", "dba", "--password", password, "--graph-iri", "urn:pvd-test:mismatch/",
+                       "--query-endpoint", other.base + "/sparql", "-q"])
+    finally:
+        other.stop()
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "count mismatch: urn:pvd-test:mismatch/curated: sent" in err and "the store has 0" in err
+
+
+def test_query_endpoint_guess():
+    assert query_endpoint_for("http://h:8890/sparql-graph-crud-auth") == "http://h:8890/sparql"
+    assert query_endpoint_for("http://h:3030/ds/data") == "http://h:3030/ds/sparql"
+    assert query_endpoint_for("http://h:7878/store") == "http://h:7878/query"
+    from pvd_graph.errors import UserError
+    with pytest.raises(UserError, match="--query-endpoint"):
+        query_endpoint_for("http://h/whatever")
+
+
+def test_unreachable_store_is_one_line(curated_build, capsys):
+    port = free_port()
+    status = main(["publish", "--graph", str(curated_build), "--endpoint", f"http://127.0.0.1:{port}/store", "-q"])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and "\n" not in err and "cannot send" in err
+
+
+def test_anonymous_read_back(virtuoso, curated_build):
+    """The published graph is readable by anyone through the plain Graph Store endpoint (GET)."""
+    url, password = virtuoso
+    assert main(["publish", "--graph", str(curated_build), "--endpoint", url + "/sparql-graph-crud-auth",
+                 "--user", "dba", "--password", password, "--graph-iri", "urn:pvd-test:read/", "-q"]) == 0
+    r = requests.get(url + "/sparql-graph-crud", params={"graph-uri": "urn:pvd-test:read/curated"},
+                     headers={"Accept": "text/turtle"}, timeout=60)
+    assert r.status_code == 200
+    assert "Albertville" in r.text
