@@ -175,13 +175,109 @@ def stage_oxigraph(args) -> dict:
     return {"seconds": load, "triples": len(s), "queries": time_queries(run, catalogue_cases())}
 
 
+LOAD_CLIENTS = 8
+LOAD_REQUESTS = 50  # per client
+SIMPLE = 0.05  # a catalogue query answered by a lone client within 50 ms counts as simple
+
+
+def _with_values(text: str, terms: dict) -> str:
+    """*text* with its parameters bound by a trailing VALUES clause (as a remote client sends it)."""
+    if not terms:
+        return text
+    names = " ".join(f"?{k}" for k in terms)
+    return f"{text}\nVALUES ({names}) {{ ({' '.join(t.n3() for t in terms.values())}) }}"
+
+
 def stage_endpoint(args) -> dict:
-    """Hook: the endpoint under load (branch ``serve``); skipped until it lands."""
+    """The endpoint (``pvd-graph serve``, 2 workers) under load from concurrent clients.
+
+    Every catalogue query is sent once with its parameters as a VALUES clause and its row
+    count checked against :func:`pvd_graph.query.run_query`; the simple ones (answered
+    within 50 ms) are then sent by 8 client threads, round robin; an answer that is not
+    a 200 identical to the lone client's is an error.
+    """
+    import socket
+    import subprocess
+    import threading
+
+    import requests
+
+    from pvd_graph import store
+    from pvd_graph.query import run_query
+
+    ds = store.open_built(args.build)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}/sparql"
+    proc = subprocess.Popen([sys.executable, "-m", "pvd_graph", "serve", "--graph", str(args.build), "--port",
+                             str(port), "--workers", "2"], cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     try:
-        import pvd_graph.serve  # noqa: F401
-    except ImportError:
-        return {"skipped": "pvd_graph.serve not available yet"}
-    return {"skipped": "endpoint load test not wired yet"}
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if requests.get(base, timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                return {"skipped": "the endpoint did not start"}
+            time.sleep(0.2)
+        headers = {"Accept": "application/sparql-results+json"}
+        reference, checked = {}, {}
+        with requests.Session() as http:
+            for name, text, params in catalogue_cases():
+                query = _with_values(text, bindings(name, params))
+                expected = len(run_query(ds, name, params)[1])
+                http.get(base, params={"query": query}, headers=headers, timeout=60)  # warm-up
+                t = time.perf_counter()
+                r = http.get(base, params={"query": query}, headers=headers, timeout=60)
+                took = time.perf_counter() - t
+                rows = len(r.json()["results"]["bindings"]) if r.status_code == 200 else None
+                checked[name] = {"seconds": took, "rows": rows, "expected_rows": expected}
+                if rows == expected and took < SIMPLE:
+                    reference[name] = (query, r.content)
+        if not reference:
+            return {"skipped": "no catalogue query is simple (answered within 50 ms)", "checked": checked}
+        names = sorted(reference)
+        latencies, errors, lock = [], [], threading.Lock()
+
+        def client(k: int) -> None:
+            local, bad = [], []
+            with requests.Session() as http:
+                for i in range(LOAD_REQUESTS):
+                    name = names[(k + i) % len(names)]
+                    t0 = time.perf_counter()
+                    try:
+                        r = http.get(base, params={"query": reference[name][0]}, headers=headers, timeout=60)
+                        if r.status_code != 200 or r.content != reference[name][1]:
+                            bad.append(f"{name}: HTTP {r.status_code}")
+                    except requests.RequestException as exc:
+                        bad.append(f"{name}: {exc}")
+                    local.append(time.perf_counter() - t0)
+            with lock:
+                latencies.extend(local)
+                errors.extend(bad)
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(LOAD_CLIENTS)]
+        start = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        elapsed = time.perf_counter() - start
+        latencies.sort()
+        return {"seconds": elapsed, "requests": len(latencies), "qps": len(latencies) / elapsed,
+                "p50": statistics.median(latencies), "p99": latencies[int(0.99 * (len(latencies) - 1))],
+                "errors": len(errors), "error_samples": errors[:5], "queries": names, "checked": checked}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def stage_export(args) -> dict:
