@@ -57,7 +57,7 @@ def run_stage(name: str, sources: Path, build: Path, out: Path | None) -> dict:
     if out is not None:
         cmd += ["--out", str(out)]
     t = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
@@ -189,8 +189,8 @@ def table(results: dict[str, list[dict]]) -> list[str]:
         p50, p99 = summary(_get(endpoint, "p50")), summary(_get(endpoint, "p99"))
         used = ", ".join(endpoint[0]["queries"])
         rows.append([f"**endpoint under load** (8 clients; {used})",
-                     f"{qps[0]:.0f} q/s ({qps[1]:.0f}–{qps[2]:.0f}); p50 {fmt_time(p50, False)}, "
-                     f"p99 {fmt_time(p99, False)}; {errors} errors", "", "", "", "", "",
+                     (f"{qps[0]:.0f} q/s ({qps[1]:.0f}–{qps[2]:.0f}); p50 {fmt_time(p50, False)}, "
+                      f"p99 {fmt_time(p99, False)}; {errors} errors"), "", "", "", "", "",
                      "≥ 200 q/s, 0 errors", verdict(qps[0] >= 200 and errors == 0)])
     else:
         runs = results.get("endpoint", [])
@@ -208,9 +208,9 @@ def report(results: dict[str, list[dict]], info: dict, args) -> str:
     triples = _get(results.get("build", []), "triples")
     lines = [
         f"Machine: {info['cpu']}, {info['cores']} cores, {info['ram_gib']} GiB RAM; Python {info['python']}; {lib}.",
-        f"Load average at start: {', '.join(map(str, info['load_average']))}. "
-        f"National graph: {triples[0] if triples else '?'} quads from `{args.sources}`; "
-        f"{args.repeat} runs per stage ({args.reference_repeat} for the slow references), each in a fresh process.",
+        (f"Load average at start: {', '.join(map(str, info['load_average']))}. "
+         f"National graph: {triples[0] if triples else '?'} quads from `{args.sources}`; "
+         f"{args.repeat} runs per stage ({args.reference_repeat} for the slow references), each in a fresh process."),
         "",
     ]
     return "\n".join(lines + table(results)) + "\n"

@@ -118,8 +118,9 @@ def stage_load(args) -> dict:
 
 
 def stage_queries(args) -> dict:
-    from pvd_graph import store
     from pvd_graph.query import run_query
+
+    from pvd_graph import store
 
     ds = store.open_built(args.build)
     cases = catalogue_cases()
@@ -201,9 +202,9 @@ def stage_endpoint(args) -> dict:
     import threading
 
     import requests
+    from pvd_graph.query import run_query
 
     from pvd_graph import store
-    from pvd_graph.query import run_query
 
     ds = store.open_built(args.build)
     with socket.socket() as sock:

@@ -32,6 +32,7 @@ sub-select that aggregates over ``$this``) is out of scope.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterable
@@ -106,8 +107,10 @@ class Check:
 
     ``kind`` tells how to read a row: ``values`` (one row per focus and value node, with a
     boolean ``?fN`` per member constraint), ``counts`` (one row per focus node with the
-    number ``?n`` of distinct values; members are ``("<"|">", bound)``), ``focus`` (each row
-    is one result without value), ``sparql`` (rows of a SHACL-SPARQL constraint).
+    number ``?n`` of distinct values; members are ``("<"|">", bound)``), ``screen`` (a
+    ``counts`` row that also has ``?flagged``, the number of values that may break a value
+    constraint; the ``detail`` values check then runs on those focus nodes only), ``focus``
+    (each row is one result without value), ``sparql`` (rows of a SHACL-SPARQL constraint).
     """
 
     query: str
@@ -330,8 +333,8 @@ class _Compiler:
         self.check_known(shape)
         g = self.g
         path_node = g.value(shape, SH.path)
-        base = dict(shape=_named_shape(g, shape), severity=self.severity(shape), messages=self.messages(shape),
-                    path=str(path_node) if isinstance(path_node, URIRef) else "")
+        base = {"shape": _named_shape(g, shape), "severity": self.severity(shape),
+                "messages": self.messages(shape), "path": str(path_node) if isinstance(path_node, URIRef) else ""}
         if path_node is None:
             path, value_pattern = None, "BIND(?this AS ?value)"
         else:
@@ -402,7 +405,7 @@ class _Compiler:
             text = text.replace("$PATH", path)
         text = re.sub(r"\$this\b", "?this", text)
         prologue, query = _split_prologue(text)
-        m = re.match(r"\s*SELECT\s+((?:DISTINCT|REDUCED)\s+)?(.*?)\s*(WHERE\b|\{)", query, re.I | re.S)
+        m = re.match(r"\s*SELECT\s+((?:DISTINCT|REDUCED)\s+)?(.*?)\s*(WHERE\b|\{)", query, re.IGNORECASE | re.DOTALL)
         if not m:
             raise UnsupportedShape(shape, SH.sparql, "cannot read the SELECT clause")
         projection = m.group(2)
@@ -434,7 +437,7 @@ _HANDLED = {
 
 def _split_prologue(text: str) -> tuple[str, str]:
     """(PREFIX/BASE declarations, the rest) of a SPARQL query."""
-    m = re.match(r"((?:\s*(?:#[^\n]*\n|PREFIX\s+\S*:\s*<[^>]*>|BASE\s+<[^>]*>))*)(.*)", text, re.I | re.S)
+    m = re.match(r"((?:\s*(?:#[^\n]*\n|PREFIX\s+\S*:\s*<[^>]*>|BASE\s+<[^>]*>))*)(.*)", text, re.IGNORECASE | re.DOTALL)
     return m.group(1), m.group(2)
 
 
@@ -464,10 +467,11 @@ def _maybe_ill_typed(v: str, dt) -> str:
     return same
 
 
-def _python_datatypes() -> set:
+@functools.cache
+def _python_datatypes() -> frozenset:
     from rdflib.term import XSDToPython
 
-    return {URIRef(str(k)) for k in XSDToPython if k is not None}
+    return frozenset(URIRef(str(k)) for k in XSDToPython if k is not None)
 
 
 def _rdflib_value_ok(term: ox.Literal, dt) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from pvd_graph import resources, store
+from pvd_graph import store
 from pvd_graph.shacl_sparql import UnsupportedShape, compile_shapes, run_shacl_sparql
 from pvd_graph.validate import run_shacl
 
