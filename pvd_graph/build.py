@@ -35,6 +35,7 @@ from pvd_graph.errors import UserError, describe_parse_error
 from pvd_graph.importers.base import ImportResult
 from pvd_graph.namespaces import GRAPHS, ID, PREFIXES
 from pvd_graph.validate import ValidationReport, shorten, validate
+from pvd_graph.void import write_void
 
 ONTOLOGY_GRAPH = GRAPHS + "ontology"
 CURATED_GRAPH = GRAPHS + "curated"
@@ -115,7 +116,7 @@ def read_turtle(path: Path) -> list[ox.Triple]:
     from rdflib.compare import to_canonical_graph
 
     g = Graph()
-    g.addN((store._to_rdflib(t.subject), store._to_rdflib(t.predicate), store._to_rdflib(t.object), g)
+    g.addN((store.to_rdflib(t.subject), store.to_rdflib(t.predicate), store.to_rdflib(t.object), g)
            for t in triples)
     return [ox.Triple(*(store.to_ox(x) for x in triple)) for triple in to_canonical_graph(g)]
 
@@ -222,6 +223,19 @@ def serialise_turtle(ntriples: bytes) -> bytes:
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
 
 
+def serialise_alignments(ds: Dataset) -> bytes:
+    """The linkset to official identifier schemes and pages, as sorted N-Triples.
+
+    Kept out of ``graph.nt``: it is a separate VoID linkset with more triples
+    than the graph itself (identifier nodes and links for every commune and EPCI).
+    """
+    from pvd_graph.alignments import alignment_quads
+
+    tmp = ox.Store()
+    tmp.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) for q in alignment_quads(ds))
+    return _sorted_lines(tmp.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()))
+
+
 def _write_rejects(path: Path, imports: list[ImportResult]) -> None:
     """Every input row that did not land as read: refused sources, rejected rows, dropped values.
 
@@ -278,6 +292,10 @@ def write_build(result: BuildResult, out: Path, log: Callable[[str], None]) -> N
         (tmp / resources.DATASET_NQ).write_bytes(serialise_nquads(result.dataset))
         (tmp / resources.GRAPH_TTL).write_bytes(serialise_turtle(nt))
         result.timings["serialise"] = time.perf_counter() - t
+        t = time.perf_counter()
+        write_void(result.dataset, tmp / resources.VOID_TTL)
+        (tmp / resources.ALIGNMENTS_NT).write_bytes(serialise_alignments(result.dataset))
+        result.timings["describe"] = time.perf_counter() - t
         if result.report is not None:
             (tmp / resources.REPORT_TXT).write_text(result.report.to_text() + "\n", encoding="utf-8")
             (tmp / resources.REPORT_TTL).write_text(result.report.render("turtle"), encoding="utf-8")

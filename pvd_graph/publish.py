@@ -160,7 +160,7 @@ def publish(build: Path | str | None, endpoint: str, graph_iri: str | None = Non
     session = requests.Session()
     if user is not None:
         session.auth = (HTTPDigestAuth if auth == "digest" else HTTPBasicAuth)(user, password or "")
-    store = oxigraph_store(open_built(build))
+    store = oxigraph_store(open_built(build, graphs="named"))
     plan = _plan(store, graph_iri)
     if not plan:
         raise UserError(f"{build}: no triples to publish")

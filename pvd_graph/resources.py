@@ -34,6 +34,8 @@ REPORT_TXT = "validation.txt"
 REPORT_TTL = "validation.ttl"
 REJECTS_CSV = "rejects.csv"
 MANIFEST_JSON = "manifest.json"
+VOID_TTL = "void.ttl"
+ALIGNMENTS_NT = "alignments.nt"
 
 
 def shapes_files() -> list[Path]:

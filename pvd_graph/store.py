@@ -38,12 +38,12 @@ _FORMATS = {
 }
 
 
-def new_dataset(backend: str = "oxigraph") -> Dataset:
-    """An empty dataset on the chosen backend, querying the union of its graphs."""
+def new_dataset(backend: str = "oxigraph", default_union: bool = True) -> Dataset:
+    """An empty dataset on the chosen backend, querying the union of its graphs by default."""
     if backend == "oxigraph":
-        return Dataset(store="Oxigraph", default_union=True)
+        return Dataset(store="Oxigraph", default_union=default_union)
     if backend == "memory":
-        return Dataset(default_union=True)
+        return Dataset(default_union=default_union)
     raise ValueError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
 
 
@@ -59,7 +59,7 @@ def oxigraph_store(ds: Graph) -> ox.Store | None:
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
-def _to_rdflib(term):
+def to_rdflib(term):
     """pyoxigraph term → rdflib term, keeping plain literals plain (no ``xsd:string``)."""
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
@@ -96,7 +96,7 @@ def add_quads(ds: Dataset, quads: Iterable[ox.Quad]) -> None:
         inner.bulk_extend(quads)
         return
     ds.addN(
-        (_to_rdflib(q.subject), _to_rdflib(q.predicate), _to_rdflib(q.object),
+        (to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object),
          ds.graph(_graph_identifier(q.graph_name)))
         for q in quads
     )
@@ -152,32 +152,54 @@ def triple_count(ds: Graph) -> int:
     return sum(1 for _ in ds.quads((None, None, None, None)))
 
 
-def open_built(path: Path | str | None = None, backend: str = "oxigraph") -> Dataset:
-    """Open the output of ``pvd-graph build`` for querying, without re-importing anything.
+GRAPH_LAYOUTS = ("union", "named", "both")
 
-    *path* may be a build folder (its ``dataset.nq`` is loaded, keeping one
-    named graph per source) or any RDF file; it defaults to the last build's
-    folder. A missing or unreadable file is a :class:`~pvd_graph.errors.UserError`.
+
+def open_built(path: Path | str | None = None, backend: str = "oxigraph", graphs: str = "union") -> Dataset:
+    """Open the output of ``pvd-graph build`` without re-importing anything.
+
+    *path* is a build folder (default: the last build's) or any RDF file. For a
+    build folder, *graphs* picks what is loaded:
+
+    * ``"union"`` (default, for queries): ``graph.nt``, every triple once, in
+      the default graph. Loading ``dataset.nq`` instead would make a fact stated
+      by three sources match three times in Oxigraph's union of named graphs:
+      duplicate rows, and joins several times slower.
+    * ``"named"`` (for exports and publishing): ``dataset.nq``, one named graph
+      per source; queries see their union, duplicates included.
+    * ``"both"`` (for the SPARQL endpoint): the union in the default graph and
+      the named graphs beside it, the usual layout of a SPARQL dataset; the
+      dataset then queries its default graph only.
+
+    A missing or unreadable file is a :class:`~pvd_graph.errors.UserError`.
     """
     from pvd_graph import resources
     from pvd_graph.errors import UserError, describe_parse_error
 
+    if graphs not in GRAPH_LAYOUTS:
+        raise ValueError(f"graphs must be one of {GRAPH_LAYOUTS}")
     path = Path(path) if path is not None else resources.DEFAULT_BUILD_DIR
+    files: list[tuple[Path, str | None]] = []
     if path.is_dir():
-        candidate = path / resources.DATASET_NQ
-        if not candidate.is_file():
-            raise UserError(f"{path}: no {resources.DATASET_NQ} here; run 'pvd-graph build' first or pass --graph FILE")
-        path = candidate
-    elif not path.exists():
+        wanted = {"union": [resources.GRAPH_NT], "named": [resources.DATASET_NQ],
+                  "both": [resources.DATASET_NQ, resources.GRAPH_NT]}[graphs]
+        for name in wanted:
+            if not (path / name).is_file():
+                raise UserError(f"{path}: no {name} here; run 'pvd-graph build' first or pass --graph FILE")
+            files.append((path / name, None))
+    elif path.exists():
+        files.append((path, None))
+    else:
         hint = " (run 'pvd-graph build' first)" if path == resources.DEFAULT_BUILD_DIR else ""
         raise UserError(f"{path}: no such file or folder{hint}")
-    ds = new_dataset(backend)
-    try:
-        load_file(ds, path)
-    except ValueError as exc:
-        if "unknown RDF file extension" in str(exc):
-            raise UserError(str(exc)) from None
-        raise UserError(describe_parse_error(path, exc)) from None
-    except (SyntaxError, OSError) as exc:
-        raise UserError(describe_parse_error(path, exc)) from None
+    ds = new_dataset(backend, default_union=not (graphs == "both" and path.is_dir()))
+    for file, graph in files:
+        try:
+            load_file(ds, file, graph)
+        except ValueError as exc:
+            if "unknown RDF file extension" in str(exc):
+                raise UserError(str(exc)) from None
+            raise UserError(describe_parse_error(file, exc)) from None
+        except (SyntaxError, OSError) as exc:
+            raise UserError(describe_parse_error(file, exc)) from None
     return ds

@@ -164,7 +164,7 @@ def _to_memory_graph(ds: Graph) -> Graph:
     g = Graph()
     inner = store.oxigraph_store(ds)
     if inner is not None:
-        conv = store._to_rdflib
+        conv = store.to_rdflib
         g.addN((conv(q.subject), conv(q.predicate), conv(q.object), g) for q in inner)
     else:
         g.addN((s, p, o, g) for s, p, o, _ in ds.quads((None, None, None, None)))

@@ -186,3 +186,14 @@ def test_help(command, capsys):
         main([command, "--help"])
     assert exc.value.code == 0
     assert "usage: pvd-graph " + command in capsys.readouterr().out
+
+
+def test_build_folder_describes_itself(curated_build):
+    """void.ttl describes the graph; alignments.nt links Albertville to the official API and register."""
+    void = Graph().parse(curated_build / resources.VOID_TTL, format="turtle")
+    triples = void.value(URIRef("https://w3id.org/pvd-graph/dataset"), URIRef("http://rdfs.org/ns/void#triples"))
+    lines = (curated_build / resources.GRAPH_NT).read_bytes().count(b"\n")
+    assert int(triples) == lines
+    links = Graph().parse(curated_build / resources.ALIGNMENTS_NT, format="nt")
+    seealso = set(links.objects(ALBERTVILLE, URIRef("http://www.w3.org/2000/01/rdf-schema#seeAlso")))
+    assert URIRef("https://geo.api.gouv.fr/communes/73011") in seealso

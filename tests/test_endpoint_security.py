@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import http.client
 import http.server
-import json
 import threading
 import time
-import urllib.parse
 
 import pytest
 import requests
@@ -146,7 +144,7 @@ def test_words_inside_strings_and_names_are_not_refused(server):
 
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
-PATHS = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?a (<https://w3id.org/pvd-graph/ontology#partOf>|^<https://w3id.org/pvd-graph/ontology#partOf>)* ?b . ?c ?d ?e . ?f ?g ?h }}"
+PATHS = "SELECT (COUNT(*) AS ?n) WHERE { ?a (<https://w3id.org/pvd-graph/ontology#partOf>|^<https://w3id.org/pvd-graph/ontology#partOf>)* ?b . ?c ?d ?e . ?f ?g ?h }"
 
 
 @pytest.mark.parametrize("query", [SLOW, PATHS], ids=["cartesian", "property-path"])

@@ -79,6 +79,10 @@ class Limits:
     max_bytes: int = 64 * 1024 * 1024
 
 
+def _default_graph_is_empty(store: ox.Store) -> bool:
+    return next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is None
+
+
 def run_sparql(store: ox.Store, request: dict, limits: Limits) -> Reply:
     """Answer one SPARQL protocol request (already checked for size and encoding)."""
     text = request["query"]
@@ -86,9 +90,13 @@ def run_sparql(store: ox.Store, request: dict, limits: Limits) -> Reply:
         verdict = check_query(text)
     except Refused as exc:
         return error(403, str(exc))
-    # The default graph is the union of the sources, unless the query says FROM (Oxigraph
-    # would otherwise ignore its FROM clauses) or the request gives default-graph-uri.
-    kwargs = {"use_default_graph_as_union": not verdict.from_clause, "prefixes": _prefixes()}
+    # A build folder is served with the union of the sources stored in the default graph
+    # (each triple once) and the sources as named graphs. A bare .nq/.trig file has an
+    # empty default graph: then the default graph is the union of the named graphs,
+    # unless the query says FROM (Oxigraph would otherwise ignore its FROM clauses) or the
+    # request gives default-graph-uri.
+    union = not verdict.from_clause and _default_graph_is_empty(store)
+    kwargs = {"use_default_graph_as_union": union, "prefixes": _prefixes()}
     if request.get("default_graph_uri"):
         kwargs = {"default_graph": [ox.NamedNode(g) for g in request["default_graph_uri"]], "prefixes": _prefixes()}
     if request.get("named_graph_uri"):

@@ -41,7 +41,7 @@ def _worker_main(conn, config: PoolConfig) -> None:  # runs in the child process
     from pvd_graph.store import open_built, oxigraph_store
 
     try:
-        ds = open_built(config.graph)
+        ds = open_built(config.graph, graphs="both")
     except _UserError as exc:
         conn.send(("error", str(exc)))
         return

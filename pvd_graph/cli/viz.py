@@ -1,0 +1,49 @@
+"""``pvd-graph viz``."""
+
+from __future__ import annotations
+
+from pvd_graph.cli._common import Progress, add_backend, add_graph, add_quiet
+
+HELP = "draw the partner network: interactive HTML, PNG/SVG picture, GraphML or GEXF"
+
+
+def add_network_filters(parser) -> None:
+    """Options shared by ``viz`` and ``network-stats``."""
+    add_graph(parser)
+    parser.add_argument("--programme", metavar="SLUG", help="only this programme (pvd, acv, ort, crte)")
+    parser.add_argument("--departement", metavar="CODE", help="only this département (e.g. 73)")
+    add_backend(parser)
+
+
+def add_arguments(parser) -> None:
+    add_network_filters(parser)
+    parser.add_argument("--focus", metavar="INSEE|SIREN|IRI",
+                        help="ego network around this commune, EPCI or resource")
+    parser.add_argument("--depth", type=int, default=1, metavar="N",
+                        help="ego network radius in actor-to-actor steps (default 1; conventions and programmes count 0)")
+    parser.add_argument("--no-conventions", dest="conventions", action="store_false",
+                        help="no convention nodes: tie signatories directly, weighted by shared conventions")
+    parser.add_argument("--title", help="title of the page or picture")
+    parser.add_argument("--out", required=True, metavar="FILE",
+                        help="output file: .html, .png, .svg, .graphml or .gexf")
+    add_quiet(parser)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from pvd_graph import store
+    from pvd_graph.network import build_network
+    from pvd_graph.visualise import write_network, writer_for
+
+    writer_for(Path(args.out))  # a wrong extension fails before the graph is loaded
+    progress = Progress(args.quiet)
+    ds = store.open_built(args.graph, backend=args.backend)
+    progress("graph loaded")
+    graph = build_network(ds, focus=args.focus, depth=args.depth, programme=args.programme,
+                          departement=args.departement, include_conventions=args.conventions)
+    progress(f"network: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")
+    drawn = write_network(graph, Path(args.out), title=args.title)
+    note = f" ({drawn.graph['aggregated']})" if drawn.graph.get("aggregated") else ""
+    progress(f"wrote {args.out}: {drawn.number_of_nodes()} nodes, {drawn.number_of_edges()} edges{note}")
+    return 0

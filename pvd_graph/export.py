@@ -1,0 +1,293 @@
+"""Export a built graph to the usual RDF formats, streaming from the Oxigraph store.
+
+Formats (``FORMATS``): Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML.
+Triple formats (Turtle, N-Triples, JSON-LD, RDF/XML) hold the *union* of the
+named graphs, each triple once; dataset formats (N-Quads, TriG) keep one named
+graph per source.
+
+Memory: nothing here builds a second copy of the graph. TriG is written by
+Oxigraph's own ``Store.dump`` straight into the output. The other formats walk
+the store subject by subject (the sorted list of subjects is the only thing
+held besides the store): each subject's triples are looked up in the native
+indexes, de-duplicated across graphs, sorted and written. Walking subjects in
+the order of their N-Triples form makes N-Triples/N-Quads output byte-sorted
+(identical to sorting every line), so two builds of the same inputs give the
+same bytes (as long as the graph has no blank nodes, whose labels are chosen
+by the parser).
+
+JSON-LD is compacted with the published context ``ontology/context.jsonld``
+(Oxigraph writes expanded JSON-LD only): subjects are compacted in batches by
+rdflib's JSON-LD serializer and the node objects are streamed into one
+``@graph`` array, so only one batch is ever held as rdflib objects.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import pyoxigraph as ox
+from rdflib import Dataset, Graph
+
+from pvd_graph import resources, store
+from pvd_graph.namespaces import PREFIXES
+
+#: format name → (description, file extension, media type)
+FORMATS = {
+    "ttl": ("Turtle, union of the graphs, project prefixes", ".ttl", "text/turtle"),
+    "nt": ("N-Triples, union of the graphs, sorted", ".nt", "application/n-triples"),
+    "nq": ("N-Quads, one named graph per source, sorted", ".nq", "application/n-quads"),
+    "trig": ("TriG, one named graph per source", ".trig", "application/trig"),
+    "jsonld": ("JSON-LD compacted with ontology/context.jsonld, union", ".jsonld", "application/ld+json"),
+    "rdfxml": ("RDF/XML, union of the graphs", ".rdf", "application/rdf+xml"),
+}
+
+#: rdflib parser names, to read an export back (round-trip tests, consumers).
+RDFLIB_FORMATS = {"ttl": "turtle", "nt": "nt", "nq": "nquads", "trig": "trig", "jsonld": "json-ld",
+                  "rdfxml": "xml"}
+#: Oxigraph formats of the same exports.
+OX_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "nq": ox.RdfFormat.N_QUADS,
+              "trig": ox.RdfFormat.TRIG, "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML}
+DATASET_FORMATS = ("nq", "trig")
+
+#: Subjects compacted together by rdflib's JSON-LD serializer.
+JSONLD_BATCH = 500
+_PROGRESS_EVERY = 20_000
+
+
+@dataclass
+class ExportResult:
+    format: str
+    statements: int  # triples (or quads for dataset formats) written; 0 when not counted (TriG)
+    subjects: int
+    bytes: int
+
+
+class _CountingWriter(io.RawIOBase):
+    """A binary sink that counts bytes (Oxigraph writes into any object with ``write``)."""
+
+    def __init__(self, raw: BinaryIO):
+        self.raw = raw
+        self.count = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        n = self.raw.write(data)
+        n = len(data) if n is None else n
+        self.count += n
+        return n
+
+
+def load_context() -> dict:
+    """The published JSON-LD context (the ``@context`` object of ``ontology/context.jsonld``)."""
+    with open(resources.CONTEXT_FILE, encoding="utf-8") as fh:
+        return json.load(fh)["@context"]
+
+
+def native_store(ds: Graph) -> ox.Store:
+    """The Oxigraph store of *ds*; a dataset on rdflib's memory store is copied into one."""
+    inner = store.oxigraph_store(ds)
+    if inner is not None:
+        return inner
+    copy = ox.Store()
+    buf = ds.serialize(format="nquads", encoding="utf-8") if isinstance(ds, Dataset) \
+        else ds.serialize(format="nt", encoding="utf-8")
+    copy.bulk_load(buf, format=ox.RdfFormat.N_QUADS if isinstance(ds, Dataset) else ox.RdfFormat.N_TRIPLES)
+    return copy
+
+
+_BLANK_QUADS = """
+SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isBlank(?s) || isBlank(?o)) }
+"""
+_IRI_SUBJECTS = "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } FILTER(!isBlank(?s)) }"
+
+
+def _nt_key(term) -> str:
+    """Sort key of a subject: its N-Triples form followed by the space that ends it in a line."""
+    return str(term) + " "
+
+
+class _Walk:
+    """The statements of a store, subject by subject, in the byte order of their N-Triples/N-Quads lines.
+
+    Triples (``quads=False``) are the union of the graphs, each once. Blank
+    nodes get canonical labels (Oxigraph's canonicalisation of the few
+    statements that mention one: ontology ``owl:unionOf`` lists, checksum
+    nodes), so the output does not depend on the labels a parser picked.
+    """
+
+    def __init__(self, inner: ox.Store, quads: bool):
+        self.inner = inner
+        self.quads = quads
+        blank = ox.Dataset()
+        for s, p, o, g in inner.query(_BLANK_QUADS):
+            blank.add(ox.Quad(s, p, o, g if quads else ox.DefaultGraph()))
+        for s, p, o in inner.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }"):
+            blank.add(ox.Quad(s, p, o, ox.DefaultGraph()))
+        blank.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+        self.blank: dict = {}
+        for q in blank:
+            self.blank.setdefault(q.subject, set()).add(self._statement(q))
+        subjects = {sol[0] for sol in inner.query(_IRI_SUBJECTS)}
+        subjects.update(sol[0] for sol in inner.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(!isBlank(?s)) }"))
+        subjects.update(self.blank)
+        self.subjects = sorted(subjects, key=_nt_key)
+
+    def _statement(self, q: ox.Quad):
+        return q if self.quads else ox.Triple(q.subject, q.predicate, q.object)
+
+    def statements(self, subject) -> list:
+        """Statements of *subject*, once each, sorted like their lines."""
+        items = set(self.blank.get(subject, ()))
+        if not isinstance(subject, ox.BlankNode):
+            for q in self.inner.quads_for_pattern(subject, None, None):
+                if not isinstance(q.object, ox.BlankNode):
+                    items.add(self._statement(q))
+        return sorted(items, key=str)
+
+    def __call__(self, progress: Callable[[str], None], what: str) -> Iterator[tuple[object, list]]:
+        progress(f"{what}: {len(self.subjects)} subjects")
+        for i, s in enumerate(self.subjects, 1):
+            yield s, self.statements(s)
+            if i % _PROGRESS_EVERY == 0:
+                progress(f"{what}: {i}/{len(self.subjects)} subjects")
+
+
+def _union_triples(inner: ox.Store, progress, what, counter: list[int]) -> Iterator[ox.Triple]:
+    for _s, triples in _Walk(inner, quads=False)(progress, what):
+        counter[0] += 1
+        counter[1] += len(triples)
+        yield from triples
+
+
+def _write_lines(inner: ox.Store, out: BinaryIO, quads: bool, progress) -> tuple[int, int]:
+    subjects = statements = 0
+    for _s, items in _Walk(inner, quads)(progress, "N-Quads" if quads else "N-Triples"):
+        out.write("".join(f"{x} .\n" for x in items).encode("utf-8"))
+        subjects += 1
+        statements += len(items)
+    return subjects, statements
+
+
+def _write_jsonld(inner: ox.Store, out: BinaryIO, progress) -> tuple[int, int]:
+    context = load_context()
+    counter = [0, 0]
+    batch: list[ox.Triple] = []
+    nbatch = 0
+    out.write(b'{\n"@context": ')
+    out.write(json.dumps(context, ensure_ascii=False, indent=1).encode("utf-8"))
+    out.write(b',\n"@graph": [')
+    first = True
+
+    def flush():
+        nonlocal first
+        if not batch:
+            return
+        for node in _compact_nodes(batch, context):
+            out.write(b"\n" if first else b",\n")
+            out.write(json.dumps(node, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+            first = False
+        batch.clear()
+
+    for _s, triples in _Walk(inner, quads=False)(progress, "JSON-LD"):
+        counter[0] += 1
+        counter[1] += len(triples)
+        batch.extend(triples)
+        nbatch += 1
+        if nbatch == JSONLD_BATCH:
+            flush()
+            nbatch = 0
+    flush()
+    out.write(b"\n]\n}\n")
+    return counter[0], counter[1]
+
+
+def _compact_nodes(triples: list[ox.Triple], context: dict) -> list[dict]:
+    """Node objects of *triples*, compacted with *context* by rdflib's JSON-LD serializer."""
+    from rdflib.plugins.serializers.jsonld import from_rdf
+
+    g = Graph()
+    to_rdflib = store.to_rdflib
+    for t in triples:
+        g.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
+    doc = from_rdf(g, context_data=context)
+    nodes = doc.get("@graph") if isinstance(doc, dict) and "@graph" in doc else [doc]
+    for node in nodes:
+        node.pop("@context", None)
+    order = {str(t.subject) + " ": i for i, t in reversed(list(enumerate(triples)))}
+    ctx = _rdflib_context(json.dumps(context))
+    return sorted(nodes, key=lambda n: order.get(_nt_subject(ctx.expand(n["@id"])), len(order)))
+
+
+@functools.lru_cache(maxsize=2)
+def _rdflib_context(data: str):
+    from rdflib.plugins.shared.jsonld.context import Context
+
+    return Context(json.loads(data))
+
+
+def _nt_subject(iri: str) -> str:
+    return (iri if iri.startswith("_:") else f"<{iri}>") + " "
+
+
+def export(ds: Graph, fmt: str, output: BinaryIO, progress: Callable[[str], None] | None = None) -> ExportResult:
+    """Write *ds* in format *fmt* (a key of :data:`FORMATS`) to the binary stream *output*."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    progress = progress or (lambda _m: None)
+    inner = native_store(ds)
+    sink = _CountingWriter(output)
+    subjects = statements = 0
+    if fmt == "trig":
+        progress("TriG: writing every named graph")
+        inner.dump(sink, format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
+    elif fmt in ("nt", "nq"):
+        subjects, statements = _write_lines(inner, sink, fmt == "nq", progress)
+    elif fmt == "jsonld":
+        subjects, statements = _write_jsonld(inner, sink, progress)
+    else:
+        counter = [0, 0]
+        what = "Turtle" if fmt == "ttl" else "RDF/XML"
+        ox.serialize(_union_triples(inner, progress, what, counter), sink, OX_FORMATS[fmt], prefixes=PREFIXES)
+        subjects, statements = counter
+    progress(f"wrote {sink.count / 1e6:.1f} MB")
+    return ExportResult(fmt, statements, subjects, sink.count)
+
+
+def export_file(ds: Graph, fmt: str, path: Path | str | None,
+                progress: Callable[[str], None] | None = None) -> ExportResult:
+    """Export to *path* (written to a temporary file, then renamed) or to stdout when ``None``."""
+    if path is None:
+        result = export(ds, fmt, sys.stdout.buffer, progress)
+        sys.stdout.buffer.flush()
+        return result
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            result = export(ds, fmt, fh, progress)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return result
+
+
+def read_back(path: Path | str, fmt: str) -> ox.Store:
+    """Parse an export into a fresh Oxigraph store (triple formats land in the default graph)."""
+    s = ox.Store()
+    with open(path, "rb") as fh:
+        s.bulk_load(fh, format=OX_FORMATS[fmt])
+    return s

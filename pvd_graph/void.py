@@ -1,0 +1,206 @@
+"""A VoID + DCAT description of the built dataset (``void.ttl`` in a build folder).
+
+The whole graph is one ``void:Dataset``/``dcat:Dataset``; each named graph
+(one per source: ontology, curated data, each import, provenance, alignments)
+is a ``void:subset`` with its own triple count and licence. Counts come from
+SPARQL on the store (Oxigraph's engine on the default backend).
+
+Licences: taken from the provenance graph (``dcterms:license`` of each
+``pvd:Source``, written by the importers) when present; otherwise from
+:data:`FALLBACK_LICENCES` — ANCT data is published under the Licence Ouverte
+2.0 (Etalab), the COG JSON comes from the npm package
+``@etalab/decoupage-administratif`` whose LICENSE file is MIT (see
+``../shared/data/README.md``), and the project's own ontology, curated data
+and derived graphs are MIT like the code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, RDF, VOID, XSD
+
+from pvd_graph import store
+from pvd_graph.namespaces import GRAPHS, ID, ONTOLOGY, PREFIXES
+
+#: The dataset's own IRI and the namespace of its partitions and distributions.
+DATASET = URIRef("https://w3id.org/pvd-graph/dataset")
+VD = Namespace("https://w3id.org/pvd-graph/dataset#")
+
+LICENCE_OUVERTE_2 = URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence")
+MIT = URIRef("https://opensource.org/licenses/MIT")
+
+#: Licence of a named graph when the provenance graph says nothing, by source-id prefix.
+FALLBACK_LICENCES = (
+    ("anct-", LICENCE_OUVERTE_2),
+    ("cog-", MIT),
+    ("", MIT),  # ontology, curated, provenance, alignments: the project's own work
+)
+
+#: Example resources, shown when present in the graph.
+EXAMPLES = (ID + "commune/73011", ID + "epci/200068997", ID + "programme/pvd",
+            ID + "convention/pvd-arlysere-convention-cadre-2023")
+
+#: Export formats described as distributions: (file name, media type, W3C format IRI, title).
+DISTRIBUTIONS = {
+    "nt": ("graph.nt", "application/n-triples", "http://www.w3.org/ns/formats/N-Triples",
+           "Graphe complet, N-Triples triés"),
+    "ttl": ("graph.ttl", "text/turtle", "http://www.w3.org/ns/formats/Turtle", "Graphe complet, Turtle"),
+    "nq": ("dataset.nq", "application/n-quads", "http://www.w3.org/ns/formats/N-Quads",
+           "Jeu de données, un graphe nommé par source, N-Quads triés"),
+    "trig": ("dataset.trig", "application/trig", "http://www.w3.org/ns/formats/TriG",
+             "Jeu de données, un graphe nommé par source, TriG"),
+    "jsonld": ("graph.jsonld", "application/ld+json", "http://www.w3.org/ns/formats/JSON-LD",
+               "Graphe complet, JSON-LD avec contexte"),
+    "rdfxml": ("graph.rdf", "application/rdf+xml", "http://www.w3.org/ns/formats/RDF_XML",
+               "Graphe complet, RDF/XML"),
+}
+
+_IANA = "https://www.iana.org/assignments/media-types/"
+
+_GRAPH_COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+_TOTALS = """
+SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?o) AS ?objects)
+WHERE { { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } } }
+"""
+_ENTITIES = f"""
+SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?s), "{ID}")) }}
+"""
+_CLASSES = """
+SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?class } } GROUP BY ?class ORDER BY ?class
+"""
+_PROPERTIES = """
+SELECT ?p (COUNT(*) AS ?n) WHERE { { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } } }
+GROUP BY ?p ORDER BY ?p
+"""
+_SOURCES = f"""
+PREFIX dcterms: <{PREFIXES['dcterms']}>
+SELECT ?src ?licence ?title WHERE {{
+  GRAPH ?g {{ ?src a <{ONTOLOGY}Source> ; dcterms:license ?licence . OPTIONAL {{ ?src dcterms:title ?title }} }}
+}}"""
+_ASK_SUBJECT = "SELECT ?s WHERE { GRAPH ?g { ?s ?p ?o } } LIMIT 1"
+
+
+def _select(ds: Graph, sparql: str) -> list[tuple]:
+    """Rows of a SELECT over the named graphs, run natively on Oxigraph when possible."""
+    inner = store.oxigraph_store(ds)
+    if inner is not None:
+        return [tuple(None if t is None else store.to_rdflib(t) for t in sol) for sol in inner.query(sparql)]
+    return [tuple(r) for r in ds.query(sparql)]
+
+
+def _slug(iri: str) -> str:
+    """A fragment-safe name for a partition of *iri* (prefix:local → prefix-local)."""
+    for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
+        if iri.startswith(ns):
+            return re.sub(r"[^A-Za-z0-9_-]", "-", f"{prefix}-{iri[len(ns):]}")
+    return re.sub(r"[^A-Za-z0-9_-]", "-", iri.split("://", 1)[-1])
+
+
+def source_licences(ds: Graph) -> dict[str, URIRef]:
+    """Named graph IRI → licence IRI, from the provenance records of the imports."""
+    out = {}
+    for src, licence, _title in _select(ds, _SOURCES):
+        source_id = str(src).rstrip("/").rsplit("/", 1)[-1]
+        out[GRAPHS + source_id] = licence
+    return out
+
+
+def _licence_for(graph: str, recorded: Mapping[str, URIRef]) -> URIRef:
+    if graph in recorded:
+        return recorded[graph]
+    name = graph.removeprefix(GRAPHS)
+    for prefix, licence in FALLBACK_LICENCES:
+        if name.startswith(prefix):
+            return licence
+    return MIT  # pragma: no cover - the "" prefix always matches
+
+
+def describe_dataset(ds: Graph, endpoint: str | None = None, download_base: str | None = None,
+                     formats: tuple[str, ...] = tuple(DISTRIBUTIONS)) -> Graph:
+    """VoID + DCAT description of *ds* (counts by SPARQL on its store).
+
+    *endpoint*: URL of the SPARQL endpoint serving it (``void:sparqlEndpoint``).
+    *download_base*: URL of the folder holding the export files; each of
+    *formats* becomes a ``dcat:Distribution`` (with ``dcat:downloadURL`` when
+    the base is known).
+    """
+    g = Graph()
+    for prefix in ("void", "dcat", "dcterms", "xsd", "pvd", "id", "rdfs"):
+        g.bind(prefix, PREFIXES[prefix])
+    g.bind("vd", str(VD))
+    d = DATASET
+    g.add((d, RDF.type, VOID.Dataset))
+    g.add((d, RDF.type, DCAT.Dataset))
+    g.add((d, DCTERMS.title, Literal("pvd-graph : programmes territoriaux français (PVD, ACV, ORT, CRTE)", lang="fr")))
+    g.add((d, DCTERMS.title, Literal("pvd-graph: French territorial programmes (PVD, ACV, ORT, CRTE)", lang="en")))
+    g.add((d, DCTERMS.description, Literal(
+        "Graphe de connaissances des programmes Petites villes de demain, Action cœur de ville, ORT et CRTE, "
+        "des territoires et collectivités qui y participent et des conventions signées.", lang="fr")))
+    g.add((d, VOID.uriSpace, Literal(ID)))
+    g.add((d, VOID.vocabulary, URIRef(ONTOLOGY.rstrip("#"))))
+
+    (triples, subjects, objects), = _select(ds, _TOTALS)
+    g.add((d, VOID.triples, Literal(int(triples), datatype=XSD.integer)))
+    g.add((d, VOID.distinctSubjects, Literal(int(subjects), datatype=XSD.integer)))
+    g.add((d, VOID.distinctObjects, Literal(int(objects), datatype=XSD.integer)))
+    (entities,), = _select(ds, _ENTITIES)
+    g.add((d, VOID.entities, Literal(int(entities), datatype=XSD.integer)))
+
+    for cls, n in _select(ds, _CLASSES):
+        part = VD["class-" + _slug(str(cls))]
+        g.add((d, VOID.classPartition, part))
+        g.add((part, VOID["class"], cls))
+        g.add((part, VOID.entities, Literal(int(n), datatype=XSD.integer)))
+
+    vocabularies = set()
+    for prop, n in _select(ds, _PROPERTIES):
+        part = VD["property-" + _slug(str(prop))]
+        g.add((d, VOID.propertyPartition, part))
+        g.add((part, VOID.property, prop))
+        g.add((part, VOID.triples, Literal(int(n), datatype=XSD.integer)))
+        for ns in PREFIXES.values():
+            if str(prop).startswith(ns) and ns != ONTOLOGY:
+                vocabularies.add(ns)
+    for ns in sorted(vocabularies):
+        g.add((d, VOID.vocabulary, URIRef(ns)))
+
+    for example in EXAMPLES:
+        if _select(ds, _ASK_SUBJECT.replace("?s ?p ?o", f"<{example}> ?p ?o").replace("SELECT ?s", "SELECT ?p")):
+            g.add((d, VOID.exampleResource, URIRef(example)))
+
+    recorded = source_licences(ds)
+    for graph, n in _select(ds, _GRAPH_COUNTS):
+        graph = str(graph)
+        g.add((d, VOID.subset, URIRef(graph)))
+        g.add((URIRef(graph), RDF.type, VOID.Dataset))
+        g.add((URIRef(graph), VOID.triples, Literal(int(n), datatype=XSD.integer)))
+        g.add((URIRef(graph), DCTERMS.license, _licence_for(graph, recorded)))
+
+    if endpoint:
+        g.add((d, VOID.sparqlEndpoint, URIRef(endpoint)))
+    for fmt in formats:
+        name, media, w3c, title = DISTRIBUTIONS[fmt]
+        dist = VD["distribution-" + fmt]
+        g.add((d, DCAT.distribution, dist))
+        g.add((dist, RDF.type, DCAT.Distribution))
+        g.add((dist, DCTERMS.title, Literal(title, lang="fr")))
+        g.add((dist, DCAT.mediaType, URIRef(_IANA + media)))
+        g.add((dist, DCTERMS["format"], URIRef(w3c)))
+        if download_base:
+            url = URIRef(download_base.rstrip("/") + "/" + name)
+            g.add((dist, DCAT.downloadURL, url))
+            g.add((d, VOID.dataDump, url))
+    return g
+
+
+def write_void(ds: Graph, path: Path | str, endpoint: str | None = None, download_base: str | None = None) -> Path:
+    """Write :func:`describe_dataset` as Turtle to *path* (e.g. ``void.ttl`` of a build folder)."""
+    path = Path(path)
+    path.write_text(describe_dataset(ds, endpoint, download_base).serialize(format="turtle"), encoding="utf-8")
+    return path
+
+

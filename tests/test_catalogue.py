@@ -1,0 +1,217 @@
+"""Every catalogue query on the real graphs.
+
+National answers are computed here from the source files in ../shared/data
+(the PVD CSV, the ACV GeoJSON, the COG JSON), read with csv/json, and the
+build's own rejects.csv for the rows the importers refused. Curated answers
+are the facts of the Albertville page.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter, defaultdict
+from datetime import datetime
+
+import pytest
+from rdflib.plugins.sparql import prepareQuery
+
+from pvd_graph import query, resources
+
+CATALOGUE = query.load_catalogue()
+PVD_CSV = "anct_pvd_communes_2021.csv"
+ACV_GEOJSON = "anct_acv_communes_2024.geojson"
+
+
+# --- the files themselves -----------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_every_query_parses_and_is_documented(name):
+    q = CATALOGUE[name]
+    prepareQuery(q.text)  # rdflib's parser; Oxigraph's runs in the tests below
+    assert q.title and q.description and q.returns, f"{q.path}: title, description and returns expected"
+    assert all(p.example for p in q.params if not p.optional), f"{q.path}: required params need an example"
+    for p in q.params:  # a bound variable must be projected on Oxigraph
+        assert f"?{p.name}" in q.text.split("WHERE")[0], f"{q.path}: ?{p.name} not in the SELECT list"
+
+
+def test_catalogue_covers_the_issue():
+    assert {"towns-in-programme", "programmes-of-town", "epci-ranking", "partners-of-town",
+            "conventions-between", "programme-overlap", "region-summary"} <= set(CATALOGUE)
+    assert [p.name for p in CATALOGUE["towns-in-programme"].params] == ["programme", "departement", "region", "epci"]
+    assert CATALOGUE["towns-in-programme"].returns == ["insee", "name", "departement", "epci"]
+
+
+# --- curated graph ----------------------------------------------------------------
+
+@pytest.fixture(scope="module", params=["oxigraph", "memory"])
+def curated(request, curated_build):
+    return query.open_graph(curated_build, backend=request.param)
+
+
+def rows_of(ds, name, **params):
+    _, rows = query.run_query(ds, name, params)
+    return [tuple(query.plain(v) for v in row) for row in rows]
+
+
+def test_partners_of_albertville(curated):
+    rows = rows_of(curated, "partners-of-town", insee="73011")
+    assert sorted(rows) == sorted([
+        ("73303", "Ugine", "pvd-arlysere-convention-cadre-2023", "2023-07-03"),
+        ("200068997", "CA Arlysère", "pvd-arlysere-convention-cadre-2023", "2023-07-03"),
+        ("etat", "État", "pvd-arlysere-convention-cadre-2023", "2023-07-03"),
+    ])
+
+
+def test_programmes_of_albertville(curated):
+    rows = dict((r[0], r[2]) for r in rows_of(curated, "programmes-of-town", insee="73011"))
+    # joined PVD in 2021 (qualified participation); the framework convention is also under ORT
+    assert rows["pvd"] == "2021" and rows["ort"] == "2023-07-03"
+
+
+def test_backends_agree_on_every_query(curated_build):
+    answers = {}
+    for backend in ("oxigraph", "memory"):
+        ds = query.open_graph(curated_build, backend=backend)
+        answers[backend] = {
+            name: sorted(map(repr, rows_of(ds, name, **{p.name: p.example for p in q.params if p.example})))
+            for name, q in CATALOGUE.items()}
+    assert answers["oxigraph"] == answers["memory"]
+    assert answers["oxigraph"]["towns-in-programme"]  # the examples do select something
+
+
+# --- national graph: expected answers from the source files ----------------------
+
+@pytest.fixture(scope="module")
+def national(national_build):
+    return query.open_graph(national_build)
+
+
+@pytest.fixture(scope="module")
+def src(shared_data, national_build):
+    """What the source files say, as plain Python structures."""
+    rejected = set()
+    with open(national_build / resources.REJECTS_CSV, encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):  # rejected rows (warnings and skipped kinds keep their rows)
+            if r["line"] and r.get("outcome", "row rejected") == "row rejected":
+                rejected.add((r["file"].rsplit("/", 1)[-1], int(r["line"])))
+    with open(shared_data / PVD_CSV, encoding="utf-8", newline="") as fh:
+        pvd = [row for line, row in enumerate(csv.DictReader(fh), start=2) if (PVD_CSV, line) not in rejected]
+    features = json.loads((shared_data / ACV_GEOJSON).read_text(encoding="utf-8"))["features"]
+    acv = [f["properties"] for i, f in enumerate(features) if (ACV_GEOJSON, i) not in rejected]
+    cog = shared_data / "cog"
+    communes = {c["code"]: c for c in json.loads((cog / "communes.json").read_text(encoding="utf-8"))
+                if c["type"] == "commune-actuelle"}
+    epci_of = {}
+    for e in json.loads((cog / "epci.json").read_text(encoding="utf-8")):
+        for m in e["membres"]:
+            epci_of.setdefault(m["code"], e["code"])
+    region_of_dep = {d["code"]: d["region"] for d in json.loads((cog / "departements.json").read_text(encoding="utf-8"))
+                     if d.get("zone") != "com"}
+
+    def epci(code, row_siren):  # the COG's membership wins over the programme file's
+        siren = epci_of.get(code) or (row_siren if row_siren not in ("", "NA") else None)
+        return siren
+
+    return {"pvd": pvd, "acv": acv, "communes": communes, "epci": epci, "epci_of": epci_of,
+            "region_of_dep": region_of_dep}
+
+
+def test_towns_in_programme_pvd_savoie(national, src):
+    expected = [(r["insee_com"], r["insee_dep"], src["epci"](r["insee_com"], r["siren_epci"]))
+                for r in src["pvd"] if r["insee_dep"] == "73"]
+    rows = rows_of(national, "towns-in-programme", programme="pvd", departement="73")
+    assert [(i, d, e) for i, _, d, e in rows] == sorted(expected)
+    names = {r["insee_com"]: src["communes"].get(r["insee_com"], {}).get("nom", r["lib_com"]) for r in src["pvd"]}
+    assert all(name == names[insee] for insee, name, _, _ in rows)
+
+
+def test_towns_in_programme_region_and_epci_filters(national, src):
+    by_region = sorted(r["insee_com"] for r in src["pvd"] if src["region_of_dep"].get(r["insee_dep"]) == "84")
+    assert [r[0] for r in rows_of(national, "towns-in-programme", programme="pvd", region="84")] == by_region
+    siren, _ = Counter(src["epci"](r["insee_com"], r["siren_epci"]) for r in src["pvd"]).most_common(1)[0]
+    in_epci = sorted(r["insee_com"] for r in src["pvd"] if src["epci"](r["insee_com"], r["siren_epci"]) == siren)
+    assert [r[0] for r in rows_of(national, "towns-in-programme", programme="pvd", epci=siren)] == in_epci
+    all_acv = rows_of(national, "towns-in-programme", programme="acv")
+    assert [r[0] for r in all_acv] == sorted({p["insee_com"] for p in src["acv"]})
+
+
+def test_epci_ranking_pvd(national, src):
+    counts = Counter(src["epci"](r["insee_com"], r["siren_epci"]) for r in src["pvd"])
+    counts.pop(None, None)
+    rows = rows_of(national, "epci-ranking", programme="pvd")
+    assert {siren: n for siren, _, n in rows} == dict(counts)
+    assert [(r[2], r[0]) for r in rows] == sorted(((n, s) for s, n in counts.items()), key=lambda t: (-t[0], t[1]))
+
+
+def acv_conventions(src):
+    conv = defaultdict(lambda: {"towns": set(), "epci": set(), "date": None})
+    for p in src["acv"]:
+        c = conv[p["id_acv"].strip().lower()]
+        c["towns"].add(p["insee_com"])
+        if p.get("siren_epci") not in (None, "", "NA"):
+            c["epci"].add(p["siren_epci"])
+        if c["date"] is None and p.get("date_signature") not in (None, "", "NA"):
+            try:
+                c["date"] = datetime.strptime(p["date_signature"], "%d/%m/%Y").date().isoformat()
+            except ValueError:
+                pass
+    return conv
+
+
+def test_conventions_between_acv_2019(national, src):
+    expected = {k: (c["date"], c["towns"]) for k, c in acv_conventions(src).items()
+                if c["date"] and "2019-01-01" <= c["date"] <= "2019-12-31"}
+    rows = rows_of(national, "conventions-between", **{"from": "2019-01-01", "to": "2019-12-31"})
+    assert {r[0]: (r[2], set(r[4].split())) for r in rows} == expected
+    assert all(r[3] == "acv" for r in rows)
+
+
+def test_quality_conventions_without_date(national, src):
+    expected = {k for k, c in acv_conventions(src).items() if c["date"] is None}
+    assert {r[0] for r in rows_of(national, "quality-conventions-without-date")} == expected
+
+
+def test_partners_and_programmes_of_an_acv_town(national, src):
+    conv = acv_conventions(src)
+    pvd_towns = {r["insee_com"] for r in src["pvd"]}
+    # a convention covering two towns, to see the other town as a partner
+    key, c = next((k, c) for k, c in sorted(conv.items()) if len(c["towns"]) > 1 and c["date"])
+    town = sorted(c["towns"])[0]
+    expected = {(o, key, c["date"]) for o in (c["towns"] - {town}) | c["epci"] | {"etat"}}
+    assert {(r[0], r[2], r[3]) for r in rows_of(national, "partners-of-town", insee=town)} == expected
+    programmes = {r[0]: r[2] for r in rows_of(national, "programmes-of-town", insee=town)}
+    assert programmes == {"acv": c["date"], **({"pvd": None} if town in pvd_towns else {})}
+
+
+def test_programme_overlap(national, src):
+    both = sorted({r["insee_com"] for r in src["pvd"]} & {p["insee_com"] for p in src["acv"]})
+    assert [r[0] for r in rows_of(national, "programme-overlap", first="pvd", second="acv")] == both
+
+
+def test_region_summary(national, src):
+    expected = Counter()
+    for programme, towns in (("pvd", {r["insee_com"]: r["insee_dep"] for r in src["pvd"]}),
+                             ("acv", {p["insee_com"]: p["insee_dep"] for p in src["acv"]})):
+        for dep in towns.values():
+            if dep in src["region_of_dep"]:
+                expected[(src["region_of_dep"][dep], programme)] += 1
+    rows = rows_of(national, "region-summary")
+    assert {(r[0], r[2]): r[3] for r in rows if r[2] in ("pvd", "acv")} == dict(expected)
+
+
+def test_quality_towns_without_epci(national, src):
+    expected = {("pvd", r["insee_com"]) for r in src["pvd"] if src["epci"](r["insee_com"], r["siren_epci"]) is None}
+    expected |= {("acv", p["insee_com"]) for p in src["acv"]
+                 if src["epci"](p["insee_com"], p.get("siren_epci", "")) is None}
+    assert {(r[0], r[1]) for r in rows_of(national, "quality-towns-without-epci")} == expected
+
+
+def test_quality_epci_across_departements(national, src):
+    deps = defaultdict(set)
+    for code, siren in src["epci_of"].items():
+        if code in src["communes"]:
+            deps[siren].add(src["communes"][code]["departement"])
+    expected = {s: d for s, d in deps.items() if len(d) > 1}
+    rows = rows_of(national, "quality-epci-across-departements")
+    assert {r[0]: set(r[2].split()) for r in rows} == expected

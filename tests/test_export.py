@@ -1,0 +1,232 @@
+"""Exports: every format round-trips, sorted formats are byte-stable, JSON-LD reads with short keys."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Dataset, Graph
+from rdflib.compare import isomorphic
+
+from pvd_graph import export, resources, store
+from pvd_graph.cli import main
+
+SMALL = """
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix pvd: <https://w3id.org/pvd-graph/ontology#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix id: <https://w3id.org/pvd-graph/id/> .
+<https://w3id.org/pvd-graph/graph/curated> {
+  id:commune\\/73011 a pvd:Commune ; rdfs:label "Albertville"@fr ; pvd:inseeCode "73011" ;
+      pvd:population 19120 ; pvd:memberOf id:epci\\/200068997 ; pvd:participatesIn id:programme\\/pvd .
+  id:convention\\/pvd-albertville-ort-2023 a pvd:ORTConvention ; pvd:signedOn "2023-07-11"^^xsd:date ;
+      rdfs:label "Convention « ORT » d'Albertville"@fr ; pvd:concerns id:commune\\/73011 .
+}
+<https://w3id.org/pvd-graph/graph/cog-communes> {
+  id:commune\\/73011 a pvd:Commune ; rdfs:label "Albertville"@fr , "Albertville"@en ; pvd:population 19120 .
+  id:commune\\/73303 a pvd:Commune ; rdfs:label "Ugine"@fr ; pvd:memberOf id:epci\\/200068997 .
+}
+"""
+
+
+@pytest.fixture()
+def small(tmp_path):
+    path = tmp_path / "small.trig"
+    path.write_text(SMALL, encoding="utf-8")
+    return path
+
+
+def _export(ds, fmt) -> bytes:
+    buf = io.BytesIO()
+    export.export(ds, fmt, buf)
+    return buf.getvalue()
+
+
+def _union(path) -> Graph:
+    """The union graph of a dataset file, by rdflib's own parser (the reference)."""
+    ds = Dataset()
+    ds.parse(path, format="trig")
+    g = Graph()
+    for s, p, o, _g in ds.quads((None, None, None, None)):
+        g.add((s, p, o))
+    return g
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "nt", "jsonld", "rdfxml"])
+@pytest.mark.parametrize("backend", store.BACKENDS)
+def test_triple_formats_round_trip_to_the_union(small, tmp_path, fmt, backend):
+    ds = store.open_built(small, backend=backend)
+    out = tmp_path / f"out{export.FORMATS[fmt][1]}"
+    result = export.export_file(ds, fmt, out)
+    back = Graph().parse(out, format=export.RDFLIB_FORMATS[fmt])
+    expected = _union(small)
+    assert isomorphic(back, expected)
+    assert result.statements == len(expected) == 14
+    assert result.bytes == out.stat().st_size
+
+
+@pytest.mark.parametrize("fmt", ["nq", "trig"])
+def test_dataset_formats_keep_one_graph_per_source(small, tmp_path, fmt):
+    ds = store.open_built(small)
+    out = tmp_path / f"out{export.FORMATS[fmt][1]}"
+    export.export_file(ds, fmt, out)
+    back = export.read_back(out, fmt)
+    ref = ox.Store()
+    ref.bulk_load(path=str(small), format=ox.RdfFormat.TRIG)
+    assert {str(q) for q in back} == {str(q) for q in ref}
+    assert {str(g) for g in back.named_graphs()} == {
+        "<https://w3id.org/pvd-graph/graph/curated>", "<https://w3id.org/pvd-graph/graph/cog-communes>"}
+
+
+@pytest.mark.parametrize("fmt", ["nt", "nq"])
+def test_line_formats_are_sorted_unique_and_stable(small, fmt):
+    first = _export(store.open_built(small), fmt)
+    second = _export(store.open_built(small, backend="memory"), fmt)
+    assert first == second
+    lines = first.decode("utf-8").splitlines()
+    assert lines == sorted(set(lines))
+    # a triple present in two graphs is written once in N-Triples, once per graph in N-Quads
+    typed = [line for line in lines if line.startswith("<https://w3id.org/pvd-graph/id/commune/73011> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>")]
+    assert len(typed) == (1 if fmt == "nt" else 2)
+
+
+def test_turtle_uses_the_project_prefixes(small):
+    text = _export(store.open_built(small), "ttl").decode("utf-8")
+    assert "@prefix pvd: <https://w3id.org/pvd-graph/ontology#> ." in text
+    assert "<https://w3id.org/pvd-graph/ontology#" not in text.split("@prefix void")[-1]
+
+
+def test_jsonld_uses_the_published_context(small):
+    doc = json.loads(_export(store.open_built(small), "jsonld"))
+    with open(resources.CONTEXT_FILE, encoding="utf-8") as fh:
+        assert doc["@context"] == json.load(fh)["@context"]
+    nodes = {n["@id"]: n for n in doc["@graph"]}
+    albertville = nodes["commune:73011"]
+    assert albertville["label"] == "Albertville"
+    assert albertville["rdfs:label"] == {"@language": "en", "@value": "Albertville"}
+    assert albertville["memberOf"] == "epci:200068997"
+    assert albertville["participatesIn"] == "programme:pvd"
+    assert albertville["population"] == "19120"
+    assert albertville["type"] == "Commune"
+    ort = nodes["convention:pvd-albertville-ort-2023"]
+    assert ort["signedOn"] == "2023-07-11" and ort["type"] == "ORTConvention"
+    assert [n["@id"] for n in doc["@graph"]] == sorted(nodes)
+
+
+def test_jsonld_batches_do_not_change_the_graph(small, monkeypatch):
+    ds = store.open_built(small)
+    whole = _export(ds, "jsonld")
+    monkeypatch.setattr(export, "JSONLD_BATCH", 1)
+    assert _export(ds, "jsonld") == whole
+
+
+def test_cli_writes_file_and_stdout(small, tmp_path, capsysbinary):
+    out = tmp_path / "x.nt"
+    assert main(["export", "--graph", str(small), "--format", "nt", "--out", str(out), "-q"]) == 0
+    assert main(["export", "--graph", str(small), "--format", "nt", "-q"]) == 0
+    assert capsysbinary.readouterr().out == out.read_bytes()
+    assert out.read_bytes().count(b"\n") == 14
+
+
+def test_cli_missing_graph_is_one_line_error(tmp_path, capsys):
+    assert main(["export", "--graph", str(tmp_path / "nope"), "--format", "ttl"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no such file" in err
+
+
+def test_cli_help(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["export", "--help"])
+    assert exc.value.code == 0
+    assert "--format" in capsys.readouterr().out
+
+
+# --- on the real builds ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", list(export.FORMATS))
+def test_curated_build_round_trips(curated_build, tmp_path, fmt):
+    ds = store.open_built(curated_build, backend="memory")
+    out = tmp_path / f"curated{export.FORMATS[fmt][1]}"
+    export.export_file(store.open_built(curated_build), fmt, out)
+    if fmt in export.DATASET_FORMATS:
+        back = Dataset()
+        back.parse(out, format=export.RDFLIB_FORMATS[fmt])
+        assert {str(c.identifier) for c in back.graphs() if len(c)} == {str(c.identifier) for c in ds.graphs() if len(c)}
+        for ctx in ds.graphs():
+            if len(ctx):
+                assert isomorphic(back.graph(ctx.identifier), ctx), ctx.identifier
+    else:
+        back = Graph().parse(out, format=export.RDFLIB_FORMATS[fmt])
+        union = Graph()
+        for s, p, o, _g in ds.quads((None, None, None, None)):
+            union.add((s, p, o))
+        assert isomorphic(back, union)
+
+
+@pytest.mark.parametrize("fmt, name", [("nt", resources.GRAPH_NT), ("nq", resources.DATASET_NQ)])
+def test_curated_lines_match_the_build_file_and_are_stable(curated_build, fmt, name):
+    """Same statements as the build's own file; blank nodes (ontology unionOf lists) get canonical
+    labels, so two exports of two loads are byte-identical although the parser picks new labels."""
+    first = _export(store.open_built(curated_build), fmt)
+    assert first == _export(store.open_built(curated_build), fmt)
+    ours = first.decode("utf-8").splitlines()
+    theirs = (curated_build / name).read_text(encoding="utf-8").splitlines()
+    assert len(ours) == len(theirs)
+    assert any("_:" in line for line in ours)
+    assert {x for x in ours if "_:" not in x} == {x for x in theirs if "_:" not in x}
+
+
+def test_albertville_jsonld_is_readable(curated_build):
+    doc = json.loads(_export(store.open_built(curated_build), "jsonld"))
+    nodes = {n["@id"]: n for n in doc["@graph"]}
+    albertville = nodes["commune:73011"]
+    assert albertville["label"] == "Albertville"
+    assert albertville["memberOf"] == "epci:200068997"
+    programmes = albertville["participatesIn"]
+    assert "programme:pvd" in (programmes if isinstance(programmes, list) else [programmes])
+    framework = nodes["convention:pvd-arlysere-convention-cadre-2023"]
+    assert framework["signedOn"] == "2023-07-03"
+    assert {"commune:73011", "commune:73303", "epci:200068997", "organisation:etat"} <= set(framework["signatory"])
+    assert nodes["convention:pvd-albertville-ort-2023"]["partOf"] == "convention:pvd-arlysere-convention-cadre-2023"
+
+
+@pytest.mark.parametrize("fmt", list(export.FORMATS))
+def test_national_build_round_trips(national_build, tmp_path, fmt):
+    """Counts and the set of N-Triples/N-Quads lines, compared in Oxigraph (rdflib is too slow here);
+    the few statements with blank nodes (labels differ by design) are compared by isomorphism."""
+    ds = store.open_built(national_build)
+    out = tmp_path / f"national{export.FORMATS[fmt][1]}"
+    export.export_file(ds, fmt, out)
+    back = export.read_back(out, fmt)
+    if fmt in export.DATASET_FORMATS:
+        expected = (national_build / resources.DATASET_NQ).read_bytes().decode("utf-8").splitlines()
+        got = back.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8").splitlines()
+    else:
+        expected = (national_build / resources.GRAPH_NT).read_bytes().decode("utf-8").splitlines()
+        got = back.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()).decode("utf-8").splitlines()
+    assert len(got) == len(expected) > 300_000
+    assert {x for x in got if "_:" not in x} == {x for x in expected if "_:" not in x}
+    blank_got = [x for x in got if "_:" in x]
+    blank_expected = [x for x in expected if "_:" in x]
+    assert blank_expected and len(blank_got) == len(blank_expected)
+    if fmt in export.DATASET_FORMATS:
+        a, b = Dataset(), Dataset()
+        a.parse(data="\n".join(blank_got), format="nquads")
+        b.parse(data="\n".join(blank_expected), format="nquads")
+        assert {str(c.identifier) for c in a.graphs() if len(c)} == {str(c.identifier) for c in b.graphs() if len(c)}
+        for c in b.graphs():
+            if len(c):
+                assert isomorphic(a.graph(c.identifier), c)
+    else:
+        assert isomorphic(Graph().parse(data="\n".join(blank_got), format="nt"),
+                          Graph().parse(data="\n".join(blank_expected), format="nt"))
+
+
+def test_national_ntriples_are_byte_identical_across_builds(national_build, shared_data, tmp_path):
+    from pvd_graph.build import build_graph
+
+    again = tmp_path / "again"
+    build_graph(shared_data, again, run_validation=False)
+    assert _export(store.open_built(again), "nt") == _export(store.open_built(national_build), "nt")

@@ -1,0 +1,147 @@
+"""``pvd-graph viz`` writers: HTML in a real (headless) browser, PNG/SVG read back, GraphML/GEXF reopened."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from browser import body_data, dump_dom, screenshot
+from pvd_graph import network, store, visualise
+from pvd_graph.cli import main
+from pvd_graph.errors import UserError
+from pvd_graph.identifiers import commune_iri, epci_iri
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "network" / "albertville.ttl"
+ALBERTVILLE_PARTNERS = {"Albertville", "Ugine", "CA Arlysère", "État", "ANCT", "Anah", "Banque des Territoires"}
+
+
+@pytest.fixture(scope="module")
+def albertville() -> nx.MultiGraph:
+    return network.build_network(store.open_built(FIXTURE), focus="73011")
+
+
+def _assert_same_graph(read: nx.MultiGraph, graph: nx.MultiGraph) -> None:
+    assert dict(read.nodes(data=True)) == dict(graph.nodes(data=True))
+    def edges(g):
+        return sorted((*sorted((u, v)), str(k), sorted(a.items())) for u, v, k, a in g.edges(keys=True, data=True))
+    assert edges(read) == edges(graph)
+
+
+def test_graphml_keeps_every_attribute(albertville, tmp_path):
+    out = tmp_path / "albertville.graphml"
+    assert main(["viz", "--graph", str(FIXTURE), "--focus", "73011", "--out", str(out), "-q"]) == 0
+    read = nx.read_graphml(out, force_multigraph=True, edge_key_type=str)
+    _assert_same_graph(read, albertville)
+    assert read.nodes[epci_iri("200068997")]["siren"] == "200068997"  # a code stays a string
+    assert isinstance(read.nodes[epci_iri("200068997")]["distance"], int)
+
+
+def test_gexf_keeps_every_attribute(albertville, tmp_path):
+    out = tmp_path / "albertville.gexf"
+    visualise.write_network(albertville, out)
+    read = nx.read_gexf(out, relabel=False)
+    assert set(read) == set(albertville)
+    for n, attrs in albertville.nodes(data=True):
+        assert read.nodes[n] == attrs
+    assert read.number_of_edges() == albertville.number_of_edges()
+    assert {(a["relation"], a["weight"]) for *_, a in read.edges(data=True)} == \
+           {(a["relation"], a["weight"]) for *_, a in albertville.edges(data=True)}
+
+
+def test_writers_refuse_none_free_graph_only_after_cleaning():
+    graph = nx.MultiGraph()
+    graph.add_node("a", label="A", population=None, when=object())
+    clean = visualise.exportable(graph)
+    assert "population" not in clean.nodes["a"] and isinstance(clean.nodes["a"]["when"], str)
+
+
+def test_png_is_a_real_picture(albertville, tmp_path):
+    from PIL import Image
+    import numpy as np
+
+    out = tmp_path / "albertville.png"
+    visualise.write_network(albertville, out)
+    with Image.open(out) as img:
+        assert img.format == "PNG" and img.size == (1680, 1200)
+        pixels = np.asarray(img.convert("RGB"), dtype=float)
+    assert pixels.std() > 10  # not blank
+    assert (pixels.min(axis=2) < 200).mean() > 0.01  # some ink beyond the white background
+    # Node colours of the legend are drawn: the State's vermillion is there.
+    assert (np.abs(pixels - [0xD5, 0x5E, 0x00]).sum(axis=2) < 30).sum() > 20
+
+
+def test_svg_has_labels_and_legend_as_text(albertville, tmp_path):
+    out = tmp_path / "albertville.svg"
+    visualise.write_network(albertville, out)
+    texts = {"".join(t.itertext()).strip() for t in ET.parse(out).iter("{http://www.w3.org/2000/svg}text")}
+    assert ALBERTVILLE_PARTNERS <= texts
+    assert {"Commune", "EPCI", "Agence", "signataire", "membre de"} <= texts
+
+
+def test_html_is_self_contained(albertville, tmp_path):
+    out = tmp_path / "albertville.html"
+    visualise.write_network(albertville, out)
+    page = out.read_text(encoding="utf-8")
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=", page)  # nothing fetched
+    assert "vis-network" in page and page.count("</script>") == 4
+    for label in ALBERTVILLE_PARTNERS:
+        assert f'"label": "{label}"' in page
+
+
+def test_html_renders_in_chromium(albertville, tmp_path):
+    out = tmp_path / "albertville.html"
+    visualise.write_network(albertville, out)
+    data = body_data(dump_dom(out))
+    assert int(data["nodes"]) == albertville.number_of_nodes()
+    assert int(data["edges"]) == albertville.number_of_edges()
+    shot = screenshot(out, "viz-albertville-fixture")
+    from PIL import Image
+    import numpy as np
+    with Image.open(shot) as img:
+        assert img.size == (1200, 800)
+        assert np.asarray(img.convert("L"), dtype=float).std() > 10
+
+
+def test_html_escapes_labels(tmp_path):
+    graph = nx.MultiGraph()
+    graph.add_node("urn:x", label="</script><script>alert(1)</script>", type="commune", iri="urn:x")
+    out = tmp_path / "x.html"
+    visualise.write_html(graph, out)
+    assert "<script>alert" not in out.read_text(encoding="utf-8")
+    assert body_data(dump_dom(out))["nodes"] == "1"
+
+
+def test_big_graph_is_aggregated_then_refused(monkeypatch):
+    graph = network.build_network(store.open_built(FIXTURE))
+    monkeypatch.setattr(visualise, "HTML_AGGREGATE_ABOVE", 5)
+    drawn = visualise.drawable(graph)
+    assert drawn.graph["aggregated"] and commune_iri("73011") not in drawn
+    monkeypatch.setattr(visualise, "HTML_MAX_NODES", 5)
+    with pytest.raises(UserError, match="--departement"):
+        visualise.drawable(graph)
+
+
+def test_unknown_extension_is_a_usage_error(tmp_path, capsys):
+    assert main(["viz", "--graph", str(FIXTURE), "--out", str(tmp_path / "x.pdf")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown output extension '.pdf'" in err[0]
+
+
+def test_bad_focus_on_the_command_line(tmp_path, capsys):
+    assert main(["viz", "--graph", str(FIXTURE), "--focus", "ABC", "--out", str(tmp_path / "x.html"), "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("pvd-graph viz: error: --focus")
+    assert not (tmp_path / "x.html").exists()
+
+
+@pytest.mark.parametrize("command", ["viz", "network-stats"])
+def test_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert "--departement" in capsys.readouterr().out
+

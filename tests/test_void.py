@@ -1,0 +1,60 @@
+"""VoID/DCAT description: counts checked against independent counts of the build files."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCAT, DCTERMS, RDF, VOID
+
+from pvd_graph import resources, store
+from pvd_graph.void import DATASET, LICENCE_OUVERTE_2, MIT, describe_dataset, write_void
+
+PVD = "https://w3id.org/pvd-graph/ontology#"
+ID = "https://w3id.org/pvd-graph/id/"
+
+
+def _nt(line: str) -> tuple[str, str, str]:
+    s, p, rest = line.split(" ", 2)
+    return s, p, rest.rsplit(" .", 1)[0]
+
+
+def test_curated_description_counts(curated_build, tmp_path):
+    ds = store.open_built(curated_build)
+    path = write_void(ds, tmp_path / "void.ttl", endpoint="http://127.0.0.1:8000/sparql")
+    g = Graph().parse(path, format="turtle")
+    lines = (curated_build / resources.GRAPH_NT).read_text(encoding="utf-8").splitlines()
+    assert g.value(DATASET, VOID.triples).toPython() == len(lines)
+    props = Counter(_nt(x)[1] for x in lines)
+    for part in g.objects(DATASET, VOID.propertyPartition):
+        prop = g.value(part, VOID.property)
+        assert g.value(part, VOID.triples).toPython() == props[f"<{prop}>"], prop
+    assert len(list(g.objects(DATASET, VOID.propertyPartition))) == len(props)
+    communes = {_nt(x)[0] for x in lines if _nt(x)[1:] == ("<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", f"<{PVD}Commune>")}
+    (part,) = [p for p in g.objects(DATASET, VOID.classPartition) if g.value(p, VOID["class"]) == URIRef(PVD + "Commune")]
+    assert g.value(part, VOID.entities).toPython() == len(communes)
+    assert URIRef(ID + "commune/73011") in set(g.objects(DATASET, VOID.exampleResource))
+    assert g.value(DATASET, VOID.uriSpace) == Literal(ID)
+    assert g.value(DATASET, VOID.sparqlEndpoint) == URIRef("http://127.0.0.1:8000/sparql")
+    assert (DATASET, RDF.type, DCAT.Dataset) in g
+    assert len(list(g.objects(DATASET, DCAT.distribution))) == 6
+
+
+def test_national_subsets_have_counts_and_licences(national_build):
+    g = describe_dataset(store.open_built(national_build), download_base="https://example.org/dl/")
+    quads = Counter(line.rsplit(" ", 2)[-2] for line in
+                    (national_build / resources.DATASET_NQ).read_text(encoding="utf-8").splitlines())
+    subsets = {str(s): s for s in g.objects(DATASET, VOID.subset)}
+    assert {f"<{s}>" for s in subsets} == set(quads)
+    for name, s in subsets.items():
+        assert g.value(s, VOID.triples).toPython() == quads[f"<{name}>"]
+    graphs = "https://w3id.org/pvd-graph/graph/"
+    anct = [s for name, s in subsets.items() if name.startswith(graphs + "anct-")]
+    cog = [s for name, s in subsets.items() if name.startswith(graphs + "cog-")]
+    assert anct and cog
+    # what the importers recorded in the provenance graph, whatever IRI they chose for the licence
+    assert {g.value(s, DCTERMS.license) for s in anct} <= {LICENCE_OUVERTE_2, URIRef("https://spdx.org/licenses/etalab-2.0.html")}
+    assert {g.value(s, DCTERMS.license) for s in cog} <= {MIT, URIRef("https://spdx.org/licenses/MIT.html")}
+    dumps = set(g.objects(DATASET, VOID.dataDump))
+    assert URIRef("https://example.org/dl/graph.nt") in dumps
+    assert g.value(DATASET, VOID.sparqlEndpoint) is None
