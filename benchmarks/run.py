@@ -196,8 +196,17 @@ def table(results: dict[str, list[dict]]) -> list[str]:
         runs = results.get("endpoint", [])
         rows.append(["endpoint under load", f"skipped: {runs[0].get('skipped') if runs else 'not run'}",
                      "", "", "", "", "", "≥ 200 q/s, 0 errors", "—"])
-    runs = results.get("export", [])
-    rows.append(["export", f"skipped: {runs[0].get('skipped') if runs else 'not run'}", "", "", "", "", "", "", "—"])
+    export = [r for r in results.get("export", []) if "parts" in r]
+    for fmt in sorted({f for r in export for f in r["parts"]}):
+        ours, ref = summary(_get(export, "parts", fmt)), summary(_get(export, "reference", fmt))
+        size = export[0]["bytes"].get(fmt) or 0
+        rows.append([f"export `{fmt}` ({size / 1e6:.0f} MB)", fmt_time(ours),
+                     f"{max(_get(export, 'peak_mib'), default=0):.0f}", "", fmt_time(ref) + " (dump)", "",
+                     ratio(ours, ref), "", ""])
+    if not export:
+        runs = results.get("export", [])
+        rows.append(["export", f"skipped: {runs[0].get('skipped') if runs else 'not run'}", "", "", "", "", "", "",
+                     "—"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return lines

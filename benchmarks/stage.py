@@ -118,9 +118,8 @@ def stage_load(args) -> dict:
 
 
 def stage_queries(args) -> dict:
-    from pvd_graph.query import run_query
-
     from pvd_graph import store
+    from pvd_graph.query import run_query
 
     ds = store.open_built(args.build)
     cases = catalogue_cases()
@@ -202,9 +201,9 @@ def stage_endpoint(args) -> dict:
     import threading
 
     import requests
-    from pvd_graph.query import run_query
 
     from pvd_graph import store
+    from pvd_graph.query import run_query
 
     ds = store.open_built(args.build)
     with socket.socket() as sock:
@@ -282,12 +281,37 @@ def stage_endpoint(args) -> dict:
 
 
 def stage_export(args) -> dict:
-    """Hook: export of each format (branch ``export``); skipped until it lands."""
-    try:
-        import pvd_graph.export  # noqa: F401
-    except ImportError:
-        return {"skipped": "pvd_graph.export not available yet"}
-    return {"skipped": "export timing not wired yet"}
+    """Export of each format (as ``pvd-graph export`` opens the build), and Oxigraph's own dump.
+
+    ``parts`` holds our time per format, ``reference`` Oxigraph dumping the same layout
+    (graph.nt in its default graph, or dataset.nq) in the same format.
+    """
+    import os
+
+    import pyoxigraph as ox
+
+    from pvd_graph import store
+    from pvd_graph.export import DATASET_FORMATS, FORMATS, OX_FORMATS, export
+
+    parts, reference, sizes = {}, {}, {}
+    for fmt in FORMATS:
+        layout = "named" if fmt in DATASET_FORMATS else "union"
+        ds = store.open_built(args.build, graphs=layout)
+        with open(os.devnull, "wb") as sink:
+            t = time.perf_counter()
+            sizes[fmt] = export(ds, fmt, sink).bytes
+            parts[fmt] = time.perf_counter() - t
+        plain = ox.Store()
+        source = Path(args.build) / ("dataset.nq" if layout == "named" else "graph.nt")
+        plain.bulk_load(path=str(source), format=ox.RdfFormat.N_QUADS if layout == "named" else ox.RdfFormat.N_TRIPLES)
+        with open(os.devnull, "wb") as sink:
+            t = time.perf_counter()
+            if layout == "named":
+                plain.dump(sink, format=OX_FORMATS[fmt])
+            else:
+                plain.dump(sink, format=OX_FORMATS[fmt], from_graph=ox.DefaultGraph())
+            reference[fmt] = time.perf_counter() - t
+    return {"seconds": sum(parts.values()), "parts": parts, "reference": reference, "bytes": sizes}
 
 
 STAGES = {name.removeprefix("stage_").replace("_", "-"): fn for name, fn in globals().items()
