@@ -146,21 +146,11 @@ def stage_naive(args) -> dict:
             "triples": len(g), "queries": queries}
 
 
-def _ox_term(term):
-    import pyoxigraph as ox
-    from rdflib import Literal, URIRef
-
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    assert isinstance(term, Literal)
-    if term.language:
-        return ox.Literal(str(term), language=term.language)
-    return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)) if term.datatype else None)
-
-
 def stage_oxigraph(args) -> dict:
     """Reference (b): pyoxigraph alone, bulk-loading graph.nt and running the same queries."""
     import pyoxigraph as ox
+
+    from pvd_graph import store
 
     t = time.perf_counter()
     s = ox.Store()
@@ -168,7 +158,7 @@ def stage_oxigraph(args) -> dict:
     load = time.perf_counter() - t
 
     def run(name, text, params):
-        subs = {ox.Variable(k): _ox_term(v) for k, v in bindings(name, params).items()}
+        subs = {ox.Variable(k): store.to_ox(v) for k, v in bindings(name, params).items()}
         result = s.query(text, substitutions=subs)
         return len(list(result)) if isinstance(result, ox.QuerySolutions) else 1
 

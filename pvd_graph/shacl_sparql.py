@@ -39,7 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
@@ -484,7 +484,7 @@ def _rdflib_value_ok(term: ox.Literal, dt) -> bool:
     level = logger.level
     logger.setLevel(logging.CRITICAL)  # rdflib logs a traceback for each ill-typed literal
     try:
-        lit = store._to_rdflib(term)
+        lit = store.to_rdflib(term)
     finally:
         logger.setLevel(level)
     if getattr(lit, "ill_typed", None) is True:
@@ -654,24 +654,9 @@ def native_store(ds: Graph) -> ox.Store:
     if inner is not None:
         return inner
     copy = ox.Store()
-    copy.bulk_extend(_to_ox_quad(s, p, o) for s, p, o, _g in ds.quads((None, None, None, None)))
+    copy.bulk_extend(ox.Quad(store.to_ox(s), store.to_ox(p), store.to_ox(o))
+                     for s, p, o, _g in ds.quads((None, None, None, None)))
     return copy
-
-
-def _to_ox(term):
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if term.language:
-        return ox.Literal(str(term), language=term.language)
-    if term.datatype is not None:
-        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-    return ox.Literal(str(term))
-
-
-def _to_ox_quad(s, p, o) -> ox.Quad:
-    return ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), ox.DefaultGraph())
 
 
 def run_shacl_sparql(ds: Graph, shapes: Graph | None = None) -> list[Result]:
