@@ -136,7 +136,8 @@ def table(results: dict[str, list[dict]]) -> list[str]:
     build, naive, ox = results.get("build", []), results.get("naive", []), results.get("oxigraph", [])
     build_peak = max(_get(build, "peak_mib"), default=None)
     for part, label in (("import", "import of the sources"), ("assemble", "graph assembly (+ conflicts)"),
-                        ("validate", "SHACL + checks inside the build"), ("serialise", "serialisation (nt, nq, ttl)")):
+                        ("validate", "SHACL + checks inside the build"), ("serialise", "serialisation (nt, nq, ttl)"),
+                        ("describe", "description (VoID, alignments)")):
         rows.append([label, fmt_time(summary(_get(build, "parts", part))), "", "", "", "", "", "", ""])
 
     ours = summary(_get(build, "seconds"))
