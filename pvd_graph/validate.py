@@ -181,7 +181,9 @@ def run_shacl(ds: Graph, shapes: Graph | None = None) -> list[Result]:
         data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True, abort_on_first=False
     )
     out = []
-    for node in results_graph.subjects(RDF.type, SH.ValidationResult):
+    # top-level results only: pySHACL also types the nested results of sh:node (sh:detail) as
+    # sh:ValidationResult, with the nested shape's severity instead of the referring shape's
+    for node in results_graph.objects(None, SH.result):
         get = lambda p: results_graph.value(node, p)  # noqa: E731
         path = get(SH.resultPath)
         out.append(Result(
@@ -216,9 +218,35 @@ def run_checks(ds: Graph, checks: list[Path] | None = None) -> list[Result]:
     return out
 
 
-def validate(ds: Graph, shapes: Graph | None = None) -> ValidationReport:
+ENGINES = ("auto", "pyshacl", "sparql")
+
+
+def run_shapes(ds: Graph, shapes: Graph | None = None, engine: str = "auto") -> tuple[list[Result], str]:
+    """(results of the SHACL shapes, name of the engine that ran them).
+
+    ``sparql`` compiles the shapes to SPARQL run on Oxigraph (:mod:`pvd_graph.shacl_sparql`,
+    tested to report what pySHACL reports); ``pyshacl`` is the reference engine; ``auto``
+    uses the SPARQL engine on the Oxigraph backend and falls back to pySHACL when a shape
+    uses a feature the SPARQL engine does not implement.
+    """
+    if engine not in ENGINES:
+        raise UserError(f"unknown SHACL engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    if engine == "sparql" or (engine == "auto" and store.oxigraph_store(ds) is not None):
+        from pvd_graph.shacl_sparql import UnsupportedShape, run_shacl_sparql
+
+        shapes = shapes if shapes is not None else load_shapes()
+        try:
+            return run_shacl_sparql(ds, shapes), "sparql"
+        except UnsupportedShape:
+            if engine == "sparql":
+                raise
+    return run_shacl(ds, shapes), "pyshacl"
+
+
+def validate(ds: Graph, shapes: Graph | None = None, engine: str = "auto") -> ValidationReport:
     """Validate a graph or dataset with the shapes and the SPARQL checks."""
-    return ValidationReport(results=run_shacl(ds, shapes) + run_checks(ds))
+    results, used = run_shapes(ds, shapes, engine)
+    return ValidationReport(results=results + run_checks(ds), engine=used)
 
 
 def validate_file(path: Path | None = None, backend: str = "oxigraph") -> ValidationReport:

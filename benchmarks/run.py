@@ -1,0 +1,272 @@
+"""Benchmarks of the national pipeline, side by side with two references, as a Markdown table.
+
+    python benchmarks/run.py [--sources ../shared/data] [--repeat 3] [--out benchmarks/results/latest.md]
+
+Each stage (see ``benchmarks/stage.py``) runs in a fresh Python process, ``--repeat`` times
+(the slow references ``--reference-repeat`` times); the table gives the median and the
+spread (min–max) of the measured operation, the peak resident memory of the process, and
+the same operation in reference (a), the naive pipeline (rdflib in-memory store + pySHACL +
+rdflib SPARQL), and reference (b), Oxigraph alone on the same N-Triples. The machine is
+recorded with the table, including the load average: other work on the machine slows every
+column alike, so the ratios are what carries from one machine to another.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+STAGE = Path(__file__).resolve().parent / "stage.py"
+DEFAULT_SOURCES = REPO.parent / "shared" / "data"
+
+
+@dataclass
+class Stage:
+    name: str
+    reference: bool = False  # slow reference: run --reference-repeat times
+
+
+#: The stages, in order; ``build`` comes first (the others read its output folder).
+STAGES = [
+    Stage("build"),
+    Stage("load"),
+    Stage("validate-sparql"),
+    Stage("queries"),
+    Stage("oxigraph"),
+    Stage("validate-pyshacl", reference=True),
+    Stage("naive", reference=True),
+    Stage("endpoint"),
+    Stage("export"),
+]
+
+
+def run_stage(name: str, sources: Path, build: Path, out: Path | None) -> dict:
+    cmd = [sys.executable, str(STAGE), name, "--sources", str(sources), "--build", str(build)]
+    if out is not None:
+        cmd += ["--out", str(out)]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise SystemExit(f"benchmarks: stage {name} failed: {tail}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["process_seconds"] = wall
+    return result
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                       if line.startswith("MemTotal"))
+    except (OSError, StopIteration):
+        mem_kib = 0
+    versions = {}
+    for lib in ("rdflib", "pyshacl", "pyoxigraph", "oxrdflib"):
+        try:
+            versions[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            versions[lib] = "absent"
+    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gib": round(mem_kib / 1024 ** 2, 1),
+            "python": platform.python_version(), "libraries": versions,
+            "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
+# ---- statistics and table ---------------------------------------------------------------------
+
+def summary(values: list[float]) -> tuple[float, float, float] | None:
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return statistics.median(values), min(values), max(values)
+
+
+def fmt_time(s: tuple[float, float, float] | None, spread: bool = True) -> str:
+    if s is None:
+        return "—"
+    med, lo, hi = s
+
+    def one(x: float) -> str:
+        return f"{x * 1000:.1f} ms" if x < 1 else f"{x:.2f} s"
+
+    return one(med) + (f" ({one(lo)}–{one(hi)})" if spread and hi > lo else "")
+
+
+def ratio(ours, ref) -> str:
+    if ours is None or ref is None or ref[0] == 0:
+        return "—"
+    return f"{ours[0] / ref[0]:.2f}×"
+
+
+def verdict(ok: bool | None) -> str:
+    return "—" if ok is None else ("yes" if ok else "**no**")
+
+
+def _get(runs: list[dict], *keys) -> list[float]:
+    out = []
+    for run in runs:
+        value = run
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        out.append(value)
+    return out
+
+
+def table(results: dict[str, list[dict]]) -> list[str]:
+    head = ["stage", "ours: median (spread)", "peak MiB", "naive (a)", "Oxigraph (b)", "ours / a", "ours / b",
+            "target", "met?"]
+    rows: list[list[str]] = []
+    build, naive, ox = results.get("build", []), results.get("naive", []), results.get("oxigraph", [])
+    build_peak = max(_get(build, "peak_mib"), default=None)
+    for part, label in (("import", "import of the sources"), ("assemble", "graph assembly (+ conflicts)"),
+                        ("validate", "SHACL + checks inside the build"), ("serialise", "serialisation (nt, nq, ttl)"),
+                        ("describe", "description (VoID, alignments)")):
+        rows.append([label, fmt_time(summary(_get(build, "parts", part))), "", "", "", "", "", "", ""])
+
+    ours = summary(_get(build, "seconds"))
+    a, b = summary(_get(naive, "seconds")), summary(_get(ox, "seconds"))
+    ok = None if None in (ours, a, b) else (ours[0] <= 3 * b[0] and a[0] / ours[0] >= 5)
+    rows.append(["**full national build incl. validation**", fmt_time(ours), f"{build_peak:.0f}" if build_peak else "—",
+                 fmt_time(a) + " (parse + pySHACL)", fmt_time(b) + " (load)", ratio(ours, a), ratio(ours, b),
+                 "≤ 3× b and ≥ 5× faster than a", verdict(ok)])
+    rows.append(["peak memory of the build", f"{build_peak:.0f} MiB" if build_peak else "—", "",
+                 f"{max(_get(naive, 'peak_mib'), default=0):.0f} MiB", f"{max(_get(ox, 'peak_mib'), default=0):.0f} MiB",
+                 "", "", "< 1024 MiB", verdict(None if build_peak is None else build_peak < 1024)])
+
+    sparql, pyshacl = results.get("validate-sparql", []), results.get("validate-pyshacl", [])
+    ours, a = summary(_get(sparql, "seconds")), summary(_get(naive, "parts", "shacl"))
+    same = None
+    if sparql and pyshacl:
+        same = _get(sparql, "results")[0] == _get(pyshacl, "results")[0]
+    rows.append(["SHACL shapes: SPARQL engine on Oxigraph", fmt_time(ours),
+                 f"{max(_get(sparql, 'peak_mib'), default=0):.0f}", fmt_time(a) + " (pySHACL)", "", ratio(ours, a), "",
+                 "same results as pySHACL", verdict(same)])
+    pys = summary(_get(pyshacl, "seconds"))
+    rows.append(["SHACL shapes: pySHACL on our store", fmt_time(pys), f"{max(_get(pyshacl, 'peak_mib'), default=0):.0f}",
+                 fmt_time(a), "", ratio(pys, a), "", "", ""])
+
+    load = results.get("load", [])
+    ours, a = summary(_get(load, "seconds")), summary(_get(naive, "parts", "parse"))
+    rows.append(["**loading a built graph** (`open_built`)", fmt_time(ours), f"{max(_get(load, 'peak_mib'), default=0):.0f}",
+                 fmt_time(a), fmt_time(b), ratio(ours, a), ratio(ours, b), "≤ 1.5× b",
+                 verdict(None if None in (ours, b) else ours[0] <= 1.5 * b[0])])
+
+    queries = results.get("queries", [])
+    names = sorted({n for run in queries for n in run.get("queries", {})})
+    for name in names:
+        for kind in ("first", "warm_p50"):
+            ours = summary(_get(queries, "queries", name, kind))
+            qa, qb = summary(_get(naive, "queries", name, kind)), summary(_get(ox, "queries", name, kind))
+            if kind == "first":
+                rows.append([f"query `{name}` first", fmt_time(ours), "", fmt_time(qa), fmt_time(qb),
+                             ratio(ours, qa), ratio(ours, qb), "", ""])
+            else:
+                ok = None if None in (ours, qb) else (ours[0] < 0.1 and ours[0] <= 2 * qb[0])
+                rows.append([f"**query `{name}` warm p50**", fmt_time(ours), "", fmt_time(qa), fmt_time(qb),
+                             ratio(ours, qa), ratio(ours, qb), "< 100 ms and ≤ 2× b", verdict(ok)])
+    if not names:
+        rows.append(["catalogue queries", "skipped: pvd_graph.query not available", "", "", "", "", "", "", ""])
+
+    endpoint = [r for r in results.get("endpoint", []) if "qps" in r]
+    if endpoint:
+        qps, errors = summary(_get(endpoint, "qps")), sum(_get(endpoint, "errors"))
+        p50, p99 = summary(_get(endpoint, "p50")), summary(_get(endpoint, "p99"))
+        used = ", ".join(endpoint[0]["queries"])
+        rows.append([f"**endpoint under load** (8 clients; {used})",
+                     (f"{qps[0]:.0f} q/s ({qps[1]:.0f}–{qps[2]:.0f}); p50 {fmt_time(p50, False)}, "
+                      f"p99 {fmt_time(p99, False)}; {errors} errors"), "", "", "", "", "",
+                     "≥ 200 q/s, 0 errors", verdict(qps[0] >= 200 and errors == 0)])
+    else:
+        runs = results.get("endpoint", [])
+        rows.append(["endpoint under load", f"skipped: {runs[0].get('skipped') if runs else 'not run'}",
+                     "", "", "", "", "", "≥ 200 q/s, 0 errors", "—"])
+    export = [r for r in results.get("export", []) if "parts" in r]
+    for fmt in sorted({f for r in export for f in r["parts"]}):
+        ours, ref = summary(_get(export, "parts", fmt)), summary(_get(export, "reference", fmt))
+        size = export[0]["bytes"].get(fmt) or 0
+        rows.append([f"export `{fmt}` ({size / 1e6:.0f} MB)", fmt_time(ours),
+                     f"{max(_get(export, 'peak_mib'), default=0):.0f}", "", fmt_time(ref) + " (dump)", "",
+                     ratio(ours, ref), "", ""])
+    if not export:
+        runs = results.get("export", [])
+        rows.append(["export", f"skipped: {runs[0].get('skipped') if runs else 'not run'}", "", "", "", "", "", "",
+                     "—"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return lines
+
+
+def report(results: dict[str, list[dict]], info: dict, args) -> str:
+    lib = ", ".join(f"{k} {v}" for k, v in info["libraries"].items())
+    triples = _get(results.get("build", []), "triples")
+    lines = [
+        f"Machine: {info['cpu']}, {info['cores']} cores, {info['ram_gib']} GiB RAM; Python {info['python']}; {lib}.",
+        (f"Load average at start: {', '.join(map(str, info['load_average']))}. "
+         f"National graph: {triples[0] if triples else '?'} quads from `{args.sources}`; "
+         f"{args.repeat} runs per stage ({args.reference_repeat} for the slow references), each in a fresh process."),
+        "",
+    ]
+    return "\n".join(lines + table(results)) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sources", type=Path, default=DEFAULT_SOURCES, help="national source files (default %(default)s)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per stage (default %(default)s)")
+    parser.add_argument("--reference-repeat", type=int, default=1,
+                        help="runs of the slow references: naive pipeline, pySHACL (default %(default)s)")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "latest.md")
+    parser.add_argument("--stages", help="comma-separated subset of: " + ", ".join(s.name for s in STAGES))
+    args = parser.parse_args(argv)
+    if not args.sources.is_dir():
+        parser.error(f"{args.sources}: no such folder")
+    wanted = set(args.stages.split(",")) if args.stages else {s.name for s in STAGES}
+    wanted.add("build")
+    info = machine()
+    results: dict[str, list[dict]] = {}
+    work = Path(tempfile.mkdtemp(prefix="pvd-bench-"))
+    started = time.perf_counter()
+    try:
+        build_dir = work / "build"
+        for stage in STAGES:
+            if stage.name not in wanted:
+                continue
+            runs = args.reference_repeat if stage.reference else args.repeat
+            for i in range(runs):
+                out = (build_dir if i == 0 else work / f"build-{i}") if stage.name == "build" else None
+                print(f"[{time.perf_counter() - started:6.1f}s] {stage.name} run {i + 1}/{runs}", file=sys.stderr)
+                result = run_stage(stage.name, args.sources, build_dir, out)
+                results.setdefault(stage.name, []).append(result)
+                if "skipped" in result:
+                    break
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    text = report(results, info, args)
+    text += f"\nTotal benchmark time: {time.perf_counter() - started:.0f} s.\n"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    args.out.with_suffix(".json").write_text(json.dumps({"machine": info, "results": results}, indent=1) + "\n",
+                                             encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
