@@ -67,7 +67,7 @@ _RULES = (
 )
 
 _QUERY = """
-SELECT DISTINCT ?s ?code WHERE {{ ?s a <{cls}> ; <{prop}> ?code }} ORDER BY ?s
+SELECT DISTINCT ?s ?code WHERE {{ ?s a <{cls}> ; <{prop}> ?code }}
 """
 
 
@@ -76,28 +76,63 @@ def identifier_node(entity: str, scheme: str) -> ox.NamedNode:
     return ox.NamedNode(f"{entity}#{scheme}")
 
 
-def alignment_quads(ds: Graph, graph: str = ALIGNMENTS_GRAPH) -> Iterator[ox.Quad]:
-    """Identifier nodes and ``rdfs:seeAlso`` links for every commune, EPCI, département and région."""
-    g = ox.NamedNode(graph)
+def _rows(ds: Graph) -> Iterator[tuple[ox.NamedNode, str, str | None, str]]:
+    """(entity, scheme, geo.api route or None, code) for every rule and matching entity, unordered."""
     inner = store.oxigraph_store(ds)
     for cls, prop, frag, route, pattern in _RULES:
         sparql = _QUERY.format(cls=ONTOLOGY + cls, prop=ONTOLOGY + prop)
         if inner is not None:
-            rows = [(sol[0].value, sol[1].value) for sol in inner.query(sparql, use_default_graph_as_union=True)]
+            rows = [(sol[0], sol[1].value) for sol in inner.query(sparql, use_default_graph_as_union=True)]
         else:
-            rows = [(str(s), str(code)) for s, code in store.query(ds, sparql)]
+            rows = [(ox.NamedNode(str(s)), str(code)) for s, code in store.query(ds, sparql)]
+        served = re.compile(pattern)
         for entity, code in rows:
-            s = ox.NamedNode(entity)
-            ident = identifier_node(entity, frag)
-            yield ox.Quad(s, _T["identifier"], ident, g)
-            yield ox.Quad(ident, _T["type"], _T["Identifier"], g)
-            yield ox.Quad(ident, _T["notation"], ox.Literal(code), g)
-            yield ox.Quad(ident, _T["schemeAgency"], ox.Literal("INSEE"), g)
-            yield ox.Quad(ident, _T["title"], ox.Literal(SCHEMES[frag], language="fr"), g)
-            if route and re.fullmatch(pattern, code):
-                yield ox.Quad(s, _T["seeAlso"], ox.NamedNode(GEO_API + route + code), g)
-            if frag == "siren":
-                yield ox.Quad(s, _T["seeAlso"], ox.NamedNode(ANNUAIRE + code), g)
+            yield entity, frag, route if route and served.fullmatch(code) else None, code
+
+
+def alignment_quads(ds: Graph, graph: str = ALIGNMENTS_GRAPH) -> Iterator[ox.Quad]:
+    """Identifier nodes and ``rdfs:seeAlso`` links for every commune, EPCI, département and région."""
+    g = ox.NamedNode(graph)
+    for s, frag, route, code in _rows(ds):
+        ident = identifier_node(s.value, frag)
+        yield ox.Quad(s, _T["identifier"], ident, g)
+        yield ox.Quad(ident, _T["type"], _T["Identifier"], g)
+        yield ox.Quad(ident, _T["notation"], ox.Literal(code), g)
+        yield ox.Quad(ident, _T["schemeAgency"], ox.Literal("INSEE"), g)
+        yield ox.Quad(ident, _T["title"], ox.Literal(SCHEMES[frag], language="fr"), g)
+        if route:
+            yield ox.Quad(s, _T["seeAlso"], ox.NamedNode(GEO_API + route + code), g)
+        if frag == "siren":
+            yield ox.Quad(s, _T["seeAlso"], ox.NamedNode(ANNUAIRE + code), g)
+
+
+def alignment_ntriples(ds: Graph) -> bytes:
+    """The triples of :func:`alignment_quads` as sorted, duplicate-free N-Triples.
+
+    Formatted as text line by line (no pyoxigraph term per triple): ~4× faster on the
+    ~430,000 national triples. Every term goes through pyoxigraph's own N-Triples form
+    once per distinct value, so escaping is the library's.
+    """
+    nt = {k: str(v) for k, v in _T.items()}
+    insee = str(ox.Literal("INSEE"))
+    titles = {k: str(ox.Literal(v, language="fr")) for k, v in SCHEMES.items()}
+    lines = []
+    add = lines.append
+    for entity, frag, route, code in _rows(ds):
+        s = str(entity)
+        ident = str(identifier_node(entity.value, frag))
+        add(f"{s} {nt['identifier']} {ident} .")
+        add(f"{ident} {nt['type']} {nt['Identifier']} .")
+        add(f"{ident} {nt['notation']} {ox.Literal(code)} .")
+        add(f"{ident} {nt['schemeAgency']} {insee} .")
+        add(f"{ident} {nt['title']} {titles[frag]} .")
+        if route:
+            add(f"{s} {nt['seeAlso']} {ox.NamedNode(GEO_API + route + code)} .")
+        if frag == "siren":
+            add(f"{s} {nt['seeAlso']} {ox.NamedNode(ANNUAIRE + code)} .")
+    lines.sort()  # code-point order of str = byte order of UTF-8
+    text = "\n".join(dict.fromkeys(lines))  # sorted, so duplicates are neighbours; dict keeps order
+    return (text + "\n").encode("utf-8") if lines else b""
 
 
 def add_alignments(ds: Graph) -> int:

@@ -17,7 +17,9 @@ and derived graphs are MIT like the code.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Graph, Literal, Namespace, URIRef
@@ -84,6 +86,60 @@ SELECT ?src ?licence ?title WHERE {{
 _ASK_SUBJECT = "SELECT ?s WHERE { GRAPH ?g { ?s ?p ?o } } LIMIT 1"
 
 
+@dataclass(frozen=True)
+class Counts:
+    """The statistics of a VoID description, over the union of the named graphs (each triple once)."""
+
+    triples: int
+    subjects: int
+    objects: int
+    entities: int  # distinct subjects in the project's URI space
+    classes: list[tuple[URIRef, int]]  # (class, distinct instances), ordered by class IRI
+    properties: list[tuple[URIRef, int]]  # (property, triples), ordered by property IRI
+    graphs: list[tuple[URIRef, int]]  # (named graph, triples), ordered by graph IRI
+
+
+def counts_by_sparql(ds: Graph) -> Counts:
+    """:class:`Counts` by SPARQL on the store of *ds* (any backend)."""
+    (triples, subjects, objects), = _select(ds, _TOTALS)
+    (entities,), = _select(ds, _ENTITIES)
+    return Counts(int(triples), int(subjects), int(objects), int(entities),
+                  [(c, int(n)) for c, n in _select(ds, _CLASSES)],
+                  [(p, int(n)) for p, n in _select(ds, _PROPERTIES)],
+                  [(g, int(n)) for g, n in _select(ds, _GRAPH_COUNTS)])
+
+
+_NT_LINE = re.compile(rb"^(\S+) (\S+) (.*) \.$", re.MULTILINE)
+_TYPE = b"<" + (PREFIXES["rdf"] + "type").encode() + b">"
+
+
+_NQ_GRAPH = re.compile(rb" <([^>]*)> \.$", re.MULTILINE)
+
+
+def counts_from_ntriples(ntriples: bytes, nquads: bytes) -> Counts | None:
+    """:class:`Counts` from a build's ``graph.nt`` (the union, each triple once) and ``dataset.nq``.
+
+    Regular-expression passes over the text instead of SPARQL aggregates over the
+    union of the named graphs (~4× faster on the national graph). Every quad of
+    *nquads* must be in a named graph named by an IRI (as in a build). ``None`` when
+    a class is not an IRI (then use :func:`counts_by_sparql`).
+    """
+    rows = _NT_LINE.findall(ntriples)
+    subjects = {r[0] for r in rows}
+    classes = Counter(o for _s, p, o in rows if p == _TYPE)
+    if not all(c.startswith(b"<") for c in classes):
+        return None
+    uri_space = b"<" + ID.encode()
+
+    def iris(counter: Mapping[bytes, int]) -> list[tuple[URIRef, int]]:
+        return [(URIRef(k[1:-1].decode("utf-8")), n) for k, n in sorted(counter.items())]
+
+    return Counts(len(rows), len(subjects), len({r[2] for r in rows}),
+                  sum(1 for s in subjects if s.startswith(uri_space)),
+                  iris(classes), iris(Counter(r[1] for r in rows)),
+                  [(URIRef(g.decode("utf-8")), n) for g, n in sorted(Counter(_NQ_GRAPH.findall(nquads)).items())])
+
+
 def _select(ds: Graph, sparql: str) -> list[tuple]:
     """Rows of a SELECT over the named graphs, run natively on Oxigraph when possible."""
     inner = store.oxigraph_store(ds)
@@ -120,8 +176,8 @@ def _licence_for(graph: str, recorded: Mapping[str, URIRef]) -> URIRef:
 
 
 def describe_dataset(ds: Graph, endpoint: str | None = None, download_base: str | None = None,
-                     formats: tuple[str, ...] = tuple(DISTRIBUTIONS)) -> Graph:
-    """VoID + DCAT description of *ds* (counts by SPARQL on its store).
+                     formats: tuple[str, ...] = tuple(DISTRIBUTIONS), counts: Counts | None = None) -> Graph:
+    """VoID + DCAT description of *ds* (*counts*, by default by SPARQL on its store).
 
     *endpoint*: URL of the SPARQL endpoint serving it (``void:sparqlEndpoint``).
     *download_base*: URL of the folder holding the export files; each of
@@ -143,25 +199,24 @@ def describe_dataset(ds: Graph, endpoint: str | None = None, download_base: str 
     g.add((d, VOID.uriSpace, Literal(ID)))
     g.add((d, VOID.vocabulary, URIRef(ONTOLOGY.rstrip("#"))))
 
-    (triples, subjects, objects), = _select(ds, _TOTALS)
-    g.add((d, VOID.triples, Literal(int(triples), datatype=XSD.integer)))
-    g.add((d, VOID.distinctSubjects, Literal(int(subjects), datatype=XSD.integer)))
-    g.add((d, VOID.distinctObjects, Literal(int(objects), datatype=XSD.integer)))
-    (entities,), = _select(ds, _ENTITIES)
-    g.add((d, VOID.entities, Literal(int(entities), datatype=XSD.integer)))
+    counts = counts or counts_by_sparql(ds)
+    g.add((d, VOID.triples, Literal(counts.triples, datatype=XSD.integer)))
+    g.add((d, VOID.distinctSubjects, Literal(counts.subjects, datatype=XSD.integer)))
+    g.add((d, VOID.distinctObjects, Literal(counts.objects, datatype=XSD.integer)))
+    g.add((d, VOID.entities, Literal(counts.entities, datatype=XSD.integer)))
 
-    for cls, n in _select(ds, _CLASSES):
+    for cls, n in counts.classes:
         part = VD["class-" + _slug(str(cls))]
         g.add((d, VOID.classPartition, part))
         g.add((part, VOID["class"], cls))
-        g.add((part, VOID.entities, Literal(int(n), datatype=XSD.integer)))
+        g.add((part, VOID.entities, Literal(n, datatype=XSD.integer)))
 
     vocabularies = set()
-    for prop, n in _select(ds, _PROPERTIES):
+    for prop, n in counts.properties:
         part = VD["property-" + _slug(str(prop))]
         g.add((d, VOID.propertyPartition, part))
         g.add((part, VOID.property, prop))
-        g.add((part, VOID.triples, Literal(int(n), datatype=XSD.integer)))
+        g.add((part, VOID.triples, Literal(n, datatype=XSD.integer)))
         for ns in PREFIXES.values():
             if str(prop).startswith(ns) and ns != ONTOLOGY:
                 vocabularies.add(ns)
@@ -173,11 +228,11 @@ def describe_dataset(ds: Graph, endpoint: str | None = None, download_base: str 
             g.add((d, VOID.exampleResource, URIRef(example)))
 
     recorded = source_licences(ds)
-    for graph, n in _select(ds, _GRAPH_COUNTS):
+    for graph, n in counts.graphs:
         graph = str(graph)
         g.add((d, VOID.subset, URIRef(graph)))
         g.add((URIRef(graph), RDF.type, VOID.Dataset))
-        g.add((URIRef(graph), VOID.triples, Literal(int(n), datatype=XSD.integer)))
+        g.add((URIRef(graph), VOID.triples, Literal(n, datatype=XSD.integer)))
         g.add((URIRef(graph), DCTERMS.license, _licence_for(graph, recorded)))
 
     if endpoint:
@@ -197,10 +252,12 @@ def describe_dataset(ds: Graph, endpoint: str | None = None, download_base: str 
     return g
 
 
-def write_void(ds: Graph, path: Path | str, endpoint: str | None = None, download_base: str | None = None) -> Path:
+def write_void(ds: Graph, path: Path | str, endpoint: str | None = None, download_base: str | None = None,
+               counts: Counts | None = None) -> Path:
     """Write :func:`describe_dataset` as Turtle to *path* (e.g. ``void.ttl`` of a build folder)."""
     path = Path(path)
-    path.write_text(describe_dataset(ds, endpoint, download_base).serialize(format="turtle"), encoding="utf-8")
+    text = describe_dataset(ds, endpoint, download_base, counts=counts).serialize(format="turtle")
+    path.write_text(text, encoding="utf-8")
     return path
 
 

@@ -58,3 +58,11 @@ def test_national_subsets_have_counts_and_licences(national_build):
     dumps = set(g.objects(DATASET, VOID.dataDump))
     assert URIRef("https://example.org/dl/graph.nt") in dumps
     assert g.value(DATASET, VOID.sparqlEndpoint) is None
+
+
+def test_counts_from_build_files_equal_the_sparql_counts(national_build):
+    from pvd_graph.void import counts_by_sparql, counts_from_ntriples
+
+    text = counts_from_ntriples((national_build / resources.GRAPH_NT).read_bytes(),
+                                (national_build / resources.DATASET_NQ).read_bytes())
+    assert text == counts_by_sparql(store.open_built(national_build, graphs="named"))
