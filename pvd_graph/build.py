@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -197,8 +198,10 @@ def _sorted_lines(data: bytes) -> bytes:
     neighbouring duplicates is ~5× faster than sorting a ``set`` (random order).
     """
     lines = data.splitlines()
+    if not lines:
+        return b""
     lines.sort()
-    return b"".join(line + b"\n" for line in dict.fromkeys(lines))
+    return b"\n".join(dict.fromkeys(lines)) + b"\n"
 
 
 #: The graph term at the end of an N-Quads line (IRIs hold no space or ">").
@@ -311,8 +314,14 @@ def _replace_dir(tmp: Path, out: Path) -> None:
         tmp.rename(out)
 
 
-def write_build(result: BuildResult, out: Path, log: Callable[[str], None]) -> None:
-    """Write every output file into a temporary folder, then move it to *out*."""
+def write_build(result: BuildResult, out: Path, log: Callable[[str], None],
+                pending_report: Callable[[], ValidationReport] | None = None) -> None:
+    """Write every output file into a temporary folder, then move it to *out*.
+
+    *pending_report*, when given, returns the validation report (e.g. from a
+    validation running in another thread meanwhile); it is called once the graph
+    files are written and becomes ``result.report``.
+    """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists() and not out.is_dir():
@@ -331,6 +340,8 @@ def write_build(result: BuildResult, out: Path, log: Callable[[str], None]) -> N
         write_void(result.dataset, tmp / resources.VOID_TTL, counts=counts)
         (tmp / resources.ALIGNMENTS_NT).write_bytes(serialise_alignments(result.dataset))
         result.timings["describe"] = time.perf_counter() - t
+        if pending_report is not None:
+            result.report = pending_report()
         if result.report is not None:
             (tmp / resources.REPORT_TXT).write_text(result.report.to_text() + "\n", encoding="utf-8")
             (tmp / resources.REPORT_TTL).write_text(result.report.render("turtle"), encoding="utf-8")
@@ -364,22 +375,29 @@ def write_build(result: BuildResult, out: Path, log: Callable[[str], None]) -> N
     log(f"wrote {out}/ ({result.triples} triples) in {result.timings['serialise']:.2f}s")
 
 
-def _import_sources(sources: Path, log: Callable[[str], None]) -> tuple[list[ImportResult], list[str]]:
+def _import_sources(sources: Path, log: Callable[[str], None],
+                    on_result: Callable[[ImportResult], None] | None = None,
+                    ) -> tuple[list[ImportResult], list[str]]:
+    """Import the files of *sources*; *on_result* gets each result when it is ready."""
     from pvd_graph import importers
 
     if not sources.exists():
         raise UserError(f"{sources}: no such folder")
     if not sources.is_dir():
         raise UserError(f"{sources}: --sources expects a folder of source files")
-    results, ignored = importers.import_directory(sources)
     seen: dict[str, Path] = {}
-    for r in results:
+
+    def arrived(r: ImportResult) -> None:
         if r.source.id in seen and not r.error:
             # two files of the same source would share one named graph and one provenance record
             r.error = (f"{r.source.path}: another file of source {r.source.id} is already imported "
                        f"({seen[r.source.id]}); keep one")
             r.triples, r.rows_accepted = [], 0
         seen.setdefault(r.source.id, r.source.path)
+        if on_result is not None:
+            on_result(r)
+
+    results, ignored = importers.import_directory(sources, on_result=arrived)
     for r in results:
         if r.error:
             log(f"  {r.source.id}: FAILED: {r.error}")  # the error starts with the path
@@ -430,12 +448,18 @@ def build_graph(
     if sources is not None:
         t = time.perf_counter()
         log(f"importing sources from {sources}")
-        imports, ignored = _import_sources(Path(sources), log)
-        timings["import"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    for r in imports:
-        add_import(ds, r, ox.NamedNode(GRAPHS + r.source.id))
+        # Each file's triples are bulk-loaded in a thread (Oxigraph's loader does not hold
+        # the GIL) while the next file is parsed.
+        with ThreadPoolExecutor(max_workers=1) as loader:
+            loads = []
+            imports, ignored = _import_sources(Path(sources), log, lambda r: loads.append(
+                loader.submit(add_import, ds, r, ox.NamedNode(GRAPHS + r.source.id))))
+            timings["import"] = time.perf_counter() - t
+            t = time.perf_counter()
+            for load in loads:
+                load.result()
+    else:
+        t = time.perf_counter()
     if imports:
         from pvd_graph.provenance import provenance_quads
 
@@ -455,13 +479,28 @@ def build_graph(
     result.curated = {p.name: _sha256(p) for p in curated}
     log(f"assembled {result.triples} quads from {2 + len(imports)} graphs")
 
-    if run_validation:
-        t = time.perf_counter()
-        log("validating (SHACL shapes + SPARQL checks)")
-        result.report = validate(ds)
-        timings["validate"] = time.perf_counter() - t
-        log(result.report.summary() + f" in {timings['validate']:.2f}s")
+    if not run_validation:
+        if out_dir is not None:
+            write_build(result, Path(out_dir), log)
+        return result
+    log("validating (SHACL shapes + SPARQL checks)")
 
-    if out_dir is not None:
-        write_build(result, Path(out_dir), log)
+    def validated() -> ValidationReport:
+        t = time.perf_counter()
+        report = validate(ds)
+        timings["validate"] = time.perf_counter() - t
+        return report
+
+    if out_dir is None:
+        result.report = validated()
+    else:
+        # Validation only reads the store, and Oxigraph answers queries without holding
+        # the GIL: it runs in a thread while the build files are written (2 cores: ~1 s less).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            future = pool.submit(validated)
+            try:
+                write_build(result, Path(out_dir), log, pending_report=future.result)
+            finally:
+                future.cancel()
+    log(result.report.summary() + f" in {timings['validate']:.2f}s")
     return result

@@ -20,6 +20,7 @@ Importers never raise on bad input: a file that cannot be read gives an
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from pvd_graph.importers import anct_acv, anct_pvd, cog, crte
@@ -73,11 +74,14 @@ def import_file(path: Path | str, importer: Importer | None = None, context: dic
     return importer.run(path, retrieved=fetched.get("retrieved"), url=fetched.get("url"), context=context)
 
 
-def import_directory(directory: Path | str) -> tuple[list[ImportResult], list[str]]:
+def import_directory(directory: Path | str, on_result: Callable[[ImportResult], None] | None = None,
+                     ) -> tuple[list[ImportResult], list[str]]:
     """Import every known file under ``directory`` (recursively).
 
     Returns the results in :data:`KNOWN_SOURCES` order, then by path, and the
     files that were not recognised (relative paths, for an "ignored: X" line).
+    *on_result* is called with each result as soon as it is ready, in that order
+    (the build loads one file's triples while the next file is parsed).
     """
     directory = Path(directory)
     found: list[tuple[int, str, Path, Importer]] = []
@@ -93,7 +97,11 @@ def import_directory(directory: Path | str) -> tuple[list[ImportResult], list[st
             continue
         found.append((order[imp.id], str(path), path, imp))
     context: dict = {}
-    results = [import_file(path, imp, context) for _, _, path, imp in sorted(found, key=lambda f: f[:2])]
+    results = []
+    for _, _, path, imp in sorted(found, key=lambda f: f[:2]):
+        results.append(import_file(path, imp, context))
+        if on_result is not None:
+            on_result(results[-1])
     return results, ignored
 
 
