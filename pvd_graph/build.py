@@ -140,7 +140,7 @@ def add_import(ds: Dataset, result: ImportResult, graph: ox.NamedNode) -> None:
     """
     inner = store.oxigraph_store(ds)
     if inner is not None:
-        text = ox.serialize(result.triples, format=ox.RdfFormat.N_TRIPLES)
+        text = result.ntriples()
         if b"_:" not in text:
             inner.bulk_load(text, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
             return
@@ -331,15 +331,21 @@ def write_build(result: BuildResult, out: Path, log: Callable[[str], None],
     try:
         t = time.perf_counter()
         nt, nq = serialise(result.dataset)
-        (tmp / resources.GRAPH_NT).write_bytes(nt)
-        (tmp / resources.DATASET_NQ).write_bytes(nq)
-        (tmp / resources.GRAPH_TTL).write_bytes(serialise_turtle(nt))
         result.timings["serialise"] = time.perf_counter() - t
-        t = time.perf_counter()
-        counts = counts_from_ntriples(nt, nq) if only_iri_named_graphs(result.dataset) else None
-        write_void(result.dataset, tmp / resources.VOID_TTL, counts=counts)
-        (tmp / resources.ALIGNMENTS_NT).write_bytes(serialise_alignments(result.dataset))
-        result.timings["describe"] = time.perf_counter() - t
+        # Writing files and the Turtle serialiser do not hold the GIL: a thread does them
+        # while this one computes the description.
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            written = [writer.submit((tmp / resources.GRAPH_NT).write_bytes, nt),
+                       writer.submit((tmp / resources.DATASET_NQ).write_bytes, nq),
+                       writer.submit(lambda: (tmp / resources.GRAPH_TTL).write_bytes(serialise_turtle(nt)))]
+            t = time.perf_counter()
+            counts = counts_from_ntriples(nt, nq) if only_iri_named_graphs(result.dataset) else None
+            write_void(result.dataset, tmp / resources.VOID_TTL, counts=counts)
+            alignments = serialise_alignments(result.dataset)
+            result.timings["describe"] = time.perf_counter() - t
+            written.append(writer.submit((tmp / resources.ALIGNMENTS_NT).write_bytes, alignments))
+            for job in written:
+                job.result()
         if pending_report is not None:
             result.report = pending_report()
         if result.report is not None:
@@ -392,7 +398,7 @@ def _import_sources(sources: Path, log: Callable[[str], None],
             # two files of the same source would share one named graph and one provenance record
             r.error = (f"{r.source.path}: another file of source {r.source.id} is already imported "
                        f"({seen[r.source.id]}); keep one")
-            r.triples, r.rows_accepted = [], 0
+            r.lines, r.rows_accepted = [], 0
         seen.setdefault(r.source.id, r.source.path)
         if on_result is not None:
             on_result(r)
