@@ -90,49 +90,60 @@ def _rows(ds: Graph) -> Iterator[tuple[ox.NamedNode, str, str | None, str]]:
             yield entity, frag, route if route and served.fullmatch(code) else None, code
 
 
+def _quads(s: ox.NamedNode, frag: str, route: str | None, code: str, g) -> Iterator[ox.Quad]:
+    ident = identifier_node(s.value, frag)
+    yield ox.Quad(s, _T["identifier"], ident, g)
+    yield ox.Quad(ident, _T["type"], _T["Identifier"], g)
+    yield ox.Quad(ident, _T["notation"], ox.Literal(code), g)
+    yield ox.Quad(ident, _T["schemeAgency"], ox.Literal("INSEE"), g)
+    yield ox.Quad(ident, _T["title"], ox.Literal(SCHEMES[frag], language="fr"), g)
+    if route:
+        yield ox.Quad(s, _T["seeAlso"], ox.NamedNode(GEO_API + route + code), g)
+    if frag == "siren":
+        yield ox.Quad(s, _T["seeAlso"], ox.NamedNode(ANNUAIRE + code), g)
+
+
 def alignment_quads(ds: Graph, graph: str = ALIGNMENTS_GRAPH) -> Iterator[ox.Quad]:
     """Identifier nodes and ``rdfs:seeAlso`` links for every commune, EPCI, département and région."""
     g = ox.NamedNode(graph)
     for s, frag, route, code in _rows(ds):
-        ident = identifier_node(s.value, frag)
-        yield ox.Quad(s, _T["identifier"], ident, g)
-        yield ox.Quad(ident, _T["type"], _T["Identifier"], g)
-        yield ox.Quad(ident, _T["notation"], ox.Literal(code), g)
-        yield ox.Quad(ident, _T["schemeAgency"], ox.Literal("INSEE"), g)
-        yield ox.Quad(ident, _T["title"], ox.Literal(SCHEMES[frag], language="fr"), g)
-        if route:
-            yield ox.Quad(s, _T["seeAlso"], ox.NamedNode(GEO_API + route + code), g)
-        if frag == "siren":
-            yield ox.Quad(s, _T["seeAlso"], ox.NamedNode(ANNUAIRE + code), g)
+        yield from _quads(s, frag, route, code, g)
+
+
+#: Codes that can go into N-Triples and URLs as they are (anything else goes through pyoxigraph)
+_PLAIN_CODE = re.compile(r"[0-9A-Za-z]+")
 
 
 def alignment_ntriples(ds: Graph) -> bytes:
-    """The triples of :func:`alignment_quads` as sorted, duplicate-free N-Triples.
+    """The triples of :func:`alignment_quads` as N-Triples, unsorted, possibly repeated.
 
-    Formatted as text line by line (no pyoxigraph term per triple): ~4× faster on the
-    ~430,000 national triples. Every term goes through pyoxigraph's own N-Triples form
-    once per distinct value, so escaping is the library's.
+    Formatted as text with f-strings rather than a pyoxigraph object per term and
+    triple (~430,000 national triples: 1.8 s → 0.5 s). Entity IRIs come from the
+    store, so ``<iri>`` is their N-Triples form; codes that are not plain letters
+    and digits go through pyoxigraph (escaping, IRI checks).
     """
     nt = {k: str(v) for k, v in _T.items()}
-    insee = str(ox.Literal("INSEE"))
-    titles = {k: str(ox.Literal(v, language="fr")) for k, v in SCHEMES.items()}
-    lines = []
-    add = lines.append
+    head = {frag: (f"> {nt['identifier']} <", f"#{frag}> .\n<",
+                   f"#{frag}> {nt['type']} {nt['Identifier']} .\n<",
+                   f"#{frag}> {nt['notation']} ",
+                   f" .\n<", f"#{frag}> {nt['schemeAgency']} \"INSEE\" .\n<",
+                   f"#{frag}> {nt['title']} {ox.Literal(SCHEMES[frag], language='fr')} .\n")
+            for frag in SCHEMES}
+    chunks = []
+    add = chunks.append
     for entity, frag, route, code in _rows(ds):
-        s = str(entity)
-        ident = str(identifier_node(entity.value, frag))
-        add(f"{s} {nt['identifier']} {ident} .")
-        add(f"{ident} {nt['type']} {nt['Identifier']} .")
-        add(f"{ident} {nt['notation']} {ox.Literal(code)} .")
-        add(f"{ident} {nt['schemeAgency']} {insee} .")
-        add(f"{ident} {nt['title']} {titles[frag]} .")
-        if route:
-            add(f"{s} {nt['seeAlso']} {ox.NamedNode(GEO_API + route + code)} .")
-        if frag == "siren":
-            add(f"{s} {nt['seeAlso']} {ox.NamedNode(ANNUAIRE + code)} .")
-    lines.sort()  # code-point order of str = byte order of UTF-8
-    text = "\n".join(dict.fromkeys(lines))  # sorted, so duplicates are neighbours; dict keeps order
-    return (text + "\n").encode("utf-8") if lines else b""
+        iri = entity.value
+        a, b, c, d, e, f, g = head[frag]
+        if _PLAIN_CODE.fullmatch(code):
+            add(f"<{iri}{a}{iri}{b}{iri}{c}{iri}{d}\"{code}\"{e}{iri}{f}{iri}{g}")
+            if route:
+                add(f"<{iri}> {nt['seeAlso']} <{GEO_API}{route}{code}> .\n")
+            if frag == "siren":
+                add(f"<{iri}> {nt['seeAlso']} <{ANNUAIRE}{code}> .\n")
+        else:
+            add(ox.serialize([q.triple for q in _quads(entity, frag, route, code, ox.DefaultGraph())],
+                             format=ox.RdfFormat.N_TRIPLES).decode("utf-8"))
+    return "".join(chunks).encode("utf-8")
 
 
 def add_alignments(ds: Graph) -> int:
