@@ -193,6 +193,17 @@ def table(results: dict[str, list[dict]]) -> list[str]:
                      (f"{qps[0]:.0f} q/s ({qps[1]:.0f}–{qps[2]:.0f}); p50 {fmt_time(p50, False)}, "
                       f"p99 {fmt_time(p99, False)}; {errors} errors"), "", "", "", "", "",
                      "≥ 200 q/s, 0 errors", verdict(qps[0] >= 200 and errors == 0)])
+        wrk = [r["wrk"] for r in endpoint if r.get("wrk") and "qps" in r["wrk"]]
+        if wrk:
+            qps, errors = summary(_get(wrk, "qps")), sum(_get(wrk, "errors"))
+            p50, p99 = summary(_get(wrk, "p50")), summary(_get(wrk, "p99"))
+            rows.append([f"**endpoint under load, wrk** (1 thread, 8 connections; {wrk[0]['query']})",
+                         (f"{qps[0]:.0f} q/s ({qps[1]:.0f}–{qps[2]:.0f}); p50 {fmt_time(p50, False)}, "
+                          f"p99 {fmt_time(p99, False)}; {errors} errors"), "", "", "", "", "",
+                         "≥ 200 q/s, 0 errors", verdict(qps[0] >= 200 and errors == 0)])
+        elif any(r.get("wrk") for r in endpoint):
+            rows.append(["endpoint under load, wrk", "failed: " + next(r["wrk"] for r in endpoint if r.get("wrk"))
+                         .get("failed", "?"), "", "", "", "", "", "", "—"])
     else:
         runs = results.get("endpoint", [])
         rows.append(["endpoint under load", f"skipped: {runs[0].get('skipped') if runs else 'not run'}",
