@@ -126,7 +126,7 @@ def alignment_ntriples(ds: Graph) -> bytes:
     head = {frag: (f"> {nt['identifier']} <", f"#{frag}> .\n<",
                    f"#{frag}> {nt['type']} {nt['Identifier']} .\n<",
                    f"#{frag}> {nt['notation']} ",
-                   f" .\n<", f"#{frag}> {nt['schemeAgency']} \"INSEE\" .\n<",
+                   " .\n<", f"#{frag}> {nt['schemeAgency']} \"INSEE\" .\n<",
                    f"#{frag}> {nt['title']} {ox.Literal(SCHEMES[frag], language='fr')} .\n")
             for frag in SCHEMES}
     chunks = []

@@ -25,7 +25,15 @@ from pvd_graph.identifiers import (
     normalise_siren,
 )
 from pvd_graph.importers.base import ImportResult, Reject, SourceInfo
-from pvd_graph.importers.readers import BROKEN, EXTRA, SHORT, BadValue, SourceError, read_bytes, read_csv
+from pvd_graph.importers.readers import (
+    BROKEN,
+    EXTRA,
+    SHORT,
+    BadValue,
+    SourceError,
+    read_bytes,
+    read_csv,
+)
 from pvd_graph.importers.readers import cell as readers_cell
 from pvd_graph.namespaces import ID, OX, OXC
 
