@@ -41,6 +41,19 @@ def dump_dom(page: Path, budget_ms: int = 5000) -> str:
     return result.stdout
 
 
+def drawn_dom(page: Path, budget_ms: int = 5000) -> str:
+    """The DOM once the network page says it has drawn (``data-nodes`` on ``<body>``).
+
+    On a loaded machine a first dump can come before vis-network's first drawing: the page is
+    then dumped again with a larger virtual-time budget (at most three tries).
+    """
+    for factor in (1, 3, 6):
+        dom = dump_dom(page, budget_ms * factor)
+        if "nodes" in body_data(dom):
+            return dom
+    return dom
+
+
 def body_data(dom: str) -> dict[str, str]:
     """The ``data-*`` attributes of ``<body>`` in a dumped DOM."""
     match = re.search(r"<body([^>]*)>", dom)

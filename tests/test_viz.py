@@ -9,7 +9,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from browser import body_data, dump_dom, screenshot
+from browser import body_data, drawn_dom, screenshot
 from pvd_graph import network, store, visualise
 from pvd_graph.cli import main
 from pvd_graph.errors import UserError
@@ -95,7 +95,7 @@ def test_html_is_self_contained(albertville, tmp_path):
 def test_html_renders_in_chromium(albertville, tmp_path):
     out = tmp_path / "albertville.html"
     visualise.write_network(albertville, out)
-    data = body_data(dump_dom(out))
+    data = body_data(drawn_dom(out))
     assert int(data["nodes"]) == albertville.number_of_nodes()
     assert int(data["edges"]) == albertville.number_of_edges()
     shot = screenshot(out, "viz-albertville-fixture")
@@ -112,7 +112,7 @@ def test_html_escapes_labels(tmp_path):
     out = tmp_path / "x.html"
     visualise.write_html(graph, out)
     assert "<script>alert" not in out.read_text(encoding="utf-8")
-    assert body_data(dump_dom(out))["nodes"] == "1"
+    assert body_data(drawn_dom(out))["nodes"] == "1"
 
 
 def test_big_graph_is_aggregated_then_refused(monkeypatch):

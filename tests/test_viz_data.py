@@ -13,7 +13,7 @@ import networkx as nx
 import pytest
 from rdflib import RDFS, Graph, URIRef
 
-from browser import body_data, dump_dom, screenshot
+from browser import body_data, drawn_dom, screenshot
 from pvd_graph import network, resources, store
 from pvd_graph.cli import main
 from pvd_graph.identifiers import commune_iri, convention_iri, departement_iri, programme_iri
@@ -59,7 +59,7 @@ def test_albertville_page_shows_its_partners(curated_build, curated, tmp_path):
     for iri in expected:
         label = str(curated.value(URIRef(iri), RDFS.label))
         assert json.dumps(label, ensure_ascii=False).replace("<", "\\u003c") in page, label
-    assert int(body_data(dump_dom(out))["nodes"]) == graph.number_of_nodes()
+    assert int(body_data(drawn_dom(out))["nodes"]) == graph.number_of_nodes()
     screenshot(out, "viz-albertville")
 
 
@@ -97,7 +97,7 @@ def test_savoie_view_renders_in_chromium(national_build, shared_data, curated, t
     towns = {a["insee"] for _, a in graph.nodes(data=True) if a["type"] == "commune"}
     assert towns == _savoie_towns(shared_data, curated)
     assert {"73011", "73303", "73065"} <= towns  # Albertville, Ugine (PVD), Chambéry (ACV)
-    assert int(body_data(dump_dom(out))["nodes"]) == graph.number_of_nodes()
+    assert int(body_data(drawn_dom(out))["nodes"]) == graph.number_of_nodes()
     screenshot(out, "viz-savoie")
 
 
@@ -109,7 +109,7 @@ def test_national_view_is_aggregated_and_renders(national_build, tmp_path):
     assert graph.number_of_nodes() > visualise.HTML_AGGREGATE_ABOVE
     drawn = visualise.write_network(graph, out)
     assert drawn.graph["aggregated"] and not [n for n, t in drawn.nodes(data="type") if t == "commune"]
-    assert int(body_data(dump_dom(out, budget_ms=10000))["nodes"]) == drawn.number_of_nodes()
+    assert int(body_data(drawn_dom(out, budget_ms=10000))["nodes"]) == drawn.number_of_nodes()
     screenshot(out, "viz-france")
 
 
