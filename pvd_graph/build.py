@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import platform
-import re
 import shutil
 import tempfile
 import time
@@ -220,8 +219,8 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _sorted_lines(data: bytes, unique: bool = False) -> bytes:
-    """The lines of *data*, sorted, each once (*unique*: they already are distinct).
+def _sorted_lines(data: bytes) -> bytes:
+    """The lines of *data*, sorted, each once.
 
     Sorting the list as it comes (Oxigraph's dumps are partly ordered) and dropping
     neighbouring duplicates is ~5× faster than sorting a ``set`` (random order).
@@ -230,11 +229,7 @@ def _sorted_lines(data: bytes, unique: bool = False) -> bytes:
     if not lines:
         return b""
     lines.sort()
-    return b"\n".join(lines if unique else dict.fromkeys(lines)) + b"\n"
-
-
-#: The graph term at the end of an N-Quads line (IRIs hold no space or ">").
-_GRAPH_TERM = re.compile(rb" <[^>]*> \.\n")
+    return b"\n".join(dict.fromkeys(lines)) + b"\n"
 
 
 def only_iri_named_graphs(ds: Dataset) -> bool:
@@ -253,8 +248,13 @@ def serialise(ds: Dataset) -> tuple[bytes, bytes]:
     character below the space that ends each term.)
     """
     if only_iri_named_graphs(ds):
-        nq = _sorted_lines(store.oxigraph_store(ds).dump(format=ox.RdfFormat.N_QUADS), unique=True)  # a store is a set
-        return _sorted_lines(_GRAPH_TERM.sub(b" .\n", nq)), nq
+        lines = store.oxigraph_store(ds).dump(format=ox.RdfFormat.N_QUADS).splitlines()
+        if not lines:
+            return b"", b""
+        lines.sort()  # a store is a set: no line twice
+        # the graph IRI is the last " <" of a line; a triple in several graphs is on neighbouring lines
+        triples = dict.fromkeys(line[:line.rindex(b" <")] for line in lines)
+        return b" .\n".join(triples) + b" .\n", b"\n".join(lines) + b"\n"
     return serialise_ntriples(ds), serialise_nquads(ds)
 
 
