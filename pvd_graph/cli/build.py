@@ -38,7 +38,7 @@ def run(args) -> int:
                 print(f"pvd-graph build: source refused: {r.source.path}: {r.error}", file=sys.stderr)
         rejected = sum(len(r.rejects) for r in result.imports)
         if rejected:
-            print(f"pvd-graph build: {rejected} rows rejected (see {out}/rejects.csv)", file=sys.stderr)
+            print(f"pvd-graph build: {rejected} row{'s' if rejected != 1 else ''} rejected (see {out}/rejects.csv)", file=sys.stderr)
     if result.report is not None:
         if not result.report.conforms or not args.quiet:
             print(result.report.to_text(limit=args.show), file=sys.stdout if not result.report.conforms else sys.stderr)

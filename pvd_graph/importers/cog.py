@@ -158,40 +158,38 @@ def parse_epci(data: bytes, result: ImportResult, emit: Emitter, context: dict) 
         result.rows_accepted += 1
 
 
-def parse_departements(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> None:
+def _parse_divisions(data: bytes, result: ImportResult, emit: Emitter, *, normalise, iri, cls,
+                     parent: tuple[str, object, object, object] | None = None) -> None:
+    """Départements or régions: code, name and, for départements, the région they are in.
+
+    *parent* is ``(field, normaliser, iri function, property)`` of the enclosing division.
+    """
     file = str(result.source.path)
     seen = Duplicates()
     for i, obj in _rows(data, result):
         try:
-            code = required_cell("code", obj, normalise_departement)
+            code = required_cell("code", obj, normalise)
             seen.check(code, i, "code", code)
             label = required_cell("nom", obj, readers.name)
-            region = required_cell("region", obj, normalise_region)
+            up = required_cell(parent[0], obj, parent[1]) if parent else None
         except RowError as err:
             reject(result, file, i, err)
             continue
-        s = emit.entity(departement_iri(code), OX.Departement)
+        s = emit.entity(iri(code), cls)
         emit.label(s, label)
         emit.string(s, OX.inseeCode, code)
-        emit.add(s, OX.inRegion, emit.node(region_iri(region)))
+        if parent:
+            emit.add(s, parent[3], emit.node(parent[2](up)))
         result.rows_accepted += 1
+
+
+def parse_departements(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> None:
+    _parse_divisions(data, result, emit, normalise=normalise_departement, iri=departement_iri,
+                     cls=OX.Departement, parent=("region", normalise_region, region_iri, OX.inRegion))
 
 
 def parse_regions(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> None:
-    file = str(result.source.path)
-    seen = Duplicates()
-    for i, obj in _rows(data, result):
-        try:
-            code = required_cell("code", obj, normalise_region)
-            seen.check(code, i, "code", code)
-            label = required_cell("nom", obj, readers.name)
-        except RowError as err:
-            reject(result, file, i, err)
-            continue
-        s = emit.entity(region_iri(code), OX.Region)
-        emit.label(s, label)
-        emit.string(s, OX.inseeCode, code)
-        result.rows_accepted += 1
+    _parse_divisions(data, result, emit, normalise=normalise_region, iri=region_iri, cls=OX.Region)
 
 
 # --- recognising the files --------------------------------------------------
