@@ -171,6 +171,8 @@ def _fetch_one(cache: Path, remote: Remote, url: str, manifest: dict, timeout: f
         tmp, sha256, digest512 = _download(response, cache, timeout)
     try:
         _verify(remote, sha256, digest512)
+        if not remote.members:
+            _check_format(remote, tmp)
         size = tmp.stat().st_size
         if remote.members:
             files = _extract(tmp, cache, remote.members)
@@ -221,6 +223,24 @@ def _download(response, cache: Path, timeout: float) -> tuple[Path, str, bytes]:
         tmp.unlink(missing_ok=True)
         raise _FetchError(f"truncated body: {got} bytes, expected {expected}")
     return tmp, h256.hexdigest(), h512.digest()
+
+
+def _check_format(remote: Remote, tmp: Path) -> None:
+    """Refuse a body that is not the expected kind of file (e.g. an HTML error page sent with 200).
+
+    The importer that the cached file name selects must recognise the download's content, or the
+    last good file stays in the cache.
+    """
+    from pvd_graph import importers
+
+    importer = importers.detect(Path(remote.name))
+    if importer is None:
+        return
+    with open(tmp, "rb") as fh:
+        head = fh.read(64 * 1024)
+    if not importer.sniff(tmp, head):
+        start = " ".join(head[:40].decode("utf-8", errors="replace").split())
+        raise _FetchError(f"the server sent something that is not a file of source {importer.id} (it starts with {start!r})")
 
 
 def _verify(remote: Remote, sha256: str, digest512: bytes) -> None:

@@ -195,3 +195,18 @@ def test_help():
     with pytest.raises(SystemExit) as exc:
         main(["fetch", "--help"])
     assert exc.value.code == 0
+
+
+def test_an_html_error_page_sent_with_200_keeps_the_last_good_file(tmp_path, server):
+    """Portals sometimes answer 200 with an HTML page (maintenance, login): it must not replace the data."""
+    cache = tmp_path / "cache"
+    remotes = remotes_for(server)
+    fetch.fetch_all(cache, base_url=server.url, remotes=remotes)
+    good = (cache / "anct_pvd_communes.csv").read_bytes()
+    server.files["anct_pvd_communes.csv"] = b"<!DOCTYPE html><html><body>Maintenance en cours</body></html>\n"
+    report = fetch.fetch_all(cache, base_url=server.url, remotes=remotes)
+    outcome = next(o for o in report.outcomes if o.name == "anct_pvd_communes.csv")
+    assert outcome.status == "kept cached" and "not a file of source anct-pvd" in outcome.detail
+    assert "<!DOCTYPE html>" in outcome.detail
+    assert (cache / "anct_pvd_communes.csv").read_bytes() == good
+    assert not list(cache.glob(".fetch-*"))
