@@ -328,6 +328,21 @@ def _write_conflicts(path: Path, conflicts: list[Conflict]) -> None:
             w.writerow([c.subject, c.property, c.kept, c.kept_source, c.dropped, c.dropped_source])
 
 
+def recover_interrupted_swap(out: Path) -> Path | None:
+    """Put back a previous build left aside by a build killed between the two renames of the swap.
+
+    The swap renames *out* to ``.OUT.old-PID`` and then the new folder to *out*; a build
+    killed between the two leaves no *out*. Returns the restored folder, if any.
+    """
+    if out.exists():
+        return None
+    olds = sorted(out.parent.glob(f".{out.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if not olds:
+        return None
+    olds[-1].rename(out)
+    return out
+
+
 def _replace_dir(tmp: Path, out: Path) -> None:
     """Swap the finished temporary folder into place; the old build survives until then."""
     if out.exists():
@@ -353,6 +368,8 @@ def write_build(result: BuildResult, out: Path, log: Callable[[str], None],
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    if recover_interrupted_swap(out):
+        log(f"restored the previous build in {out} (a build had been interrupted while swapping folders)")
     if out.exists() and not out.is_dir():
         raise UserError(f"{out}: exists and is not a folder")
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))

@@ -195,6 +195,8 @@ def open_built(path: Path | str | None = None, backend: str = "oxigraph", graphs
         files.append((path, None))
     else:
         hint = " (run 'pvd-graph build' first)" if path == resources.DEFAULT_BUILD_DIR else ""
+        if any(path.parent.glob(f".{path.name}.old-*")):
+            hint = f" (a build was interrupted while swapping folders: the next build restores .{path.name}.old-*)"
         raise UserError(f"{path}: no such file or folder{hint}")
     ds = new_dataset(backend, default_union=not (graphs == "both" and path.is_dir()))
     for file, graph in files:

@@ -197,3 +197,19 @@ def test_build_folder_describes_itself(curated_build):
     links = Graph().parse(curated_build / resources.ALIGNMENTS_NT, format="nt")
     seealso = set(links.objects(ALBERTVILLE, URIRef("http://www.w3.org/2000/01/rdf-schema#seeAlso")))
     assert URIRef("https://geo.api.gouv.fr/communes/73011") in seealso
+
+
+def test_a_build_killed_between_the_two_renames_is_restored(tmp_path, capsys):
+    """The swap renames OUT aside, then the new folder to OUT: killed in between, OUT is missing.
+    Readers are told why, and the next build puts the previous one back before swapping."""
+    out = tmp_path / "out"
+    build_graph(None, out)
+    before = (out / resources.GRAPH_NT).read_bytes()
+    out.rename(tmp_path / ".out.old-4242")  # the state a SIGKILL between the renames leaves
+    assert main(["stats", "--graph", str(out)]) == 2
+    assert "interrupted while swapping" in capsys.readouterr().err
+    messages = []
+    build_graph(None, out, log=messages.append)
+    assert any("restored the previous build" in m for m in messages)
+    assert (out / resources.GRAPH_NT).read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
