@@ -11,7 +11,6 @@ HTML, Turtle, JSON-LD and N-Triples.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
@@ -195,21 +194,7 @@ class _Limits:
 
 def catalogue_examples() -> list[dict]:
     """The catalogue queries (``queries/*.rq``) with their title and description, for the query page."""
-    from pvd_graph import resources
+    from pvd_graph.query import load_catalogue
 
-    examples = []
-    for path in resources.query_files():
-        examples.append(_read_rq(path))
-    return examples
-
-
-def _read_rq(path: Path) -> dict:
-    text = path.read_text(encoding="utf-8")
-    header = {}
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            break
-        key, sep, value = line[1:].partition(":")
-        if sep and key.strip() in ("title", "description"):
-            header[key.strip()] = value.strip()
-    return {"title": header.get("title", path.stem), "description": header.get("description", ""), "query": text}
+    return [{"title": q.title or name, "description": q.description, "query": q.text}
+            for name, q in load_catalogue().items()]
