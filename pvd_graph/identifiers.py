@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 
-import pyoxigraph as ox
 
 from pvd_graph.namespaces import ID
 
@@ -150,7 +149,3 @@ def organisation_iri(slug: str) -> str:
 def convention_iri(slug: str) -> str:
     return f"{ID}convention/{slug}"
 
-
-def ox_iri(iri: str) -> ox.NamedNode:
-    """The pyoxigraph node of an IRI built by one of the functions above."""
-    return ox.NamedNode(iri)
