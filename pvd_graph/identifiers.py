@@ -148,4 +148,3 @@ def organisation_iri(slug: str) -> str:
 
 def convention_iri(slug: str) -> str:
     return f"{ID}convention/{slug}"
-
