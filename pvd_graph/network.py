@@ -23,14 +23,18 @@ programme, or a convention as signatory or concerned territory. Its EPCI
 follows through ``memberOf``. The 35,000 communes that take part in nothing
 would otherwise drown the partners.
 
-All facts come from three SPARQL queries (relations, co-signatures, node
-attributes); the filters and the ego graph then work on the projection.
+All facts come from two SPARQL queries (relations, node attributes); the
+filters, the folding of conventions into ``cosigned`` ties and the ego graph
+then work on the projection, in that order: a filter selects conventions, so it
+must see them before they are folded (the State, tied to the towns of a
+programme only through the conventions it signs, would otherwise fall out).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from itertools import combinations
 
 import networkx as nx
 from rdflib import Graph
@@ -113,12 +117,6 @@ SELECT ?rel ?a ?b WHERE {{
   FILTER(isIRI(?a) && isIRI(?b))
 }}"""
 
-COSIGNED_QUERY = _PREFIX + """
-SELECT ?a ?b (COUNT(DISTINCT ?c) AS ?n) (GROUP_CONCAT(DISTINCT STR(?c); separator=" ") AS ?convs) WHERE {
-  ?c pvd:signatory ?a, ?b .
-  FILTER(isIRI(?a) && isIRI(?b) && STR(?a) < STR(?b))
-} GROUP BY ?a ?b"""
-
 # One row per node: the same fact held by several named graphs (or a label per
 # source) would otherwise multiply the rows, 160 of them for Albertville.
 NODES_QUERY = _PREFIX + """
@@ -162,15 +160,19 @@ def build_network(ds: Graph, focus: str | None = None, depth: int = 1, programme
 
     With *include_conventions* false, conventions are not nodes: signatories
     are tied directly by ``cosigned`` edges weighted by their shared
-    conventions.
+    conventions (:func:`fold_conventions`). The folding comes after the
+    *programme* and *departement* filters, which select conventions, and
+    before the ego graph, which then steps along ``cosigned`` ties.
     """
     if depth < 0:
         raise UserError(f"--depth must be 0 or more, not {depth}")
-    graph = project(ds, include_conventions=include_conventions)
+    graph = project(ds)
     if programme is not None:
         graph = _programme_view(graph, programme)
     if departement is not None:
         graph = _departement_view(graph, departement)
+    if not include_conventions:
+        graph = fold_conventions(graph)
     if focus is not None:
         graph = ego_network(graph, resolve_focus(graph, focus), depth)
     graph.graph.update({k: v for k, v in (("focus", focus), ("programme", programme),
@@ -178,21 +180,35 @@ def build_network(ds: Graph, focus: str | None = None, depth: int = 1, programme
     return graph
 
 
-def project(ds: Graph, include_conventions: bool = True) -> nx.MultiGraph:
-    """The whole partner network of *ds*, unfiltered (see the module docstring)."""
+def project(ds: Graph) -> nx.MultiGraph:
+    """The whole partner network of *ds*, unfiltered, conventions as nodes (see the module docstring)."""
     graph = nx.MultiGraph(name="pvd-graph partner network")
     for rel, a, b in store.query(ds, RELATIONS_QUERY):
         rel = str(rel)
         graph.add_edge(str(a), str(b), key=rel, relation=rel, label=RELATIONS[rel], weight=1)
     _add_node_attributes(ds, graph)
-    if not include_conventions:
-        graph.remove_nodes_from([n for n, t in graph.nodes(data="type") if t == "convention"])
-        for a, b, n, convs in store.query(ds, COSIGNED_QUERY):
-            a, b = str(a), str(b)
-            if a in graph and b in graph:
-                graph.add_edge(a, b, key="cosigned", relation="cosigned", label=RELATIONS["cosigned"],
-                               weight=int(n), conventions=" ".join(sorted(str(convs).split())))
     return graph
+
+
+def fold_conventions(graph: nx.MultiGraph) -> nx.MultiGraph:
+    """*graph* without its convention nodes, their signatories tied by ``cosigned`` edges.
+
+    Each pair of signatories of a convention of *graph* gets one ``cosigned``
+    edge weighing the number of conventions they both signed, listed in
+    ``conventions``. Other nodes (a town only *concerned* by a convention)
+    stay, even when left without edges.
+    """
+    shared: dict[tuple[str, str], set[str]] = {}
+    conventions = _of_type(graph, graph, {"convention"})
+    for conv in conventions:
+        for a, b in combinations(sorted(_neighbours(graph, conv, ("signatory",))), 2):
+            shared.setdefault((a, b), set()).add(conv)
+    out = graph.copy()
+    out.remove_nodes_from(conventions)
+    for (a, b), convs in sorted(shared.items()):
+        out.add_edge(a, b, key="cosigned", relation="cosigned", label=RELATIONS["cosigned"],
+                     weight=len(convs), conventions=" ".join(sorted(convs)))
+    return out
 
 
 def _add_node_attributes(ds: Graph, graph: nx.MultiGraph) -> None:

@@ -188,3 +188,18 @@ def test_state_is_reached_but_not_crossed():
     """Focusing on the State itself does expand it (it is the centre)."""
     graph = network.build_network(store.open_built(FIXTURE), focus=ETAT)
     assert ALBERTVILLE in graph and UGINE in graph
+
+
+@pytest.mark.parametrize("filters", [{"programme": "pvd"}, {"departement": "73"}])
+def test_issue_12_filters_see_conventions_before_they_are_folded(ds, rdf, filters):
+    """The State, tied to the towns only through the conventions it signs, stays in a filtered view."""
+    folded = network.build_network(ds, include_conventions=False, **filters)
+    with_conventions = network.build_network(ds, **filters)
+    assert set(folded) == {n for n, t in with_conventions.nodes(data="type") if t != "convention"}
+    # Its ties: the co-signatories of the conventions of the selection, from the file.
+    conventions = {c for c in rdf.subjects(PVD.signatory, URIRef(ETAT)) if str(c) in with_conventions}
+    assert conventions
+    cosignatories = {str(s) for c in conventions for s in rdf.objects(c, PVD.signatory)} - {ETAT}
+    assert set(folded[ETAT]) == cosignatories
+    assert folded.edges[ETAT, ALBERTVILLE, "cosigned"]["weight"] == \
+        sum(1 for c in conventions if (c, PVD.signatory, URIRef(ALBERTVILLE)) in rdf)

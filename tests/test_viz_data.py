@@ -119,3 +119,49 @@ def test_network_stats_on_the_national_graph(national_build, capsys):
     assert stats["betweenness_sources"] < stats["nodes"]  # sampled on a big graph
     # The State co-signs every ACV convention: the most connected organisation of the country.
     assert stats["central"][0]["iri"] == "https://w3id.org/pvd-graph/id/organisation/etat"
+
+
+ETAT = "https://w3id.org/pvd-graph/id/organisation/etat"
+
+
+def _network_stats(build: Path, capsys, *filters: str) -> dict:
+    """``network-stats --format json`` with every actor ranked (``--top`` above any node count)."""
+    assert main(["network-stats", "--graph", str(build), "--format", "json", "-q", "--top", "100000", *filters]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_issue_12_state_in_the_acv_network(national_build, shared_data, capsys):
+    """Each ACV convention is signed by its town(s), their EPCI and the State (see importers/anct_acv.py)."""
+    from pvd_graph.identifiers import normalise_insee, normalise_siren
+
+    acv = json.loads((shared_data / "anct_acv_communes_2024.geojson").read_text(encoding="utf-8"))
+    signatories: dict[str, set[str]] = {}
+    for feature in acv["features"]:
+        props = feature["properties"]
+        signatories.setdefault(props["id_acv"], set()).update(
+            {commune_iri(normalise_insee(props["insee_com"])),
+             f"https://w3id.org/pvd-graph/id/epci/{normalise_siren(props['siren_epci'])}"})
+    stats = _network_stats(national_build, capsys, "--programme", "acv")
+    state = next((r for r in stats["central"] if r["iri"] == ETAT), None)
+    assert state is not None, "the State is missing from network-stats --programme acv"
+    assert state["degree"] == len(set().union(*signatories.values()))
+    assert state["weighted_degree"] == sum(len(s) for s in signatories.values())
+    assert state["betweenness"] > 0.5  # the hub of every ACV convention
+    savoie = _network_stats(national_build, capsys, "--departement", "73")
+    assert ETAT in {r["iri"] for r in savoie["central"]}
+
+
+@pytest.mark.parametrize("filters", [("--programme", "acv"), ("--programme", "pvd"), ("--departement", "73"),
+                                     ("--departement", "2A")])
+def test_issue_12_viz_and_network_stats_show_the_same_nodes(national_build, capsys, tmp_path, filters):
+    drawn = {}
+    for name, extra in (("with", []), ("without", ["--no-conventions"])):
+        out = tmp_path / f"{name}.graphml"
+        assert main(["viz", "--graph", str(national_build), *filters, *extra, "--out", str(out), "-q"]) == 0
+        drawn[name] = nx.read_graphml(out, force_multigraph=True)
+    actors = {n for n, t in drawn["with"].nodes(data="type") if t != "convention"}
+    assert set(drawn["without"]) == actors
+    stats = _network_stats(national_build, capsys, *filters)
+    assert stats["nodes"] == len(actors)
+    # network-stats ranks every actor but the programmes.
+    assert {r["iri"] for r in stats["central"]} == {n for n in actors if drawn["with"].nodes[n]["type"] != "programme"}
