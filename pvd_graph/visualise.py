@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import networkx as nx
 
 from pvd_graph.errors import UserError
+from pvd_graph.namespaces import ID
 from pvd_graph.network import NODE_TYPES, RELATIONS, aggregate_communes, collapse
 
 #: Above this many nodes, communes are merged into their EPCI for drawing.
@@ -408,8 +410,49 @@ def exportable(graph: nx.MultiGraph) -> nx.MultiGraph:
     return out
 
 
+#: What an XML NMTOKEN holds (GraphML's type for node, edge and key ids), in Python's terms.
+_NMTOKEN = re.compile(r"[\w.:-]+")
+
+
+def graphml_ids(graph: nx.MultiGraph) -> dict[str, str]:
+    """GraphML node ids: ``type:key`` for the project's IRIs (``commune:73011``), ``n<i>`` otherwise.
+
+    GraphML ids are XML NMTOKENs, which an IRI is not (``/`` is not allowed
+    in one); the IRI itself stays in the node's ``iri`` attribute.
+    """
+    ids = {}
+    for i, node in enumerate(graph):
+        local = node[len(ID):].replace("/", ":", 1) if node.startswith(ID) else ""
+        ids[node] = local if _NMTOKEN.fullmatch(local) else f"n{i}"
+    return ids
+
+
 def write_graphml(graph: nx.MultiGraph, path: Path | str) -> None:
-    nx.write_graphml(exportable(graph), path, named_key_ids=True)
+    """GraphML valid against the GraphML 1.0 schema.
+
+    Key ids are ``d0``, ``d1``… (a node and an edge attribute may share a
+    name, ``label``, but not an id); node ids come from :func:`graphml_ids`
+    and edge ids are ``e0``, ``e1``… (unique in the file, as the schema
+    wants); the relation, which keys the edge in the MultiGraph, is in the
+    edge's ``relation`` attribute. :func:`read_graphml` reads it back.
+    """
+    graph = exportable(graph)
+    ids = graphml_ids(graph)
+    out = nx.MultiGraph(**graph.graph)
+    out.add_nodes_from((ids[n], {"iri": n, **attrs}) for n, attrs in graph.nodes(data=True))
+    out.add_edges_from((ids[u], ids[v], f"e{i}", {"relation": str(key), **attrs})
+                       for i, (u, v, key, attrs) in enumerate(graph.edges(keys=True, data=True)))
+    nx.write_graphml(out, path, named_key_ids=False)
+
+
+def read_graphml(path: Path | str) -> nx.MultiGraph:
+    """A GraphML file of :func:`write_graphml` as the partner network: nodes by IRI, edges keyed by relation."""
+    read = nx.read_graphml(path, force_multigraph=True)
+    graph = nx.MultiGraph(**read.graph)
+    graph.add_nodes_from((attrs["iri"], attrs) for _, attrs in read.nodes(data=True))
+    iri = dict(read.nodes(data="iri"))
+    graph.add_edges_from((iri[u], iri[v], attrs["relation"], attrs) for u, v, attrs in read.edges(data=True))
+    return graph
 
 
 def write_gexf(graph: nx.MultiGraph, path: Path | str) -> None:

@@ -10,6 +10,7 @@ import networkx as nx
 import pytest
 
 from browser import body_data, drawn_dom, screenshot
+from graphml_schema import schema_errors
 from pvd_graph import network, store, visualise
 from pvd_graph.cli import main
 from pvd_graph.errors import UserError
@@ -34,10 +35,34 @@ def _assert_same_graph(read: nx.MultiGraph, graph: nx.MultiGraph) -> None:
 def test_graphml_keeps_every_attribute(albertville, tmp_path):
     out = tmp_path / "albertville.graphml"
     assert main(["viz", "--graph", str(FIXTURE), "--focus", "73011", "--out", str(out), "-q"]) == 0
-    read = nx.read_graphml(out, force_multigraph=True, edge_key_type=str)
+    read = visualise.read_graphml(out)
     _assert_same_graph(read, albertville)
     assert read.nodes[epci_iri("200068997")]["siren"] == "200068997"  # a code stays a string
     assert isinstance(read.nodes[epci_iri("200068997")]["distance"], int)
+
+
+@pytest.mark.parametrize("options", [{}, {"focus": "73011"}, {"include_conventions": False}])
+def test_issue_12_graphml_is_valid_against_the_schema(tmp_path, options):
+    graph = network.build_network(store.open_built(FIXTURE), **options)
+    out = tmp_path / "network.graphml"
+    visualise.write_network(graph, out)
+    assert schema_errors(out) == []
+    root = ET.parse(out).getroot()
+    ns = {"g": "http://graphml.graphdrawing.org/xmlns"}
+    keys = {(k.get("for"), k.get("attr.name")) for k in root.iterfind("g:key", ns)}
+    assert {("node", "label"), ("edge", "label")} <= keys  # same name, two keys
+    # Readable node ids; the IRI in its attribute.
+    node = root.find("g:graph/g:node[@id='commune:73011']", ns)
+    assert node is not None
+
+
+def test_graphml_schema_catches_a_duplicate_key_id(tmp_path):
+    """The check can fail: the file networkx writes with named key ids (what viz wrote before #12)."""
+    graph = network.build_network(store.open_built(FIXTURE), focus="73011")
+    out = tmp_path / "named.graphml"
+    nx.write_graphml(visualise.exportable(nx.relabel_nodes(graph, visualise.graphml_ids(graph))), out,
+                     named_key_ids=True)
+    assert any("Duplicate key-sequence ['label']" in e for e in schema_errors(out))
 
 
 def test_gexf_keeps_every_attribute(albertville, tmp_path):

@@ -14,7 +14,8 @@ import pytest
 from rdflib import RDFS, Graph, URIRef
 
 from browser import body_data, drawn_dom, screenshot
-from pvd_graph import network, resources, store
+from graphml_schema import schema_errors
+from pvd_graph import network, resources, store, visualise
 from pvd_graph.cli import main
 from pvd_graph.identifiers import commune_iri, convention_iri, departement_iri, programme_iri
 from pvd_graph.namespaces import PVD
@@ -67,7 +68,8 @@ def test_albertville_graphml_keeps_every_attribute(curated_build, tmp_path):
     out = tmp_path / "albertville.graphml"
     assert main(["viz", "--graph", str(curated_build), "--focus", "73011", "--out", str(out), "-q"]) == 0
     graph = network.build_network(store.open_built(curated_build), focus="73011")
-    read = nx.read_graphml(out, force_multigraph=True, edge_key_type=str)
+    read = visualise.read_graphml(out)
+    assert schema_errors(out) == []
     assert dict(read.nodes(data=True)) == dict(graph.nodes(data=True))
     assert sorted((*sorted((u, v)), k, sorted(a.items())) for u, v, k, a in read.edges(keys=True, data=True)) == \
            sorted((*sorted((u, v)), k, sorted(a.items())) for u, v, k, a in graph.edges(keys=True, data=True))
@@ -102,8 +104,6 @@ def test_savoie_view_renders_in_chromium(national_build, shared_data, curated, t
 
 
 def test_national_view_is_aggregated_and_renders(national_build, tmp_path):
-    from pvd_graph import visualise
-
     out = tmp_path / "france.html"
     graph = network.build_network(store.open_built(national_build))
     assert graph.number_of_nodes() > visualise.HTML_AGGREGATE_ABOVE
@@ -158,7 +158,8 @@ def test_issue_12_viz_and_network_stats_show_the_same_nodes(national_build, caps
     for name, extra in (("with", []), ("without", ["--no-conventions"])):
         out = tmp_path / f"{name}.graphml"
         assert main(["viz", "--graph", str(national_build), *filters, *extra, "--out", str(out), "-q"]) == 0
-        drawn[name] = nx.read_graphml(out, force_multigraph=True)
+        assert schema_errors(out) == []
+        drawn[name] = visualise.read_graphml(out)
     actors = {n for n, t in drawn["with"].nodes(data="type") if t != "convention"}
     assert set(drawn["without"]) == actors
     stats = _network_stats(national_build, capsys, *filters)
