@@ -6,7 +6,10 @@ the :class:`networkx.MultiGraph` of :func:`pvd_graph.network.build_network`.
 The HTML page works offline: the vis-network viewer script (and its style
 sheet) is read at run time from the copy shipped inside the installed
 ``pyvis`` wheel and inlined into the page; no third-party script is kept in
-this repository and nothing is fetched from a CDN. The page sets
+this repository and nothing is fetched from a CDN. pyvis is an optional
+extra (``pip install 'pvd-graph[html]'``: it brings IPython along, most of the
+install's weight); without it an ``.html`` output is refused in one line and
+the other formats work. The page sets
 ``data-nodes``/``data-edges`` on ``<body>`` once the network is drawn (the
 browser tests read them).
 
@@ -19,6 +22,7 @@ a graph still above :data:`HTML_MAX_NODES` is refused with a hint to use
 from __future__ import annotations
 
 import html
+import importlib.util
 import json
 import re
 from collections.abc import Callable
@@ -78,7 +82,11 @@ def write_network(graph: nx.MultiGraph, path: Path | str, title: str | None = No
 
 
 def writer_for(path: Path) -> Callable:
-    """The writer for *path*'s extension; a :class:`UserError` for an unknown one or a missing folder."""
+    """The writer for *path*'s extension.
+
+    A :class:`UserError` for an unknown extension, a missing folder, or an
+    ``.html`` page without its viewer script (optional extra ``html``).
+    """
     writers: dict[str, Callable] = {
         ".html": write_html, ".png": write_image, ".svg": write_image,
         ".graphml": write_graphml, ".gexf": write_gexf,
@@ -88,6 +96,8 @@ def writer_for(path: Path) -> Callable:
         raise UserError(f"{path}: unknown output extension {path.suffix!r}; expected one of {', '.join(EXTENSIONS)}")
     if not path.parent.is_dir():
         raise UserError(f"{path.parent}: no such folder")
+    if writer is write_html:
+        _vis_assets()  # the optional viewer script is there (or one line says how to get it)
     return writer
 
 
@@ -121,16 +131,24 @@ def default_title(graph: nx.MultiGraph) -> str:
 
 # --- HTML ----------------------------------------------------------------------
 
+#: The one line that says how to get the interactive page's script.
+HTML_ASSET_MISSING = ("an .html page needs vis-network's script, which comes with the optional package pyvis: "
+                      "pip install 'pvd-graph[html]' (from a clone: pip install '.[html]'); "
+                      ".png, .svg, .graphml and .gexf need nothing more")
+
+
 def _vis_assets() -> tuple[str, str]:
-    """vis-network's minified script and style sheet, read from the installed pyvis wheel."""
-    try:
-        import pyvis
-    except ImportError:
-        raise UserError("the HTML viewer needs the 'pyvis' package (it ships vis-network): pip install pyvis") from None
-    libs = sorted((Path(pyvis.__file__).parent / "templates" / "lib").glob("vis-*/vis-network.min.js"),
+    """vis-network's minified script and style sheet, read from the installed pyvis wheel.
+
+    pyvis is found, not imported: importing it loads IPython (a third of a second).
+    """
+    spec = importlib.util.find_spec("pyvis")
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError(HTML_ASSET_MISSING)
+    libs = sorted(Path(spec.submodule_search_locations[0]).glob("templates/lib/vis-*/vis-network.min.js"),
                   key=lambda p: tuple(int(x) for x in p.parent.name[4:].split(".") if x.isdigit()))
     if not libs:
-        raise UserError("vis-network.min.js not found inside the installed pyvis package")
+        raise UserError(f"vis-network.min.js not found inside the installed pyvis package; {HTML_ASSET_MISSING}")
     script = libs[-1].read_text(encoding="utf-8")
     css_file = libs[-1].with_name("vis-network.css")
     css = css_file.read_text(encoding="utf-8") if css_file.is_file() else ""

@@ -170,3 +170,40 @@ def test_help(command, capsys):
     assert exit_info.value.code == 0
     assert "--departement" in capsys.readouterr().out
 
+
+
+@pytest.fixture
+def without_pyvis(monkeypatch):
+    """As after ``pip install .`` without the ``html`` extra: the pyvis package cannot be found."""
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyvis" else find_spec(name, *a))
+
+
+def test_issue_12_html_without_its_asset_is_one_line(without_pyvis, tmp_path, capsys):
+    out = tmp_path / "x.html"
+    # A missing graph too: the asset is checked first, before anything is loaded.
+    assert main(["viz", "--graph", str(tmp_path / "no-build"), "--out", str(out), "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pip install 'pvd-graph[html]'" in err[0], err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".graphml", ".gexf"])
+def test_issue_12_other_formats_need_no_html_asset(without_pyvis, tmp_path, suffix):
+    out = tmp_path / f"albertville{suffix}"
+    assert main(["viz", "--graph", str(FIXTURE), "--focus", "73011", "--out", str(out), "-q"]) == 0
+    assert out.stat().st_size > 1000
+
+
+def test_issue_12_pyvis_is_an_extra_not_a_dependency():
+    """pyvis brings IPython, jedi and prompt_toolkit: only the interactive page (and its tests) need it."""
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
+    def names(requirements):
+        return {re.split(r"[<>=!~\[; ]", r, maxsplit=1)[0].lower() for r in requirements}
+    assert "pyvis" not in names(project["dependencies"])
+    assert "pyvis" in names(project["optional-dependencies"]["html"])
+    assert "pyvis" in names(project["optional-dependencies"]["test"])  # .ci/run installs '.[test]'
