@@ -8,10 +8,10 @@ checks what a hand-written check would miss: unique key ids, ``for``/``attr.type
 
 from __future__ import annotations
 
+import tempfile
 import zipfile
 from functools import cache
 from pathlib import Path
-import tempfile
 
 import pytest
 
