@@ -69,7 +69,7 @@ def test_triple_formats_round_trip_to_the_union(small, tmp_path, fmt, backend):
 
 @pytest.mark.parametrize("fmt", ["nq", "trig"])
 def test_dataset_formats_keep_one_graph_per_source(small, tmp_path, fmt):
-    ds = store.open_built(small)
+    ds = _open(small, fmt)
     out = tmp_path / f"out{export.FORMATS[fmt][1]}"
     export.export_file(ds, fmt, out)
     back = export.read_back(out, fmt)
@@ -82,8 +82,8 @@ def test_dataset_formats_keep_one_graph_per_source(small, tmp_path, fmt):
 
 @pytest.mark.parametrize("fmt", ["nt", "nq"])
 def test_line_formats_are_sorted_unique_and_stable(small, fmt):
-    first = _export(store.open_built(small), fmt)
-    second = _export(store.open_built(small, backend="memory"), fmt)
+    first = _export(_open(small, fmt), fmt)
+    second = _export(_open(small, fmt, backend="memory"), fmt)
     assert first == second
     lines = first.decode("utf-8").splitlines()
     assert lines == sorted(set(lines))
@@ -140,7 +140,49 @@ def test_cli_help(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["export", "--help"])
     assert exc.value.code == 0
-    assert "--format" in capsys.readouterr().out
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--format" in text
+    assert export.known_formats() in text  # every format and every alias
+
+
+@pytest.mark.parametrize("alias", [*export.ALIASES, "Turtle", "N-Triples", "RDF/XML", "JSON-LD", "TTL"])
+def test_format_aliases(small, capsysbinary, alias):
+    name = export.ALIASES.get(alias.lower(), alias.lower())
+    assert main(["export", "--graph", str(small), "-f", alias, "-q"]) == 0
+    assert capsysbinary.readouterr().out == _export(_open(small, name), name)
+
+
+def test_unknown_format_is_one_line_listing_the_known_ones(small, capsys):
+    assert main(["export", "--graph", str(small), "-f", "n3"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'n3'" in err
+    for name in [*export.FORMATS, *export.ALIASES]:
+        assert name in err
+
+
+@pytest.mark.parametrize("fmt", list(export.FORMATS))
+def test_the_out_extension_chooses_the_format(small, tmp_path, fmt):
+    """``export -o x.nt`` writes N-Triples (it wrote Turtle, which ``--graph x.nt`` could not read)."""
+    for ext in store.SYNTAXES[fmt][2]:
+        out = tmp_path / f"x{ext}"
+        assert main(["export", "--graph", str(small), "--out", str(out), "-q"]) == 0
+        assert out.read_bytes() == _export(_open(small, fmt), fmt)
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["-f", "nt", "--out", "x.ttl"], "announces ttl, not nt; name it .nt or choose -f ttl"),
+    (["-f", "json-ld", "--out", "x.rdf"], "announces rdfxml, not jsonld"),
+    (["--out", "x.txt"], "unknown RDF file extension '.txt'"),
+    (["-f", "nq", "--out", "x"], "no file extension"),
+])
+def test_an_out_file_that_could_not_be_read_back_is_refused(small, tmp_path, capsys, argv, expected):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    argv = [*argv[:-1], str(folder / argv[-1])]
+    assert main(["export", "--graph", str(small), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expected in err
+    assert list(folder.iterdir()) == []
 
 
 # --- on the real builds ---------------------------------------------------------------------------
