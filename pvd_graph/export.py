@@ -39,7 +39,7 @@ from rdflib import Dataset, Graph
 
 from pvd_graph import resources, store
 from pvd_graph.errors import UserError
-from pvd_graph.namespaces import PREFIXES
+from pvd_graph.namespaces import SERIALISATION_PREFIXES
 
 _DESCRIPTIONS = {
     "ttl": ("Turtle, union of the graphs, project prefixes", "text/turtle"),
@@ -298,7 +298,7 @@ def export(ds: Graph, fmt: str, output: BinaryIO, progress: Callable[[str], None
     subjects = statements = 0
     if fmt == "trig":
         progress("TriG: writing every named graph")
-        inner.dump(sink, format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
+        inner.dump(sink, format=ox.RdfFormat.TRIG, prefixes=SERIALISATION_PREFIXES)
     elif fmt in ("nt", "nq"):
         subjects, statements = _write_lines(inner, sink, fmt == "nq", progress)
     elif fmt == "jsonld":
@@ -306,7 +306,7 @@ def export(ds: Graph, fmt: str, output: BinaryIO, progress: Callable[[str], None
     else:
         counter = [0, 0]
         what = "Turtle" if fmt == "ttl" else "RDF/XML"
-        ox.serialize(_union_triples(inner, progress, what, counter), sink, OX_FORMATS[fmt], prefixes=PREFIXES)
+        ox.serialize(_union_triples(inner, progress, what, counter), sink, OX_FORMATS[fmt], prefixes=SERIALISATION_PREFIXES)
         subjects, statements = counter
     progress(f"wrote {sink.count / 1e6:.1f} MB")
     return ExportResult(fmt, statements, subjects, sink.count)
