@@ -41,9 +41,6 @@ SYNTAXES = {
     "rdfxml": (ox.RdfFormat.RDF_XML, "xml", (".rdf", ".rdfxml", ".xml", ".owl")),
 }
 
-_FORMATS = {ext: (ox_format, rdflib_format)
-            for ox_format, rdflib_format, extensions in SYNTAXES.values() for ext in extensions}
-
 
 def new_dataset(backend: str = "oxigraph", default_union: bool = True) -> Dataset:
     """An empty dataset on the chosen backend, querying the union of its graphs by default."""
@@ -121,7 +118,7 @@ def syntax_of(path: Path) -> str:
     for name, (_ox, _rdflib, extensions) in SYNTAXES.items():
         if suffix in extensions:
             return name
-    known = ", ".join(_FORMATS)
+    known = ", ".join(ext for _ox, _rdflib, extensions in SYNTAXES.values() for ext in extensions)
     what = f"unknown RDF file extension {suffix!r}" if suffix else "no file extension"
     raise ValueError(f"{path}: {what} (known: {known})")
 
