@@ -13,6 +13,7 @@ pyLODE is pinned to 3.3.4: 3.4.1 (the newest on PyPI here) crashes at import
 from __future__ import annotations
 
 import html
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,10 @@ from rdflib.term import BNode, Literal, Node
 
 from pvd_graph import resources
 from pvd_graph.namespaces import PREFIXES
+
+#: Languages of the ontology page (the ontology labels and defines every term in both).
+LANGUAGES = ("fr", "en")
+FALLBACK_LANGUAGE = "fr"
 
 SHAPES_PAGE = "shapes.html"
 ONTOLOGY_PAGE = "index.html"
@@ -148,25 +153,68 @@ def load_shapes() -> Graph:
     return g
 
 
-def ontology_html(ontology: Path | None = None) -> str:
-    """pyLODE's HTML page for the ontology file."""
+def keep_one_language(g: Graph, lang: str) -> Graph:
+    """Remove from *g* the literals not in *lang*, for each subject and property that has some in *lang*.
+
+    pyLODE shows every label it finds: with ``"commune"@fr`` and ``"commune"@en``
+    a heading read "communecommune". Where a subject has no literal in *lang*
+    for a property, its French ones (the project's required language) are kept,
+    and failing those every one. Untagged literals are always kept. *g* is
+    changed in place (pyLODE lists terms in the order the file gives them, which
+    a copy would lose) and returned.
+    """
+    tagged: dict[tuple, set[str]] = {}
+    for s, p, o in g:
+        if isinstance(o, Literal) and o.language:
+            tagged.setdefault((s, p), set()).add(o.language.lower())
+    kept = {key: (lang if lang in langs else FALLBACK_LANGUAGE if FALLBACK_LANGUAGE in langs else None)
+            for key, langs in tagged.items()}
+    for s, p, o in list(g):
+        if isinstance(o, Literal) and o.language and kept[s, p] not in (None, o.language.lower()):
+            g.remove((s, p, o))
+    return g
+
+
+def _ontpub():
+    """pyLODE's ``OntPub``, imported without its side effect on logging.
+
+    pyLODE 3.3.4 calls ``logging.basicConfig(level=DEBUG)`` when imported: every
+    INFO and DEBUG line of every library (pyLODE's own, asyncio's) would then go
+    to stderr, even with ``--quiet``. The root logger is put back as it was.
+    """
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     try:
         from pylode import OntPub
     except ImportError:
         from pvd_graph.errors import UserError
 
         raise UserError("pyLODE is not installed: pip install 'pvd-graph[docs]'") from None
-    page = OntPub(ontology=str(ontology or resources.ONTOLOGY_FILE))
-    return page.make_html(include_css=True)
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
+        root.setLevel(level)
+    return OntPub
 
 
-def generate_docs(out_dir: Path | str) -> list[Path]:
-    """Write ``index.html`` (ontology) and ``shapes.html`` (shapes per class) into *out_dir*."""
+def ontology_html(ontology: Path | None = None, lang: str = "fr") -> str:
+    """pyLODE's HTML page for the ontology file, its labels and definitions in *lang* (one of :data:`LANGUAGES`)."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}")
+    OntPub = _ontpub()
+    g = Graph().parse(ontology or resources.ONTOLOGY_FILE, format="turtle")
+    page = OntPub(ontology=keep_one_language(g, lang)).make_html(include_css=True)
+    return page.replace("<html>", f'<html lang="{lang}">', 1)
+
+
+def generate_docs(out_dir: Path | str, lang: str = "fr") -> list[Path]:
+    """Write ``index.html`` (ontology, in *lang*) and ``shapes.html`` (shapes per class) into *out_dir*."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    page = ontology_html()
-    link = (f'<p style="margin:1em"><a href="{SHAPES_PAGE}">Contraintes SHACL par classe '
-            f"(shapes)</a></p>")
+    page = ontology_html(lang=lang)
+    text = {"fr": "Contraintes SHACL par classe", "en": "SHACL constraints per class (in French)"}[lang]
+    link = f'<p style="margin:1em"><a href="{SHAPES_PAGE}">{text} (shapes)</a></p>'
     page = page.replace("<body>", "<body>\n" + link, 1)
     index = out / ONTOLOGY_PAGE
     index.write_text(page, encoding="utf-8")

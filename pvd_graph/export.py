@@ -38,24 +38,35 @@ import pyoxigraph as ox
 from rdflib import Dataset, Graph
 
 from pvd_graph import resources, store
-from pvd_graph.namespaces import PREFIXES
+from pvd_graph.errors import UserError
+from pvd_graph.namespaces import SERIALISATION_PREFIXES
 
-#: format name → (description, file extension, media type)
-FORMATS = {
-    "ttl": ("Turtle, union of the graphs, project prefixes", ".ttl", "text/turtle"),
-    "nt": ("N-Triples, union of the graphs, sorted", ".nt", "application/n-triples"),
-    "nq": ("N-Quads, one named graph per source, sorted", ".nq", "application/n-quads"),
-    "trig": ("TriG, one named graph per source", ".trig", "application/trig"),
-    "jsonld": ("JSON-LD compacted with ontology/context.jsonld, union", ".jsonld", "application/ld+json"),
-    "rdfxml": ("RDF/XML, union of the graphs", ".rdf", "application/rdf+xml"),
+_DESCRIPTIONS = {
+    "ttl": ("Turtle, union of the graphs, project prefixes", "text/turtle"),
+    "nt": ("N-Triples, union of the graphs, sorted", "application/n-triples"),
+    "nq": ("N-Quads, one named graph per source, sorted", "application/n-quads"),
+    "trig": ("TriG, one named graph per source", "application/trig"),
+    "jsonld": ("JSON-LD compacted with ontology/context.jsonld, union", "application/ld+json"),
+    "rdfxml": ("RDF/XML, union of the graphs", "application/rdf+xml"),
+}
+#: format name → (description, file extension, media type); the extension is the one the loader
+#: (:data:`pvd_graph.store.SYNTAXES`) reads the format by, so every export can be read back with ``--graph``.
+FORMATS = {name: (description, store.SYNTAXES[name][2][0], media_type)
+           for name, (description, media_type) in _DESCRIPTIONS.items()}
+
+#: Other names users type for the formats (compared in lower case).
+ALIASES = {
+    "turtle": "ttl",
+    "ntriples": "nt", "n-triples": "nt",
+    "nquads": "nq", "n-quads": "nq",
+    "json-ld": "jsonld", "json": "jsonld",
+    "rdf/xml": "rdfxml", "rdf-xml": "rdfxml", "xml": "rdfxml", "rdf": "rdfxml",
 }
 
 #: rdflib parser names, to read an export back (round-trip tests, consumers).
-RDFLIB_FORMATS = {"ttl": "turtle", "nt": "nt", "nq": "nquads", "trig": "trig", "jsonld": "json-ld",
-                  "rdfxml": "xml"}
+RDFLIB_FORMATS = {name: store.SYNTAXES[name][1] for name in FORMATS}
 #: Oxigraph formats of the same exports.
-OX_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "nq": ox.RdfFormat.N_QUADS,
-              "trig": ox.RdfFormat.TRIG, "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML}
+OX_FORMATS = {name: store.SYNTAXES[name][0] for name in FORMATS}
 DATASET_FORMATS = ("nq", "trig")
 
 #: Subjects compacted together by rdflib's JSON-LD serializer.
@@ -240,6 +251,43 @@ def _nt_subject(iri: str) -> str:
     return (iri if iri.startswith("_:") else f"<{iri}>") + " "
 
 
+def format_name(text: str) -> str:
+    """The format (a key of :data:`FORMATS`) that *text* names, an alias such as ``turtle`` included."""
+    name = text.strip().lower()
+    name = ALIASES.get(name, name)
+    if name not in FORMATS:
+        raise UserError(f"unknown export format {text!r}; known: {known_formats()}")
+    return name
+
+
+def known_formats() -> str:
+    """``ttl (turtle), nt (ntriples, n-triples), ...``: the formats and their aliases, for messages and help."""
+    aliases: dict[str, list[str]] = {name: [] for name in FORMATS}
+    for alias, name in ALIASES.items():
+        aliases[name].append(alias)
+    return ", ".join(f"{name} ({', '.join(a)})" if a else name for name, a in aliases.items())
+
+
+def resolve_format(fmt: str | None, path: Path | str | None) -> str:
+    """The format to write: *fmt* (a name or alias), else the one *path*'s extension names, else Turtle.
+
+    A file is refused when its extension would make ``--graph`` read it as
+    another format (``-f nt -o x.ttl``) or not at all (``x.txt``): every file
+    written here can be read back by every command.
+    """
+    name = format_name(fmt) if fmt is not None else None
+    if path is None:
+        return name or "ttl"
+    try:
+        announced = store.syntax_of(Path(path))
+    except ValueError as exc:
+        raise UserError(f"{exc}; name it *{FORMATS[name or 'ttl'][1]} so that --graph can read it back") from None
+    if name is not None and announced != name:
+        raise UserError(f"{path}: the extension {Path(path).suffix!r} announces {announced}, not {name}; "
+                        f"name it {FORMATS[name][1]} or choose -f {announced}")
+    return announced
+
+
 def export(ds: Graph, fmt: str, output: BinaryIO, progress: Callable[[str], None] | None = None) -> ExportResult:
     """Write *ds* in format *fmt* (a key of :data:`FORMATS`) to the binary stream *output*."""
     if fmt not in FORMATS:
@@ -250,7 +298,7 @@ def export(ds: Graph, fmt: str, output: BinaryIO, progress: Callable[[str], None
     subjects = statements = 0
     if fmt == "trig":
         progress("TriG: writing every named graph")
-        inner.dump(sink, format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
+        inner.dump(sink, format=ox.RdfFormat.TRIG, prefixes=SERIALISATION_PREFIXES)
     elif fmt in ("nt", "nq"):
         subjects, statements = _write_lines(inner, sink, fmt == "nq", progress)
     elif fmt == "jsonld":
@@ -258,15 +306,20 @@ def export(ds: Graph, fmt: str, output: BinaryIO, progress: Callable[[str], None
     else:
         counter = [0, 0]
         what = "Turtle" if fmt == "ttl" else "RDF/XML"
-        ox.serialize(_union_triples(inner, progress, what, counter), sink, OX_FORMATS[fmt], prefixes=PREFIXES)
+        ox.serialize(_union_triples(inner, progress, what, counter), sink, OX_FORMATS[fmt], prefixes=SERIALISATION_PREFIXES)
         subjects, statements = counter
     progress(f"wrote {sink.count / 1e6:.1f} MB")
     return ExportResult(fmt, statements, subjects, sink.count)
 
 
-def export_file(ds: Graph, fmt: str, path: Path | str | None,
+def export_file(ds: Graph, fmt: str | None, path: Path | str | None,
                 progress: Callable[[str], None] | None = None) -> ExportResult:
-    """Export to *path* (written to a temporary file, then renamed) or to stdout when ``None``."""
+    """Export to *path* (written to a temporary file, then renamed) or to stdout when ``None``.
+
+    *fmt* is a format name or alias, or ``None`` for the one *path*'s extension names
+    (see :func:`resolve_format`).
+    """
+    fmt = resolve_format(fmt, path)
     if path is None:
         result = export(ds, fmt, sys.stdout.buffer, progress)
         sys.stdout.buffer.flush()

@@ -108,3 +108,17 @@ class _OxCommon:
 
 
 OXC = _OxCommon()
+
+
+# --- Per-type prefixes of the resource IRIs, for serialisations ----------------------------------
+
+#: The types of resource IRIs ``https://w3id.org/pvd-graph/id/<type>/<key>`` (see :mod:`pvd_graph.identifiers`).
+ID_TYPES = ("commune", "epci", "departement", "region", "programme", "organisation", "convention",
+            "participation", "source")
+#: ``commune:`` = ``https://w3id.org/pvd-graph/id/commune/``..., the prefixes of ``ontology/context.jsonld``:
+#: Turtle then reads ``commune:73011``, where ``id:`` alone makes writers escape the slash (``id:commune\/73011``).
+ID_PREFIXES = {name: f"{ID}{name}/" for name in ID_TYPES}
+#: The prefixes that Turtle and TriG files declare: :data:`PREFIXES`, the per-type prefixes and ``graph:``
+#: for the named graphs. ``id:`` is left out so that an IRI of a type not listed above is written in
+#: full, never as ``id:type\/key``.
+SERIALISATION_PREFIXES = {**{k: v for k, v in PREFIXES.items() if k != "id"}, **ID_PREFIXES, "graph": GRAPHS}

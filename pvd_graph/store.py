@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from xml.sax import SAXException
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
@@ -28,13 +29,16 @@ from rdflib.term import Identifier
 
 BACKENDS = ("oxigraph", "memory")
 
-_FORMATS = {
-    ".nt": (ox.RdfFormat.N_TRIPLES, "nt"),
-    ".nq": (ox.RdfFormat.N_QUADS, "nquads"),
-    ".ttl": (ox.RdfFormat.TURTLE, "turtle"),
-    ".trig": (ox.RdfFormat.TRIG, "trig"),
-    ".rdf": (ox.RdfFormat.RDF_XML, "xml"),
-    ".owl": (ox.RdfFormat.RDF_XML, "xml"),
+#: The RDF syntaxes that :func:`load_file` reads and ``pvd-graph export`` writes:
+#: name → (Oxigraph format, rdflib parser name, file extensions; the first is the one export writes).
+#: Every extension here is read by every command that takes ``--graph``.
+SYNTAXES = {
+    "ttl": (ox.RdfFormat.TURTLE, "turtle", (".ttl",)),
+    "nt": (ox.RdfFormat.N_TRIPLES, "nt", (".nt",)),
+    "nq": (ox.RdfFormat.N_QUADS, "nquads", (".nq",)),
+    "trig": (ox.RdfFormat.TRIG, "trig", (".trig",)),
+    "jsonld": (ox.RdfFormat.JSON_LD, "json-ld", (".jsonld", ".json")),
+    "rdfxml": (ox.RdfFormat.RDF_XML, "xml", (".rdf", ".rdfxml", ".xml", ".owl")),
 }
 
 
@@ -108,16 +112,29 @@ def _graph_identifier(name) -> URIRef | None:
     return URIRef(name.value)
 
 
+def syntax_of(path: Path) -> str:
+    """The name (a key of :data:`SYNTAXES`) of the RDF syntax a file name's extension announces."""
+    suffix = Path(path).suffix.lower()
+    for name, (_ox, _rdflib, extensions) in SYNTAXES.items():
+        if suffix in extensions:
+            return name
+    known = ", ".join(ext for _ox, _rdflib, extensions in SYNTAXES.values() for ext in extensions)
+    what = f"unknown RDF file extension {suffix!r}" if suffix else "no file extension"
+    raise ValueError(f"{path}: {what} (known: {known})")
+
+
 def rdf_format(path: Path) -> tuple[ox.RdfFormat, str]:
     """(Oxigraph format, rdflib format name) for a file name's extension."""
-    try:
-        return _FORMATS[path.suffix.lower()]
-    except KeyError:
-        raise ValueError(f"{path}: unknown RDF file extension {path.suffix!r}") from None
+    ox_format, rdflib_format, _extensions = SYNTAXES[syntax_of(path)]
+    return ox_format, rdflib_format
 
 
-def load_file(ds: Dataset, path: Path, graph: str | None = None) -> None:
+def load_file(ds: Dataset, path: Path, graph: str | None = None, union: bool = False) -> None:
     """Parse an RDF file into *ds*, into named graph *graph* for triple formats.
+
+    A dataset file (N-Quads, TriG, JSON-LD) keeps its named graphs, unless
+    *union*: then its statements go into one graph (*graph*, or the default
+    graph) as triples, each once however many graphs state it.
 
     Parse errors propagate as the parser's own exception (``SyntaxError`` from
     Oxigraph, ``rdflib`` parser errors otherwise); callers turn them into a
@@ -125,18 +142,27 @@ def load_file(ds: Dataset, path: Path, graph: str | None = None) -> None:
     """
     path = Path(path)
     ox_format, rdflib_format = rdf_format(path)
+    keeps_graphs = ox_format.supports_datasets and not union
     inner = oxigraph_store(ds)
     if inner is not None:
-        kwargs = {}
-        if graph is not None and ox_format not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-            kwargs["to_graph"] = ox.NamedNode(graph)
+        target = ox.NamedNode(graph) if graph is not None else ox.DefaultGraph()
+        if union and ox_format.supports_datasets:
+            inner.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, target)
+                              for q in ox.parse(path=str(path), format=ox_format))
+            return
+        kwargs = {} if keeps_graphs or graph is None else {"to_graph": target}
         with open(path, "rb") as fh:
             inner.bulk_load(fh, format=ox_format, **kwargs)
         return
-    if rdflib_format in ("nquads", "trig"):
+    if keeps_graphs:
         ds.parse(path, format=rdflib_format)
+        return
+    target = ds.graph(URIRef(graph)) if graph else ds.default_graph
+    if ox_format.supports_datasets:  # union of a dataset file's graphs
+        parsed = Dataset()
+        parsed.parse(path, format=rdflib_format)
+        target.addN((s, p, o, target) for s, p, o, _g in parsed.quads((None, None, None, None)))
     else:
-        target = ds.graph(URIRef(graph)) if graph else ds.default_graph
         target.parse(path, format=rdflib_format)
 
 
@@ -171,6 +197,12 @@ def open_built(path: Path | str | None = None, backend: str = "oxigraph", graphs
       the named graphs beside it, the usual layout of a SPARQL dataset; the
       dataset then queries its default graph only.
 
+    An RDF file (any extension of :data:`SYNTAXES`, so every file ``pvd-graph
+    export`` writes) is read with the same layouts: a triple file lands in the
+    default graph; a dataset file (N-Quads, TriG, JSON-LD) gives the union of
+    its graphs with ``"union"``, its named graphs with ``"named"``, both with
+    ``"both"``.
+
     A missing or unreadable file, or a folder left by an interrupted build (no
     ``manifest.json``, the file a build writes last), is a :class:`~pvd_graph.errors.UserError`.
     """
@@ -180,32 +212,48 @@ def open_built(path: Path | str | None = None, backend: str = "oxigraph", graphs
     if graphs not in GRAPH_LAYOUTS:
         raise ValueError(f"graphs must be one of {GRAPH_LAYOUTS}")
     path = Path(path) if path is not None else resources.DEFAULT_BUILD_DIR
-    files: list[tuple[Path, str | None]] = []
+    files: list[tuple[Path, bool]] = []  # (file, load the union of its graphs)
+    dataset_file = False
     if path.is_dir():
         wanted = {"union": [resources.GRAPH_NT], "named": [resources.DATASET_NQ],
                   "both": [resources.DATASET_NQ, resources.GRAPH_NT]}[graphs]
         for name in wanted:
             if not (path / name).is_file():
                 raise UserError(f"{path}: no {name} here; run 'pvd-graph build' first or pass --graph FILE")
-            files.append((path / name, None))
+            files.append((path / name, False))
         if not (path / resources.MANIFEST_JSON).is_file():  # written last: its absence means an interrupted build
             raise UserError(f"{path}: incomplete build folder (no {resources.MANIFEST_JSON}); "
                             "an interrupted build? run 'pvd-graph build' again")
     elif path.exists():
-        files.append((path, None))
+        try:
+            dataset_file = rdf_format(path)[0].supports_datasets
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        # the same layouts as a build folder: "union" is each triple once in the default graph
+        # (a triple stated in several named graphs of an N-Quads, TriG or JSON-LD file counts once)
+        files.append((path, graphs == "union"))
     else:
         hint = " (run 'pvd-graph build' first)" if path == resources.DEFAULT_BUILD_DIR else ""
         if any(path.parent.glob(f".{path.name}.old-*")):
             hint = f" (a build was interrupted while swapping folders: the next build restores .{path.name}.old-*)"
         raise UserError(f"{path}: no such file or folder{hint}")
-    ds = new_dataset(backend, default_union=not (graphs == "both" and path.is_dir()))
-    for file, graph in files:
+    ds = new_dataset(backend, default_union=graphs != "both")
+    for file, union in files:
         try:
-            load_file(ds, file, graph)
-        except ValueError as exc:
-            if "unknown RDF file extension" in str(exc):
-                raise UserError(str(exc)) from None
+            load_file(ds, file, union=union)
+        except (SyntaxError, ValueError, OSError, SAXException) as exc:
             raise UserError(describe_parse_error(file, exc)) from None
-        except (SyntaxError, OSError) as exc:
-            raise UserError(describe_parse_error(file, exc)) from None
+    if graphs == "both" and not path.is_dir() and dataset_file:
+        _add_union_to_default_graph(ds)
     return ds
+
+
+def _add_union_to_default_graph(ds: Dataset) -> None:
+    """Copy every named graph's triples into the default graph (the same blank nodes, each triple once)."""
+    inner = oxigraph_store(ds)
+    if inner is not None:
+        inner.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return
+    default = ds.default_graph
+    default.addN((s, p, o, default) for s, p, o, g in list(ds.quads((None, None, None, None)))
+                 if getattr(g, "identifier", g) not in (None, default.identifier))

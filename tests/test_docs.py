@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import html
 import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from rdflib import Graph
-from rdflib.namespace import OWL, RDF, SH, SKOS
+from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS
 
 from pvd_graph import resources
 from pvd_graph.cli import main
-from pvd_graph.docs import load_shapes, shapes_html, shorten, summarise_shapes
+from pvd_graph.docs import LANGUAGES, load_shapes, shapes_html, shorten, summarise_shapes
 
 PVD = "https://w3id.org/pvd-graph/ontology#"
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _text(path) -> str:
@@ -81,3 +86,75 @@ def test_cli_help(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["docs", "--help"])
     assert exc.value.code == 0 and "--out" in capsys.readouterr().out
+
+
+class _Headings(HTMLParser):
+    """Text of each ``<h3>`` heading (a term's title), its ``<sup>`` type badge left out."""
+
+    def __init__(self):
+        super().__init__()
+        self.headings: list[str] = []
+        self._in = self._sup = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "h3":
+            self._in = True
+            self.headings.append("")
+        elif tag == "sup":
+            self._sup = True
+
+    def handle_endtag(self, tag):
+        if tag == "h3":
+            self._in = False
+            self.headings[-1] = " ".join(self.headings[-1].split())
+        elif tag == "sup":
+            self._sup = False
+
+    def handle_data(self, data):
+        if self._in and not self._sup:
+            self.headings[-1] += data
+
+
+@pytest.fixture(scope="module", params=LANGUAGES)
+def page(request, tmp_path_factory):
+    out = tmp_path_factory.mktemp(f"docs-{request.param}")
+    assert main(["docs", "--out", str(out), "--lang", request.param, "-q"]) == 0
+    return request.param, (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_each_term_is_titled_once_in_the_page_language(page):
+    """The heading of pvd:Commune reads "commune", not "communecommune" (pyLODE joins every label)."""
+    lang, text = page
+    onto = Graph().parse(resources.ONTOLOGY_FILE, format="turtle")
+    parser = _Headings()
+    parser.feed(text)
+    headings = parser.headings
+    terms = [s for kind in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
+             for s in onto.subjects(RDF.type, kind) if str(s).startswith(PVD)]
+    assert len(terms) >= 40
+    for term in terms:
+        (label,) = [str(x) for x in onto.objects(term, RDFS.label) if x.language == lang]
+        assert headings.count(label) >= 1, (term, label)
+        others = [str(x) for x in onto.objects(term, RDFS.label) if x.language != lang]
+        assert all(label + other not in headings and other + label not in headings for other in others)
+    assert "commune" in headings and "communecommune" not in headings
+    assert ("État" if lang == "fr" else "State") in headings and "ÉtatState" not in headings
+    assert f'<html lang="{lang}">' in text
+
+
+def test_definitions_are_in_the_page_language_only(page):
+    lang, text = page
+    onto = Graph().parse(resources.ONTOLOGY_FILE, format="turtle")
+    plain = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", text)))
+    definitions = list(onto.subject_objects(SKOS.definition))
+    assert len(definitions) >= 80
+    for _term, d in definitions:
+        assert (re.sub(r"\s+", " ", str(d)) in plain) == (d.language == lang), d
+
+
+def test_quiet_docs_print_nothing(tmp_path):
+    """pyLODE turns on DEBUG logging for the whole process when imported: ``-q`` must still print nothing."""
+    run = subprocess.run([sys.executable, "-m", "pvd_graph", "docs", "-q", "--out", str(tmp_path / "docs")],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
+    assert (tmp_path / "docs" / "index.html").is_file()

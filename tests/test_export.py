@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pyoxigraph as ox
 import pytest
@@ -12,6 +13,7 @@ from rdflib.compare import isomorphic
 
 from pvd_graph import export, resources, store
 from pvd_graph.cli import main
+from pvd_graph.namespaces import ID, ID_PREFIXES
 
 SMALL = """
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
@@ -69,7 +71,7 @@ def test_triple_formats_round_trip_to_the_union(small, tmp_path, fmt, backend):
 
 @pytest.mark.parametrize("fmt", ["nq", "trig"])
 def test_dataset_formats_keep_one_graph_per_source(small, tmp_path, fmt):
-    ds = store.open_built(small)
+    ds = _open(small, fmt)
     out = tmp_path / f"out{export.FORMATS[fmt][1]}"
     export.export_file(ds, fmt, out)
     back = export.read_back(out, fmt)
@@ -82,8 +84,8 @@ def test_dataset_formats_keep_one_graph_per_source(small, tmp_path, fmt):
 
 @pytest.mark.parametrize("fmt", ["nt", "nq"])
 def test_line_formats_are_sorted_unique_and_stable(small, fmt):
-    first = _export(store.open_built(small), fmt)
-    second = _export(store.open_built(small, backend="memory"), fmt)
+    first = _export(_open(small, fmt), fmt)
+    second = _export(_open(small, fmt, backend="memory"), fmt)
     assert first == second
     lines = first.decode("utf-8").splitlines()
     assert lines == sorted(set(lines))
@@ -96,6 +98,16 @@ def test_turtle_uses_the_project_prefixes(small):
     text = _export(store.open_built(small), "ttl").decode("utf-8")
     assert "@prefix pvd: <https://w3id.org/pvd-graph/ontology#> ." in text
     assert "<https://w3id.org/pvd-graph/ontology#" not in text.split("@prefix void")[-1]
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "trig"])
+def test_turtle_and_trig_name_resources_by_type(small, fmt):
+    """``commune:73011``, not ``id:commune\\/73011``; TriG names its graphs ``graph:curated``."""
+    text = _export(_open(small, fmt), fmt).decode("utf-8")
+    assert "\\/" not in text and "<https://w3id.org/pvd-graph/id/" not in text.split("@prefix void")[-1]
+    assert "@prefix commune: <https://w3id.org/pvd-graph/id/commune/> ." in text
+    assert "commune:73011 " in text and "convention:pvd-albertville-ort-2023" in text
+    assert ("graph:curated {" in text) == (fmt == "trig")
 
 
 def test_jsonld_uses_the_published_context(small):
@@ -140,7 +152,49 @@ def test_cli_help(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["export", "--help"])
     assert exc.value.code == 0
-    assert "--format" in capsys.readouterr().out
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--format" in text
+    assert export.known_formats() in text  # every format and every alias
+
+
+@pytest.mark.parametrize("alias", [*export.ALIASES, "Turtle", "N-Triples", "RDF/XML", "JSON-LD", "TTL"])
+def test_format_aliases(small, capsysbinary, alias):
+    name = export.ALIASES.get(alias.lower(), alias.lower())
+    assert main(["export", "--graph", str(small), "-f", alias, "-q"]) == 0
+    assert capsysbinary.readouterr().out == _export(_open(small, name), name)
+
+
+def test_unknown_format_is_one_line_listing_the_known_ones(small, capsys):
+    assert main(["export", "--graph", str(small), "-f", "n3"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'n3'" in err
+    for name in [*export.FORMATS, *export.ALIASES]:
+        assert name in err
+
+
+@pytest.mark.parametrize("fmt", list(export.FORMATS))
+def test_the_out_extension_chooses_the_format(small, tmp_path, fmt):
+    """``export -o x.nt`` writes N-Triples (it wrote Turtle, which ``--graph x.nt`` could not read)."""
+    for ext in store.SYNTAXES[fmt][2]:
+        out = tmp_path / f"x{ext}"
+        assert main(["export", "--graph", str(small), "--out", str(out), "-q"]) == 0
+        assert out.read_bytes() == _export(_open(small, fmt), fmt)
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["-f", "nt", "--out", "x.ttl"], "announces ttl, not nt; name it .nt or choose -f ttl"),
+    (["-f", "json-ld", "--out", "x.rdf"], "announces rdfxml, not jsonld"),
+    (["--out", "x.txt"], "unknown RDF file extension '.txt'"),
+    (["-f", "nq", "--out", "x"], "no file extension"),
+])
+def test_an_out_file_that_could_not_be_read_back_is_refused(small, tmp_path, capsys, argv, expected):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    argv = [*argv[:-1], str(folder / argv[-1])]
+    assert main(["export", "--graph", str(small), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expected in err
+    assert list(folder.iterdir()) == []
 
 
 # --- on the real builds ---------------------------------------------------------------------------
@@ -197,6 +251,34 @@ def test_albertville_jsonld_is_readable(curated_build):
     assert nodes["convention:pvd-albertville-ort-2023"]["partOf"] == "convention:pvd-arlysere-convention-cadre-2023"
 
 
+def _assert_same_statements(got: list[str], expected: list[str], dataset: bool) -> None:
+    """Same N-Triples/N-Quads lines; the few with blank nodes (labels differ by design) by isomorphism."""
+    assert len(got) == len(expected) > 300_000
+    assert {x for x in got if "_:" not in x} == {x for x in expected if "_:" not in x}
+    blank_got = [x for x in got if "_:" in x]
+    blank_expected = [x for x in expected if "_:" in x]
+    assert blank_expected and len(blank_got) == len(blank_expected)
+    if dataset:
+        a, b = Dataset(), Dataset()
+        a.parse(data="\n".join(blank_got), format="nquads")
+        b.parse(data="\n".join(blank_expected), format="nquads")
+        assert {str(c.identifier) for c in a.graphs() if len(c)} == {str(c.identifier) for c in b.graphs() if len(c)}
+        for c in b.graphs():
+            if len(c):
+                assert isomorphic(a.graph(c.identifier), c)
+    else:
+        assert isomorphic(Graph().parse(data="\n".join(blank_got), format="nt"),
+                          Graph().parse(data="\n".join(blank_expected), format="nt"))
+
+
+def _assert_readable_turtle(text: str) -> None:
+    """Per-type prefixes (``commune:73011``), never an escaped slash (``id:commune\\/73011``)."""
+    assert "\\/" not in text
+    for name, iri in ID_PREFIXES.items():
+        assert f"@prefix {name}: <{iri}> ." in text
+    assert "commune:73011 " in text and "epci:200068997" in text and "programme:pvd" in text
+
+
 @pytest.mark.parametrize("fmt", list(export.FORMATS))
 def test_national_build_round_trips(national_build, tmp_path, fmt):
     """Counts and the set of N-Triples/N-Quads lines, compared in Oxigraph (rdflib is too slow here);
@@ -211,22 +293,30 @@ def test_national_build_round_trips(national_build, tmp_path, fmt):
     else:
         expected = (national_build / resources.GRAPH_NT).read_bytes().decode("utf-8").splitlines()
         got = back.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()).decode("utf-8").splitlines()
-    assert len(got) == len(expected) > 300_000
-    assert {x for x in got if "_:" not in x} == {x for x in expected if "_:" not in x}
-    blank_got = [x for x in got if "_:" in x]
-    blank_expected = [x for x in expected if "_:" in x]
-    assert blank_expected and len(blank_got) == len(blank_expected)
-    if fmt in export.DATASET_FORMATS:
-        a, b = Dataset(), Dataset()
-        a.parse(data="\n".join(blank_got), format="nquads")
-        b.parse(data="\n".join(blank_expected), format="nquads")
-        assert {str(c.identifier) for c in a.graphs() if len(c)} == {str(c.identifier) for c in b.graphs() if len(c)}
-        for c in b.graphs():
-            if len(c):
-                assert isomorphic(a.graph(c.identifier), c)
-    else:
-        assert isomorphic(Graph().parse(data="\n".join(blank_got), format="nt"),
-                          Graph().parse(data="\n".join(blank_expected), format="nt"))
+    _assert_same_statements(got, expected, fmt in export.DATASET_FORMATS)
+    if fmt in ("ttl", "trig"):
+        _assert_readable_turtle(out.read_text(encoding="utf-8"))
+
+
+def test_the_builds_turtle_is_readable_and_is_graph_nt(national_build):
+    text = (national_build / resources.GRAPH_TTL).read_text(encoding="utf-8")
+    _assert_readable_turtle(text)
+    back = ox.Store()
+    back.bulk_load(text.encode("utf-8"), format=ox.RdfFormat.TURTLE)
+    got = back.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()).decode("utf-8").splitlines()
+    expected = (national_build / resources.GRAPH_NT).read_text(encoding="utf-8").splitlines()
+    _assert_same_statements(got, expected, dataset=False)
+
+
+def test_every_resource_type_has_its_prefix(national_build):
+    """Each ``id/<type>/`` of the national graph has a prefix; the JSON-LD context's prefixes are the same."""
+    types = set(re.findall(r"<https://w3id\.org/pvd-graph/id/([^/>]+)/",
+                           (national_build / resources.GRAPH_NT).read_text(encoding="utf-8")))
+    assert {"commune", "epci", "departement", "region", "programme", "convention"} <= types
+    assert types <= set(ID_PREFIXES)
+    context = export.load_context()
+    in_context = {k: v for k, v in context.items() if isinstance(v, str) and v.startswith(ID) and v != ID}
+    assert len(in_context) >= 8 and in_context.items() <= ID_PREFIXES.items()
 
 
 def test_national_ntriples_are_byte_identical_across_builds(national_build, shared_data, tmp_path):

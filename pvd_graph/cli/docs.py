@@ -9,6 +9,8 @@ HELP = "generate the ontology documentation (HTML, with the SHACL shapes per cla
 
 def add_arguments(parser) -> None:
     parser.add_argument("--out", "-o", metavar="DIR", default="docs", help="output folder (default: ./docs)")
+    parser.add_argument("--lang", choices=("fr", "en"), default="fr",
+                        help="language of the ontology page's labels and definitions (default: fr)")
     add_quiet(parser)
 
 
@@ -16,6 +18,6 @@ def run(args) -> int:
     from pvd_graph.docs import generate_docs
 
     progress = Progress(args.quiet)
-    for path in generate_docs(args.out):
+    for path in generate_docs(args.out, lang=args.lang):
         progress(f"wrote {path}")
     return 0

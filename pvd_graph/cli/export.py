@@ -6,29 +6,37 @@ from pvd_graph.cli._common import Progress, add_backend, add_graph, add_quiet
 
 HELP = "write the built graph as Turtle, N-Triples, N-Quads, TriG, JSON-LD or RDF/XML"
 
-_FORMATS = ("ttl", "nt", "nq", "trig", "jsonld", "rdfxml")
+
+#: The formats and their aliases (pvd_graph.export.FORMATS and ALIASES; a test keeps them in step),
+#: written out so that ``pvd-graph --help`` does not import rdflib.
+_FORMATS_HELP = ("ttl (turtle), nt (ntriples, n-triples), nq (nquads, n-quads), trig, "
+                 "jsonld (json-ld, json), rdfxml (rdf/xml, rdf-xml, xml, rdf)")
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--format", "-f", choices=_FORMATS, default="ttl",
-                        help="ttl, nt (sorted), jsonld, rdfxml: union of the graphs; "
-                             "nq (sorted), trig: one named graph per source (default: ttl)")
+    parser.add_argument("--format", "-f", metavar="FORMAT", default=None,
+                        help=f"{_FORMATS_HELP}. ttl, nt (sorted), jsonld, rdfxml: union of the graphs; "
+                             "nq (sorted), trig: one named graph per source "
+                             "(default: the one --out's extension names, else ttl)")
     add_graph(parser)
-    parser.add_argument("--out", "-o", metavar="FILE", default=None, help="output file (default: stdout)")
+    parser.add_argument("--out", "-o", metavar="FILE", default=None,
+                        help="output file, named with the format's extension so that --graph reads it back "
+                             "(.ttl .nt .nq .trig .jsonld/.json .rdf/.rdfxml/.xml); default: stdout")
     add_backend(parser)
     add_quiet(parser)
 
 
 def run(args) -> int:
     from pvd_graph import store
-    from pvd_graph.export import export_file
+    from pvd_graph.export import DATASET_FORMATS, export_file, resolve_format
 
+    fmt = resolve_format(args.format, args.out)  # before loading: a wrong name fails at once
     progress = Progress(args.quiet)
     # N-Quads and TriG keep one named graph per source; the other formats write the union
     ds = store.open_built(args.graph, backend=args.backend,
-                          graphs="named" if args.format in ("nq", "trig") else "union")
+                          graphs="named" if fmt in DATASET_FORMATS else "union")
     progress(f"loaded {store.triple_count(ds)} quads")
-    result = export_file(ds, args.format, args.out, progress)
+    result = export_file(ds, fmt, args.out, progress)
     if args.out:
         counted = f"{result.statements} statements, " if result.statements else ""
         progress(f"{args.out}: {counted}{result.bytes} bytes")
