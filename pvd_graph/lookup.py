@@ -27,10 +27,10 @@ _PREFIXES = """PREFIX pvd: <https://w3id.org/pvd-graph/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 """
 
-#: what a name can designate: (class, code property, what it is called in messages)
+#: what a name can designate: (class, code property, what it is called in messages, plural)
 KINDS = {
-    "commune": ("Commune", "inseeCode", "commune"),
-    "epci": ("EPCI", "siren", "EPCI"),
+    "commune": ("Commune", "inseeCode", "commune", "communes"),
+    "epci": ("EPCI", "siren", "EPCI", "EPCI"),
 }
 
 _BY_LABEL = _PREFIXES + """SELECT ?iri ?code ?label ?dep ?name WHERE {
@@ -95,14 +95,14 @@ def by_name(ds, name: str, kinds: tuple[str, ...] = ("commune",)) -> list[Match]
     name = name.strip()
     exact: list[Match] = []
     for kind in kinds:
-        cls, prop, _ = KINDS[kind]
+        cls, prop = KINDS[kind][:2]
         exact += _matches(_select(ds, _BY_LABEL % {"cls": cls, "prop": prop}, {"name": Literal(name)}))
     if exact:
         return exact
     key = fold(name)
     loose: list[Match] = []
     for kind in kinds:
-        cls, prop, _ = KINDS[kind]
+        cls, prop = KINDS[kind][:2]
         loose += [m for m in _matches(_select(ds, _ALL % {"cls": cls, "prop": prop}, {})) if fold(m.label) == key]
     return loose
 
@@ -121,7 +121,8 @@ def resolve_name(ds, name: str, kinds: tuple[str, ...] = ("commune",), what: str
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise UserError(f"{where}no {kind_words} named {name.strip()!r} in this graph{hint}")
     listed = "; ".join(m.describe() for m in found)
-    raise UserError(f"{where}{len(found)} {kind_words}s named {name.strip()!r}: {listed}; give the code instead")
+    plural = " or ".join(KINDS[k][3] for k in kinds)
+    raise UserError(f"{where}{len(found)} {plural} named {name.strip()!r}: {listed}; give the code instead")
 
 
 def by_code(ds, prop: str, code: str, cls: str) -> str | None:
