@@ -160,7 +160,12 @@ class CatalogueQuery:
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
 
-    def bindings(self, values: Mapping[str, str], ds=None, notes: list[str] | None = None) -> dict[str, object]:
+    def check_form(self, values: Mapping[str, str]) -> None:
+        """The checks of :meth:`bindings` that need no graph (a name is left for later); run before loading."""
+        self.bindings(values, _form_only=True)
+
+    def bindings(self, values: Mapping[str, str], ds=None, notes: list[str] | None = None,
+                 _form_only: bool = False) -> dict[str, object]:
         """Check *values* (strings from the user) against the header; RDF terms by variable name.
 
         Raises :class:`UserError` (one line) for an unknown parameter, a missing
@@ -168,9 +173,8 @@ class CatalogueQuery:
         (``from`` after ``to``). With the opened graph *ds*, values are also
         checked by meaning: a code must name a commune, EPCI, département… of
         the graph, a programme must be one of the graph's, and a commune may be
-        given by name (``insee=Albertville``). Without *ds* (before loading the
-        graph) only the form is checked, and a name is left for later: the
-        result is then a check, not bindings to run.
+        given by name (``insee=Albertville``), which needs *ds*. See
+        :meth:`check_form` for the checks that can run before the graph is loaded.
 
         Lines saying how a value was read (``insee 7301 read as 07301``) go to *notes*.
         """
@@ -183,6 +187,8 @@ class CatalogueQuery:
                 raise UserError(f"{where}: unknown parameter {key!r} (parameters: {known})")
             try:
                 if param.takes_names() and _lookup().looks_like_name(str(value)):
+                    if ds is None and not _form_only:
+                        raise ValueError("a commune name can only be looked up in an opened graph (pass ds)")
                     if ds is not None:
                         out[key] = _by_name(ds, param, str(value), notes)
                     continue

@@ -476,3 +476,10 @@ def test_query_sees_the_endpoint_dataset(curated_build, backend):
                            (COUNT_DEFAULT, lines(curated_build / resources.GRAPH_NT))):
         [(n,)] = values(query.run_query(ds, text))
         assert n == expected == endpoint_count(curated_build, text)
+
+
+def test_a_name_without_the_graph_is_refused_not_left_unbound():
+    q = query.load_catalogue()["partners-of-town"]
+    q.check_form({"insee": "Albertville"})  # before loading: the name waits for the graph
+    with pytest.raises(UserError, match="only be looked up in an opened graph"):
+        q.bindings({"insee": "Albertville"})

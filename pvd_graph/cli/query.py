@@ -59,7 +59,7 @@ def run(args) -> int:
     else:
         q = query.resolve(args.name)
     query.check_text(q)
-    q.bindings(params)
+    q.check_form(params)
     ds = query.open_graph(args.graph, backend=args.backend)
     notes: list[str] = []
     bindings = q.bindings(params, ds, notes)
