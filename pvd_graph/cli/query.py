@@ -20,7 +20,8 @@ def add_arguments(parser) -> None:
     what.add_argument("--file", metavar="FILE.rq", help="run the SPARQL query in this file")
     what.add_argument("--sparql", metavar="QUERY", help="run this SPARQL query text (SELECT, ASK or CONSTRUCT)")
     parser.add_argument("--param", "-p", metavar="KEY=VALUE", action="append", default=[],
-                        help="query parameter, repeatable (e.g. --param insee=73011)")
+                        help="query parameter, repeatable (e.g. --param insee=73011, "
+                             "or a commune by name: insee=Albertville)")
     parser.add_argument("--format", "-f", choices=TABLE_FORMATS + GRAPH_FORMATS + tuple(SYNONYMS), default=None,
                         help="output: aligned table (default for SELECT/ASK), csv (RFC 4180), csv-excel "
                              "(for Excel: ';', UTF-8 BOM, codes kept as text), tsv, json (a list of objects); "
