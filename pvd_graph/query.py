@@ -364,13 +364,19 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def check_text(q: CatalogueQuery) -> None:
-    """Refuse, before anything is loaded, a text that is an update rather than a query."""
-    from pvd_graph.server.guard import inspect
+def check_text(q: CatalogueQuery):
+    """Refuse, before anything is loaded, a text that is an update rather than a query.
 
-    if inspect(q.text).update:
+    The endpoint's lexical guard decides (:mod:`pvd_graph.server.guard`), so
+    both refuse the same texts; its verdict is returned (``from_clause`` is used).
+    """
+    from pvd_graph.server import guard
+
+    verdict = guard.inspect(q.text)
+    if verdict.update:
         raise UserError(f"{q.path or q.name}: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, …) is not supported: "
                         "queries only read the graph; change the sources and rebuild instead")
+    return verdict
 
 
 _QUERY_FORM = re.compile(
@@ -443,11 +449,10 @@ def execute(ds, q: CatalogueQuery, bindings: Mapping[str, object]) -> tuple[str,
     an evaluation error is a one-line :class:`UserError`.
     """
     from pvd_graph import store
-    from pvd_graph.server.guard import inspect
 
-    check_text(q)
+    verdict = check_text(q)
     # as on the endpoint: a query naming its own dataset (FROM) gets it, else the opened view
-    union = bool(getattr(ds, "default_union", True)) and not inspect(q.text).from_clause
+    union = bool(getattr(ds, "default_union", True)) and not verdict.from_clause
     try:
         inner = store.oxigraph_store(ds)
         if inner is not None:
@@ -474,7 +479,6 @@ def execute(ds, q: CatalogueQuery, bindings: Mapping[str, object]) -> tuple[str,
 
 def _run_rdflib(ds, text: str, bindings: Mapping[str, object]):
     from pvd_graph import store
-
     from pvd_graph.namespaces import PREFIXES
 
     result = store.query(ds, text, bindings, prefixes=PREFIXES)
