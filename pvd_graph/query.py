@@ -72,6 +72,20 @@ RESOURCE_TYPES: dict[str, tuple[Callable[[str], str], Callable[[str], str]]] = {
 LITERAL_TYPES = ("xsd:string", "xsd:date", "xsd:integer")
 
 
+#: what a code form or class parameter must name in the graph: (class, code property or None)
+MEANINGS: dict[str, tuple[str, str | None]] = {
+    "insee": ("Commune", "inseeCode"),
+    "siren": ("EPCI", "siren"),
+    "departement": ("Departement", "inseeCode"),
+    "region": ("Region", "inseeCode"),
+    **{t: (t.removeprefix("pvd:"), None) for t in RESOURCE_TYPES},
+}
+
+#: French words for the classes, in messages
+_WHAT = {"Commune": "commune", "EPCI": "EPCI", "Departement": "département", "Region": "région",
+         "Programme": "programme", "Organisation": "organisation", "Convention": "convention"}
+
+
 @dataclass(frozen=True)
 class Param:
     name: str
@@ -80,18 +94,30 @@ class Param:
     optional: bool = False
     description: str = ""
     example: str | None = None
+    not_before: str | None = None  # name of a parameter this one may not be smaller than (">= from")
 
     def signature(self) -> str:
-        kind = self.type + (f", {self.form}" if self.form else "") + (", optional" if self.optional else "")
+        kind = (self.type + (f", {self.form}" if self.form else "") + (", optional" if self.optional else "")
+                + (f", >= {self.not_before}" if self.not_before else ""))
         return f"{self.name} ({kind})"
 
-    def bind(self, value: str):
-        """The RDF term for a user's *value*; ``ValueError`` with the reason when it has the wrong form."""
+    def takes_names(self) -> bool:
+        """Whether a commune name may stand for the code (``insee=Albertville``)."""
+        return self.form == "insee" or self.type == "pvd:Commune"
+
+    def bind(self, value: str, notes: list[str] | None = None):
+        """The RDF term for a user's *value*; ``ValueError`` with the reason when it has the wrong form.
+
+        A value that had to be normalised (``7301`` → ``07301``, ``PVD`` →
+        ``pvd``) adds a line saying so to *notes*.
+        """
         value = value.strip()
         try:
             if self.type in RESOURCE_TYPES:
                 normalise, mint = RESOURCE_TYPES[self.type]
-                return URIRef(mint(normalise(value)))
+                code = normalise(value.lower() if normalise is ids.check_slug else value)
+                self._note(value, code, notes)
+                return URIRef(mint(code))
             if self.type == "xsd:date":
                 if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
                     raise ValueError(f"{value!r} is not a date YYYY-MM-DD")
@@ -102,9 +128,21 @@ class Param:
                 return Literal(int(value), datatype=XSD.integer)
             if not value:
                 raise ValueError("empty value")
-            return Literal(FORMS[self.form](value) if self.form else value)
+            if not self.form:
+                return Literal(value)
+            code = FORMS[self.form](value.lower() if self.form == "slug" else value)
+            self._note(value, code, notes)
+            return Literal(code)
         except ids.InvalidCode as exc:
             raise ValueError(str(exc)) from None
+
+    def _note(self, given: str, read: str, notes: list[str] | None) -> None:
+        if notes is not None and read != given:
+            notes.append(f"{self.name} {given} read as {read}")
+
+    def code_of(self, term) -> str:
+        """The code or slug a bound term stands for (the inverse of :meth:`bind`)."""
+        return str(term).rsplit("/", 1)[-1] if isinstance(term, URIRef) else str(term)
 
 
 @dataclass
@@ -122,11 +160,23 @@ class CatalogueQuery:
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
 
-    def bindings(self, values: Mapping[str, str]) -> dict[str, object]:
+    def check_form(self, values: Mapping[str, str]) -> None:
+        """The checks of :meth:`bindings` that need no graph (a name is left for later); run before loading."""
+        self.bindings(values, _form_only=True)
+
+    def bindings(self, values: Mapping[str, str], ds=None, notes: list[str] | None = None,
+                 _form_only: bool = False) -> dict[str, object]:
         """Check *values* (strings from the user) against the header; RDF terms by variable name.
 
         Raises :class:`UserError` (one line) for an unknown parameter, a missing
-        required one or a value of the wrong form — before any query runs.
+        required one, a value of the wrong form, or two values out of order
+        (``from`` after ``to``). With the opened graph *ds*, values are also
+        checked by meaning: a code must name a commune, EPCI, département… of
+        the graph, a programme must be one of the graph's, and a commune may be
+        given by name (``insee=Albertville``), which needs *ds*. See
+        :meth:`check_form` for the checks that can run before the graph is loaded.
+
+        Lines saying how a value was read (``insee 7301 read as 07301``) go to *notes*.
         """
         where = f"query {self.name!r}"
         out = {}
@@ -136,14 +186,63 @@ class CatalogueQuery:
                 known = ", ".join(p.name for p in self.params) or "none"
                 raise UserError(f"{where}: unknown parameter {key!r} (parameters: {known})")
             try:
-                out[key] = param.bind(str(value))
+                if param.takes_names() and _lookup().looks_like_name(str(value)):
+                    if ds is None and not _form_only:
+                        raise ValueError("a commune name can only be looked up in an opened graph (pass ds)")
+                    if ds is not None:
+                        out[key] = _by_name(ds, param, str(value), notes)
+                    continue
+                out[key] = param.bind(str(value), notes)
+                if ds is not None:
+                    _check_meaning(ds, param, out[key])
             except ValueError as exc:
                 raise UserError(f"{where}: parameter {key}={value!r}: {exc}") from None
-        missing = [p.name for p in self.params if not p.optional and p.name not in out]
+        missing = [p.name for p in self.params if not p.optional and p.name not in values]
         if missing:
             raise UserError(f"{where}: missing required parameter {', '.join(missing)}"
                             f" (give --param {missing[0]}=VALUE)")
+        for p in self.params:
+            if p.not_before and p.name in out and p.not_before in out \
+                    and out[p.name].toPython() < out[p.not_before].toPython():
+                raise UserError(f"{where}: {p.not_before}={values[p.not_before]} is after "
+                                f"{p.name}={values[p.name]}; give {p.not_before} <= {p.name}")
         return out
+
+
+def _lookup():
+    from pvd_graph import lookup
+
+    return lookup
+
+
+def _by_name(ds, param: Param, name: str, notes: list[str] | None):
+    """The term for a commune given by name; ``ValueError`` if none or several have it."""
+    try:
+        match = _lookup().resolve_name(ds, name)
+    except UserError as exc:
+        raise ValueError(str(exc)) from None
+    if notes is not None:
+        notes.append(f"{param.name} {name.strip()} read as {match.describe()}")
+    return URIRef(match.iri) if param.type == "pvd:Commune" else Literal(match.code)
+
+
+def _check_meaning(ds, param: Param, term) -> None:
+    """``ValueError`` unless *term* names a resource of the right class in *ds* (see :data:`MEANINGS`)."""
+    key = param.type if param.type in RESOURCE_TYPES else param.form
+    if key not in MEANINGS:
+        return
+    lookup = _lookup()
+    cls, prop = MEANINGS[key]
+    what, code = _WHAT[cls], param.code_of(term)
+    if prop is not None:
+        if lookup.by_code(ds, prop, code, cls) is None:
+            raise ValueError(f"no {what} with code {code} in this graph")
+        return
+    if lookup.is_a(ds, str(term), cls):
+        return
+    known = [iri.rsplit("/", 1)[-1] for iri in lookup.members(ds, cls)]
+    listed = f"known: {', '.join(known)}" if len(known) <= 30 else f"{len(known)} in the graph"
+    raise ValueError(f"no {what} {code!r} in this graph ({listed})")
 
 
 _HEADER = re.compile(r"^#\s*(title|description|param|returns)\s*:\s*(.*)$")
@@ -158,12 +257,15 @@ def _parse_param(text: str, where: str) -> Param:
     parts = [p.strip() for p in m["kind"].split(",") if p.strip()]
     if not parts:
         raise ValueError(f"{where}: param {m['name']!r} has no type")
-    kind, form, optional = parts[0], None, False
+    kind, form, optional, not_before = parts[0], None, False, None
     for extra in parts[1:]:
+        order = re.fullmatch(r">=\s*([A-Za-z_][A-Za-z0-9_]*)", extra)
         if extra == "optional":
             optional = True
         elif extra in FORMS and kind == "xsd:string":
             form = extra
+        elif order and kind in ("xsd:date", "xsd:integer"):
+            not_before = order[1]
         else:
             raise ValueError(f"{where}: param {m['name']!r}: unknown qualifier {extra!r}")
     if kind not in LITERAL_TYPES and kind not in RESOURCE_TYPES:
@@ -171,7 +273,7 @@ def _parse_param(text: str, where: str) -> Param:
     rest = m["rest"]
     ex = _EXAMPLE.search(rest)
     description = rest[:ex.start()].strip() if ex else rest.strip()
-    return Param(m["name"], kind, form, optional, description, ex["ex"] if ex else None)
+    return Param(m["name"], kind, form, optional, description, ex["ex"] if ex else None, not_before)
 
 
 def parse_header(text: str, name: str, path: Path | None = None) -> CatalogueQuery:
@@ -202,6 +304,10 @@ def parse_header(text: str, name: str, path: Path | None = None) -> CatalogueQue
             q.params.append(_parse_param(value.strip(), where))
         else:
             q.returns = [c.strip().lstrip("?") for c in value.split(",") if c.strip()]
+    for p in q.params:
+        other = q.param(p.not_before) if p.not_before else None
+        if p.not_before and (other is None or other.type != p.type):
+            raise ValueError(f"{where}: param {p.name!r}: '>= {p.not_before}' names no parameter of type {p.type}")
     return q
 
 
@@ -240,14 +346,95 @@ def resolve(name_or_text: str, catalogue: Mapping[str, CatalogueQuery] | None = 
 # --- running -----------------------------------------------------------------
 
 def open_graph(path: Path | str | None = None, backend: str = "oxigraph"):
-    """Open a build output for querying, never re-importing (see :func:`pvd_graph.store.open_built`)."""
+    """Open a build output for querying, never re-importing: the dataset the endpoint serves.
+
+    A build folder opens as :func:`pvd_graph.store.open_built` with
+    ``graphs="both"``, as ``pvd-graph serve`` does: the default graph is
+    ``graph.nt`` (every triple once, what catalogue queries read), and each
+    source is also a named graph (``GRAPH ?g { … }``, from ``dataset.nq``).
+    A single RDF file opens as it is (an ``.nq`` file: the union of its graphs
+    as default graph).
+    """
     from pvd_graph import store
 
-    return store.open_built(path, backend=backend)
+    return store.open_built(path, backend=backend, graphs="both")
 
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def check_text(q: CatalogueQuery):
+    """Refuse, before anything is loaded, a text that is an update rather than a query.
+
+    The endpoint's lexical guard decides (:mod:`pvd_graph.server.guard`), so
+    both refuse the same texts; its verdict is returned (``from_clause`` is used).
+    """
+    from pvd_graph.server import guard
+
+    verdict = guard.inspect(q.text)
+    if verdict.update:
+        raise UserError(f"{q.path or q.name}: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, …) is not supported: "
+                        "queries only read the graph; change the sources and rebuild instead")
+    return verdict
+
+
+_QUERY_FORM = re.compile(
+    r"(?:\s+|#[^\n]*|PREFIX\s*[A-Za-z_][\w.-]*?:\s*<[^>]*>|PREFIX\s*:\s*<[^>]*>|BASE\s*<[^>]*>)*", re.I)
+_OX_ERROR = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
+def _found(text: str, line: int, column: int) -> str:
+    lines = text.splitlines()
+    rest = lines[line - 1][column - 1:] if line <= len(lines) else ""
+    if not rest.strip() and all(not ln.strip() for ln in lines[line:]):
+        return "the end of the query"
+    token = re.match(r"\s*(\S{1,24})", rest or "\n".join(lines[line:]))
+    return repr(token[1]) if token else "the end of the line"
+
+
+def describe_syntax_error(text: str, exc: BaseException) -> str:
+    """One readable line for a SPARQL parse error: line, column, what was found and, when known, expected.
+
+    Oxigraph's own message lists every token it could have taken, character
+    classes spelt as Unicode ranges included, often at a position past the
+    mistake, and reports a misspelt query form (``SELEC``) as "expected
+    CONSTRUCT". So the query form is checked here first; then rdflib's parser
+    (pyparsing), which stops where the text stops making sense, locates the
+    error; Oxigraph's position is the fallback for what only Oxigraph refuses.
+    """
+    start = _QUERY_FORM.match(text).end()
+    word = re.match(r"[A-Za-z]*", text[start:])[0]
+    if word.upper() not in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+        line, column = _position(text, start)
+        return (f"SPARQL syntax error at line {line}, column {column}: expected SELECT, ASK, CONSTRUCT or "
+                f"DESCRIBE, found {_found(text, line, column)}")
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    want = ""
+    try:
+        parseQuery(text)
+    except Exception as second:  # pyparsing's ParseException: 1-based lineno and col
+        line, column = getattr(second, "lineno", None), getattr(second, "col", None)
+        expected = " ".join(str(getattr(second, "msg", "")).split()).removeprefix("Expected").strip()
+        if expected and expected != "end of text" and not re.fullmatch(r"[A-Z]\w*", expected):
+            want = f"expected {expected}, "  # a grammar rule's name (SelectQuery) says nothing to a user
+    else:
+        line = column = None
+    if line is None:
+        m = _OX_ERROR.match(str(exc))
+        if not m:
+            return f"SPARQL syntax error: {_one_line(exc)}"
+        line, column = int(m[1]), int(m[2])
+        tokens = [t for t in re.findall(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|\[[^\]]*\]|[A-Za-z_]+', m[3])
+                  if not t.startswith("[") and t not in ("expected", "one", "of")]
+        want = f"expected one of {', '.join(tokens)}, " if tokens else ""
+    return f"SPARQL syntax error at line {line}, column {column}: {want}found {_found(text, line, column)}"
 
 
 def execute(ds, q: CatalogueQuery, bindings: Mapping[str, object]) -> tuple[str, list[str], list[tuple]]:
@@ -257,19 +444,28 @@ def execute(ds, q: CatalogueQuery, bindings: Mapping[str, object]) -> tuple[str,
     SELECT rows keep the ``returns`` columns when the header declares them
     (else every projected variable); ASK gives one column ``ask`` with a
     boolean literal; CONSTRUCT/DESCRIBE give ``subject, predicate, object``.
-    A SPARQL syntax or evaluation error is a one-line :class:`UserError`.
+    The project's prefixes (:data:`pvd_graph.namespaces.PREFIXES`, as on the
+    endpoint's query page) are declared. An update, a SPARQL syntax error or
+    an evaluation error is a one-line :class:`UserError`.
     """
     from pvd_graph import store
 
+    verdict = check_text(q)
+    # as on the endpoint: a query naming its own dataset (FROM) gets it, else the opened view
+    union = bool(getattr(ds, "default_union", True)) and not verdict.from_clause
     try:
         inner = store.oxigraph_store(ds)
         if inner is not None:
-            kind, variables, rows = _run_native(inner, q.text, bindings)
+            kind, variables, rows = _run_native(inner, q.text, bindings, union)
         else:
             kind, variables, rows = _run_rdflib(ds, q.text, bindings)
     except UserError:
         raise
-    except Exception as exc:  # parser and engine errors of both backends
+    except SyntaxError as exc:  # Oxigraph's parser
+        raise UserError(f"{q.path or q.name}: {describe_syntax_error(q.text, exc)}") from None
+    except Exception as exc:  # engine errors of both backends, rdflib's parser
+        if type(exc).__name__ == "ParseException":
+            raise UserError(f"{q.path or q.name}: {describe_syntax_error(q.text, exc)}") from None
         raise UserError(f"{q.path or q.name}: SPARQL error: {_one_line(exc)}") from None
     if kind != "SELECT":
         return kind, variables, rows
@@ -283,8 +479,9 @@ def execute(ds, q: CatalogueQuery, bindings: Mapping[str, object]) -> tuple[str,
 
 def _run_rdflib(ds, text: str, bindings: Mapping[str, object]):
     from pvd_graph import store
+    from pvd_graph.namespaces import PREFIXES
 
-    result = store.query(ds, text, bindings)
+    result = store.query(ds, text, bindings, prefixes=PREFIXES)
     kind = result.type
     if kind == "ASK":
         return kind, ["ask"], [(Literal(bool(result.askAnswer)),)]
@@ -293,7 +490,7 @@ def _run_rdflib(ds, text: str, bindings: Mapping[str, object]):
     return kind, [str(v) for v in result.vars], [tuple(row) for row in result]
 
 
-def _run_native(inner, text: str, bindings: Mapping[str, object]):
+def _run_native(inner, text: str, bindings: Mapping[str, object], union: bool = True):
     """The same query straight on the Oxigraph store.
 
     Through rdflib (oxrdflib) the result terms are converted twice and
@@ -302,10 +499,11 @@ def _run_native(inner, text: str, bindings: Mapping[str, object]):
     """
     import pyoxigraph as ox
 
+    from pvd_graph.namespaces import PREFIXES
     from pvd_graph.store import to_rdflib
 
     subs = {ox.Variable(k): _to_ox(v) for k, v in bindings.items()}
-    result = inner.query(text, use_default_graph_as_union=True, substitutions=subs)
+    result = inner.query(text, use_default_graph_as_union=union, substitutions=subs, prefixes=PREFIXES)
     if isinstance(result, ox.QueryBoolean):
         return "ASK", ["ask"], [(Literal(bool(result)),)]
     cache: dict = {}
@@ -348,14 +546,17 @@ def _to_ox(term):
 
 
 def run_query(ds, name_or_text: str, params: Mapping[str, str] | None = None,
-              catalogue: Mapping[str, CatalogueQuery] | None = None) -> tuple[list[str], list[tuple]]:
+              catalogue: Mapping[str, CatalogueQuery] | None = None,
+              notes: list[str] | None = None) -> tuple[list[str], list[tuple]]:
     """Run a catalogue query (by name) or SPARQL text on *ds*; ``(columns, rows)``.
 
-    *params* are strings as a user types them (``{"insee": "73011"}``),
-    checked and bound as RDF terms; rows hold rdflib terms, see :func:`plain`.
+    *params* are strings as a user types them (``{"insee": "73011"}``, or
+    ``{"insee": "Albertville"}``), checked by form and by meaning against *ds*
+    and bound as RDF terms; how a value was read goes to *notes*. Rows hold
+    rdflib terms, see :func:`plain`.
     """
     q = resolve(name_or_text, catalogue)
-    _, columns, rows = execute(ds, q, q.bindings(params or {}))
+    _, columns, rows = execute(ds, q, q.bindings(params or {}, ds, notes))
     return columns, rows
 
 
@@ -380,23 +581,68 @@ def ntriples(rows: list[tuple]) -> str:
     return "".join(f"{n3(s)} {n3(p)} {n3(o)} .\n" for s, p, o in rows)
 
 
+def turtle(rows: list[tuple]) -> str:
+    """CONSTRUCT/DESCRIBE rows as Turtle with the project's prefixes."""
+    import pyoxigraph as ox
+
+    from pvd_graph.namespaces import PREFIXES
+    from pvd_graph.store import to_ox
+
+    triples = [ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in rows]
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode("utf-8")
+
+
+#: Literal datatypes written as numbers in the Excel flavour (decimal comma, as French Excel reads them)
+_NUMBERS = {str(XSD[t]) for t in ("integer", "decimal", "double", "float", "int", "long", "nonNegativeInteger")}
+#: text Excel would turn into a number, a date or a formula when it opens the file
+_EXCEL_CONVERTS = re.compile(r"[0-9=+\-@\t\r]")
+_EXCEL_TEXT_MAX = 255  # longest text constant an Excel formula may hold
+
+
+def excel_cell(term) -> str:
+    """A result term as a cell of the Excel flavour of CSV.
+
+    Excel, opening a CSV file, types each cell itself: ``01001`` becomes the
+    number 1001 whether or not the field is quoted (quotes are CSV syntax, not
+    a type), ``1/2`` becomes a date, ``=…`` a formula. Text that starts with a
+    digit or a sign is therefore written as the formula ``="01001"``, whose
+    value is that text: the cell shows ``01001`` and stays text. Numbers are
+    written with a decimal comma.
+    """
+    if term is None:
+        return ""
+    text = str(term)
+    if isinstance(term, Literal) and term.datatype is not None and str(term.datatype) in _NUMBERS:
+        return text.replace(".", ",")
+    if isinstance(term, Literal) and term.datatype is not None and str(term.datatype) != str(XSD.string):
+        return text  # dates, booleans: as written in the graph
+    if not _EXCEL_CONVERTS.match(text):
+        return text
+    if len(text) <= _EXCEL_TEXT_MAX:
+        return '="' + text.replace('"', '""') + '"'
+    return "'" + text if text[0] in "=+-@" else text  # too long for a formula: at least never one
+
+
 def format_rows(columns: list[str], rows: list[tuple], fmt: str = "table") -> str:
-    """Text of a result in ``table``, ``csv``, ``tsv`` or ``json`` (a list of objects)."""
+    """Text of a result in ``table``, ``csv``, ``csv-excel``, ``tsv`` or ``json`` (a list of objects).
+
+    ``csv`` is RFC 4180 (``,``, fields quoted when needed, CRLF line ends);
+    ``csv-excel`` is what French Excel opens as meant: ``;`` separator, a
+    UTF-8 byte order mark (without it Excel reads the file as Windows-1252),
+    CRLF, and codes kept as text (see :func:`excel_cell`).
+    """
+    if fmt == "csv-excel":
+        return "\ufeff" + _csv(columns, [[excel_cell(v) for v in row] for row in rows], ";", "\r\n")
     values = [[plain(v) for v in row] for row in rows]
     if fmt == "json":
         import json
 
         return json.dumps([dict(zip(columns, row)) for row in values], ensure_ascii=False, indent=1) + "\n"
     text = [["" if v is None else str(v) for v in row] for row in values]
-    if fmt in ("csv", "tsv"):
-        import csv
-        import io
-
-        buf = io.StringIO()
-        writer = csv.writer(buf, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(text)
-        return buf.getvalue()
+    if fmt == "csv":
+        return _csv(columns, text, ",", "\r\n")
+    if fmt == "tsv":
+        return _csv(columns, text, "\t", "\n")
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r}")
     widths = [max([len(c)] + [len(r[i]) for r in text]) for i, c in enumerate(columns)]
@@ -405,6 +651,17 @@ def format_rows(columns: list[str], rows: list[tuple], fmt: str = "table") -> st
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in text]
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(lines) + "\n"
+
+
+def _csv(columns: list[str], rows: list[list[str]], delimiter: str, end: str) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator=end)
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return buf.getvalue()
 
 
 def describe_catalogue(catalogue: Mapping[str, CatalogueQuery], fmt: str = "text") -> str:

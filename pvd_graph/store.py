@@ -166,9 +166,10 @@ def load_file(ds: Dataset, path: Path, graph: str | None = None, union: bool = F
         target.parse(path, format=rdflib_format)
 
 
-def query(ds: Graph, sparql: str, bindings: Mapping[str, Identifier] | None = None):
-    """Run a SPARQL query over the union of *ds*; *bindings* are RDF terms bound to variables."""
-    return ds.query(sparql, initBindings=dict(bindings or {}))
+def query(ds: Graph, sparql: str, bindings: Mapping[str, Identifier] | None = None,
+          prefixes: Mapping[str, str] | None = None):
+    """Run a SPARQL query over *ds*; *bindings* are RDF terms bound to variables, *prefixes* declared ones."""
+    return ds.query(sparql, initBindings=dict(bindings or {}), initNs=dict(prefixes or {}))
 
 
 def triple_count(ds: Graph) -> int:

@@ -215,3 +215,86 @@ def test_quality_epci_across_departements(national, src):
     expected = {s: d for s, d in deps.items() if len(d) > 1}
     rows = rows_of(national, "quality-epci-across-departements")
     assert {r[0]: set(r[2].split()) for r in rows} == expected
+
+
+# --- the dataset the command line sees is the endpoint's -------------------------
+
+COUNT_NAMED = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+COUNT_DEFAULT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+def _lines(path) -> int:
+    with open(path, encoding="utf-8") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+def _endpoint_count(build, text: str) -> int:
+    """What the endpoint answers: its workers' loading function and its query engine."""
+    from pvd_graph.server.engine import Limits, run_sparql
+    from pvd_graph.store import open_built, oxigraph_store
+
+    reply = run_sparql(oxigraph_store(open_built(build, graphs="both")), {"query": text, "accept": "text/csv"},
+                       Limits())
+    assert reply.status == 200, reply.body
+    return int(reply.body.decode().split()[1])
+
+
+def test_query_and_endpoint_see_the_same_national_dataset(national, national_build):
+    quads, triples = _lines(national_build / resources.DATASET_NQ), _lines(national_build / resources.GRAPH_NT)
+    assert quads > triples  # facts stated by several sources: the named graphs repeat them
+    per_graph = Counter(line.rsplit(" ", 2)[-2].strip("<>") for line in
+                        (national_build / resources.DATASET_NQ).read_text(encoding="utf-8").splitlines() if line)
+    graph, in_graph = sorted(per_graph.items())[0]
+    from_graph = f"SELECT (COUNT(*) AS ?n) FROM <{graph}> WHERE {{ ?s ?p ?o }}"
+    for text, expected in ((COUNT_NAMED, quads), (COUNT_DEFAULT, triples), (from_graph, in_graph)):
+        [(n,)] = rows_of(national, text)
+        assert n == expected == _endpoint_count(national_build, text)
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_catalogue_rows_come_once(national, name):
+    params = {p.name: p.example for p in CATALOGUE[name].params if p.example and not p.optional}
+    rows = rows_of(national, name, **params)  # the default graph is graph.nt, not the union of the sources
+    assert len(rows) == len(set(rows)), f"{name}: {len(rows) - len(set(rows))} repeated rows"
+
+
+def test_unknown_programme_lists_the_graphs_programmes(national, national_build, capsys):
+    from pvd_graph.cli import main
+
+    known = sorted(str(r[0]).rsplit("/", 1)[-1] for r in national.query(
+        "SELECT ?p WHERE { ?p a <https://w3id.org/pvd-graph/ontology#Programme> }"))
+    assert "pvd" in known and "acv" in known
+    assert main(["query", "towns-in-programme", "-p", "programme=foo", "--graph", str(national_build)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"no programme 'foo' in this graph (known: {', '.join(known)})" in err
+
+
+def test_a_normalised_code_is_said(national_build, capsys):
+    from pvd_graph.cli import main
+
+    base = ["query", "programmes-of-town", "-f", "csv", "--graph", str(national_build)]
+    assert main(base + ["-p", "insee=1004"]) == 0
+    short = capsys.readouterr()
+    assert short.err == "pvd-graph query: insee 1004 read as 01004\n"
+    assert main(base + ["-p", "insee=01004"]) == 0
+    full = capsys.readouterr()
+    assert full.err == "" and short.out == full.out and full.out.count("\r\n") > 1
+
+
+@pytest.mark.parametrize("departement", ["01", "2A"])
+def test_csv_excel_keeps_leading_zeros_and_accents(national_build, src, capsys, departement):
+    import io
+
+    from pvd_graph.cli import main
+
+    assert main(["query", "towns-in-programme", "-p", "programme=pvd", "-p", f"departement={departement}",
+                 "-f", "csv-excel", "--graph", str(national_build)]) == 0
+    raw = capsys.readouterr().out.encode("utf-8")
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
+    assert rows[0] == ["insee", "name", "departement", "epci"]
+    expected = sorted(r["insee_com"] for r in src["pvd"] if r["insee_dep"] == departement)
+    assert [r[0] for r in rows[1:]] == [f'="{code}"' for code in expected]
+    assert {r[2] for r in rows[1:]} == {f'="{departement}"'}
+    names = {src["communes"][c]["nom"] for c in expected if c in src["communes"]}
+    assert names <= {r[1] for r in rows[1:]} and any(n != n.encode("ascii", "ignore").decode() for n in names)

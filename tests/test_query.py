@@ -12,6 +12,8 @@ import json
 
 import pytest
 
+from rdflib.namespace import RDF
+
 from pvd_graph import query, store
 from pvd_graph.cli import main
 from pvd_graph.errors import UserError
@@ -44,6 +46,9 @@ c:73303 a pvd:Commune ; pvd:inseeCode "73303" ; rdfs:label "Ugine"@fr ; pvd:inDe
     pvd:participatesIn p:pvd .
 c:97502 a pvd:Commune ; pvd:inseeCode "97502" ; rdfs:label "Saint-Pierre"@fr ; pvd:inDepartement d:975 ;
     pvd:participatesIn p:pvd .
+d:974 a pvd:Departement ; pvd:inseeCode "974" .
+c:97416 a pvd:Commune ; pvd:inseeCode "97416" ; rdfs:label "Saint-Pierre"@fr ; pvd:inDepartement d:974 .
+c:74998 a pvd:Commune ; pvd:inseeCode "74998" ; rdfs:label "Annécy"@fr ; pvd:inDepartement d:74 .
 v:top a pvd:FrameworkConvention ; pvd:signedOn "2020-05-01"^^xsd:date ; pvd:signatory o:etat ;
     pvd:underProgramme p:acv .
 v:mid a pvd:FrameworkConvention ; pvd:partOf v:top ; pvd:signedOn "2021-06-01"^^xsd:date ;
@@ -136,7 +141,7 @@ def test_towns_in_programme_keeps_towns_without_epci_and_outside_regions(small):
     ({"epci": "200068997"}, ["73011", "74010"]),
     ({"epci": "200068997", "departement": "74"}, ["74010"]),
     ({"departement": "975"}, ["97502"]),
-    ({"region": "11"}, []),
+    ({"departement": "974"}, []),  # a département of the graph without PVD towns
 ])
 def test_towns_in_programme_filters(small, params, expected):
     rows = values(query.run_query(small, "towns-in-programme", {"programme": "pvd", **params}))
@@ -191,10 +196,46 @@ def test_ad_hoc_select_ask_construct(small):
     assert cols == ["subject", "predicate", "object"] and len(rows) == 3
 
 
-def test_syntax_error_is_one_line(small):
+@pytest.mark.parametrize("text, where, found", [
+    ("SELEC ?x WHERE {}", "line 1, column 1: expected SELECT, ASK, CONSTRUCT or DESCRIBE", "'SELEC'"),
+    ("# a comment\nPREFIX a: <x:>\n  selec * {}", "line 3, column 3: expected SELECT", "'selec'"),
+    ("SELECT ?x\nWHERE {\n  ?x ?y . }", "line 3, column 3", "'?x'"),
+    ("SELECT * WHERE { ?s ?p ?o } LIMT 3", "line 1, column 29", "'LIMT'"),
+    ("SELECT * WHERE {\n ?s ?p ?o\n", "line 3, column 1", "the end of the query"),
+])
+def test_syntax_error_is_one_readable_line(small, text, where, found):
     with pytest.raises(UserError) as err:
-        query.run_query(small, "SELECT ?x WHERE { ?x ?y }")
-    assert "SPARQL error" in str(err.value) and "\n" not in str(err.value)
+        query.run_query(small, text)
+    message = str(err.value)
+    assert f"SPARQL syntax error at {where}" in message and message.endswith(f"found {found}")
+    assert "\n" not in message and "\\u{" not in message and "CONSTRUCT" not in message.replace(
+        "SELECT, ASK, CONSTRUCT or DESCRIBE", "")
+
+
+@pytest.mark.parametrize("text", [
+    "INSERT DATA { <urn:a> <urn:b> <urn:c> }", "DELETE WHERE { ?s ?p ?o }", "LOAD <http://example.org/x.ttl>",
+    "CLEAR ALL", "PREFIX pvd: <urn:x#>\nDROP GRAPH <urn:g>", "WITH <urn:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+])
+def test_updates_are_refused_before_the_graph_is_loaded(tmp_path, capsys, text):
+    assert main(["query", "--sparql", text, "--graph", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err
+    assert "SPARQL Update" in err and "not supported" in err and err.count("\n") == 1
+
+
+def test_ad_hoc_queries_have_the_project_prefixes(small):
+    from rdflib import Graph
+
+    from pvd_graph.namespaces import PREFIXES, PVD
+
+    g = Graph().parse(data=SMALL, format="turtle")
+    expected = sorted(str(o) for s in g.subjects(RDF.type, PVD.Commune) for o in g.objects(s, PVD.inseeCode))
+    cols, rows = query.run_query(small, "SELECT ?n WHERE { ?t a pvd:Commune ; pvd:inseeCode ?n ; rdfs:label ?l "
+                                        "FILTER(DATATYPE(?n) = xsd:string) } ORDER BY ?n")
+    assert [r[0] for r in values((cols, rows))] == expected
+    # every prefix of the shared table is declared (the endpoint's query page declares the same table)
+    for prefix, namespace in PREFIXES.items():
+        [(iri,)] = values(query.run_query(small, f"SELECT ?i WHERE {{ BIND({prefix}:x AS ?i) }}"))
+        assert iri == namespace + "x"
 
 
 def test_unknown_name_is_a_user_error():
@@ -207,7 +248,7 @@ def test_unknown_name_is_a_user_error():
 def test_formats(small):
     cols, rows = query.run_query(small, "towns-in-programme", {"programme": "pvd", "departement": "73"})
     assert query.format_rows(cols, rows, "csv") == (
-        "insee,name,departement,epci\n73011,Albertville,73,200068997\n73303,Ugine,73,\n")
+        "insee,name,departement,epci\r\n73011,Albertville,73,200068997\r\n73303,Ugine,73,\r\n")
     assert query.format_rows(cols, rows, "tsv").splitlines()[2] == "73303\tUgine\t73\t"
     assert json.loads(query.format_rows(cols, rows, "json"))[1] == {
         "insee": "73303", "name": "Ugine", "departement": "73", "epci": None}
@@ -250,7 +291,18 @@ def test_cli_construct_prints_ntriples(small_file, capsys):
     (["query", "conventions-between", "-p", "from=2020-01-01", "-p", "to=31/12/2020"], "not a date"),
     (["query", "towns-in-programme", "-p", "programme=pvd", "-p", "epci=200068998"], "Luhn"),
     (["query", "nope"], "no query named 'nope'"),
-    (["query", "--sparql", "SELEC ?x WHERE {}"], "SPARQL error"),
+    (["query", "--sparql", "SELEC ?x WHERE {}"], "SPARQL syntax error at line 1, column 1"),
+    (["query", "towns-in-programme", "-p", "programme=foo"], "no programme 'foo' in this graph (known: acv, pvd)"),
+    (["query", "partners-of-town", "-p", "insee=99999"], "no commune with code 99999 in this graph"),
+    (["query", "towns-in-programme", "-p", "programme=pvd", "-p", "departement=01"], "no département with code 01"),
+    (["query", "towns-in-programme", "-p", "programme=pvd", "-p", "region=11"], "no région with code 11"),
+    (["query", "towns-in-programme", "-p", "programme=pvd", "-p", "epci=200067221"], "no EPCI with code 200067221"),
+    (["query", "partners-of-town", "-p", "insee=Saint-Pierre"], "2 communes named 'Saint-Pierre': "
+                                                                "97416 (Saint-Pierre, 974); 97502 (Saint-Pierre, 975)"),
+    (["query", "partners-of-town", "-p", "insee=Chambéry"], "no commune named 'Chambéry' in this graph"),
+    (["query", "partners-of-town", "-p", "insee=Albertvile"], "did you mean Albertville?"),
+    (["query", "partners-of-town", "-p", "insee=annecy"], "2 communes named 'annecy'"),
+    (["query", "--sparql", "SELECT ?x WHERE { ?x ?y ?z }", "-f", "turtle"], "is for CONSTRUCT/DESCRIBE results"),
     (["query", "--file", "/nonexistent/q.rq"], "cannot read query file"),
 ])
 def test_cli_errors_are_one_line_exit_2(small_file, capsys, argv, message):
@@ -282,3 +334,152 @@ def test_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main([command, "--help"])
     assert exc.value.code == 0 and "usage: pvd-graph " + command in capsys.readouterr().out
+
+
+# --- parameters checked by meaning, names for codes -------------------------------
+
+def test_from_after_to_is_refused_before_the_graph_is_loaded(tmp_path, capsys):
+    argv = ["query", "conventions-between", "-p", "from=2021-06-02", "-p", "to=2021-06-01"]
+    assert main(argv + ["--graph", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err
+    assert "from=2021-06-02 is after to=2021-06-01" in err and err.count("\n") == 1
+
+
+def test_normalised_values_say_how_they_were_read():
+    q = query.parse_header("# param: insee (xsd:string, insee)\n# param: p (pvd:Programme)\n", "t")
+    notes = []
+    b = q.bindings({"insee": "7301", "p": "PVD"}, notes=notes)
+    assert notes == ["insee 7301 read as 07301", "p PVD read as pvd"]
+    assert str(b["insee"]) == "07301" and str(b["p"]).endswith("/programme/pvd")
+    notes.clear()
+    q.bindings({"insee": "07301", "p": "pvd"}, notes=notes)
+    assert notes == []  # nothing said when nothing was changed
+
+
+def _cli(capsys, *argv):
+    code = main(["query", *argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_programme_in_capitals_is_accepted_and_said(small_file, capsys):
+    base = ["towns-in-programme", "-f", "csv", "--graph", str(small_file)]
+    code, out, err = _cli(capsys, *base, "-p", "programme=PVD")
+    assert code == 0 and err == "pvd-graph query: programme PVD read as pvd\n"
+    assert out == _cli(capsys, *base, "-p", "programme=pvd")[1]
+
+
+@pytest.mark.parametrize("name, code", [("Albertville", "73011"), ("ugine", "73303"), ("Annecy", "74010"),
+                                        ("Annécy", "74998"), ("  Saint Pierre ", None)])
+def test_a_commune_may_be_given_by_name(small_file, capsys, name, code):
+    base = ["programmes-of-town", "-f", "json", "--graph", str(small_file)]
+    result = _cli(capsys, *base, "-p", f"insee={name}")
+    if code is None:  # a loose match with two communes
+        assert result[0] == 2 and "2 communes named 'Saint Pierre'" in result[2]
+        return
+    assert result[0] == 0 and result[1] == _cli(capsys, *base, "-p", f"insee={code}")[1]
+    assert result[2].startswith(f"pvd-graph query: insee {name.strip()} read as {code} (")
+
+
+def test_every_catalogue_parameter_is_checked_by_meaning(small):
+    """A well-formed value that names nothing in the graph is refused, for every parameter of every query."""
+    absent = {"insee": "99999", "siren": "200067221", "departement": "01", "region": "11", "pvd:Programme": "foo"}
+    for name, q in query.load_catalogue().items():
+        for p in q.params:
+            if p.type == "xsd:date":  # dates are checked by their order
+                assert p.not_before or any(o.not_before == p.name for o in q.params), f"{name}: {p.name}"
+                continue
+            kind = p.form or p.type
+            assert kind in absent, f"{name}: parameter {p.name} ({kind}) has no check by meaning"
+            values = {o.name: o.example for o in q.params if not o.optional}
+            values[p.name] = absent[kind]
+            with pytest.raises(UserError, match="in this graph"):
+                q.bindings(values, small)
+            if p.example:  # while the example, which the small graph has, is accepted
+                assert str(q.bindings({**values, p.name: p.example}, small)[p.name]).endswith(p.example)
+
+
+# --- spreadsheets and graph formats ------------------------------------------------
+
+TRICKY = ('SELECT ?text ?n ?d WHERE { VALUES (?text ?n ?d) { ("a,b" 1 1.5) ("say \\"hi\\"" 2 2.25) '
+          '("two\\nlines" 3 0.75) ("01001" 4 10.25) ("2A004" 5 0.1) ("=1+1" 6 1.5) ("Île-de-France été" 7 7.5) } } '
+          'ORDER BY ?n')
+
+
+def test_csv_is_rfc_4180(small):
+    import csv
+    import io
+
+    cols, rows = query.run_query(small, TRICKY)
+    text = query.format_rows(cols, rows, "csv")
+    assert text.count("\r\n") == len(rows) + 1 and "\n" not in text.replace("\r\n", "").replace("two\nlines", "")
+    parsed = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    assert parsed == [cols] + [[str(query.plain(v)) for v in row] for row in rows]
+
+
+def test_csv_excel_keeps_codes_as_text_and_accents(small_file, capsys):
+    import csv
+    import io
+
+    raw = main(["query", "--sparql", TRICKY, "-f", "csv-excel", "--graph", str(small_file)])
+    out = capsys.readouterr().out
+    assert raw == 0 and out.startswith("\ufeff")
+    body = out.encode("utf-8")
+    assert body.startswith(b"\xef\xbb\xbf") and body.count(b"\r\n") == 8
+    parsed = list(csv.reader(io.StringIO(out[1:], newline=""), delimiter=";", strict=True))
+    assert parsed[0] == ["text", "n", "d"]
+    assert [r[0] for r in parsed[1:]] == ["a,b", 'say "hi"', "two\nlines", '="01001"', '="2A004"', '="=1+1"',
+                                          "Île-de-France été"]
+    assert [r[1] for r in parsed[1:]] == [str(i) for i in range(1, 8)]  # integers stay numbers
+    assert [r[2] for r in parsed[1:]] == ["1,5", "2,25", "0,75", "10,25", "0,1", "1,5", "7,5"]  # decimal comma
+
+
+def test_construct_as_turtle(small_file, capsys):
+    from rdflib import Graph
+
+    text = 'CONSTRUCT { ?d ?p ?o } WHERE { ?d a pvd:Departement ; ?p ?o }'
+    outputs = {}
+    for fmt in ("nt", "ttl", "turtle"):
+        assert main(["query", "--sparql", text, "-f", fmt, "--graph", str(small_file)]) == 0
+        outputs[fmt] = capsys.readouterr().out
+    assert outputs["ttl"] == outputs["turtle"] and "@prefix pvd:" in outputs["ttl"]
+    nt = Graph().parse(data=outputs["nt"], format="nt")
+    assert len(nt) == 10 and set(Graph().parse(data=outputs["ttl"], format="turtle")) == set(nt)
+
+
+# --- one dataset view: the command line sees what the endpoint serves -----------------
+
+COUNT_NAMED = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+COUNT_DEFAULT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+def endpoint_count(build, text: str) -> int:
+    """The count the endpoint answers: its workers' loading function and query engine."""
+    from pvd_graph.server.engine import Limits, run_sparql
+
+    reply = run_sparql(store.oxigraph_store(store.open_built(build, graphs="both")),
+                       {"query": text, "accept": "text/csv"}, Limits())
+    assert reply.status == 200, reply.body
+    return int(reply.body.decode().split()[1])
+
+
+def lines(path) -> int:
+    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+@pytest.mark.parametrize("backend", ["oxigraph", "memory"])
+def test_query_sees_the_endpoint_dataset(curated_build, backend):
+    from pvd_graph import resources
+
+    ds = query.open_graph(curated_build, backend=backend)
+    for text, expected in ((COUNT_NAMED, lines(curated_build / resources.DATASET_NQ)),
+                           (COUNT_DEFAULT, lines(curated_build / resources.GRAPH_NT))):
+        [(n,)] = values(query.run_query(ds, text))
+        assert n == expected == endpoint_count(curated_build, text)
+
+
+def test_a_name_without_the_graph_is_refused_not_left_unbound():
+    q = query.load_catalogue()["partners-of-town"]
+    q.check_form({"insee": "Albertville"})  # before loading: the name waits for the graph
+    with pytest.raises(UserError, match="only be looked up in an opened graph"):
+        q.bindings({"insee": "Albertville"})

@@ -17,8 +17,9 @@ def add_network_filters(parser) -> None:
 
 def add_arguments(parser) -> None:
     add_network_filters(parser)
-    parser.add_argument("--focus", metavar="INSEE|SIREN|IRI",
-                        help="ego network around this commune, EPCI or resource")
+    parser.add_argument("--focus", metavar="INSEE|SIREN|IRI|NAME",
+                        help="ego network around this commune, EPCI or resource (a commune or EPCI may be given "
+                             "by name: Albertville)")
     parser.add_argument("--depth", type=int, default=1, metavar="N",
                         help="ego network radius in actor-to-actor steps (default 1; conventions and programmes count 0)")
     parser.add_argument("--no-conventions", dest="conventions", action="store_false",
@@ -32,7 +33,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from pvd_graph import store
+    from pvd_graph import lookup, store
     from pvd_graph.network import build_network
     from pvd_graph.visualise import write_network, writer_for
 
@@ -40,7 +41,12 @@ def run(args) -> int:
     progress = Progress(args.quiet)
     ds = store.open_built(args.graph, backend=args.backend)
     progress("graph loaded")
-    graph = build_network(ds, focus=args.focus, depth=args.depth, programme=args.programme,
+    focus = args.focus
+    if focus is not None and lookup.looks_like_name(focus):
+        match = lookup.resolve_name(ds, focus, kinds=("commune", "epci"), what="--focus")
+        progress(f"--focus {focus.strip()} read as {match.describe()}")
+        focus = match.iri
+    graph = build_network(ds, focus=focus, depth=args.depth, programme=args.programme,
                           departement=args.departement, include_conventions=args.conventions)
     progress(f"network: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")
     drawn = write_network(graph, Path(args.out), title=args.title)
