@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from pvd_graph.identifiers import commune_iri
-from serve_support import Server
+from serve_support import Server, build_figures
 
 CLIENTS = 8
 REQUESTS_PER_CLIENT = 60
@@ -35,6 +35,14 @@ def server(national_build, tmp_path_factory):
     srv = Server(national_build, "--workers", "2", log_dir=tmp_path_factory.mktemp("logs"))
     yield srv
     srv.stop()
+
+
+def test_startup_line_counts_triples_and_quads_apart(server, national_build):
+    """Issue 12: the national graph was announced as 679,416 "triples", graph.nt and dataset.nq added up."""
+    default, named = build_figures(national_build)
+    assert len(named) >= 5 and sum(named.values()) > default  # facts stated by several sources
+    assert (f"loaded {default:,} triples in the default graph (the union of every source graph, each triple once) "
+            f"and {sum(named.values()):,} quads in {len(named)} named graphs, one per source") in server.output()
 
 
 def _get(http, server, name):
