@@ -1,10 +1,12 @@
 """``pvd-graph serve``: a read-only SPARQL endpoint and linked-data pages over a build.
 
+* :mod:`~pvd_graph.server.listener` — the listening socket, bound before anything is loaded;
 * :mod:`~pvd_graph.server.guard` — refuses SPARQL Update and ``SERVICE``;
 * :mod:`~pvd_graph.server.pool` — query worker processes with a time limit;
 * :mod:`~pvd_graph.server.engine` — runs queries on Oxigraph, result-size limit, serialisation;
 * :mod:`~pvd_graph.server.formats` — content negotiation;
 * :mod:`~pvd_graph.server.pages` — HTML (query page, entity pages);
+* :mod:`~pvd_graph.server.description` — the dataset view: start-up line, query page, service description;
 * :mod:`~pvd_graph.server.app` — the Starlette application.
 """
 
