@@ -82,8 +82,9 @@ def service_description(endpoint: str, view: DatasetView, fmt: ox.RdfFormat) -> 
         ox.Triple(dataset, RDF_TYPE, iri(SD, "Dataset")),
         ox.Triple(dataset, iri(SD, "defaultGraph"), default),
         ox.Triple(default, RDF_TYPE, iri(SD, "Graph")),
-        ox.Triple(default, iri(VOID, "triples"), ox.Literal(str(view.default), datatype=XSD_INTEGER)),
     ]
+    if view.default or not view.default_meaning:  # an empty default graph read as the union has no count of its own
+        triples.append(ox.Triple(default, iri(VOID, "triples"), ox.Literal(str(view.default), datatype=XSD_INTEGER)))
     if view.default_meaning:
         triples.append(ox.Triple(default, iri(DCTERMS, "description"), ox.Literal(view.default_meaning, language="en")))
     if view.build:  # an RDF merge of the named graphs, as sd:UnionDefaultGraph means
