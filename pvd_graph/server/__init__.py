@@ -37,6 +37,7 @@ def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 
     log = log or (lambda _m: None)
     sock = listen(host, port)
     try:
+        base = f"http://{url_host(host)}:{port}"
         pool = QueryPool(PoolConfig(graph=None if graph is None else str(graph), workers=workers, timeout=timeout,
                                     limits=Limits(max_results=max_results), id_base=ID))
         log(f"loading the graph in {workers} query worker(s)")
@@ -46,13 +47,12 @@ def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 
             config = uvicorn.Config(create_app(pool, view=view), log_level="warning", access_log=False,
                                     h11_max_incomplete_event_size=8 * MAX_URL, limit_concurrency=512)
             server = uvicorn.Server(config)
-            base = f"http://{url_host(host)}:{port}"
             log(f"loaded {view.summary()}")
             # the socket already listens: connections made from now on wait in its queue until served
             log(f"serving {base}/sparql and {base}/id/…")
             server.run(sockets=[sock])
             if not server.started:
-                raise UserError(f"the web server did not start on {host}:{port} (see the messages above)")
+                raise UserError(f"the web server did not start on {base} (see the messages above)")
         finally:
             pool.close()
     finally:
