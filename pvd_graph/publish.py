@@ -1,14 +1,15 @@
 """Publish a build to an external triplestore over the SPARQL 1.1 Graph Store HTTP Protocol.
 
-Graph naming: the build keeps one named graph per source
-(``https://w3id.org/pvd-graph/graph/<source>``). ``graph_iri`` chooses where
-they land:
+What lands where (the README's "Publish to a triplestore" says why the default is the union):
 
-* ``None``: as they are;
-* an IRI ending with ``/`` or ``#``: a new base, ``<base><source>`` per source
-  (graphs outside the project's graph namespace keep their name);
-* any other IRI: one graph holding the union of all sources (triples found in
-  several sources counted once).
+* ``union_graph`` IRI: one graph holding the union of every source, each
+  triple once — what the endpoint and the command line see as their default
+  graph;
+* ``graph_iri``, an IRI ending with ``/`` or ``#``: one graph per source,
+  ``<base><source>`` (graphs outside the project's graph namespace keep their
+  name); a triple stated by several sources is then published once per graph;
+* both: the union and the sources side by side, the whole dataset view;
+* neither: the union, in :data:`UNION_GRAPH`.
 
 Each target graph is replaced: the first chunk is sent with ``PUT`` (which
 replaces the graph), the following ones with ``POST`` (which adds). Triples
@@ -20,6 +21,7 @@ store's query endpoint and compared with what was sent.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,8 @@ KNOWN_QUERY_PATHS = {
     "/store": "/query",  # Oxigraph server
 }
 DEFAULT_CHUNK = 50_000
+#: Where the union goes when no graph option is given.
+UNION_GRAPH = GRAPHS + "union"
 _DEFAULT_GRAPH_NAME = "default"
 
 
@@ -57,6 +61,7 @@ class PublishReport:
     endpoint: str
     query_endpoint: str
     graphs: list[GraphReport] = field(default_factory=list)
+    shared: int = 0  # distinct triples published in more than one graph
 
     @property
     def ok(self) -> bool:
@@ -79,36 +84,60 @@ def query_endpoint_for(endpoint: str) -> str:
 
 
 def target_graph(name: str, graph_iri: str | None) -> str:
-    """Where the build's graph *name* is published (see the module docstring)."""
+    """Where the build's graph *name* is published with the per-source base *graph_iri* (``None``: as it is)."""
     if graph_iri is None:
         return name
-    if graph_iri.endswith(("/", "#")):
-        return graph_iri + name[len(GRAPHS):] if name.startswith(GRAPHS) else name
-    return graph_iri
+    return graph_iri + name[len(GRAPHS):] if name.startswith(GRAPHS) else name
+
+
+def check_targets(graph_iri: str | None, union_graph: str | None) -> None:
+    """Refuse graph options that are not absolute IRIs, or a per-source base that is no base."""
+    for option, iri in (("--graph-iri", graph_iri), ("--union-graph", union_graph)):
+        if iri is None:
+            continue
+        try:
+            ox.NamedNode(iri)
+        except ValueError as exc:
+            raise UserError(f"{option} {iri}: not an absolute IRI ({exc})") from None
+        if ":" not in iri:
+            raise UserError(f"{option} {iri}: not an absolute IRI (no scheme)")
+    if graph_iri is not None and not graph_iri.endswith(("/", "#")):
+        raise UserError(f"--graph-iri {graph_iri}: a base for one graph per source ends with / or #; "
+                        "for one graph holding every triple once, use --union-graph IRI")
 
 
 def _graph_name(g) -> str:
     return GRAPHS + _DEFAULT_GRAPH_NAME if isinstance(g, ox.DefaultGraph) else g.value
 
 
-def _plan(store: ox.Store, graph_iri: str | None) -> dict[str, tuple[list[str], list[ox.Triple]]]:
-    """target graph → (source graph names, distinct triples), blank-node triples first."""
+def _plan(store: ox.Store, graph_iri: str | None,
+          union_graph: str | None) -> tuple[dict[str, tuple[list[str], list[ox.Triple]]], int]:
+    """(target graph → (source graph names, distinct triples, blank-node triples first),
+    number of distinct triples that go to more than one target graph)."""
     plan: dict[str, tuple[list[str], set]] = {}
-    graphs = list(store.named_graphs()) + [ox.DefaultGraph()]
-    for g in graphs:
+    for g in list(store.named_graphs()) + [ox.DefaultGraph()]:
         triples = {q.triple for q in store.quads_for_pattern(None, None, None, g)}
         if not triples:
             continue
-        target = target_graph(_graph_name(g), graph_iri)
-        names, acc = plan.setdefault(target, ([], set()))
-        names.append(_graph_name(g))
-        acc.update(triples)
+        name = _graph_name(g)
+        if graph_iri is not None:
+            target = target_graph(name, graph_iri)
+            if target == union_graph:
+                raise UserError(f"--union-graph {union_graph} is also where the source graph {name} goes; "
+                                "choose another IRI")
+            plan.setdefault(target, ([], set()))[0].append(name)
+            plan[target][1].update(triples)
+        if union_graph is not None:
+            plan.setdefault(union_graph, ([], set()))[0].append(name)
+            plan[union_graph][1].update(triples)
+    copies = Counter(t for _names, acc in plan.values() for t in acc)
+    shared = sum(1 for n in copies.values() if n > 1)
 
     def has_bnode(t: ox.Triple) -> bool:
         return isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
 
     return {target: (names, sorted(acc, key=lambda t: (not has_bnode(t), str(t))))
-            for target, (names, acc) in sorted(plan.items())}
+            for target, (names, acc) in sorted(plan.items())}, shared
 
 
 def _chunks(triples: list[ox.Triple], size: int) -> Iterator[list[ox.Triple]]:
@@ -119,7 +148,23 @@ def _chunks(triples: list[ox.Triple], size: int) -> Iterator[list[ox.Triple]]:
         yield triples[i:i + size]
 
 
-def _check(response, what: str) -> None:
+def login_problem(response, auth) -> str:
+    """Why the store answered 401 to a request sent with *auth* (a ``requests`` auth object or ``None``)."""
+    asked = response.headers.get("WWW-Authenticate", "").split(" ", 1)[0].strip().lower()
+    if auth is None:
+        return "the store wants a login: give --user and --password (or set PVD_PUBLISH_PASSWORD)"
+    scheme = "basic" if type(auth).__name__ == "HTTPBasicAuth" else "digest"
+    if asked in ("basic", "digest") and asked != scheme:
+        return f"the store asks for {asked.title()} authentication: add --auth {asked}"
+    if not auth.password:
+        return (f"no password given for user {auth.username!r}: "
+                "give --password (or set PVD_PUBLISH_PASSWORD)")
+    return f"the store refused user {auth.username!r} with this password: --user or --password is wrong"
+
+
+def _check(response, what: str, auth=None) -> None:
+    if response.status_code == 401:
+        raise UserError(f"{what}: HTTP 401 {response.reason}: {login_problem(response, auth)}")
     if response.status_code >= 400:
         text = " ".join(response.text.split())[:300]
         raise UserError(f"{what}: HTTP {response.status_code} {response.reason}" + (f": {text}" if text else ""))
@@ -135,7 +180,7 @@ def count_triples(session, query_endpoint: str, graph: str, timeout: float = 120
                         headers={"Accept": "application/sparql-results+json"}, timeout=timeout)
     except requests.RequestException as exc:
         raise UserError(f"{query_endpoint}: cannot query: {exc}") from None
-    _check(r, f"{query_endpoint}: count of <{graph}>")
+    _check(r, f"{query_endpoint}: count of <{graph}>", session.auth)
     try:
         bindings = r.json()["results"]["bindings"]
         return int(bindings[0]["n"]["value"]) if bindings else 0
@@ -144,10 +189,13 @@ def count_triples(session, query_endpoint: str, graph: str, timeout: float = 120
 
 
 def publish(build: Path | str | None, endpoint: str, graph_iri: str | None = None, *,
-            query_endpoint: str | None = None, user: str | None = None, password: str | None = None,
-            auth: str = "digest", chunk_size: int = DEFAULT_CHUNK, timeout: float = 600,
-            log: Callable[[str], None] | None = None) -> PublishReport:
-    """Replace each named graph of the build in the store at *endpoint*, then compare triple counts."""
+            union_graph: str | None = None, query_endpoint: str | None = None, user: str | None = None,
+            password: str | None = None, auth: str = "digest", chunk_size: int = DEFAULT_CHUNK,
+            timeout: float = 600, log: Callable[[str], None] | None = None) -> PublishReport:
+    """Replace the target graphs (see the module docstring) in the store at *endpoint*, then compare triple counts.
+
+    Without *graph_iri* nor *union_graph*, the union goes to :data:`UNION_GRAPH`.
+    """
     import requests
     from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
@@ -156,15 +204,18 @@ def publish(build: Path | str | None, endpoint: str, graph_iri: str | None = Non
     log = log or (lambda _m: None)
     if chunk_size < 1:
         raise UserError("--chunk-size must be positive")
+    check_targets(graph_iri, union_graph)
+    if graph_iri is None and union_graph is None:
+        union_graph = UNION_GRAPH
     query_endpoint = query_endpoint or query_endpoint_for(endpoint)
     session = requests.Session()
     if user is not None:
         session.auth = (HTTPDigestAuth if auth == "digest" else HTTPBasicAuth)(user, password or "")
     store = oxigraph_store(open_built(build, graphs="named"))
-    plan = _plan(store, graph_iri)
+    plan, shared = _plan(store, graph_iri, union_graph)
     if not plan:
         raise UserError(f"{build}: no triples to publish")
-    report = PublishReport(endpoint, query_endpoint)
+    report = PublishReport(endpoint, query_endpoint, shared=shared)
     for target, (names, triples) in plan.items():
         sent = 0
         for i, chunk in enumerate(_chunks(triples, chunk_size)):
@@ -175,7 +226,7 @@ def publish(build: Path | str | None, endpoint: str, graph_iri: str | None = Non
                                     headers={"Content-Type": "application/n-triples"}, timeout=timeout)
             except requests.RequestException as exc:
                 raise UserError(f"{endpoint}: cannot send <{target}>: {exc}") from None
-            _check(r, f"{endpoint}: {method} <{target}>")
+            _check(r, f"{endpoint}: {method} <{target}>", session.auth)
             sent += len(chunk)
             log(f"<{target}>: {sent}/{len(triples)} triples sent")
         report.graphs.append(GraphReport(", ".join(names), target, len(triples)))

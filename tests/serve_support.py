@@ -20,6 +20,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def build_figures(build: Path) -> tuple[int, dict[str, int]]:
+    """(distinct triples of graph.nt, distinct triples per named graph of dataset.nq), read by Oxigraph's parser."""
+    from collections import defaultdict
+
+    import pyoxigraph as ox
+
+    from pvd_graph import resources
+
+    with open(build / resources.GRAPH_NT, "rb") as fh:
+        union = {t for t in ox.parse(fh, format=ox.RdfFormat.N_TRIPLES)}
+    per_graph = defaultdict(set)
+    with open(build / resources.DATASET_NQ, "rb") as fh:
+        for quad in ox.parse(fh, format=ox.RdfFormat.N_QUADS):
+            per_graph[quad.graph_name.value].add(quad.triple)
+    return len(union), {g: len(t) for g, t in sorted(per_graph.items())}
+
+
+def run_serve(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``python -m pvd_graph serve ARGS`` expected to stop by itself (refused before it serves)."""
+    return subprocess.run([sys.executable, "-m", "pvd_graph", "serve", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=timeout)
+
+
 class Server:
     """``python -m pvd_graph serve`` on 127.0.0.1, stopped by :meth:`stop`."""
 

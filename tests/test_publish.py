@@ -8,9 +8,11 @@ Without Debian's ``virtuoso-opensource`` package the tests fail: CI installs it.
 
 from __future__ import annotations
 
+import http.server
 import os
 import shutil
 import subprocess
+import threading
 from collections import defaultdict
 
 import pyoxigraph as ox
@@ -19,11 +21,14 @@ import requests
 
 from pvd_graph import resources
 from pvd_graph.cli import main
+from pvd_graph.identifiers import commune_iri
 from pvd_graph.namespaces import GRAPHS
-from pvd_graph.publish import count_triples, query_endpoint_for, target_graph
+from pvd_graph.publish import UNION_GRAPH, count_triples, query_endpoint_for, target_graph
 from serve_support import REPO, Server, free_port
 
 SCRIPT = REPO / "scripts" / "virtuoso.sh"
+ALBERTVILLE = commune_iri("73011")
+AJACCIO = commune_iri("2A004")
 
 
 @pytest.fixture(scope="session")
@@ -65,26 +70,50 @@ def test_script_binds_loopback_only(virtuoso):
     assert listening == [f"127.0.0.1:{port}"]
 
 
+def _select(url: str, query: str) -> list[dict]:
+    r = requests.get(url + "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"},
+                     timeout=60)
+    assert r.status_code == 200, r.text
+    return r.json()["results"]["bindings"]
+
+
 def test_publish_national_graph(virtuoso, national_build, capsys):
+    """Per-source graphs and the union side by side (the dataset view); the union holds each triple once."""
     url, password = virtuoso
     endpoint = url + "/sparql-graph-crud-auth"
     expected = graph_counts(national_build)
     assert len(expected) >= 4 and sum(expected.values()) > 100_000
+    with open(national_build / resources.DATASET_NQ, "rb") as fh:
+        union = {q.triple for q in ox.parse(fh, format=ox.RdfFormat.N_QUADS)}
     status = main(["publish", "--graph", str(national_build), "--endpoint", endpoint, "--user", "dba",
-                   "--password", password, "--graph-iri", "urn:pvd-test:national/", "-q"])
-    out = capsys.readouterr().out
-    assert status == 0, out
+                   "--password", password, "--graph-iri", "urn:pvd-test:national/",
+                   "--union-graph", "urn:pvd-test:national-union", "-q"])
+    out, err = capsys.readouterr()
+    assert status == 0, out + err
+    assert f"warning: {len(union):,} triples are in more than one of the graphs published" in err
     session = requests.Session()
     for graph, n in expected.items():
         target = target_graph(graph, "urn:pvd-test:national/")
         assert target == "urn:pvd-test:national/" + graph.removeprefix(GRAPHS)
         assert count_triples(session, url + "/sparql", target) == n, graph
+    assert count_triples(session, url + "/sparql", "urn:pvd-test:national-union") == len(union)
     # Albertville landed with its label, in the curated graph
-    r = session.get(url + "/sparql", params={"query": (
-        "SELECT ?l WHERE { GRAPH <urn:pvd-test:national/curated> { "
-        "<https://w3id.org/pvd-graph/id/commune/73011> <http://www.w3.org/2000/01/rdf-schema#label> ?l } }")},
-        headers={"Accept": "application/sparql-results+json"}, timeout=60)
-    assert [b["l"]["value"] for b in r.json()["results"]["bindings"]] == ["Albertville"]
+    rows = _select(url, "SELECT ?l WHERE { GRAPH <urn:pvd-test:national/curated> { "
+                        f"<{ALBERTVILLE}> <http://www.w3.org/2000/01/rdf-schema#label> ?l }} }}")
+    assert [b["l"]["value"] for b in rows] == ["Albertville"]
+    # Ajaccio's name is stated by several sources: once per source graph, once in the union
+    label = ox.Triple(ox.NamedNode(AJACCIO), ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+                      ox.Literal("Ajaccio", language="fr"))
+    with open(national_build / resources.DATASET_NQ, "rb") as fh:
+        sources = [q.graph_name.value for q in ox.parse(fh, format=ox.RdfFormat.N_QUADS) if q.triple == label]
+    assert len(sources) >= 2
+    rows = _select(url, "SELECT ?g WHERE { GRAPH ?g { "
+                        f"<{AJACCIO}> <http://www.w3.org/2000/01/rdf-schema#label> ?l }} "
+                        'FILTER(STRSTARTS(STR(?g), "urn:pvd-test:national/")) }')
+    assert sorted(b["g"]["value"] for b in rows) == sorted(target_graph(g, "urn:pvd-test:national/") for g in sources)
+    rows = _select(url, "SELECT ?l FROM <urn:pvd-test:national-union> WHERE { "
+                        f"<{AJACCIO}> <http://www.w3.org/2000/01/rdf-schema#label> ?l }}")
+    assert [b["l"]["value"] for b in rows] == ["Ajaccio"]
 
 
 def test_republish_replaces_and_chunks(virtuoso, curated_build, capsys):
@@ -103,14 +132,42 @@ def test_republish_replaces_and_chunks(virtuoso, curated_build, capsys):
         assert count_triples(session, url + "/sparql", target_graph(graph, "urn:pvd-test:curated/")) == n
 
 
-def test_union_graph(virtuoso, curated_build):
+def _union(build) -> set:
+    with open(build / resources.DATASET_NQ, "rb") as fh:
+        return {q.triple for q in ox.parse(fh, format=ox.RdfFormat.N_QUADS)}
+
+
+def test_union_graph(virtuoso, curated_build, capsys):
     url, password = virtuoso
     assert main(["publish", "--graph", str(curated_build), "--endpoint", url + "/sparql-graph-crud-auth",
-                 "--user", "dba", "--password", password, "--graph-iri", "urn:pvd-test:union", "-q"]) == 0
-    union = set()
-    with open(curated_build / resources.DATASET_NQ, "rb") as fh:
-        union = {q.triple for q in ox.parse(fh, format=ox.RdfFormat.N_QUADS)}
-    assert count_triples(requests.Session(), url + "/sparql", "urn:pvd-test:union") == len(union)
+                 "--user", "dba", "--password", password, "--union-graph", "urn:pvd-test:union", "-q"]) == 0
+    assert count_triples(requests.Session(), url + "/sparql", "urn:pvd-test:union") == len(_union(curated_build))
+    assert "warning" not in capsys.readouterr().err  # one graph: nothing is published twice
+
+
+def test_default_is_the_union(virtuoso, curated_build, capsys):
+    url, password = virtuoso
+    assert main(["publish", "--graph", str(curated_build), "--endpoint", url + "/sparql-graph-crud-auth",
+                 "--user", "dba", "--password", password, "-q"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    union = _union(curated_build)
+    assert out == [f"{UNION_GRAPH}\t{len(union)}\t{len(union)}\tok"]
+    assert count_triples(requests.Session(), url + "/sparql", UNION_GRAPH) == len(union)
+    with pytest.raises(SystemExit):
+        main(["publish", "--help"])
+    assert UNION_GRAPH in "".join(capsys.readouterr().out.split())  # --help names the default graph
+
+
+@pytest.mark.parametrize("option,iri,message", [
+    ("--graph-iri", "urn:pvd-test:one", "ends with / or #; for one graph holding every triple once, use --union-graph"),
+    ("--union-graph", "not an iri", "not an absolute IRI"),
+    ("--union-graph", "relative/path", "not an absolute IRI"),
+])
+def test_bad_graph_option_is_one_line(curated_build, option, iri, message, capsys):
+    status = main(["publish", "--graph", str(curated_build), "--endpoint", f"http://127.0.0.1:{free_port()}/store",
+                   option, iri, "-q"])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and "\n" not in err and f"{option} {iri}: " in err and message in err
 
 
 def test_wrong_password_is_one_line(virtuoso, curated_build, capsys):
@@ -119,7 +176,50 @@ def test_wrong_password_is_one_line(virtuoso, curated_build, capsys):
                    "--user", "dba", "--password", "wrong", "-q"])
     err = capsys.readouterr().err.strip()
     assert status == 2 and "\n" not in err
-    assert "HTTP 401" in err
+    assert "HTTP 401" in err and "the store refused user 'dba' with this password: --user or --password is wrong" in err
+
+
+class _Refuses(http.server.BaseHTTPRequestHandler):
+    """Answers every request 401, asking for the scheme in ``server.scheme``."""
+
+    def _refuse(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", f'{self.server.scheme} realm="test"'
+                         + (', nonce="abc", qop="auth"' if self.server.scheme == "Digest" else ""))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_PUT = do_POST = do_GET = _refuse
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("scheme,options,message", [
+    ("Basic", [], "the store wants a login: give --user and --password"),
+    ("Digest", [], "the store wants a login: give --user and --password"),
+    ("Basic", ["--user", "u"], "the store asks for Basic authentication: add --auth basic"),
+    ("Basic", ["--user", "u", "--auth", "basic"], "no password given for user 'u': give --password"),
+    ("Basic", ["--user", "u", "--password", "p", "--auth", "basic"], "the store refused user 'u' with this password"),
+    ("Digest", ["--user", "u", "--password", "p"], "the store refused user 'u' with this password"),
+])
+def test_401_says_what_is_wrong_with_the_login(curated_build, scheme, options, message, capsys, monkeypatch):
+    monkeypatch.delenv("PVD_PUBLISH_PASSWORD", raising=False)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Refuses)
+    httpd.scheme = scheme
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        status = main(["publish", "--graph", str(curated_build), "--endpoint",
+                       f"http://127.0.0.1:{httpd.server_address[1]}/store", *options, "-q"])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and "\n" not in err
+    assert err.startswith("pvd-graph publish: error: ") and "HTTP 401" in err and message in err
 
 
 def test_count_mismatch_exits_1(virtuoso, curated_build, tmp_path, capsys):

@@ -7,9 +7,12 @@ on the same build file, and from the curated Turtle source files.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
+import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import xml.dom.minidom
@@ -24,7 +27,7 @@ from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, POSTDIRECTLY, TSV, TURTLE
 from pvd_graph import resources
 from pvd_graph.identifiers import commune_iri, convention_iri, departement_iri, epci_iri
 from pvd_graph.namespaces import ID
-from serve_support import Server
+from serve_support import Server, build_figures, free_port, run_serve
 
 ALBERTVILLE = commune_iri("73011")
 RDFS_LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
@@ -251,6 +254,75 @@ def test_help(command, capsys):
 def test_serve_missing_graph_is_one_line(tmp_path, capsys):
     from pvd_graph.cli import main
 
-    assert main(["serve", "--graph", str(tmp_path / "nope"), "--port", "1"]) == 2
+    assert main(["serve", "--graph", str(tmp_path / "nope"), "--port", str(free_port())]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("pvd-graph serve: error:") and "nope" in err[-1]
+
+
+# --- issue 12: the address is checked before anything is loaded; honest figures; the dataset view
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "-1", "65536"])
+def test_port_out_of_range_is_one_line(curated_build, port, capsys):
+    from pvd_graph.cli import main
+
+    assert main(["serve", "--graph", str(curated_build), "--port", port]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("pvd-graph serve: error: --port") and "65535" in err[0]
+
+
+def _refused_before_loading(result, address: str, reason: str) -> None:
+    err = result.stderr.strip().splitlines()
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "serving" not in result.stderr + result.stdout
+    assert "loading" not in result.stderr  # refused before the workers load the graph
+    assert err == [f"pvd-graph serve: error: cannot listen on {address}: {reason}"
+                   + (" (another server is using this port?)" if reason == os.strerror(errno.EADDRINUSE) else "")]
+
+
+def test_port_in_use_is_refused_before_loading(national_build):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_serve("--graph", str(national_build), "--port", str(port))
+    _refused_before_loading(result, f"127.0.0.1:{port}", os.strerror(errno.EADDRINUSE))
+
+
+def test_host_not_on_this_machine_is_refused_before_loading(curated_build):
+    """192.0.2.1 is TEST-NET-1 (RFC 5737): no interface has it, so bind fails; nothing is sent to it."""
+    port = free_port()
+    result = run_serve("--graph", str(curated_build), "--host", "192.0.2.1", "--port", str(port))
+    _refused_before_loading(result, f"192.0.2.1:{port}", os.strerror(errno.EADDRNOTAVAIL))
+
+
+def test_service_description_states_the_dataset_view(server, curated_build):
+    default, named = build_figures(curated_build)
+    r = requests.get(server.base + "/sparql", headers={"Accept": "text/turtle"}, timeout=10)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    sd = Graph().parse(data=r.text, format="turtle")
+    answer = sd.query("""PREFIX sd: <http://www.w3.org/ns/sparql-service-description#>
+        PREFIX void: <http://www.w3.org/ns/void#>
+        SELECT ?n WHERE { ?s a sd:Service ; sd:endpoint ?s ; sd:feature sd:UnionDefaultGraph ;
+                          sd:defaultDataset/sd:defaultGraph/void:triples ?n }""")
+    assert [int(row.n) for row in answer] == [default]
+    graphs = sd.query("""PREFIX sd: <http://www.w3.org/ns/sparql-service-description#>
+        PREFIX void: <http://www.w3.org/ns/void#>
+        SELECT ?g ?n WHERE { [] sd:defaultDataset/sd:namedGraph [ sd:name ?g ; sd:graph/void:triples ?n ] }""")
+    assert {str(row.g): int(row.n) for row in graphs} == named
+    # and the endpoint does what it says: default graph = the union, each triple once; named graphs beside it
+    counts = {}
+    for name, text in (("default", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
+                       ("named", "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")):
+        r = requests.get(server.base + "/sparql", params={"query": text},
+                         headers={"Accept": "application/sparql-results+json"}, timeout=10)
+        counts[name] = int(r.json()["results"]["bindings"][0]["n"]["value"])
+    assert counts == {"default": default, "named": sum(named.values())}
+
+
+def test_query_page_states_the_dataset_view(server, curated_build):
+    _, named = build_figures(curated_build)
+    page = requests.get(server.base + "/sparql", headers={"Accept": "text/html"}, timeout=10).text
+    assert "l’union de toutes les sources, chaque triplet une fois" in page
+    for name in named:
+        assert f"<li><code>{name}</code>" in page

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from pvd_graph.identifiers import commune_iri
-from serve_support import Server
+from serve_support import REPO, Server, build_figures
 
 CLIENTS = 8
 REQUESTS_PER_CLIENT = 60
@@ -35,6 +35,25 @@ def server(national_build, tmp_path_factory):
     srv = Server(national_build, "--workers", "2", log_dir=tmp_path_factory.mktemp("logs"))
     yield srv
     srv.stop()
+
+
+def test_startup_line_counts_triples_and_quads_apart(server, national_build):
+    """Issue 12: the national graph was announced as 679,416 "triples", graph.nt and dataset.nq added up."""
+    default, named = build_figures(national_build)
+    assert len(named) >= 5 and sum(named.values()) > default  # facts stated by several sources
+    assert (f"loaded {default:,} triples in the default graph (the union of every source graph, each triple once) "
+            f"and {sum(named.values()):,} quads in {len(named)} named graphs, one per source") in server.output()
+
+
+def test_readme_lists_every_named_graph(national_build):
+    """The README's "The dataset view" names each named graph the endpoint serves (IRIs after the first as …/graph/x)."""
+    from pvd_graph.namespaces import GRAPHS
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### The dataset view", 1)[1].split("\n### ", 1)[0]
+    _, named = build_figures(national_build)
+    for graph in named:
+        assert f"`{graph}`" in section or f"`…/graph/{graph.removeprefix(GRAPHS)}`" in section, graph
 
 
 def _get(http, server, name):

@@ -1,10 +1,12 @@
 """``pvd-graph serve``: a read-only SPARQL endpoint and linked-data pages over a build.
 
+* :mod:`~pvd_graph.server.listener` — the listening socket, bound before anything is loaded;
 * :mod:`~pvd_graph.server.guard` — refuses SPARQL Update and ``SERVICE``;
 * :mod:`~pvd_graph.server.pool` — query worker processes with a time limit;
 * :mod:`~pvd_graph.server.engine` — runs queries on Oxigraph, result-size limit, serialisation;
 * :mod:`~pvd_graph.server.formats` — content negotiation;
 * :mod:`~pvd_graph.server.pages` — HTML (query page, entity pages);
+* :mod:`~pvd_graph.server.description` — the dataset view: start-up line, query page, service description;
 * :mod:`~pvd_graph.server.app` — the Starlette application.
 """
 
@@ -16,24 +18,45 @@ from pvd_graph.server.pool import PoolConfig, QueryPool
 
 def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, timeout: float = 10.0,
           max_results: int = 10_000, log=None) -> None:
-    """Load *graph* (a build folder or RDF file) in the query workers, then serve until interrupted."""
+    """Listen on *host*:*port*, load *graph* (a build folder or RDF file) in the query workers, serve until interrupted.
+
+    The address is bound first: a port in use or an address this machine does
+    not have is a :class:`~pvd_graph.errors.UserError` before anything is loaded.
+    """
+    from pathlib import Path
+
     import uvicorn
 
+    from pvd_graph import resources
+    from pvd_graph.errors import UserError
     from pvd_graph.namespaces import ID
     from pvd_graph.server.app import MAX_URL, create_app
+    from pvd_graph.server.description import DatasetView
+    from pvd_graph.server.listener import listen, url_host
 
-    pool = QueryPool(PoolConfig(graph=None if graph is None else str(graph), workers=workers, timeout=timeout,
-                                limits=Limits(max_results=max_results), id_base=ID))
-    if log:
-        log(f"loading the graph in {workers} query worker(s)")
-    pool.start()
+    log = log or (lambda _m: None)
+    sock = listen(host, port)
     try:
-        if log:
-            log(f"{pool.triples} triples; serving http://{host}:{port}/sparql and http://{host}:{port}/id/…")
-        uvicorn.run(create_app(pool), host=host, port=port, log_level="warning", access_log=False,
-                    h11_max_incomplete_event_size=8 * MAX_URL, limit_concurrency=512)
+        base = f"http://{url_host(host)}:{port}"
+        pool = QueryPool(PoolConfig(graph=None if graph is None else str(graph), workers=workers, timeout=timeout,
+                                    limits=Limits(max_results=max_results), id_base=ID))
+        log(f"loading the graph in {workers} query worker(s)")
+        pool.start()
+        try:
+            view = DatasetView.of(pool.figures, Path(graph or resources.DEFAULT_BUILD_DIR).is_dir())
+            config = uvicorn.Config(create_app(pool, view=view), log_level="warning", access_log=False,
+                                    h11_max_incomplete_event_size=8 * MAX_URL, limit_concurrency=512)
+            server = uvicorn.Server(config)
+            log(f"loaded {view.summary()}")
+            # the socket already listens: connections made from now on wait in its queue until served
+            log(f"serving {base}/sparql and {base}/id/…")
+            server.run(sockets=[sock])
+            if not server.started:
+                raise UserError(f"the web server did not start on {base} (see the messages above)")
+        finally:
+            pool.close()
     finally:
-        pool.close()
+        sock.close()
 
 
 __all__ = ["Limits", "PoolConfig", "QueryPool", "serve"]

@@ -19,7 +19,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from pvd_graph.namespaces import ID
-from pvd_graph.server import pages
+from pvd_graph.server import formats, pages
+from pvd_graph.server.description import DatasetView, service_description
 from pvd_graph.server.engine import Reply, error
 from pvd_graph.server.guard import Refused, check_query
 from pvd_graph.server.pool import QueryPool
@@ -105,17 +106,33 @@ def _first(params: dict[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-def create_app(pool: QueryPool, examples: list[dict] | None = None) -> Starlette:
-    """The ASGI application over a started :class:`QueryPool`."""
+def create_app(pool: QueryPool, examples: list[dict] | None = None, view: DatasetView | None = None) -> Starlette:
+    """The ASGI application over a started :class:`QueryPool`; *view* describes what its workers loaded."""
     config = pool.config
     limits = {"timeout": config.timeout, "max_results": config.limits.max_results}
     examples = examples if examples is not None else catalogue_examples()
+    view = view or DatasetView.of(pool.figures, build=False)
+
+    def no_query(request: Request, params: dict) -> Response:
+        """``/sparql`` without a query: the service description for RDF clients, else the query page."""
+        try:
+            fmt = formats.negotiate((formats.HTML,) + formats.GRAPHS, request.headers.get("accept"),
+                                    _first(params, "format"))
+        except formats.NotAcceptable:
+            fmt = formats.HTML
+        if fmt is formats.HTML:
+            page = _html(pages.query_page(examples, limits, _one(params, "edit") or "", view))
+            page.headers["Vary"] = "Accept"
+            return page
+        endpoint = str(request.url.replace(query="", fragment=""))
+        media = fmt.media_type + ("; charset=utf-8" if fmt.media_type.startswith("text/") else "")
+        return _response(Reply(200, media, service_description(endpoint, view, fmt.ox_format), {"Vary": "Accept"}))
 
     async def sparql_request(request: Request, params: dict, query: str | None) -> Response:
         if "update" in params:
             raise BadRequest(403, "SPARQL Update is not allowed: this endpoint is read-only")
         if query is None:
-            return _html(pages.query_page(examples, limits, _one(params, "edit") or ""))
+            return no_query(request, params)
         try:
             check_query(query)  # cheap: refuse before a worker is taken
         except Refused as exc:

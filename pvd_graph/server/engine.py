@@ -83,6 +83,14 @@ def _default_graph_is_empty(store: ox.Store) -> bool:
     return next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is None
 
 
+def dataset_figures(store: ox.Store) -> dict:
+    """What the worker holds: triples in the default graph, and quads per named graph (IRI → count)."""
+    default = int(next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))["n"].value)
+    per_graph = {row["g"].value: int(row["n"].value) for row in store.query(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
+    return {"default": default, "named": dict(sorted(per_graph.items()))}
+
+
 def run_sparql(store: ox.Store, request: dict, limits: Limits) -> Reply:
     """Answer one SPARQL protocol request (already checked for size and encoding)."""
     text = request["query"]

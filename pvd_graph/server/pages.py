@@ -94,8 +94,36 @@ def entity_page(node: ox.NamedNode, outgoing, incoming, labels, total_in: int,
     return _page(title, body, head)
 
 
-def query_page(examples: list[dict], limits: dict, query: str = "") -> str:
-    """The endpoint's home: a query form and the catalogue queries as runnable examples."""
+def _number(n: int) -> str:
+    """French digit grouping: 333\u202f623."""
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def dataset_section(view) -> str:
+    """What the endpoint's dataset is: its default graph and its named graphs (the README's "dataset view")."""
+    if view is None:
+        return ""
+    if view.build:
+        default = ("le <b>graphe par défaut</b> est l’union de toutes les sources, chaque triplet une fois "
+                   f"({_number(view.default)} triplets)")
+    elif view.default_meaning:
+        default = ("le <b>graphe par défaut</b> est l’union des graphes nommés (un triplet présent dans "
+                   "plusieurs graphes y compte une fois par graphe)")
+    else:
+        default = f"le <b>graphe par défaut</b> contient {_number(view.default)} triplets"
+    if not view.named:
+        return f"<p>Jeu de données : {default} ; aucun graphe nommé.</p>"
+    items = "".join(f"<li><code>{escape(name)}</code> ({_number(count)} triplets)</li>"
+                    for name, count in view.named.items())
+    per = ", un par source" if view.build else ""
+    return (f"<p>Jeu de données : {default} ; à côté, {len(view.named)} <b>graphes nommés</b>{per} "
+            "(<code>GRAPH &lt;…&gt; { … }</code> pour n’interroger qu’une source) :</p>"
+            f"<ul>{items}</ul><p>Description du service (SPARQL 1.1 Service Description) : "
+            "<code>/sparql</code> sans requête, avec <code>Accept: text/turtle</code>.</p>")
+
+
+def query_page(examples: list[dict], limits: dict, query: str = "", view=None) -> str:
+    """The endpoint's home: a query form, the dataset it serves and the catalogue queries as runnable examples."""
     items = "".join(
         f"<details><summary><b>{escape(e['title'])}</b> — {escape(e.get('description', ''))}</summary>"
         f"<pre>{escape(e['query'])}</pre>"
@@ -113,6 +141,7 @@ def query_page(examples: list[dict], limits: dict, query: str = "") -> str:
             "<option>tsv</option><option>turtle</option><option>jsonld</option><option>ntriples</option></select></label> "
             '<button type="submit">Exécuter</button></p></form>'
             "<p>Les préfixes usuels (pvd:, rdfs:, xsd:, …) sont prédéclarés.</p>"
+            + dataset_section(view)
             + (f"<h2>Exemples du catalogue</h2>{items}" if items else "")
             + '<p>Ressources : <a href="/id/commune/73011">/id/commune/73011</a></p>')
     return _page("pvd-graph SPARQL", body)

@@ -37,7 +37,7 @@ class PoolConfig:
 
 def _worker_main(conn, config: PoolConfig) -> None:  # runs in the child process
     from pvd_graph.errors import UserError as _UserError
-    from pvd_graph.server.engine import describe_entity, run_sparql
+    from pvd_graph.server.engine import dataset_figures, describe_entity, run_sparql
     from pvd_graph.store import open_built, oxigraph_store
 
     try:
@@ -46,7 +46,7 @@ def _worker_main(conn, config: PoolConfig) -> None:  # runs in the child process
         conn.send(("error", str(exc)))
         return
     store = oxigraph_store(ds)
-    conn.send(("ready", len(store)))
+    conn.send(("ready", dataset_figures(store)))
     while True:
         try:
             request = conn.recv()
@@ -68,7 +68,7 @@ class _Slot:
     def __init__(self, ctx, config: PoolConfig):
         self.ctx, self.config = ctx, config
         self.proc = self.conn = None
-        self.triples = 0
+        self.figures: dict = {}
         self.restarts = 0
 
     def start(self) -> None:
@@ -84,7 +84,7 @@ class _Slot:
             raise UserError("a query worker died while loading the graph") from None
         if kind == "error":
             raise UserError(value)
-        self.triples = value
+        self.figures = value
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.is_alive():
@@ -122,8 +122,9 @@ class QueryPool:
         self._idle: asyncio.Queue | None = None
 
     @property
-    def triples(self) -> int:
-        return self.slots[0].triples
+    def figures(self) -> dict:
+        """What each worker loaded (see :func:`~pvd_graph.server.engine.dataset_figures`)."""
+        return self.slots[0].figures
 
     def start(self) -> None:
         """Start every worker (in parallel) and wait until each has loaded the graph."""
