@@ -36,6 +36,8 @@ def run(args) -> int:
         for r in result.imports:
             if r.error:
                 print(f"pvd-graph build: source refused: {r.source.path}: {r.error}", file=sys.stderr)
+        for warning in result.source_warnings:
+            print(f"pvd-graph build: warning: {warning}", file=sys.stderr)
         rejected = sum(len(r.rejects) for r in result.imports)
         if rejected:
             print(f"pvd-graph build: {rejected} row{'s' if rejected != 1 else ''} rejected (see {out}/rejects.csv)", file=sys.stderr)

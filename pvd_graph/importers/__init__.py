@@ -87,8 +87,8 @@ def import_directory(directory: Path | str, on_result: Callable[[ImportResult], 
     found: list[tuple[int, str, Path, Importer]] = []
     ignored: list[str] = []
     order = {sid: n for n, sid in enumerate(KNOWN_SOURCES)}
-    for path in sorted(directory.rglob("*")):
-        if path.name.startswith(".") or path.name == FETCH_MANIFEST:
+    for path in source_paths(directory):
+        if path.name == FETCH_MANIFEST:
             continue
         imp = detect(path)
         if imp is None:
@@ -103,6 +103,37 @@ def import_directory(directory: Path | str, on_result: Callable[[ImportResult], 
         if on_result is not None:
             on_result(results[-1])
     return results, ignored
+
+
+def source_paths(directory: Path) -> list[Path]:
+    """Every file and folder under *directory*, sorted, following symbolic links; hidden names left out.
+
+    A sub-folder that is a link (``DIR/cog -> /data/cog``) is read like any other;
+    a link back to a folder already being read (a loop) is not read twice.
+    """
+    paths: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+
+    def walk(folder: Path) -> None:
+        try:
+            st = folder.stat()
+        except OSError:
+            return
+        if (st.st_dev, st.st_ino) in seen:
+            return  # a link loop, or the same folder reached through two links
+        seen.add((st.st_dev, st.st_ino))
+        try:
+            children = sorted(folder.iterdir())
+        except OSError:
+            return
+        for child in children:
+            if not child.name.startswith("."):
+                paths.append(child)
+            if child.is_dir():
+                walk(child)
+
+    walk(directory)
+    return sorted(paths)
 
 
 def _fetch_record(path: Path) -> dict:
