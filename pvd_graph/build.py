@@ -659,6 +659,11 @@ def build_graph(
 
     if out_dir is None:
         result.report = validated()
+    elif store.oxigraph_store(ds) is None:
+        # rdflib's own SPARQL parser (pyparsing) is not thread-safe: two queries parsed at once
+        # fail now and then with a TypeError deep in pyparsing. On this backend, one after the other.
+        result.report = validated()
+        write_build(result, Path(out_dir), log)
     else:
         # Validation only reads the store, and Oxigraph answers queries without holding
         # the GIL: it runs in a thread while the build files are written (2 cores: ~1 s less).

@@ -345,3 +345,27 @@ def test_issue_12_a_build_writes_exactly_the_files_it_may_replace(curated_build)
     table = table[:table.index("\n\n", table.index("| file |"))]
     listed = {name for line in table.splitlines()[3:] for name in re.findall(r"`([\w.]+)`", line.split("|")[1])}
     assert listed == BUILD_FILES
+
+
+def test_issue_12_a_broken_link_in_sources_is_said(tmp_path, shared_data, capsys):
+    linked = _linked_sources(tmp_path, shared_data, ["anct_pvd_communes_2021.csv"])
+    (linked / "cog").symlink_to(tmp_path / "elsewhere" / "cog")
+    assert main(["build", "--sources", str(linked), "--out", str(tmp_path / "out"), "--no-validate", "-q"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    refused = [line for line in err if "source refused" in line]
+    assert len(refused) == 1 and str(linked / "cog") in refused[0] and "broken symbolic link" in refused[0], err
+    assert any("warning" in line and "communes.json" in line for line in err)
+
+
+def test_memory_backend_never_parses_two_queries_at_once(tmp_path, monkeypatch):
+    """rdflib's SPARQL parser is not thread-safe (a TypeError in pyparsing, now and then, made
+    test_both_backends_build_the_same_graph flaky): on that backend validation runs in the caller's thread."""
+    import threading
+
+    from pvd_graph import build
+
+    threads = []
+    real = build.validate
+    monkeypatch.setattr(build, "validate", lambda ds: threads.append(threading.get_ident()) or real(ds))
+    build_graph(None, tmp_path / "out", backend="memory")
+    assert threads == [threading.get_ident()]
