@@ -437,7 +437,10 @@ def write_build(result: BuildResult, out: Path, log: Callable[[str], None],
     if recover_interrupted_swap(out):
         log(f"restored the previous build in {shown} (a build had been interrupted while swapping folders)")
         out = check_out_dir(out)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as exc:  # name the folder asked for, not the temporary one beside it
+        raise OSError(exc.errno, exc.strerror, str(shown)) from None
     tmp.chmod(0o755)
     try:
         t = time.perf_counter()

@@ -122,10 +122,14 @@ def test_bad_argument(command, args, tmp_path, curated_build):
     assert sorted(p.name for p in (tmp_path / "work").iterdir()) == [], "nothing written in the working folder"
 
 
-def test_export_to_proc_names_the_path(tmp_path, curated_build):
-    proc = run_cli(tmp_path, ["export", "-f", "ttl", "--out", "/proc/x.ttl"], build=curated_build)
-    (line,) = proc.stderr.strip().splitlines()[-1:]
-    assert proc.returncode == 2 and "/proc/" in line and "x.ttl" in line and "No such file or directory" in line
+@pytest.mark.parametrize("args,named", [
+    (["export", "-f", "ttl", "--out", "/proc/x.ttl"], "x.ttl"),
+    (["build", "--out", "/proc/b", "-q"], "/proc/b: "),
+])
+def test_a_path_that_cannot_be_written_is_named(args, named, tmp_path, curated_build):
+    proc = run_cli(tmp_path, args, build=curated_build)
+    (line,) = errors(proc.stderr)
+    assert proc.returncode == 2 and "/proc/" in line and named in line and "No such file or directory" in line, line
 
 
 @pytest.mark.parametrize("error", [errno.ENOSPC, errno.EROFS, errno.EACCES])
