@@ -83,7 +83,9 @@ def import_directory(directory: Path | str, on_result: Callable[[ImportResult], 
     """Import every known file under ``directory`` (recursively).
 
     Returns the results in :data:`KNOWN_SOURCES` order, then by path (broken
-    symbolic links last, as refused sources), and the files that were not recognised (relative paths, for an "ignored: X" line).
+    symbolic links last, as refused sources), and the files that were not
+    recognised (relative paths, for an "ignored: X" line). Linked folders are
+    followed (see :func:`source_paths`).
     *on_result* is called with each result as soon as it is ready, in that order
     (the build loads one file's triples while the next file is parsed).
     """
