@@ -564,7 +564,8 @@ def missing_sources(sources: Path, imports: list[ImportResult], ignored: list[st
         return [f"{sources}: no known source file here ({seen}); expected the COG "
                 f"({', '.join(_COG_FILES.values())}) and programme files ({', '.join(_PROGRAMME_FILES.values())})"]
     warnings = []
-    missing_cog = [name for sid, name in _COG_FILES.items() if sid not in got]
+    refused = {r.source.id for r in imports if r.error}
+    missing_cog = [name + (" (refused)" if sid in refused else "") for sid, name in _COG_FILES.items() if sid not in got]
     if missing_cog:
         have = [label for sid, label in _PROGRAMME_FILES.items() if sid in got]
         effect = (f": the towns of the {' and '.join(have)} get none of its facts (official names, "

@@ -353,8 +353,16 @@ def test_issue_12_a_broken_link_in_sources_is_said(tmp_path, shared_data, capsys
     assert main(["build", "--sources", str(linked), "--out", str(tmp_path / "out"), "--no-validate", "-q"]) == 0
     err = capsys.readouterr().err.splitlines()
     refused = [line for line in err if "source refused" in line]
-    assert len(refused) == 1 and str(linked / "cog") in refused[0] and "broken symbolic link" in refused[0], err
+    assert len(refused) == 1 and refused[0].count(str(linked / "cog")) == 1 and "broken symbolic link" in refused[0], err
     assert any("warning" in line and "communes.json" in line for line in err)
+
+
+def test_issue_12_a_refused_cog_file_is_said_refused_not_missing(tmp_path, shared_data, capsys):
+    linked = _linked_sources(tmp_path, shared_data, ["anct_pvd_communes_2021.csv"])
+    (linked / "communes.json").write_text("[\n")
+    assert main(["build", "--sources", str(linked), "--out", str(tmp_path / "out"), "--no-validate", "-q"]) == 0
+    (warning,) = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert "communes.json (refused)" in warning and "epci.json," in warning
 
 
 def test_memory_backend_never_parses_two_queries_at_once(tmp_path, monkeypatch):
