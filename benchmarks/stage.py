@@ -84,7 +84,7 @@ def stage_build(args) -> dict:
     t = time.perf_counter()
     result = build_graph(args.sources, args.out, run_validation=True)
     total = time.perf_counter() - t
-    return {"seconds": total, "parts": dict(result.timings), "triples": result.triples,
+    return {"seconds": total, "parts": dict(result.timings), "triples": result.quads,
             "engine": result.report.engine if result.report else None,
             "results": len(result.report.results) if result.report else None}
 

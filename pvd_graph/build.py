@@ -81,7 +81,12 @@ class BuildResult:
     conflicts: list[Conflict] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: statements in the dataset, one per (triple, source graph): a fact stated by two sources counts twice
+    quads: int = 0
+    #: distinct triples of the union (the lines of ``graph.nt``)
     triples: int = 0
+    #: expected sources that are missing (one line each), also printed by a quiet build
+    source_warnings: list[str] = field(default_factory=list)
     curated: dict[str, str] = field(default_factory=dict)  # curated file name -> sha256
 
     @property
@@ -330,15 +335,70 @@ def _write_conflicts(path: Path, conflicts: list[Conflict]) -> None:
             w.writerow([c.subject, c.property, c.kept, c.kept_source, c.dropped, c.dropped_source])
 
 
+CONFLICTS_CSV = "conflicts.csv"
+
+#: What a build writes into its folder: a folder holding anything else is not a build to replace.
+BUILD_FILES = frozenset({
+    resources.GRAPH_NT, resources.DATASET_NQ, resources.GRAPH_TTL, resources.REPORT_TXT, resources.REPORT_TTL,
+    resources.REJECTS_CSV, CONFLICTS_CSV, resources.VOID_TTL, resources.ALIGNMENTS_NT,
+    resources.MANIFEST_JSON,
+})
+
+
+def _not_a_build(folder: Path) -> str | None:
+    """Why *folder* is no build folder to replace (None when it is one, or empty).
+
+    A build folder holds its ``manifest.json`` and only the files a build writes.
+    """
+    names = sorted(p.name for p in folder.iterdir())
+    others = [n for n in names if n not in BUILD_FILES]
+    if others:
+        more = f" and {len(others) - 1} more" if len(others) > 1 else ""
+        return f"holds {others[0]}{more}, which a build does not write"
+    if names and resources.MANIFEST_JSON not in names:
+        return f"has no {resources.MANIFEST_JSON} (not a finished build)"
+    return None
+
+
+def check_out_dir(out: Path | str) -> Path:
+    """The resolved build folder *out*, when a build may write it; else a one-line :class:`UserError`.
+
+    A build replaces its folder whole, so it may replace only an empty folder or a
+    previous build (its ``manifest.json`` and only the files a build writes): a
+    folder holding anything else is the user's, and is left untouched. The path is
+    resolved first (``.``, ``sub/..``, links), and the root, the home folder, the
+    working folder and any folder containing one of them are refused whatever they hold.
+    """
+    given = out
+    out = Path(out).expanduser().resolve()
+    cwd, home = Path.cwd().resolve(), Path.home().resolve()
+    if out == Path(out.anchor):
+        raise UserError(f"--out {given}: the root of the file system cannot be a build folder")
+    for what, folder in (("working folder", cwd), ("home folder", home)):
+        if out == folder or out in folder.parents:
+            where = "is" if out == folder else "contains"
+            raise UserError(f"--out {given}: {where} the {what} ({folder}); give a folder of its own, "
+                            "e.g. --out pvd-build")
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {given}: exists and is not a folder")
+    why = _not_a_build(out) if out.is_dir() else None
+    if why:
+        raise UserError(f"--out {given}: {why}; a build replaces only an empty folder or a previous build, "
+                        "so nothing was written (choose another --out)")
+    return out
+
+
 def recover_interrupted_swap(out: Path) -> Path | None:
     """Put back a previous build left aside by a build killed between the two renames of the swap.
 
     The swap renames *out* to ``.OUT.old-PID`` and then the new folder to *out*; a build
-    killed between the two leaves no *out*. Returns the restored folder, if any.
+    killed between the two leaves no *out*. Returns the restored folder, if any; a
+    leftover that is not a build folder is never moved.
     """
     if out.exists():
         return None
-    olds = sorted(out.parent.glob(f".{out.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    olds = sorted((p for p in out.parent.glob(f".{out.name}.old-*") if p.is_dir() and _not_a_build(p) is None),
+                  key=lambda p: p.stat().st_mtime)
     if not olds:
         return None
     olds[-1].rename(out)
@@ -346,7 +406,12 @@ def recover_interrupted_swap(out: Path) -> Path | None:
 
 
 def _replace_dir(tmp: Path, out: Path) -> None:
-    """Swap the finished temporary folder into place; the old build survives until then."""
+    """Swap the finished temporary folder into place; the old build survives until then.
+
+    *out* is checked again just before (see :func:`check_out_dir`): only an empty
+    folder or a previous build is ever moved aside and removed.
+    """
+    check_out_dir(out)
     if out.exists():
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
         out.rename(old)
@@ -368,17 +433,21 @@ def write_build(result: BuildResult, out: Path, log: Callable[[str], None],
     validation running in another thread meanwhile); it is called once the graph
     files are written and becomes ``result.report``.
     """
-    out = Path(out)
+    shown = out
+    out = check_out_dir(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if recover_interrupted_swap(out):
-        log(f"restored the previous build in {out} (a build had been interrupted while swapping folders)")
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{out}: exists and is not a folder")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        log(f"restored the previous build in {shown} (a build had been interrupted while swapping folders)")
+        out = check_out_dir(out)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as exc:  # name the folder asked for, not the temporary one beside it
+        raise OSError(exc.errno, exc.strerror, str(shown)) from None
     tmp.chmod(0o755)
     try:
         t = time.perf_counter()
         nt, nq = serialise(result.dataset)
+        result.triples = nt.count(b"\n")
         result.timings["serialise"] = time.perf_counter() - t
         # Writing files and the Turtle serialiser do not hold the GIL: a thread does them
         # while this one computes the description.
@@ -400,12 +469,13 @@ def write_build(result: BuildResult, out: Path, log: Callable[[str], None],
             (tmp / resources.REPORT_TXT).write_text(result.report.to_text() + "\n", encoding="utf-8")
             (tmp / resources.REPORT_TTL).write_text(result.report.render("turtle"), encoding="utf-8")
         _write_rejects(tmp / resources.REJECTS_CSV, result.imports)
-        _write_conflicts(tmp / "conflicts.csv", result.conflicts)
+        _write_conflicts(tmp / CONFLICTS_CSV, result.conflicts)
         manifest = {
             "pvd_graph": __version__,
             "python": platform.python_version(),
             "backend": store.backend_of(result.dataset),
-            "triples": nt.count(b"\n"),
+            "triples": result.triples,
+            "quads": result.quads,
             "conforms": result.conforms,
             "violations": result.report.count("Violation") if result.report else None,
             "warnings": result.report.count("Warning") if result.report else None,
@@ -417,6 +487,7 @@ def write_build(result: BuildResult, out: Path, log: Callable[[str], None],
             ],
             "curated": result.curated,
             "conflicts": len(result.conflicts),
+            "source_warnings": result.source_warnings,
             "ignored": result.ignored,
             "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
         }
@@ -426,7 +497,7 @@ def write_build(result: BuildResult, out: Path, log: Callable[[str], None],
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    log(f"wrote {out}/ ({result.triples} triples) in {result.timings['serialise']:.2f}s")
+    log(f"wrote {shown}/ ({result.triples} triples, {result.quads} quads) in {result.timings['serialise']:.2f}s")
 
 
 def _import_sources(sources: Path, log: Callable[[str], None],
@@ -469,6 +540,45 @@ def _import_sources(sources: Path, log: Callable[[str], None],
     return results, ignored
 
 
+def _distinct_triples(ds: Dataset) -> int:
+    """Triples of the union, each once (what ``graph.nt`` would hold)."""
+    rows = store.query(ds, "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }")
+    return int(next(iter(rows))[0])
+
+
+#: The COG files the other sources lean on (départements, EPCI and régions of the towns), by source id.
+_COG_FILES = {"cog-communes": "communes.json", "cog-epci": "epci.json",
+              "cog-departements": "departements.json", "cog-regions": "regions.json"}
+_PROGRAMME_FILES = {"anct-pvd": "PVD list", "anct-acv": "ACV map", "anct-crte": "CRTE list"}
+
+
+def missing_sources(sources: Path, imports: list[ImportResult], ignored: list[str]) -> list[str]:
+    """One line for each expected source that *sources* did not provide (imported without error).
+
+    Expected: the four COG files and at least one programme file. Nothing
+    recognised at all is one line; so is a missing COG file next to programme
+    lists (their towns then have no département, EPCI or région) and a folder
+    without any programme file.
+    """
+    got = {r.source.id for r in imports if not r.error}
+    if not got:
+        seen = f"{len(ignored)} file{'s' if len(ignored) != 1 else ''} not recognised" if ignored else "no file"
+        return [f"{sources}: no known source file here ({seen}); expected the COG "
+                f"({', '.join(_COG_FILES.values())}) and programme files ({', '.join(_PROGRAMME_FILES.values())})"]
+    warnings = []
+    refused = {r.source.id for r in imports if r.error}
+    missing_cog = [name + (" (refused)" if sid in refused else "") for sid, name in _COG_FILES.items() if sid not in got]
+    if missing_cog:
+        have = [label for sid, label in _PROGRAMME_FILES.items() if sid in got]
+        effect = (f": the towns of the {' and '.join(have)} get none of its facts (official names, "
+                  "EPCI, départements, régions)") if have else ""
+        warnings.append(f"{sources}: no COG file {', '.join(missing_cog)}{effect}")
+    if not got & _PROGRAMME_FILES.keys():
+        warnings.append(f"{sources}: no programme file ({', '.join(_PROGRAMME_FILES.values())}): "
+                        "the graph has no programme towns from the official lists")
+    return warnings
+
+
 def build_graph(
     sources: Path | str | None = None,
     out_dir: Path | str | None = None,
@@ -486,6 +596,8 @@ def build_graph(
     curated Turtle folder (``data/``).
     """
     log = log or (lambda _msg: None)
+    if out_dir is not None:
+        check_out_dir(out_dir)  # refuse a folder that is not a build before doing any work
     timings: dict[str, float] = {}
     ds = store.new_dataset(backend)
 
@@ -529,10 +641,16 @@ def build_graph(
 
     result = BuildResult(dataset=ds, out_dir=Path(out_dir) if out_dir else None, report=None,
                          imports=imports, conflicts=conflicts, ignored=ignored, timings=timings)
-    result.triples = store.triple_count(ds)
+    result.quads = store.triple_count(ds)
     result.curated = {p.name: _sha256(p) for p in curated}
-    log(f"assembled {result.triples} quads from {2 + len(imports)} graphs")
+    log(f"assembled {result.quads} quads from {2 + len(imports)} graphs")
+    if sources is not None:
+        result.source_warnings = missing_sources(Path(sources), imports, ignored)
+        for warning in result.source_warnings:
+            log(f"warning: {warning}")
 
+    if out_dir is None:
+        result.triples = _distinct_triples(ds)
     if not run_validation:
         if out_dir is not None:
             write_build(result, Path(out_dir), log)
@@ -547,6 +665,11 @@ def build_graph(
 
     if out_dir is None:
         result.report = validated()
+    elif store.oxigraph_store(ds) is None:
+        # rdflib's own SPARQL parser (pyparsing) is not thread-safe: two queries parsed at once
+        # fail now and then with a TypeError deep in pyparsing. On this backend, one after the other.
+        result.report = validated()
+        write_build(result, Path(out_dir), log)
     else:
         # Validation only reads the store, and Oxigraph answers queries without holding
         # the GIL: it runs in a thread while the build files are written (2 cores: ~1 s less).

@@ -16,6 +16,28 @@ from pvd_graph import resources
 REPO = Path(__file__).resolve().parents[1]
 #: The real open-data files, kept outside the repository (see ../shared/data/README.md).
 SHARED_DATA = REPO.parent / "shared" / "data"
+#: The files of SHARED_DATA that the tests read.
+SHARED_FILES = ("anct_pvd_communes_2021.csv", "anct_acv_communes_2024.geojson", "cog/communes.json",
+                "cog/epci.json", "cog/departements.json", "cog/regions.json")
+
+
+def missing_data_message() -> str | None:
+    """One line saying which real data files are missing, where they come from and how to get them."""
+    missing = [name for name in SHARED_FILES if not (SHARED_DATA / name).is_file()]
+    if not missing:
+        return None
+    return (f"the tests need the real open-data files in {SHARED_DATA} (next to the repository, not in it; "
+            f"missing: {', '.join(missing)}): the ANCT PVD list (data.gouv.fr resource "
+            "1fa831ec-d912-4277-8b95-a8b998bf951e), the ANCT ACV map of September 2024, and the data/*.json "
+            "files of the npm package @etalab/decoupage-administratif 6.0.0 in cog/ "
+            f"({SHARED_DATA / 'README.md'} describes them where the folder is provided)")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Stop at once, in one line, when tests that read the real data are selected and the data is absent."""
+    message = missing_data_message()
+    if message and any("shared_data" in getattr(item, "fixturenames", ()) for item in items):
+        pytest.exit(message, returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def _parse(paths) -> Graph:
@@ -42,7 +64,9 @@ def curated() -> Graph:
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    assert (SHARED_DATA / "anct_pvd_communes_2021.csv").is_file(), f"real data expected in {SHARED_DATA}"
+    message = missing_data_message()
+    if message:
+        pytest.fail(message, pytrace=False)
     return SHARED_DATA
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -213,3 +214,166 @@ def test_a_build_killed_between_the_two_renames_is_restored(tmp_path, capsys):
     assert any("restored the previous build" in m for m in messages)
     assert (out / resources.GRAPH_NT).read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+# --- issue 12: the build folder is replaced only when it is one ------------------------------------
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else b"<dir>" for p in sorted(folder.rglob("*"))}
+
+
+def _previous_build_with(tmp_path: Path, name: str) -> Path:
+    out = tmp_path / "out"
+    build_graph(None, out, run_validation=False)
+    (out / name).write_text("precious\n")
+    return out
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda tmp: (tmp / "out").mkdir() or (tmp / "out" / "notes.txt").write_text("precious\n"),
+                 id="user files"),
+    pytest.param(lambda tmp: _previous_build_with(tmp, "notes.txt"), id="a build with a user file added"),
+    pytest.param(lambda tmp: (tmp / "out").mkdir() or (tmp / "out" / resources.GRAPH_NT).write_text("<a> <b> <c> .\n"),
+                 id="build files without manifest"),
+])
+def test_issue_12_build_never_replaces_a_folder_of_user_files(make, tmp_path, capsys):
+    make(tmp_path)
+    before = _tree(tmp_path)
+    assert main(["build", "--out", str(tmp_path / "out"), "-q"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("pvd-graph build: error: --out ") and "nothing was written" in line
+    assert _tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("out", [".", "..", "sub/..", "/", "HOME"])
+def test_issue_12_build_refuses_the_working_folder_its_parents_root_and_home(out, tmp_path, monkeypatch, capsys):
+    """Resolved before deciding: never renamed or removed, even when empty (the home folder here is)."""
+    work, home = tmp_path / "top" / "work", tmp_path / "home"
+    work.mkdir(parents=True)
+    home.mkdir()
+    (work / "notes.txt").write_text("precious\n")
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("HOME", str(home))
+    before = _tree(tmp_path)
+    assert main(["build", "--out", str(home) if out == "HOME" else out, "-q"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("pvd-graph build: error: --out ") and "Traceback" not in line
+    assert _tree(tmp_path) == before
+    assert not list(Path("/").glob(".tmp-*")) and not list(Path("/").glob("..tmp-*"))
+
+
+def test_issue_12_build_replaces_an_empty_folder_and_a_previous_build(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    build_graph(None, out, run_validation=False)  # an empty folder
+    assert (out / resources.MANIFEST_JSON).is_file()
+    build_graph(None, out, run_validation=False)  # a previous build
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_issue_12_build_reports_triples_and_quads(tmp_path):
+    messages = []
+    result = build_graph(None, tmp_path / "out", run_validation=False, log=messages.append)
+    triples = (tmp_path / "out" / resources.GRAPH_NT).read_bytes().count(b"\n")
+    quads = (tmp_path / "out" / resources.DATASET_NQ).read_bytes().count(b"\n")
+    assert (result.triples, result.quads) == (triples, quads)
+    assert any(f"({triples} triples, {quads} quads)" in m for m in messages), messages
+    assert json.loads((tmp_path / "out" / resources.MANIFEST_JSON).read_text())["quads"] == quads
+    assert build_graph(None, None, run_validation=False).triples == triples
+
+
+def test_issue_12_national_build_counts_triples_and_quads_apart(national_build):
+    """On the national graph a fact stated by several sources is one triple and several quads."""
+    manifest = json.loads((national_build / resources.MANIFEST_JSON).read_text())
+    assert manifest["triples"] == (national_build / resources.GRAPH_NT).read_bytes().count(b"\n")
+    assert manifest["quads"] == (national_build / resources.DATASET_NQ).read_bytes().count(b"\n")
+    assert manifest["quads"] > manifest["triples"]
+
+
+# --- issue 12: symbolic links in --sources, missing sources said -----------------------------------
+
+def _linked_sources(tmp_path: Path, shared_data: Path, names: list[str], loop: bool = False) -> Path:
+    """A --sources folder of symbolic links to files and folders of ../shared/data."""
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    for name in names:
+        (folder / name).symlink_to(shared_data / name)
+    if loop:
+        (folder / "again").symlink_to(folder)  # a loop: the folder itself
+    return folder
+
+
+def test_issue_12_sources_follow_linked_folders_without_looping(tmp_path, shared_data):
+    from pvd_graph import importers
+
+    linked = _linked_sources(tmp_path, shared_data, ["cog", "anct_pvd_communes_2021.csv"], loop=True)
+    results, _ = importers.import_directory(linked)
+    direct, _ = importers.import_directory(shared_data)
+    expected = {r.source.id: r.rows_accepted for r in direct if r.source.id.startswith("cog-") or r.source.id == "anct-pvd"}
+    assert {r.source.id: r.rows_accepted for r in results} == expected
+    assert not [r.error for r in results if r.error], "the loop is not read twice"
+    assert expected["cog-communes"] > 30_000
+
+
+@pytest.mark.parametrize("names,missing", [
+    (["anct_pvd_communes_2021.csv"], ["communes.json", "epci.json", "departements.json", "regions.json", "PVD list"]),
+    (["cog"], ["no programme file"]),
+    (["README.md"], ["no known source file here", "1 file not recognised"]),
+    ([], ["no known source file here", "no file"]),
+])
+def test_issue_12_missing_sources_are_said_even_when_quiet(names, missing, tmp_path, shared_data, capsys):
+    linked = _linked_sources(tmp_path, shared_data, names)
+    code = main(["build", "--sources", str(linked), "--out", str(tmp_path / "out"), "--no-validate", "-q"])
+    assert code == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("pvd-graph build: warning: ")]
+    assert len(warnings) == 1 and all(word in warnings[0] for word in missing), warnings
+    assert str(linked) in warnings[0]
+
+
+def test_issue_12_a_complete_folder_gives_no_warning(national_build):
+    manifest = json.loads((national_build / resources.MANIFEST_JSON).read_text())
+    assert manifest["source_warnings"] == []
+
+
+def test_issue_12_a_build_writes_exactly_the_files_it_may_replace(curated_build):
+    """The list a previous build is recognised by is what a build writes, and what the README's table lists."""
+    from pvd_graph.build import BUILD_FILES
+
+    assert {p.name for p in curated_build.iterdir()} == BUILD_FILES
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("A build folder (`./pvd-build/` by default) holds:"):]
+    table = table[:table.index("\n\n", table.index("| file |"))]
+    listed = {name for line in table.splitlines()[3:] for name in re.findall(r"`([\w.]+)`", line.split("|")[1])}
+    assert listed == BUILD_FILES
+
+
+def test_issue_12_a_broken_link_in_sources_is_said(tmp_path, shared_data, capsys):
+    linked = _linked_sources(tmp_path, shared_data, ["anct_pvd_communes_2021.csv"])
+    (linked / "cog").symlink_to(tmp_path / "elsewhere" / "cog")
+    assert main(["build", "--sources", str(linked), "--out", str(tmp_path / "out"), "--no-validate", "-q"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    refused = [line for line in err if "source refused" in line]
+    assert len(refused) == 1 and refused[0].count(str(linked / "cog")) == 1 and "broken symbolic link" in refused[0], err
+    assert any("warning" in line and "communes.json" in line for line in err)
+
+
+def test_issue_12_a_refused_cog_file_is_said_refused_not_missing(tmp_path, shared_data, capsys):
+    linked = _linked_sources(tmp_path, shared_data, ["anct_pvd_communes_2021.csv"])
+    (linked / "communes.json").write_text("[\n")
+    assert main(["build", "--sources", str(linked), "--out", str(tmp_path / "out"), "--no-validate", "-q"]) == 0
+    (warning,) = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert "communes.json (refused)" in warning and "epci.json," in warning
+
+
+def test_memory_backend_never_parses_two_queries_at_once(tmp_path, monkeypatch):
+    """rdflib's SPARQL parser is not thread-safe (a TypeError in pyparsing, now and then, made
+    test_both_backends_build_the_same_graph flaky): on that backend validation runs in the caller's thread."""
+    import threading
+
+    from pvd_graph import build
+
+    threads = []
+    real = build.validate
+    monkeypatch.setattr(build, "validate", lambda ds: threads.append(threading.get_ident()) or real(ds))
+    build_graph(None, tmp_path / "out", backend="memory")
+    assert threads == [threading.get_ident()]

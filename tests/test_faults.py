@@ -154,3 +154,52 @@ def test_fetch_command_says_what_happened_and_keeps_the_file(tmp_path, server, m
     assert "Traceback" not in captured.err
     assert (cache / "anct_pvd_communes.csv").read_bytes() == good
     assert not list(cache.glob(".fetch-*"))
+
+
+# --- issue 12: a clone without ../shared/data -------------------------------------------------------
+
+def _clone_without_data(tmp_path: Path) -> Path:
+    """A copy of the test set-up and CI script in a folder with no ../shared/data beside it."""
+    clone = tmp_path / "clone"
+    (clone / "tests").mkdir(parents=True)
+    (clone / ".ci").mkdir()
+    (clone / "tests" / "conftest.py").write_bytes((REPO / "tests" / "conftest.py").read_bytes())
+    (clone / "tests" / "test_needs_data.py").write_text("def test_reads(shared_data):\n    assert shared_data\n")
+    (clone / "tests" / "test_no_data.py").write_text("def test_plain():\n    assert True\n")
+    (clone / ".ci" / "run").write_bytes((REPO / ".ci" / "run").read_bytes())
+    return clone
+
+
+def test_issue_12_pytest_without_the_data_says_where_it_comes_from(tmp_path):
+    clone = _clone_without_data(tmp_path)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(clone / "tests")],
+                          cwd=clone, env=env, capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    said = [line for line in out.splitlines() if "the tests need the real open-data files" in line]
+    assert len(said) == 1 and str(tmp_path / "shared" / "data") in said[0], out
+    assert "anct_pvd_communes_2021.csv" in said[0] and "@etalab/decoupage-administratif" in said[0]
+    assert "AssertionError" not in out and "Traceback" not in out
+    # tests that do not read the data still run without it
+    plain = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                            str(clone / "tests" / "test_no_data.py")], cwd=clone, env=env, capture_output=True,
+                           text=True, timeout=300)
+    assert plain.returncode == 0 and "1 passed" in plain.stdout, plain.stdout
+
+
+def test_issue_12_ci_fails_without_the_data_before_running_anything(tmp_path):
+    """With apt-get, pip and pytest all succeeding, .ci/run must still fail: CI never passes by skipping."""
+    clone = _clone_without_data(tmp_path)
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    for tool in ("apt-get", "pip", "pytest"):
+        (fake / tool).write_text(f"#!/bin/sh\necho ran {tool} >> {tmp_path / 'ran.log'}\nexit 0\n")
+        (fake / tool).chmod(0o755)
+    env = dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}", CI="true")
+    proc = subprocess.run(["bash", str(clone / ".ci" / "run")], env=env, capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+    assert proc.returncode != 0
+    (line,) = proc.stderr.strip().splitlines()
+    assert "../shared/data/anct_pvd_communes_2021.csv" in line
+    assert not (tmp_path / "ran.log").exists(), "nothing installed or run"

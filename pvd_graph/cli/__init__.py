@@ -13,7 +13,7 @@ import importlib
 import pkgutil
 import sys
 
-from pvd_graph.errors import UserError
+from pvd_graph.errors import EXIT_USAGE, UserError
 
 
 def _commands() -> dict[str, object]:
@@ -25,8 +25,22 @@ def _commands() -> dict[str, object]:
     return dict(sorted(mods.items()))
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage mistake reported in one line like every other error (exit 2)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``PATH: reason`` for an error of the operating system on a file (``reason`` alone without a path)."""
+    reason = exc.strerror or str(exc)
+    paths = [p for p in (exc.filename, exc.filename2) if p is not None]
+    return ": ".join([*map(str, paths[:1]), reason]) if paths else reason
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pvd-graph",
         description="French territorial programmes (PVD, ACV, ORT, CRTE) as an RDF knowledge graph.",
     )
@@ -56,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # permission denied, disk full, read-only file system, missing folder...
+        print(f"pvd-graph {args.command}: error: {describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def entry() -> None:  # pragma: no cover - console script

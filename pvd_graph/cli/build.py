@@ -35,7 +35,9 @@ def run(args) -> int:
         # even quiet, say what did not land: a refused source or rejected rows (details in rejects.csv)
         for r in result.imports:
             if r.error:
-                print(f"pvd-graph build: source refused: {r.source.path}: {r.error}", file=sys.stderr)
+                print(f"pvd-graph build: source refused: {r.error}", file=sys.stderr)  # starts with the path
+        for warning in result.source_warnings:
+            print(f"pvd-graph build: warning: {warning}", file=sys.stderr)
         rejected = sum(len(r.rejects) for r in result.imports)
         if rejected:
             print(f"pvd-graph build: {rejected} row{'s' if rejected != 1 else ''} rejected (see {out}/rejects.csv)", file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from pvd_graph.cli._common import add_backend, add_graph
+from pvd_graph.cli._common import add_backend, add_graph, add_quiet
 
 HELP = "run a catalogue SPARQL query (or an ad hoc one) on the built graph"
 
@@ -29,6 +29,7 @@ def add_arguments(parser) -> None:
                              "for subject, predicate, object rows")
     add_graph(parser)
     add_backend(parser)
+    add_quiet(parser)
 
 
 def parse_params(items: list[str]) -> dict[str, str]:

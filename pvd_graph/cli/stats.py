@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pvd_graph.cli._common import add_backend, add_graph
+from pvd_graph.cli._common import add_backend, add_graph, add_quiet
 
 HELP = "count resources per class and triples per property"
 
@@ -13,6 +13,7 @@ def add_arguments(parser) -> None:
     add_graph(parser)
     parser.add_argument("--format", choices=("table", "json"), default="table")
     add_backend(parser)
+    add_quiet(parser)
 
 
 def run(args) -> int:

@@ -20,6 +20,7 @@ Importers never raise on bad input: a file that cannot be read gives an
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -68,7 +69,10 @@ def import_file(path: Path | str, importer: Importer | None = None, context: dic
     if importer is None:
         info = SourceInfo(id="unknown", title=path.name, path=path, url="", licence="", publisher="",
                           vintage="")
-        reason = "no such file" if not path.exists() else "not a known source format"
+        if path.is_symlink() and not path.exists():
+            reason = f"broken symbolic link (to {os.readlink(path)}, which does not exist)"
+        else:
+            reason = "no such file" if not path.exists() else "not a known source format"
         return ImportResult(source=info, error=f"{path}: {reason}")
     fetched = _fetch_record(path)
     return importer.run(path, retrieved=fetched.get("retrieved"), url=fetched.get("url"), context=context)
@@ -78,24 +82,28 @@ def import_directory(directory: Path | str, on_result: Callable[[ImportResult], 
                      ) -> tuple[list[ImportResult], list[str]]:
     """Import every known file under ``directory`` (recursively).
 
-    Returns the results in :data:`KNOWN_SOURCES` order, then by path, and the
-    files that were not recognised (relative paths, for an "ignored: X" line).
+    Returns the results in :data:`KNOWN_SOURCES` order, then by path (broken
+    symbolic links last, as refused sources), and the files that were not
+    recognised (relative paths, for an "ignored: X" line). Linked folders are
+    followed (see :func:`source_paths`).
     *on_result* is called with each result as soon as it is ready, in that order
     (the build loads one file's triples while the next file is parsed).
     """
     directory = Path(directory)
-    found: list[tuple[int, str, Path, Importer]] = []
+    found: list[tuple[int, str, Path, Importer | None]] = []
     ignored: list[str] = []
     order = {sid: n for n, sid in enumerate(KNOWN_SOURCES)}
-    for path in sorted(directory.rglob("*")):
-        if path.name.startswith(".") or path.name == FETCH_MANIFEST:
+    for path in source_paths(directory):
+        if path.name == FETCH_MANIFEST:
             continue
         imp = detect(path)
-        if imp is None:
+        if imp is None and path.is_symlink() and not path.exists():
+            found.append((len(order), str(path), path, None))  # a broken link: refused, and said
+        elif imp is None:
             if path.is_file():
                 ignored.append(str(path.relative_to(directory)))
-            continue
-        found.append((order[imp.id], str(path), path, imp))
+        else:
+            found.append((order[imp.id], str(path), path, imp))
     context: dict = {}
     results = []
     for _, _, path, imp in sorted(found, key=lambda f: f[:2]):
@@ -103,6 +111,37 @@ def import_directory(directory: Path | str, on_result: Callable[[ImportResult], 
         if on_result is not None:
             on_result(results[-1])
     return results, ignored
+
+
+def source_paths(directory: Path) -> list[Path]:
+    """Every file and folder under *directory*, sorted, following symbolic links; hidden names left out.
+
+    A sub-folder that is a link (``DIR/cog -> /data/cog``) is read like any other;
+    a link back to a folder already being read (a loop) is not read twice.
+    """
+    paths: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+
+    def walk(folder: Path) -> None:
+        try:
+            st = folder.stat()
+        except OSError:
+            return
+        if (st.st_dev, st.st_ino) in seen:
+            return  # a link loop, or the same folder reached through two links
+        seen.add((st.st_dev, st.st_ino))
+        try:
+            children = sorted(folder.iterdir())
+        except OSError:
+            return
+        for child in children:
+            if not child.name.startswith("."):
+                paths.append(child)
+            if child.is_dir():
+                walk(child)
+
+    walk(directory)
+    return sorted(paths)
 
 
 def _fetch_record(path: Path) -> dict:

@@ -56,7 +56,7 @@ from pvd_graph.namespaces import OX
 
 PACKAGE_VERSION = "6.0.0"
 BASE_URL = f"https://unpkg.com/@etalab/decoupage-administratif@{PACKAGE_VERSION}/data/"
-VINTAGE = "2025"
+VINTAGE = "2026"  # the millésime of package 6.0.0 (its README: 6.0.0 = 2026, 5.3.0 = 2025)
 
 #: entries of communes.json that are not current communes, skipped by design
 NOT_CURRENT = {

@@ -1,0 +1,129 @@
+"""The README's figures ("What the graph contains") against a national build of ../shared/data (issue #12).
+
+Each figure is read from the README text and compared with a count made by a query on
+the build (or from its ``rejects.csv`` / ``conflicts.csv``), so the README cannot drift
+from what a build produces. The COG vintage is compared with the one the data folder's
+own README states for the package version.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from pvd_graph import resources, store
+from pvd_graph.namespaces import ID, PREFIXES
+
+REPO = Path(__file__).resolve().parents[1]
+PVD = PREFIXES["pvd"]
+
+
+def readme_section(title: str) -> str:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end > 0 else None]
+
+
+def figure(text: str, noun: str) -> int:
+    """The number written before *noun* in *text* (``1,606 towns`` → 1606); exactly one such figure."""
+    found = re.findall(r"(\d[\d,]*) " + re.escape(noun) + r"\b", text)
+    assert len(found) == 1, f"expected one figure for {noun!r} in {text!r}, found {found}"
+    return int(found[0].replace(",", ""))
+
+
+def table_rows() -> dict[str, str]:
+    """The count table's rows, keyed by the first cell ("from")."""
+    rows = {}
+    for line in readme_section("What the graph contains").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) == 3 and cells[0] not in ("from", "---"):
+            rows[cells[0]] = cells[2]
+    return rows
+
+
+def row(start: str) -> str:
+    (cell,) = [v for k, v in table_rows().items() if start in k]
+    return cell
+
+
+def count(ds, where: str) -> int:
+    rows = list(store.query(ds, f"PREFIX pvd: <{PVD}> PREFIX id: <{ID}> "
+                                f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {where} }}"))
+    return int(rows[0][0])
+
+
+@pytest.fixture(scope="module")
+def union(national_build):
+    return store.open_built(national_build)
+
+
+@pytest.fixture(scope="module")
+def named(national_build):
+    return store.open_built(national_build, graphs="named")
+
+
+def test_territories(union, named):
+    cell = row("official geographic code")
+    assert figure(cell, "communes") == count(union, "?x a pvd:Commune")
+    assert figure(cell, "départements") == count(union, "?x a pvd:Departement")
+    assert figure(cell, "régions") == count(union, "?x a pvd:Region")
+    epci = figure(cell, "EPCI")
+    assert epci == count(union, "?x a pvd:EPCI")
+    # the EPCI of the COG, and those known only from another source (named in the README)
+    in_cog = count(named, "GRAPH <https://w3id.org/pvd-graph/graph/cog-epci> { ?x a pvd:EPCI }")
+    assert f"{in_cog:,} are in the COG" in cell
+    others = [str(r[0]).removeprefix(ID) for r in store.query(named, f"""PREFIX pvd: <{PVD}>
+        SELECT DISTINCT ?e WHERE {{ ?e a pvd:EPCI
+          FILTER NOT EXISTS {{ GRAPH <https://w3id.org/pvd-graph/graph/cog-epci> {{ ?e a pvd:EPCI }} }} }}""")]
+    assert len(others) == epci - in_cog
+    assert re.search(rf"\b{epci - in_cog} only in the 2021 PVD list", cell)
+    assert all(f"`{iri}`" in cell for iri in others), others
+
+
+def test_programme_towns_and_conventions(union, national_build):
+    pvd, acv = row("Petites villes de demain"), row("Action cœur de ville")
+    assert figure(pvd, "towns") == count(union, "?x pvd:participatesIn id:programme\\/pvd")
+    assert figure(acv, "towns") == count(union, "?x pvd:participatesIn id:programme\\/acv")
+    assert figure(acv, "conventions") == count(union, "?x a pvd:Convention ; pvd:underProgramme id:programme\\/acv")
+    with open(national_build / resources.REJECTS_CSV, encoding="utf-8", newline="") as fh:
+        rejected = [r for r in csv.DictReader(fh) if r["source"] == "anct-pvd" and r["outcome"] == "row rejected"]
+    assert figure(pvd, "row rejected" if len(rejected) == 1 else "rows rejected") == len(rejected)
+    assert all(f"`{r['value']}`" in pvd for r in rejected)
+
+
+def test_conflicts(national_build):
+    text = readme_section("What the graph contains")
+    (sentence,) = [p for p in text.split("\n\n") if "sources disagree" in p]
+    with open(national_build / "conflicts.csv", encoding="utf-8", newline="") as fh:
+        by_property = Counter(r["property"].removeprefix(PVD).rsplit("#", 1)[-1] for r in csv.DictReader(fh))
+    assert figure(sentence, "populations") == by_property["population"]
+    assert figure(sentence, "names") == by_property["label"]
+    assert figure(sentence, "EPCI memberships") == by_property["memberOf"]
+    assert sum(by_property.values()) == by_property["population"] + by_property["label"] + by_property["memberOf"]
+
+
+def cog_vintage(shared_data: Path) -> str:
+    """The millésime ../shared/data/README.md gives for the COG files."""
+    (line,) = [x for x in (shared_data / "README.md").read_text(encoding="utf-8").splitlines()
+               if x.startswith("| `cog/communes.json`")]
+    return re.search(r"\b(\d{4})\b", line.split("|")[4]).group(1)
+
+
+def test_cog_vintage_everywhere(shared_data, union):
+    vintage = cog_vintage(shared_data)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert set(re.findall(r"COG (\d{4})", readme)) == {vintage}
+    sources = readme_section("Sources and licences")
+    (cog,) = [x for x in sources.splitlines() if "decoupage-administratif" in x]
+    assert cog.split("|")[3].strip().startswith(vintage)
+    found = {str(r[0]) for r in store.query(union, f"SELECT DISTINCT ?v WHERE {{ ?s <{PVD}cogVintage> ?v }}")}
+    assert found == {vintage}, "the imported COG sources and the curated data's COG source"
+    labels = {str(r[0]) for r in store.query(union, f"""SELECT ?l WHERE {{ ?s <{PVD}cogVintage> ?v ;
+        <http://www.w3.org/2000/01/rdf-schema#label>|<http://purl.org/dc/terms/title> ?l }}""")}
+    years = {y for label in labels for y in re.findall(r"\b(20\d\d)\b", label)}
+    assert years <= {vintage}, labels
