@@ -582,14 +582,15 @@ def ntriples(rows: list[tuple]) -> str:
 
 
 def turtle(rows: list[tuple]) -> str:
-    """CONSTRUCT/DESCRIBE rows as Turtle with the project's prefixes."""
+    """CONSTRUCT/DESCRIBE rows as Turtle with the project's prefixes, one per resource type
+    (``commune:73011``), as the build's ``graph.ttl`` writes them."""
     import pyoxigraph as ox
 
-    from pvd_graph.namespaces import PREFIXES
+    from pvd_graph.namespaces import SERIALISATION_PREFIXES
     from pvd_graph.store import to_ox
 
     triples = [ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in rows]
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode("utf-8")
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=SERIALISATION_PREFIXES).decode("utf-8")
 
 
 #: Literal datatypes written as numbers in the Excel flavour (decimal comma, as French Excel reads them)

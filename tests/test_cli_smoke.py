@@ -56,9 +56,7 @@ BAD = [
 
 
 #: Cases that still fail on this branch, fixed on another one.
-ELSEWHERE = {("serve", "--port", "99999"): pytest.mark.xfail(strict=True, reason="fixed on the serve branch")}
-BAD_CASES = [pytest.param(command, args, id=" ".join([command, *args]),
-                          marks=ELSEWHERE.get((command, *args), ())) for command, args in BAD]
+BAD_CASES = [pytest.param(command, args, id=" ".join([command, *args])) for command, args in BAD]
 
 
 def _closed_port() -> int:

@@ -443,6 +443,8 @@ def test_construct_as_turtle(small_file, capsys):
         assert main(["query", "--sparql", text, "-f", fmt, "--graph", str(small_file)]) == 0
         outputs[fmt] = capsys.readouterr().out
     assert outputs["ttl"] == outputs["turtle"] and "@prefix pvd:" in outputs["ttl"]
+    # one prefix per resource type, as in graph.ttl: departement:73, never id:departement\/73
+    assert "@prefix departement:" in outputs["ttl"] and "\\/" not in outputs["ttl"]
     nt = Graph().parse(data=outputs["nt"], format="nt")
     assert len(nt) == 10 and set(Graph().parse(data=outputs["ttl"], format="turtle")) == set(nt)
 
