@@ -325,8 +325,12 @@ def export_file(ds: Graph, fmt: str | None, path: Path | str | None,
         sys.stdout.buffer.flush()
         return result
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    if not path.parent.is_dir():
+        raise UserError(f"{path}: cannot write: folder {path.parent} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:  # name the user's file, not the temporary sibling
+        raise UserError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             result = export(ds, fmt, fh, progress)

@@ -142,6 +142,31 @@ def test_cli_writes_file_and_stdout(small, tmp_path, capsysbinary):
     assert out.read_bytes().count(b"\n") == 14
 
 
+def test_issue_12_out_in_a_missing_folder_is_refused_not_created(small, tmp_path, capsys):
+    out = tmp_path / "no" / "such" / "x.ttl"
+    assert main(["export", "--graph", str(small), "--out", str(out), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(out) in err and "does not exist" in err
+    assert not (tmp_path / "no").exists()
+
+
+def test_issue_12_an_unwritable_out_names_the_users_file(small, capsys):
+    # /proc refuses new files: the message names /proc/x.ttl, not the temporary sibling
+    assert main(["export", "--graph", str(small), "--out", "/proc/x.ttl", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "/proc/x.ttl: cannot write" in err and "/proc/.x.ttl." not in err
+
+
+def test_issue_12_export_counts_what_it_loaded(small, tmp_path, capsys):
+    assert main(["export", "--graph", str(small), "-f", "nt", "--out", str(tmp_path / "x.nt")]) == 0
+    assert main(["export", "--graph", str(small), "-f", "nq", "--out", str(tmp_path / "x.nq")]) == 0
+    err = capsys.readouterr().err
+    triples = (tmp_path / "x.nt").read_bytes().count(b"\n")
+    quads = (tmp_path / "x.nq").read_bytes().count(b"\n")
+    assert triples != quads  # the small file states one triple in two graphs
+    assert f"loaded {triples} triples" in err and f"loaded {quads} quads" in err
+
+
 def test_cli_missing_graph_is_one_line_error(tmp_path, capsys):
     assert main(["export", "--graph", str(tmp_path / "nope"), "--format", "ttl"]) == 2
     err = capsys.readouterr().err

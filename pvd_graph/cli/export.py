@@ -35,7 +35,9 @@ def run(args) -> int:
     # N-Quads and TriG keep one named graph per source; the other formats write the union
     ds = store.open_built(args.graph, backend=args.backend,
                           graphs="named" if fmt in DATASET_FORMATS else "union")
-    progress(f"loaded {store.triple_count(ds)} quads")
+    count = store.triple_count(ds)
+    progress(f"loaded {count} quads (one named graph per source)" if fmt in DATASET_FORMATS
+             else f"loaded {count} triples (the union of the sources, each triple once)")
     result = export_file(ds, fmt, args.out, progress)
     if args.out:
         counted = f"{result.statements} statements, " if result.statements else ""
