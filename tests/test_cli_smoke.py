@@ -89,11 +89,19 @@ def test_every_subcommand_has_cases():
     assert sorted({command for command, _ in BAD}) == COMMANDS
 
 
+#: Options that a subcommand's help must mention (besides its usage line).
+HELP_MENTIONS = {"serve": ["--graph"], "publish": ["--graph"], "viz": ["--departement"],
+                 "network-stats": ["--departement"]}
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_help(command, tmp_path):
+    """The one --help test: exit 0, the usage line on stdout, nothing on stderr, and the options of HELP_MENTIONS."""
     proc = run_cli(tmp_path, [command, "--help"])
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(f"usage: pvd-graph {command}") and proc.stderr == ""
+    for option in HELP_MENTIONS.get(command, []):
+        assert option in proc.stdout, option
 
 
 @pytest.mark.parametrize("command", COMMANDS)

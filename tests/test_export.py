@@ -342,11 +342,3 @@ def test_every_resource_type_has_its_prefix(national_build):
     context = export.load_context()
     in_context = {k: v for k, v in context.items() if isinstance(v, str) and v.startswith(ID) and v != ID}
     assert len(in_context) >= 8 and in_context.items() <= ID_PREFIXES.items()
-
-
-def test_national_ntriples_are_byte_identical_across_builds(national_build, shared_data, tmp_path):
-    from pvd_graph.build import build_graph
-
-    again = tmp_path / "again"
-    build_graph(shared_data, again, run_validation=False)
-    assert _export(store.open_built(again), "nt") == _export(store.open_built(national_build), "nt")

@@ -241,16 +241,6 @@ def test_entity_page_in_headless_chromium(server, curated_sources):
         assert f'<a href="{path}">{label(iri)}</a>' in dom, (path, label(iri))
 
 
-@pytest.mark.parametrize("command", ["serve", "publish"])
-def test_help(command, capsys):
-    from pvd_graph.cli import main
-
-    with pytest.raises(SystemExit) as exit_info:
-        main([command, "--help"])
-    assert exit_info.value.code == 0
-    assert "--graph" in capsys.readouterr().out
-
-
 def test_serve_missing_graph_is_one_line(tmp_path, capsys):
     from pvd_graph.cli import main
 

@@ -163,15 +163,6 @@ def test_bad_focus_on_the_command_line(tmp_path, capsys):
     assert not (tmp_path / "x.html").exists()
 
 
-@pytest.mark.parametrize("command", ["viz", "network-stats"])
-def test_help(command, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main([command, "--help"])
-    assert exit_info.value.code == 0
-    assert "--departement" in capsys.readouterr().out
-
-
-
 @pytest.fixture
 def without_pyvis(monkeypatch):
     """As after ``pip install .`` without the ``html`` extra: the pyvis package cannot be found."""
