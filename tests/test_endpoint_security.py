@@ -147,6 +147,7 @@ SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?
 PATHS = "SELECT (COUNT(*) AS ?n) WHERE { ?a (<https://w3id.org/pvd-graph/ontology#partOf>|^<https://w3id.org/pvd-graph/ontology#partOf>)* ?b . ?c ?d ?e . ?f ?g ?h }"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("query", [SLOW, PATHS], ids=["cartesian", "property-path"])
 def test_exploding_query_is_cut_while_others_are_served(server, hostile_graph, query):
     result = {}

@@ -178,6 +178,7 @@ def _clone_without_data(tmp_path: Path) -> Path:
     return clone
 
 
+@pytest.mark.slow
 def test_issue_12_pytest_without_the_data_says_where_it_comes_from(tmp_path):
     clone = _clone_without_data(tmp_path)
     env = dict(os.environ, PYTHONPATH=str(REPO))

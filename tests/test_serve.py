@@ -222,6 +222,7 @@ def test_unknown_entity_is_404(server):
         assert requests.get(server.base + path, headers={"Accept": "text/html"}, timeout=10).status_code == 404
 
 
+@pytest.mark.browser
 def test_entity_page_in_headless_chromium(server, curated_sources):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "Chromium is required by this test: apt-get install -y chromium"
