@@ -173,15 +173,6 @@ def test_cli_missing_graph_is_one_line_error(tmp_path, capsys):
     assert err.count("\n") == 1 and "no such file" in err
 
 
-def test_cli_help(capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["export", "--help"])
-    assert exc.value.code == 0
-    text = " ".join(capsys.readouterr().out.split())
-    assert "--format" in text
-    assert export.known_formats() in text  # every format and every alias
-
-
 @pytest.mark.parametrize("alias", [*export.ALIASES, "Turtle", "N-Triples", "RDF/XML", "JSON-LD", "TTL"])
 def test_format_aliases(small, capsysbinary, alias):
     name = export.ALIASES.get(alias.lower(), alias.lower())
