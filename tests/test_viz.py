@@ -77,7 +77,8 @@ def test_gexf_keeps_every_attribute(albertville, tmp_path):
            {(a["relation"], a["weight"]) for *_, a in albertville.edges(data=True)}
 
 
-def test_writers_refuse_none_free_graph_only_after_cleaning():
+def test_exportable_drops_none_attributes_and_writes_others_as_text():
+    """GraphML/GEXF writers take no None and no arbitrary object: ``exportable`` drops the one, stringifies the other."""
     graph = nx.MultiGraph()
     graph.add_node("a", label="A", population=None, when=object())
     clean = visualise.exportable(graph)
