@@ -33,8 +33,36 @@ def missing_data_message() -> str | None:
             f"({SHARED_DATA / 'README.md'} describes them where the folder is provided)")
 
 
+#: Marks given from the fixtures a test uses (directly or through other fixtures).
+FIXTURE_MARKS = {"shared_data": "national", "national_build": "national", "virtuoso": "virtuoso"}
+#: The helpers of tests/browser.py that start Chromium.
+BROWSER_HELPERS = {"dump_dom", "drawn_dom", "screenshot"}
+
+
+def _calls_browser(function, seen=None) -> bool:
+    """Whether *function*, or a function of its own module that it calls, uses a Chromium helper."""
+    seen = set() if seen is None else seen
+    code = getattr(function, "__code__", None)
+    if code is None or code in seen:
+        return False
+    seen.add(code)
+    names = set(code.co_names)
+    if names & BROWSER_HELPERS:
+        return True
+    module_globals = getattr(function, "__globals__", {})
+    return any(_calls_browser(module_globals[name], seen) for name in names
+               if getattr(module_globals.get(name), "__module__", None) == function.__module__)
+
+
 def pytest_collection_modifyitems(session, config, items):
-    """Stop at once, in one line, when tests that read the real data are selected and the data is absent."""
+    """Mark each test from what it uses (see CONTRIBUTING.md, "The test loop"), and stop at once, in one
+    line, when tests that read the real data are selected and the data is absent."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for mark in sorted({m for name, m in FIXTURE_MARKS.items() if name in used}):
+            item.add_marker(mark)
+        if _calls_browser(getattr(item, "function", None)):
+            item.add_marker("browser")
     message = missing_data_message()
     if message and any("shared_data" in getattr(item, "fixturenames", ()) for item in items):
         pytest.exit(message, returncode=pytest.ExitCode.USAGE_ERROR)

@@ -26,9 +26,6 @@ import gzip
 import io
 import json
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -570,55 +567,6 @@ def render_table() -> str:
 
 def test_readme_table_is_generated_from_the_corpus():
     assert TABLE.read_text(encoding="utf-8") == render_table(), "run: python tests/test_bad_inputs.py"
-
-
-# --- a 50 MB file -----------------------------------------------------------
-
-def big_pvd(path: Path, target: int = 50_000_000) -> int:
-    """The real PVD rows repeated with unique INSEE codes (every code of each département) up to ~50 MB.
-
-    An unknown ``commentaire`` column, ignored by the importer, pads the rows so that the
-    ~96,000 distinct codes of metropolitan France make 50 MB. Returns the number of rows.
-    """
-    fields, rows = pvd_sample(10_000)
-    rows = [r for r in rows if r["insee_com"][:2] == r["insee_dep"][:2]]  # the file's own bad row out
-    deps = sorted(d["code"] for d in json.loads((SHARED / "cog" / "departements.json").read_text(encoding="utf-8"))
-                  if len(d["code"]) == 2 and d["code"].isdigit())
-    codes = [f"{dep}{n:03d}" for dep in deps for n in range(1000)]
-    pad = max(0, target // len(codes) - 100)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields + ["commentaire"], lineterminator="\n")
-        w.writeheader()
-        for i, code in enumerate(codes):
-            r = rows[i % len(rows)]
-            w.writerow(dict(r, insee_com=code, insee_dep=code[:2], commentaire=((r["lib_epci"] + " ") * pad)[:pad]))
-    return len(codes)
-
-
-def test_a_50_mb_file_imports_whole(tmp_path):
-    """Every row of a 50 MB file lands; time and peak memory are printed (``-s``), not asserted."""
-    src = tmp_path / "big"
-    src.mkdir()
-    n = big_pvd(src / PVD_NAME)
-    size = (src / PVD_NAME).stat().st_size
-    out = tmp_path / "out"
-    code = ("import resource, sys; from pvd_graph.cli import main; rc = main(sys.argv[1:]); "
-            "print('peak_rss_kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); "
-            "sys.exit(rc)")
-    t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", code, "build", "--sources", str(src), "--out", str(out),
-                           "--no-validate"], cwd=REPO, capture_output=True, text=True, timeout=900)
-    elapsed = time.perf_counter() - t
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "Traceback" not in proc.stderr
-    assert f"anct-pvd: {n} rows read, {n} accepted, 0 rejected" in proc.stderr, proc.stderr[:3000]
-    assert size >= 50_000_000
-    ds = store.open_built(out, graphs="named")
-    count = store.query(ds, f"SELECT (COUNT(?s) AS ?n) WHERE {{ GRAPH <{GRAPHS}anct-pvd> {{ "
-                            f"?s <{PREFIXES['pvd']}participatesIn> <https://w3id.org/pvd-graph/id/programme/pvd> }} }}")
-    assert int(next(iter(count))[0]) == n
-    peak = int(proc.stderr.rsplit("peak_rss_kib", 1)[1].split()[0])
-    print(f"\n50 MB file: {size / 1e6:.1f} MB, {n} rows, build {elapsed:.1f} s, peak RSS {peak / 1024:.0f} MiB")
 
 
 if __name__ == "__main__":  # regenerate the README table

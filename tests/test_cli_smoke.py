@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from pvd_graph.cli import _commands, main
+from pvd_graph.export import known_formats
+from pvd_graph.publish import UNION_GRAPH
 
 REPO = Path(__file__).resolve().parents[1]
 COMMANDS = sorted(_commands())
@@ -89,11 +91,21 @@ def test_every_subcommand_has_cases():
     assert sorted({command for command, _ in BAD}) == COMMANDS
 
 
+#: What a subcommand's help must mention besides its usage line (compared without white space, which
+#: argparse adds when it wraps): export lists every format and alias, publish names its default graph.
+HELP_MENTIONS = {"docs": ["--out"], "export": ["--format", known_formats()], "network-stats": ["--departement"],
+                 "publish": ["--graph", UNION_GRAPH], "serve": ["--graph"], "viz": ["--departement"]}
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_help(command, tmp_path):
+    """The one --help test: exit 0, the usage line on stdout, nothing on stderr, and the options of HELP_MENTIONS."""
     proc = run_cli(tmp_path, [command, "--help"])
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(f"usage: pvd-graph {command}") and proc.stderr == ""
+    text = "".join(proc.stdout.split())
+    for mention in HELP_MENTIONS.get(command, []):
+        assert "".join(mention.split()) in text, mention
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -124,6 +124,8 @@ def test_codes_names_and_memberships_match_the_official_geographic_code(curated)
 
 
 def test_every_curated_entity_cites_a_source(curated):
+    """The Albertville page is a described source and the page's facts cite it; every other typed entity
+    cites a source too, except the programme and organisation catalogue (background labels)."""
     sources = set(curated.subjects(RDF.type, PVD.Source))
     assert PAGE in sources
     assert str(curated.value(PAGE, DCTERMS.title)) == "Petites Villes de Demain — Ville d'Albertville"
@@ -138,7 +140,8 @@ def test_every_curated_entity_cites_a_source(curated):
         assert set(curated.objects(entity, PROV.wasDerivedFrom)) & sources, entity
 
 
-def test_no_personal_data(curated):
+def test_no_email_address_and_no_person(curated):
+    """Personal data kept out: no literal holds an e-mail address, nothing is a foaf:Person."""
     email = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
     for _, _, obj in curated:
         assert not (isinstance(obj, Literal) and email.search(str(obj))), obj

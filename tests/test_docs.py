@@ -82,12 +82,6 @@ def test_shapes_summary_of_a_small_graph_is_escaped():
     assert "&lt;b&gt;population&lt;/b&gt; &amp; co" in page and "<b>population" not in page
 
 
-def test_cli_help(capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["docs", "--help"])
-    assert exc.value.code == 0 and "--out" in capsys.readouterr().out
-
-
 class _Headings(HTMLParser):
     """Text of each ``<h3>`` heading (a term's title), its ``<sup>`` type badge left out."""
 

@@ -147,6 +147,7 @@ SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?
 PATHS = "SELECT (COUNT(*) AS ?n) WHERE { ?a (<https://w3id.org/pvd-graph/ontology#partOf>|^<https://w3id.org/pvd-graph/ontology#partOf>)* ?b . ?c ?d ?e . ?f ?g ?h }"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("query", [SLOW, PATHS], ids=["cartesian", "property-path"])
 def test_exploding_query_is_cut_while_others_are_served(server, hostile_graph, query):
     result = {}
@@ -206,6 +207,7 @@ def _raw(server, method: str, target: str, body: bytes = b"", headers: dict | No
 
 
 def test_invalid_utf8_is_a_400(server):
+    """In a GET query, a form body or a query body; in an entity path it is a 404 (no such entity)."""
     assert _raw(server, "GET", "/sparql?query=SELECT%20%FF%FE%20WHERE%20%7B%7D")[0] == 400
     assert _raw(server, "POST", "/sparql", b"query=ASK%7B%7D%C3%28",
                 {"Content-Type": "application/x-www-form-urlencoded"})[0] == 400
@@ -219,7 +221,8 @@ def test_invalid_utf8_is_a_400(server):
     "/id/commune/..%5C..%5Cwindows", "/id/commune/%00", "/id//etc/passwd", "/id/commune/73011%0d%0aX-Evil:%201",
     "/id/", "/id/commune/99999/../../../etc/passwd", "/../../etc/passwd",
 ])
-def test_path_traversal_is_a_404(server, target):
+def test_path_traversal_is_a_400_or_404_and_reads_no_file(server, target):
+    """A path climbing out of /id/ (plain, percent-encoded, NUL, CR LF) is refused, never a file's text."""
     status, body = _raw(server, "GET", target)
     assert status in (400, 404), (target, status)
     assert b"root:" not in body

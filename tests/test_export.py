@@ -173,15 +173,6 @@ def test_cli_missing_graph_is_one_line_error(tmp_path, capsys):
     assert err.count("\n") == 1 and "no such file" in err
 
 
-def test_cli_help(capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["export", "--help"])
-    assert exc.value.code == 0
-    text = " ".join(capsys.readouterr().out.split())
-    assert "--format" in text
-    assert export.known_formats() in text  # every format and every alias
-
-
 @pytest.mark.parametrize("alias", [*export.ALIASES, "Turtle", "N-Triples", "RDF/XML", "JSON-LD", "TTL"])
 def test_format_aliases(small, capsysbinary, alias):
     name = export.ALIASES.get(alias.lower(), alias.lower())
@@ -342,11 +333,3 @@ def test_every_resource_type_has_its_prefix(national_build):
     context = export.load_context()
     in_context = {k: v for k, v in context.items() if isinstance(v, str) and v.startswith(ID) and v != ID}
     assert len(in_context) >= 8 and in_context.items() <= ID_PREFIXES.items()
-
-
-def test_national_ntriples_are_byte_identical_across_builds(national_build, shared_data, tmp_path):
-    from pvd_graph.build import build_graph
-
-    again = tmp_path / "again"
-    build_graph(shared_data, again, run_validation=False)
-    assert _export(store.open_built(again), "nt") == _export(store.open_built(national_build), "nt")

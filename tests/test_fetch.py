@@ -191,12 +191,6 @@ def test_cli_reports_partial_failure(tmp_path, server, capsys, monkeypatch):
     assert "anct_pvd_communes.csv: downloaded" in out.out
 
 
-def test_help():
-    with pytest.raises(SystemExit) as exc:
-        main(["fetch", "--help"])
-    assert exc.value.code == 0
-
-
 def test_an_html_error_page_sent_with_200_keeps_the_last_good_file(tmp_path, server):
     """Portals sometimes answer 200 with an HTML page (maintenance, login): it must not replace the data."""
     cache = tmp_path / "cache"

@@ -40,8 +40,8 @@ def test_names_are_told_from_codes():
                                                        "https://w3id.org/pvd-graph/id/commune/73011", " "))
 
 
-def test_no_commune_name_has_a_digit(cog_communes):
-    """What tells a name from a code: checked on every name of the geographic code."""
+def test_every_commune_name_of_the_cog_looks_like_a_name(cog_communes):
+    """What tells a name from a code (``looks_like_name``) holds for every name of the geographic code."""
     assert all(lookup.looks_like_name(c["nom"]) for c in cog_communes)
 
 

@@ -111,7 +111,8 @@ def test_albertville_and_ugine_are_pvd_towns_in_arlysere(ds, shared_data):
     assert {"73011", "73303"} <= {str(r[0]) for r in rows}
 
 
-def test_imported_entities_trace_back_to_their_source(ds):
+def test_every_commune_traces_back_to_a_source_and_the_imported_sources_are_described(ds):
+    """No commune without prov:wasDerivedFrom; COG communes and EPCI, PVD and ACV are distributions with a URL."""
     rows = list(store.query(ds, f"""PREFIX pvd: <{PVD}> PREFIX prov: <http://www.w3.org/ns/prov#>
         SELECT (COUNT(?t) AS ?n) WHERE {{ ?t a pvd:Commune FILTER NOT EXISTS {{ ?t prov:wasDerivedFrom ?src }} }}"""))
     assert int(rows[0][0]) == 0

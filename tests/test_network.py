@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from rdflib import RDFS, Graph, URIRef
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
 
 from pvd_graph import network, store
 from pvd_graph.cli import main
@@ -184,10 +184,25 @@ def test_network_stats_cli_bad_filter(capsys):
     assert len(err) == 1 and "no such programme" in err[0]
 
 
-def test_state_is_reached_but_not_crossed():
-    """Focusing on the State itself does expand it (it is the centre)."""
-    graph = network.build_network(store.open_built(FIXTURE), focus=ETAT)
-    assert ALBERTVILLE in graph and UGINE in graph
+def test_state_is_reached_but_not_crossed(rdf, tmp_path):
+    """With a convention that the State signs with Ablis only, Albertville's view at depth 2 holds the
+    State but neither that convention nor Ablis (the State is not crossed); focused on the State itself,
+    it is expanded: the convention, Ablis and Albertville are in."""
+    other = URIRef(convention_iri("test-etat-ablis"))
+    extended = Graph()
+    extended += rdf
+    extended.add((other, RDF.type, PVD.Convention))
+    extended.add((other, RDFS.label, Literal("Convention État – Ablis", lang="fr")))
+    for signatory in (ETAT, ABLIS):
+        extended.add((other, PVD.signatory, URIRef(signatory)))
+    path = tmp_path / "extended.nt"
+    extended.serialize(path, format="nt", encoding="utf-8")
+    ds = store.open_built(path)
+    from_albertville = network.build_network(ds, focus="73011", depth=2)
+    assert ETAT in from_albertville and from_albertville.nodes[ETAT]["distance"] == 1
+    assert str(other) not in from_albertville and ABLIS not in from_albertville
+    from_state = network.build_network(ds, focus=ETAT)
+    assert {str(other), ABLIS, ALBERTVILLE, UGINE} <= set(from_state)
 
 
 @pytest.mark.parametrize("filters", [{"programme": "pvd"}, {"departement": "73"}])

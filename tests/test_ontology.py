@@ -21,6 +21,7 @@ _TYPES = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
 
 
 def test_header(ontology):
+    """owl:Ontology with a version, the MIT licence, French and English title and description, vann prefix."""
     assert (ONTOLOGY_IRI, RDF.type, OWL.Ontology) in ontology
     assert ontology.value(ONTOLOGY_IRI, OWL.versionInfo) is not None
     assert ontology.value(ONTOLOGY_IRI, DCTERMS.license) == URIRef("https://opensource.org/licenses/MIT")
@@ -32,6 +33,8 @@ def test_header(ontology):
 
 @pytest.mark.parametrize("name", PVD_TERMS)
 def test_term_declared_with_labels_and_definitions(ontology, name):
+    """Declared once as a class or property, one label and definition in French and English, a range for a
+    property, and the case of its name (classes UpperCamelCase, properties lowerCamelCase)."""
     term = PVD[name]
     types = set(ontology.objects(term, RDF.type)) & set(_TYPES)
     assert len(types) == 1, f"pvd:{name} must be declared exactly once as a class or property"

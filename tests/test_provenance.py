@@ -39,6 +39,7 @@ def test_each_source_described_with_checksum_counts_licence(shared_data):
 
 
 def test_vintage_and_retrieval_time_from_fetch_manifest(tmp_path, shared_data):
+    """The URL and retrieval time recorded by ``fetch`` land in the provenance, next to the importer's vintage."""
     src = shared_data / "cog" / "regions.json"
     (tmp_path / "regions.json").write_bytes(src.read_bytes())
     (tmp_path / importers.FETCH_MANIFEST).write_text(

@@ -329,13 +329,6 @@ def test_cli_queries_lists_catalogue(capsys):
     assert {q["name"] for q in listed} == set(query.load_catalogue())
 
 
-@pytest.mark.parametrize("command", ["query", "queries"])
-def test_help(command, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main([command, "--help"])
-    assert exc.value.code == 0 and "usage: pvd-graph " + command in capsys.readouterr().out
-
-
 # --- parameters checked by meaning, names for codes -------------------------------
 
 def test_from_after_to_is_refused_before_the_graph_is_loaded(tmp_path, capsys):

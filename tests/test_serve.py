@@ -222,6 +222,7 @@ def test_unknown_entity_is_404(server):
         assert requests.get(server.base + path, headers={"Accept": "text/html"}, timeout=10).status_code == 404
 
 
+@pytest.mark.browser
 def test_entity_page_in_headless_chromium(server, curated_sources):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "Chromium is required by this test: apt-get install -y chromium"
@@ -239,16 +240,6 @@ def test_entity_page_in_headless_chromium(server, curated_sources):
                       (convention_iri("pvd-arlysere-convention-cadre-2023"),
                        "/id/convention/pvd-arlysere-convention-cadre-2023")):
         assert f'<a href="{path}">{label(iri)}</a>' in dom, (path, label(iri))
-
-
-@pytest.mark.parametrize("command", ["serve", "publish"])
-def test_help(command, capsys):
-    from pvd_graph.cli import main
-
-    with pytest.raises(SystemExit) as exit_info:
-        main([command, "--help"])
-    assert exit_info.value.code == 0
-    assert "--graph" in capsys.readouterr().out
 
 
 def test_serve_missing_graph_is_one_line(tmp_path, capsys):

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pyshacl
 import pytest
-from rdflib import RDF, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import SH
 
-from pvd_graph.namespaces import PREFIXES, PVDSH
+from pvd_graph.namespaces import PREFIXES, PVD, PVDSH
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "shapes"
 VALID = sorted(FIXTURES.glob("*/valid-*.ttl"))
@@ -76,9 +76,15 @@ def test_every_property_shape_has_a_french_message(shapes):
         assert messages, f"property shape {render_path(shapes, shapes.value(ps, SH.path))} has no French sh:message"
 
 
-def test_shapes_are_named_after_their_class(shapes):
+def test_shapes_are_named_after_their_class(shapes, ontology):
+    """Every node shape is ``pvdsh:<Name>Shape``; one with target classes is named after one of them, or
+    after a class they all specialise (``pvdsh:OrganisationShape`` targets pvd:Agency and pvd:State)."""
     for node_shape in shapes.subjects(RDF.type, SH.NodeShape):
         assert str(node_shape).startswith(str(PVDSH)) and str(node_shape).endswith("Shape"), node_shape
+        targets = set(shapes.objects(node_shape, SH.targetClass))
+        if targets:
+            named = PVD[str(node_shape)[len(str(PVDSH)):-len("Shape")]]
+            assert named in targets or all((t, RDFS.subClassOf, named) in ontology for t in targets), node_shape
 
 
 def test_no_sparql_constraint_on_large_classes(shapes):

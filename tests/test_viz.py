@@ -77,7 +77,8 @@ def test_gexf_keeps_every_attribute(albertville, tmp_path):
            {(a["relation"], a["weight"]) for *_, a in albertville.edges(data=True)}
 
 
-def test_writers_refuse_none_free_graph_only_after_cleaning():
+def test_exportable_drops_none_attributes_and_writes_others_as_text():
+    """GraphML/GEXF writers take no None and no arbitrary object: ``exportable`` drops the one, stringifies the other."""
     graph = nx.MultiGraph()
     graph.add_node("a", label="A", population=None, when=object())
     clean = visualise.exportable(graph)
@@ -161,15 +162,6 @@ def test_bad_focus_on_the_command_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("pvd-graph viz: error: --focus")
     assert not (tmp_path / "x.html").exists()
-
-
-@pytest.mark.parametrize("command", ["viz", "network-stats"])
-def test_help(command, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main([command, "--help"])
-    assert exit_info.value.code == 0
-    assert "--departement" in capsys.readouterr().out
-
 
 
 @pytest.fixture
