@@ -29,31 +29,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Dataset, URIRef
+from rdflib import RDFS, Dataset, URIRef
 
 from pvd_graph import __version__, resources, store
 from pvd_graph.errors import UserError, describe_parse_error
 from pvd_graph.importers.base import ImportResult
-from pvd_graph.namespaces import GRAPHS, ID, PREFIXES
+from pvd_graph.namespaces import GRAPHS, ID, PVD, named_graph_iri
 from pvd_graph.validate import ValidationReport, shorten, validate
 from pvd_graph.void import counts_from_ntriples, write_void
 
-ONTOLOGY_GRAPH = GRAPHS + "ontology"
-CURATED_GRAPH = GRAPHS + "curated"
-PROVENANCE_GRAPH = GRAPHS + "provenance"
+ONTOLOGY_GRAPH = named_graph_iri("ontology")
+CURATED_GRAPH = named_graph_iri("curated")
+PROVENANCE_GRAPH = named_graph_iri("provenance")
 
 #: Properties that take one value per subject (per language for labels).
-FUNCTIONAL = (
-    "http://www.w3.org/2000/01/rdf-schema#label",
-    PREFIXES["pvd"] + "population",
-    PREFIXES["pvd"] + "memberOf",
-    PREFIXES["pvd"] + "inDepartement",
-    PREFIXES["pvd"] + "inRegion",
-    PREFIXES["pvd"] + "siren",
-    PREFIXES["pvd"] + "inseeCode",
-    PREFIXES["pvd"] + "signedOn",
-    PREFIXES["pvd"] + "epciType",
-)
+FUNCTIONAL = tuple(str(t) for t in (RDFS.label, PVD.population, PVD.memberOf, PVD.inDepartement, PVD.inRegion,
+                                    PVD.siren, PVD.inseeCode, PVD.signedOn, PVD.epciType))
 
 
 @dataclass(frozen=True)
@@ -619,7 +610,7 @@ def build_graph(
         with ThreadPoolExecutor(max_workers=1) as loader:
             loads = []
             imports, ignored = _import_sources(Path(sources), log, lambda r: loads.append(
-                loader.submit(add_import, ds, r, ox.NamedNode(GRAPHS + r.source.id))))
+                loader.submit(add_import, ds, r, ox.NamedNode(named_graph_iri(r.source.id)))))
             timings["import"] = time.perf_counter() - t
             t = time.perf_counter()
             for load in loads:
