@@ -29,22 +29,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import RDFS, Dataset, URIRef
+from rdflib import Dataset, URIRef
 
 from pvd_graph import __version__, resources, store
 from pvd_graph.errors import UserError, describe_parse_error
 from pvd_graph.importers.base import ImportResult
-from pvd_graph.namespaces import GRAPHS, ID, PVD, named_graph_iri
+from pvd_graph.namespaces import GRAPHS, ID, named_graph_iri, single_valued_properties
 from pvd_graph.validate import ValidationReport, shorten, validate
 from pvd_graph.void import counts_from_ntriples, write_void
 
 ONTOLOGY_GRAPH = named_graph_iri("ontology")
 CURATED_GRAPH = named_graph_iri("curated")
 PROVENANCE_GRAPH = named_graph_iri("provenance")
-
-#: Properties that take one value per subject (per language for labels).
-FUNCTIONAL = tuple(str(t) for t in (RDFS.label, PVD.population, PVD.memberOf, PVD.inDepartement, PVD.inRegion,
-                                    PVD.siren, PVD.inseeCode, PVD.signedOn, PVD.epciType))
 
 
 @dataclass(frozen=True)
@@ -143,7 +139,7 @@ def add_import(ds: Dataset, result: ImportResult, graph: ox.NamedNode) -> None:
 
 
 def _conflict_query() -> str:
-    props = " ".join(f"<{p}>" for p in FUNCTIONAL)
+    props = " ".join(f"<{p}>" for p in single_valued_properties())
     return f"""
 SELECT ?s ?p ?o ?g WHERE {{
   {{ SELECT ?s ?p ?lang WHERE {{
@@ -168,7 +164,7 @@ def _conflicting_values(ds: Dataset) -> list[tuple]:
     if inner is None:
         return list(store.query(ds, _conflict_query()))
     flagged = set()
-    for prop in FUNCTIONAL:
+    for prop in single_valued_properties():
         for sol in inner.query(f"""
 SELECT ?s ?lang WHERE {{
   GRAPH ?g {{ ?s <{prop}> ?o }} BIND(IF(isLITERAL(?o), LANG(?o), "") AS ?lang)

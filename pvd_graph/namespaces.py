@@ -17,6 +17,7 @@ package for it).
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -190,6 +191,30 @@ ids = ResourceIRIs()
 def named_graph_iri(name: str) -> str:
     """The named graph ``https://w3id.org/pvd-graph/graph/<name>`` (a source id, ``ontology``, ``union``…)."""
     return GRAPHS + name
+
+
+# --- Single-valued properties ---------------------------------------------------------------------
+
+_SINGLE_VALUED = """PREFIX sh: <http://www.w3.org/ns/shacl#>
+SELECT DISTINCT ?p WHERE { ?shape sh:path ?p ; sh:maxCount 1 . FILTER(isIRI(?p)) } ORDER BY ?p"""
+
+
+@functools.lru_cache(maxsize=1)
+def single_valued_properties() -> tuple[str, ...]:
+    """The properties that take at most one value per subject (per language for a literal): the
+    simple paths of the shapes' ``sh:maxCount 1`` (``ontology/shapes/*.ttl``), sorted.
+
+    Read from the shapes rather than declared ``owl:FunctionalProperty`` in the ontology: for an OWL
+    reasoner a functional datatype property makes two values *the same* (``"18899" owl:sameAs
+    "19978"`` for two populations), while these are constraints on the data as published, which the
+    build enforces by source precedence (see ontology/README.md, "Single-valued properties").
+    """
+    from pvd_graph import resources
+
+    store = ox.Store()
+    for path in resources.shapes_files():
+        store.load(path=str(path), format=ox.RdfFormat.TURTLE)
+    return tuple(sol[0].value for sol in store.query(_SINGLE_VALUED))
 
 
 # --- Licences and addresses outside the project -----------------------------------------------------

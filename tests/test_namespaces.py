@@ -187,3 +187,37 @@ def test_the_rule_itself(code, glued):
     """The scanner flags the gluing forms and leaves whole IRIs inserted in a text alone."""
     assert bool(iri_glue(code, "case")) == glued, code
 
+
+# --- single-valued properties ----------------------------------------------------------------------
+
+def _max_count_1_paths() -> set[str]:
+    """The simple paths of every shape with ``sh:maxCount 1``, read here with rdflib."""
+    from rdflib import Literal
+    from rdflib.namespace import SH
+
+    g = Graph()
+    for path in resources.shapes_files():
+        g.parse(path, format="turtle")
+    return {str(p) for shape in g.subjects(SH.maxCount, Literal(1)) for p in g.objects(shape, SH.path)
+            if isinstance(p, URIRef)}
+
+
+def test_single_valued_properties_are_the_shapes_max_count_1():
+    found = namespaces.single_valued_properties()
+    assert set(found) == _max_count_1_paths() and list(found) == sorted(found)
+    assert str(PVD.population) in found and str(RDFS.label) in found
+
+
+@pytest.mark.parametrize("prop", sorted(_max_count_1_paths()))
+def test_the_build_resolves_every_max_count_1_property(prop):
+    """Two sources disagreeing on any ``sh:maxCount 1`` property: the curated value is kept, the other reported."""
+    from pvd_graph import store
+    from pvd_graph.build import resolve_conflicts
+
+    ds = store.new_dataset()
+    s, p = ox.NamedNode(ids.commune("73011")), ox.NamedNode(prop)
+    store.add_quads(ds, [ox.Quad(s, p, ox.Literal("kept"), ox.NamedNode(namespaces.named_graph_iri("curated"))),
+                         ox.Quad(s, p, ox.Literal("other"), ox.NamedNode(namespaces.named_graph_iri("anct-pvd")))])
+    conflicts = resolve_conflicts(ds)
+    assert [(c.property, c.kept, c.kept_source, c.dropped, c.dropped_source) for c in conflicts] == [
+        (prop, "kept", "curated", "other", "anct-pvd")]
