@@ -45,6 +45,9 @@ ONTOLOGY = "https://w3id.org/pvd-graph/ontology#"
 ID = "https://w3id.org/pvd-graph/id/"
 SHAPES = "https://w3id.org/pvd-graph/shapes#"
 GRAPHS = "https://w3id.org/pvd-graph/graph/"
+#: The dataset as a whole (its VoID description) and the namespace of its partitions and distributions.
+DATASET = "https://w3id.org/pvd-graph/dataset"
+DATASET_PARTS = "https://w3id.org/pvd-graph/dataset#"
 
 #: The classes and properties of the ontology, in the order of the generated module (alphabetical).
 PVD_TERMS: tuple[str, ...] = tuple(PVD.__annotations__)

@@ -25,7 +25,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, VOID, XSD
 
-from pvd_graph import store
+from pvd_graph import namespaces, store
 from pvd_graph.importers import KNOWN_SOURCES
 from pvd_graph.namespaces import (
     GRAPHS,
@@ -42,8 +42,8 @@ from pvd_graph.namespaces import (
 )
 
 #: The dataset's own IRI and the namespace of its partitions and distributions.
-DATASET = URIRef("https://w3id.org/pvd-graph/dataset")
-VD = Namespace("https://w3id.org/pvd-graph/dataset#")
+DATASET = URIRef(namespaces.DATASET)
+VD = Namespace(namespaces.DATASET_PARTS)
 
 LICENCE_OUVERTE_2 = URIRef(LICENCE_ETALAB_2)
 MIT = URIRef(LICENCE_MIT)

@@ -221,3 +221,28 @@ def test_the_build_resolves_every_max_count_1_property(prop):
     conflicts = resolve_conflicts(ds)
     assert [(c.property, c.kept, c.kept_source, c.dropped, c.dropped_source) for c in conflicts] == [
         (prop, "kept", "curated", "other", "anct-pvd")]
+
+
+#: Modules that write a project IRI in full on purpose, and why.
+WRITTEN_OUT = {"pvd_graph/cli/publish.py": "so that `publish --help` imports no RDF library (a test compares them)"}
+
+
+def test_project_iris_are_written_only_in_the_namespace_module():
+    """No other module spells out an IRI of the project (``https://w3id.org/pvd-graph/…``): they name it."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = str(path.relative_to(PACKAGE.parent))
+        if path in IRI_MODULES or name in WRITTEN_OUT:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and node.value.startswith("https://w3id.org/pvd-graph/"):
+                found.append(f"{name}:{node.lineno}: {node.value}")
+    assert not found, "\n".join(found)
+
+
+def test_the_iris_written_out_for_a_lean_help_are_the_namespace_modules():
+    from pvd_graph.cli import publish
+
+    assert publish.UNION_GRAPH == namespaces.named_graph_iri("union")
+    assert publish.BUILD_GRAPHS == namespaces.GRAPHS
