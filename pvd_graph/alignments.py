@@ -36,22 +36,30 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from pvd_graph import store
-from pvd_graph.namespaces import GRAPHS, ONTOLOGY, PREFIXES
+from pvd_graph.namespaces import (
+    OX_ADMS,
+    OX_DCTERMS,
+    OX_RDF,
+    OX_RDFS,
+    OX_SKOS,
+    PVD,
+    annuaire_url,
+    geo_api_url,
+    ids,
+    named_graph_iri,
+)
 
-ALIGNMENTS_GRAPH = GRAPHS + "alignments"
+ALIGNMENTS_GRAPH = named_graph_iri("alignments")
 
-GEO_API = "https://geo.api.gouv.fr/"
-ANNUAIRE = "https://annuaire-entreprises.data.gouv.fr/entreprise/"
 
-_ADMS = PREFIXES["adms"]
 _T = {
-    "type": ox.NamedNode(PREFIXES["rdf"] + "type"),
-    "seeAlso": ox.NamedNode(PREFIXES["rdfs"] + "seeAlso"),
-    "identifier": ox.NamedNode(_ADMS + "identifier"),
-    "Identifier": ox.NamedNode(_ADMS + "Identifier"),
-    "schemeAgency": ox.NamedNode(_ADMS + "schemeAgency"),
-    "notation": ox.NamedNode(PREFIXES["skos"] + "notation"),
-    "title": ox.NamedNode(PREFIXES["dcterms"] + "title"),
+    "type": OX_RDF.type,
+    "seeAlso": OX_RDFS.seeAlso,
+    "identifier": OX_ADMS.identifier,
+    "Identifier": OX_ADMS.Identifier,
+    "schemeAgency": OX_ADMS.schemeAgency,
+    "notation": OX_SKOS.notation,
+    "title": OX_DCTERMS.title,
 }
 
 #: Names of the identifier schemes (dcterms:title of the identifiers).
@@ -73,14 +81,14 @@ SELECT DISTINCT ?s ?code WHERE {{ ?s a <{cls}> ; <{prop}> ?code }}
 
 def identifier_node(entity: str, scheme: str) -> ox.NamedNode:
     """The ``adms:Identifier`` of *entity* in *scheme* ("insee" or "siren"): a fragment of its IRI."""
-    return ox.NamedNode(f"{entity}#{scheme}")
+    return ox.NamedNode(ids.fragment(entity, scheme))
 
 
 def _rows(ds: Graph) -> Iterator[tuple[ox.NamedNode, str, str | None, str]]:
     """(entity, scheme, geo.api route or None, code) for every rule and matching entity, unordered."""
     inner = store.oxigraph_store(ds)
     for cls, prop, frag, route, pattern in _RULES:
-        sparql = _QUERY.format(cls=ONTOLOGY + cls, prop=ONTOLOGY + prop)
+        sparql = _QUERY.format(cls=PVD[cls], prop=PVD[prop])
         if inner is not None:
             rows = [(sol[0], sol[1].value) for sol in inner.query(sparql, use_default_graph_as_union=True)]
         else:
@@ -98,9 +106,9 @@ def _quads(s: ox.NamedNode, frag: str, route: str | None, code: str, g) -> Itera
     yield ox.Quad(ident, _T["schemeAgency"], ox.Literal("INSEE"), g)
     yield ox.Quad(ident, _T["title"], ox.Literal(SCHEMES[frag], language="fr"), g)
     if route:
-        yield ox.Quad(s, _T["seeAlso"], ox.NamedNode(GEO_API + route + code), g)
+        yield ox.Quad(s, _T["seeAlso"], ox.NamedNode(geo_api_url(route, code)), g)
     if frag == "siren":
-        yield ox.Quad(s, _T["seeAlso"], ox.NamedNode(ANNUAIRE + code), g)
+        yield ox.Quad(s, _T["seeAlso"], ox.NamedNode(annuaire_url(code)), g)
 
 
 def alignment_quads(ds: Graph, graph: str = ALIGNMENTS_GRAPH) -> Iterator[ox.Quad]:
@@ -137,9 +145,9 @@ def alignment_ntriples(ds: Graph) -> bytes:
         if _PLAIN_CODE.fullmatch(code):
             add(f"<{iri}{a}{iri}{b}{iri}{c}{iri}{d}\"{code}\"{e}{iri}{f}{iri}{g}")
             if route:
-                add(f"<{iri}> {nt['seeAlso']} <{GEO_API}{route}{code}> .\n")
+                add(f"<{iri}> {nt['seeAlso']} <{geo_api_url(route, code)}> .\n")
             if frag == "siren":
-                add(f"<{iri}> {nt['seeAlso']} <{ANNUAIRE}{code}> .\n")
+                add(f"<{iri}> {nt['seeAlso']} <{annuaire_url(code)}> .\n")
         else:
             add(ox.serialize([q.triple for q in _quads(entity, frag, route, code, ox.DefaultGraph())],
                              format=ox.RdfFormat.N_TRIPLES).decode("utf-8"))

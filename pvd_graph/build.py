@@ -34,26 +34,13 @@ from rdflib import Dataset, URIRef
 from pvd_graph import __version__, resources, store
 from pvd_graph.errors import UserError, describe_parse_error
 from pvd_graph.importers.base import ImportResult
-from pvd_graph.namespaces import GRAPHS, ID, PREFIXES
+from pvd_graph.namespaces import GRAPHS, ID, named_graph_iri, single_valued_properties
 from pvd_graph.validate import ValidationReport, shorten, validate
 from pvd_graph.void import counts_from_ntriples, write_void
 
-ONTOLOGY_GRAPH = GRAPHS + "ontology"
-CURATED_GRAPH = GRAPHS + "curated"
-PROVENANCE_GRAPH = GRAPHS + "provenance"
-
-#: Properties that take one value per subject (per language for labels).
-FUNCTIONAL = (
-    "http://www.w3.org/2000/01/rdf-schema#label",
-    PREFIXES["pvd"] + "population",
-    PREFIXES["pvd"] + "memberOf",
-    PREFIXES["pvd"] + "inDepartement",
-    PREFIXES["pvd"] + "inRegion",
-    PREFIXES["pvd"] + "siren",
-    PREFIXES["pvd"] + "inseeCode",
-    PREFIXES["pvd"] + "signedOn",
-    PREFIXES["pvd"] + "epciType",
-)
+ONTOLOGY_GRAPH = named_graph_iri("ontology")
+CURATED_GRAPH = named_graph_iri("curated")
+PROVENANCE_GRAPH = named_graph_iri("provenance")
 
 
 @dataclass(frozen=True)
@@ -152,7 +139,7 @@ def add_import(ds: Dataset, result: ImportResult, graph: ox.NamedNode) -> None:
 
 
 def _conflict_query() -> str:
-    props = " ".join(f"<{p}>" for p in FUNCTIONAL)
+    props = " ".join(f"<{p}>" for p in single_valued_properties())
     return f"""
 SELECT ?s ?p ?o ?g WHERE {{
   {{ SELECT ?s ?p ?lang WHERE {{
@@ -177,7 +164,7 @@ def _conflicting_values(ds: Dataset) -> list[tuple]:
     if inner is None:
         return list(store.query(ds, _conflict_query()))
     flagged = set()
-    for prop in FUNCTIONAL:
+    for prop in single_valued_properties():
         for sol in inner.query(f"""
 SELECT ?s ?lang WHERE {{
   GRAPH ?g {{ ?s <{prop}> ?o }} BIND(IF(isLITERAL(?o), LANG(?o), "") AS ?lang)
@@ -619,7 +606,7 @@ def build_graph(
         with ThreadPoolExecutor(max_workers=1) as loader:
             loads = []
             imports, ignored = _import_sources(Path(sources), log, lambda r: loads.append(
-                loader.submit(add_import, ds, r, ox.NamedNode(GRAPHS + r.source.id))))
+                loader.submit(add_import, ds, r, ox.NamedNode(named_graph_iri(r.source.id)))))
             timings["import"] = time.perf_counter() - t
             t = time.perf_counter()
             for load in loads:

@@ -46,13 +46,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pvd_graph import __version__
-from pvd_graph.importers import FETCH_MANIFEST
+from pvd_graph.importers import FETCH_MANIFEST, anct_pvd, cog, crte
 
-COG_VERSION = "6.0.0"
-COG_TARBALL = f"decoupage-administratif-{COG_VERSION}.tgz"
-#: sha512 published by the npm registry for the 6.0.0 tarball (``npm view … dist.integrity``)
-COG_INTEGRITY = ("sha512-XavYsFlbcM/prKr8hNHPKER94IHw/dsxNM4nxjWMYk6PLFACpEedvn/7wK8Baozm0dCYhWWc"
-                 "f+7bcWpA5pmCaQ==")
+#: The COG package's version, tarball and checksum: those of the importers' source record
+COG_VERSION = cog.PACKAGE_VERSION
+COG_TARBALL = cog.TARBALL_URL.rsplit("/", 1)[-1]
+COG_INTEGRITY = cog.INTEGRITY
 COG_MEMBERS = {
     "package/data/communes.json": "communes.json",
     "package/data/epci.json": "epci.json",
@@ -72,14 +71,11 @@ class Remote:
     members: dict[str, str] | None = None  # for a .tgz: member path → cache name
 
 
+#: The addresses are those of the importers' records (one record per source).
 REMOTES = (
-    Remote("anct_pvd_communes.csv",
-           "https://www.data.gouv.fr/fr/datasets/r/1fa831ec-d912-4277-8b95-a8b998bf951e"),
-    Remote("anct_crte_groupements.csv",
-           "https://www.data.gouv.fr/fr/datasets/r/cf3d2117-3ce8-4f26-af0b-7a86af450862"),
-    Remote(COG_TARBALL,
-           f"https://registry.npmjs.org/@etalab/decoupage-administratif/-/{COG_TARBALL}",
-           integrity=COG_INTEGRITY, members=COG_MEMBERS),
+    Remote("anct_pvd_communes.csv", anct_pvd.IMPORTER.url),
+    Remote("anct_crte_groupements.csv", crte.IMPORTER.url),
+    Remote(COG_TARBALL, cog.TARBALL_URL, integrity=COG_INTEGRITY, members=COG_MEMBERS),
 )
 
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 
-
-from pvd_graph.namespaces import ID
+from pvd_graph.namespaces import ids
 
 
 class InvalidCode(ValueError):
@@ -120,31 +119,12 @@ def check_slug(value: str) -> str:
     return value
 
 
-# --- stable IRIs ------------------------------------------------------------
+# --- stable IRIs: minted by the namespace module (``ids.commune(code)``), under their historical names
 
-def commune_iri(insee: str) -> str:
-    return f"{ID}commune/{insee}"
-
-
-def epci_iri(siren: str) -> str:
-    return f"{ID}epci/{siren}"
-
-
-def departement_iri(code: str) -> str:
-    return f"{ID}departement/{code}"
-
-
-def region_iri(code: str) -> str:
-    return f"{ID}region/{code}"
-
-
-def programme_iri(slug: str) -> str:
-    return f"{ID}programme/{slug}"
-
-
-def organisation_iri(slug: str) -> str:
-    return f"{ID}organisation/{slug}"
-
-
-def convention_iri(slug: str) -> str:
-    return f"{ID}convention/{slug}"
+commune_iri = ids.commune
+epci_iri = ids.epci
+departement_iri = ids.departement
+region_iri = ids.region
+programme_iri = ids.programme
+organisation_iri = ids.organisation
+convention_iri = ids.convention

@@ -14,27 +14,8 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
-from pvd_graph.identifiers import organisation_iri
 from pvd_graph.importers.base import ImportResult
-from pvd_graph.importers.common import source_iri
-from pvd_graph.namespaces import OX, OXC, PREFIXES
-
-_DCAT = PREFIXES["dcat"]
-_DCT = PREFIXES["dcterms"]
-_PROV = PREFIXES["prov"]
-_SPDX = "http://spdx.org/rdf/terms#"
-_XSD = PREFIXES["xsd"]
-
-_T = {name: ox.NamedNode(iri) for name, iri in {
-    "Entity": _PROV + "Entity", "Distribution": _DCAT + "Distribution",
-    "downloadURL": _DCAT + "downloadURL", "license": _DCT + "license", "publisher": _DCT + "publisher",
-    "title": _DCT + "title", "temporal": _DCT + "temporal", "issued": _DCT + "issued",
-    "generatedAtTime": _PROV + "generatedAtTime", "checksum": _SPDX + "checksum",
-    "Checksum": _SPDX + "Checksum", "algorithm": _SPDX + "algorithm",
-    "sha256": _SPDX + "checksumAlgorithm_sha256", "checksumValue": _SPDX + "checksumValue",
-    "hexBinary": _XSD + "hexBinary", "dateTime": _XSD + "dateTime", "gYearMonth": _XSD + "gYearMonth",
-    "Organisation": PREFIXES["pvd"] + "Organisation",
-}.items()}
+from pvd_graph.namespaces import OX, OX_DCAT, OX_DCTERMS, OX_PROV, OX_RDF, OX_RDFS, OX_SPDX, OX_XSD, ids
 
 #: Publishers that are not among the model's organisations get a label here.
 _PUBLISHER_LABELS = {"etalab": "Etalab (DINUM)"}
@@ -42,9 +23,9 @@ _PUBLISHER_LABELS = {"etalab": "Etalab (DINUM)"}
 
 def _vintage_literal(vintage: str) -> ox.Literal:
     if re.fullmatch(r"\d{4}", vintage):
-        return ox.Literal(vintage, datatype=OXC.gYear)
+        return ox.Literal(vintage, datatype=OX_XSD.gYear)
     if re.fullmatch(r"\d{4}-\d{2}", vintage):
-        return ox.Literal(vintage, datatype=_T["gYearMonth"])
+        return ox.Literal(vintage, datatype=OX_XSD.gYearMonth)
     return ox.Literal(vintage)
 
 
@@ -61,36 +42,36 @@ def provenance_quads(results: Iterable[ImportResult], graph_iri: ox.NamedNode | 
         info = r.source
         if info.id == "unknown":
             continue
-        s = ox.NamedNode(source_iri(info.id))
-        for cls in (_T["Entity"], _T["Distribution"], OX.Source):
-            add(s, OXC.type, cls)
-        add(s, _T["title"], ox.Literal(info.title, language="fr"))
+        s = ox.NamedNode(ids.source(info.id))
+        for cls in (OX_PROV.Entity, OX_DCAT.Distribution, OX.Source):
+            add(s, OX_RDF.type, cls)
+        add(s, OX_DCTERMS.title, ox.Literal(info.title, language="fr"))
         if info.url:
-            add(s, _T["downloadURL"], ox.NamedNode(info.url))
+            add(s, OX_DCAT.downloadURL, ox.NamedNode(info.url))
         if info.licence:
-            add(s, _T["license"], ox.NamedNode(info.licence))
+            add(s, OX_DCTERMS.license, ox.NamedNode(info.licence))
         if info.publisher:
-            add(s, _T["publisher"], ox.NamedNode(organisation_iri(info.publisher)))
+            add(s, OX_DCTERMS.publisher, ox.NamedNode(ids.organisation(info.publisher)))
             publishers.add(info.publisher)
         if info.vintage:
             vintage = _vintage_literal(info.vintage)
-            add(s, OX.cogVintage if info.id.startswith("cog-") else _T["temporal"], vintage)
+            add(s, OX.cogVintage if info.id.startswith("cog-") else OX_DCTERMS.temporal, vintage)
         if info.retrieved:
-            when = ox.Literal(info.retrieved, datatype=_T["dateTime"])
-            add(s, _T["generatedAtTime"], when)
-            add(s, _T["issued"], when)
+            when = ox.Literal(info.retrieved, datatype=OX_XSD.dateTime)
+            add(s, OX_PROV.generatedAtTime, when)
+            add(s, OX_DCTERMS.issued, when)
         if info.sha256:
             c = ox.BlankNode(f"checksum-{info.id}")  # a stable label: builds stay byte-identical
-            add(s, _T["checksum"], c)
-            add(c, OXC.type, _T["Checksum"])
-            add(c, _T["algorithm"], _T["sha256"])
-            add(c, _T["checksumValue"], ox.Literal(info.sha256, datatype=_T["hexBinary"]))
+            add(s, OX_SPDX.checksum, c)
+            add(c, OX_RDF.type, OX_SPDX.Checksum)
+            add(c, OX_SPDX.algorithm, OX_SPDX.checksumAlgorithm_sha256)
+            add(c, OX_SPDX.checksumValue, ox.Literal(info.sha256, datatype=OX_XSD.hexBinary))
         if r.error is None:
             for prop, n in ((OX.rowsRead, r.rows_read), (OX.rowsAccepted, r.rows_accepted),
                             (OX.rowsRejected, r.rows_rejected)):
-                add(s, prop, ox.Literal(str(n), datatype=OXC.integer))
+                add(s, prop, ox.Literal(str(n), datatype=OX_XSD.integer))
     for slug in sorted(publishers & _PUBLISHER_LABELS.keys()):
-        org = ox.NamedNode(organisation_iri(slug))
-        add(org, OXC.type, _T["Organisation"])
-        add(org, OXC.label, ox.Literal(_PUBLISHER_LABELS[slug], language="fr"))
+        org = ox.NamedNode(ids.organisation(slug))
+        add(org, OX_RDF.type, OX.Organisation)
+        add(org, OX_RDFS.label, ox.Literal(_PUBLISHER_LABELS[slug], language="fr"))
     return quads

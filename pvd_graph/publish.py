@@ -29,7 +29,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from pvd_graph.errors import UserError
-from pvd_graph.namespaces import GRAPHS
+from pvd_graph.namespaces import GRAPHS, named_graph_iri
 
 #: Graph Store endpoint path → query endpoint path, for stores whose layout is known.
 KNOWN_QUERY_PATHS = {
@@ -40,7 +40,7 @@ KNOWN_QUERY_PATHS = {
 }
 DEFAULT_CHUNK = 50_000
 #: Where the union goes when no graph option is given.
-UNION_GRAPH = GRAPHS + "union"
+UNION_GRAPH = named_graph_iri("union")
 _DEFAULT_GRAPH_NAME = "default"
 
 
@@ -107,7 +107,7 @@ def check_targets(graph_iri: str | None, union_graph: str | None) -> None:
 
 
 def _graph_name(g) -> str:
-    return GRAPHS + _DEFAULT_GRAPH_NAME if isinstance(g, ox.DefaultGraph) else g.value
+    return named_graph_iri(_DEFAULT_GRAPH_NAME) if isinstance(g, ox.DefaultGraph) else g.value
 
 
 def _plan(store: ox.Store, graph_iri: str | None,

@@ -25,26 +25,37 @@ from pathlib import Path
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, VOID, XSD
 
-from pvd_graph import store
-from pvd_graph.namespaces import GRAPHS, ID, ONTOLOGY, PREFIXES
-
-#: The dataset's own IRI and the namespace of its partitions and distributions.
-DATASET = URIRef("https://w3id.org/pvd-graph/dataset")
-VD = Namespace("https://w3id.org/pvd-graph/dataset#")
-
-LICENCE_OUVERTE_2 = URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence")
-MIT = URIRef("https://opensource.org/licenses/MIT")
-
-#: Licence of a named graph when the provenance graph says nothing, by source-id prefix.
-FALLBACK_LICENCES = (
-    ("anct-", LICENCE_OUVERTE_2),
-    ("cog-", MIT),
-    ("", MIT),  # ontology, curated, provenance, alignments: the project's own work
+from pvd_graph import namespaces, store
+from pvd_graph.importers import KNOWN_SOURCES
+from pvd_graph.namespaces import (
+    GRAPHS,
+    ID,
+    LICENCE_ETALAB_2,
+    LICENCE_MIT,
+    ONTOLOGY,
+    PREFIXES,
+    PROJECT_LICENCE,
+    PVD,
+    ids,
+    media_type_iri,
+    named_graph_iri,
 )
 
+#: The dataset's own IRI and the namespace of its partitions and distributions.
+DATASET = URIRef(namespaces.DATASET)
+VD = Namespace(namespaces.DATASET_PARTS)
+
+LICENCE_OUVERTE_2 = URIRef(LICENCE_ETALAB_2)
+MIT = URIRef(LICENCE_MIT)
+
+#: Licence of a named graph when the provenance graph says nothing, by source-id prefix: the importers'
+#: record of each known source, else the project's licence (ontology, curated, provenance, alignments).
+FALLBACK_LICENCES = (*((imp.id, URIRef(imp.licence)) for imp in KNOWN_SOURCES.values()),
+                     ("", URIRef(PROJECT_LICENCE)))
+
 #: Example resources, shown when present in the graph.
-EXAMPLES = (ID + "commune/73011", ID + "epci/200068997", ID + "programme/pvd",
-            ID + "convention/pvd-arlysere-convention-cadre-2023")
+EXAMPLES = (ids.commune("73011"), ids.epci("200068997"), ids.programme("pvd"),
+            ids.convention("pvd-arlysere-convention-cadre-2023"))
 
 #: Export formats described as distributions: (file name, media type, W3C format IRI, title).
 DISTRIBUTIONS = {
@@ -60,8 +71,6 @@ DISTRIBUTIONS = {
     "rdfxml": ("graph.rdf", "application/rdf+xml", "http://www.w3.org/ns/formats/RDF_XML",
                "Graphe complet, RDF/XML"),
 }
-
-_IANA = "https://www.iana.org/assignments/media-types/"
 
 _GRAPH_COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
 _TOTALS = """
@@ -81,7 +90,7 @@ GROUP BY ?p ORDER BY ?p
 _SOURCES = f"""
 PREFIX dcterms: <{PREFIXES['dcterms']}>
 SELECT ?src ?licence ?title WHERE {{
-  GRAPH ?g {{ ?src a <{ONTOLOGY}Source> ; dcterms:license ?licence . OPTIONAL {{ ?src dcterms:title ?title }} }}
+  GRAPH ?g {{ ?src a <{PVD.Source}> ; dcterms:license ?licence . OPTIONAL {{ ?src dcterms:title ?title }} }}
 }}"""
 _ASK_SUBJECT = "SELECT ?s WHERE { GRAPH ?g { ?s ?p ?o } } LIMIT 1"
 
@@ -110,7 +119,7 @@ def counts_by_sparql(ds: Graph) -> Counts:
 
 
 _NT_LINE = re.compile(rb"^(\S+) (\S+) (.*) \.$", re.MULTILINE)
-_TYPE = b"<" + (PREFIXES["rdf"] + "type").encode() + b">"
+_TYPE = b"<" + str(RDF.type).encode() + b">"
 
 
 _NQ_GRAPH = re.compile(rb" <([^>]*)> \.$", re.MULTILINE)
@@ -161,7 +170,7 @@ def source_licences(ds: Graph) -> dict[str, URIRef]:
     out = {}
     for src, licence, _title in _select(ds, _SOURCES):
         source_id = str(src).rstrip("/").rsplit("/", 1)[-1]
-        out[GRAPHS + source_id] = licence
+        out[named_graph_iri(source_id)] = licence
     return out
 
 
@@ -243,7 +252,7 @@ def describe_dataset(ds: Graph, endpoint: str | None = None, download_base: str 
         g.add((d, DCAT.distribution, dist))
         g.add((dist, RDF.type, DCAT.Distribution))
         g.add((dist, DCTERMS.title, Literal(title, lang="fr")))
-        g.add((dist, DCAT.mediaType, URIRef(_IANA + media)))
+        g.add((dist, DCAT.mediaType, URIRef(media_type_iri(media))))
         g.add((dist, DCTERMS["format"], URIRef(w3c)))
         if download_base:
             url = URIRef(download_base.rstrip("/") + "/" + name)

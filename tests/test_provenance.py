@@ -61,3 +61,61 @@ def test_failed_source_has_no_row_counts(tmp_path):
     results, _ = importers.import_directory(tmp_path)
     quads = provenance_quads(results, GRAPH)
     assert quads and not [q for q in quads if q.predicate.value.endswith("rowsRead")]
+
+
+# --- one record per source: licence, address and version live in the importers -------------------
+
+def _addresses_in(module) -> list[str]:
+    """The http(s) string literals and f-strings of *module*'s code (docstrings left out)."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(module))
+    docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in docs:
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("http"):
+            found.append(node.value)
+        elif isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant) \
+                and str(node.values[0].value).startswith("http"):
+            found.append(ast.unparse(node))
+    return found
+
+
+def test_fetch_takes_addresses_and_versions_from_the_importer_records():
+    """``fetch`` writes no address of its own: each download is the address of an importer's record."""
+    from pvd_graph import fetch
+    from pvd_graph.importers import anct_pvd, cog, crte
+
+    assert _addresses_in(fetch) == []
+    assert {r.name: r.url for r in fetch.REMOTES} == {
+        "anct_pvd_communes.csv": anct_pvd.IMPORTER.url, "anct_crte_groupements.csv": crte.IMPORTER.url,
+        fetch.COG_TARBALL: cog.TARBALL_URL}
+    # the tarball that fetch downloads and the files the provenance cites are of the same package version
+    assert fetch.COG_TARBALL == f"decoupage-administratif-{cog.PACKAGE_VERSION}.tgz"
+    for imp in cog.IMPORTERS:
+        assert f"@{cog.PACKAGE_VERSION}/" in imp.url and imp.url.endswith("/" + imp.filenames[0])
+
+
+def test_void_licence_of_each_graph_is_its_source_record():
+    """A graph without a provenance record gets the licence of its importer's record, the project's own
+    graphs the project's licence: one IRI per licence, the importers', in the whole build."""
+    from rdflib import URIRef
+    from rdflib.namespace import DCTERMS
+
+    from pvd_graph import store, void
+    from pvd_graph.namespaces import PROJECT_LICENCE, named_graph_iri
+
+    ds = store.new_dataset()
+    names = [*importers.KNOWN_SOURCES, "ontology", "curated", "alignments"]
+    s = ox.NamedNode("https://w3id.org/pvd-graph/id/commune/73011")
+    store.add_quads(ds, [ox.Quad(s, s, ox.Literal(n), ox.NamedNode(named_graph_iri(n))) for n in names])
+    g = void.describe_dataset(ds)
+    licences = {str(graph)[len(named_graph_iri("")):]: str(g.value(graph, DCTERMS.license))
+                for graph in g.objects(void.DATASET, URIRef("http://rdfs.org/ns/void#subset"))}
+    expected = {sid: imp.licence for sid, imp in importers.KNOWN_SOURCES.items()}
+    assert licences == {**expected, "ontology": PROJECT_LICENCE, "curated": PROJECT_LICENCE,
+                        "alignments": PROJECT_LICENCE}
+    assert {str(o) for o in g.objects(None, DCTERMS.license)} == {*expected.values(), PROJECT_LICENCE}

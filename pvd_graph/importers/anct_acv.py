@@ -43,7 +43,6 @@ from pvd_graph.identifiers import (
 from pvd_graph.importers import readers
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (
-    LICENCE_OUVERTE_2,
     Duplicates,
     Emitter,
     Importer,
@@ -56,7 +55,7 @@ from pvd_graph.importers.common import (
     required_cell,
 )
 from pvd_graph.importers.readers import SourceError
-from pvd_graph.namespaces import OX, OXC
+from pvd_graph.namespaces import LICENCE_ETALAB_2, OX, OX_GEO
 
 #: No stable data.gouv.fr resource for this layer was found; the file comes from
 #: the ANCT cartography of the programme and must be given by the user.
@@ -121,8 +120,8 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> No
         emit.integer(s, OX.actionsInProgress, in_progress)
         emit.integer(s, OX.actionsDelivered, delivered)
         if point:
-            emit.decimal(s, OXC.lat, point[1])
-            emit.decimal(s, OXC.long, point[0])
+            emit.decimal(s, OX_GEO.lat, point[1])
+            emit.decimal(s, OX_GEO.long, point[0])
         if siren:
             e = emit.entity(epci_iri(siren), OX.EPCI)
             emit.string(e, OX.siren, siren)
@@ -192,7 +191,7 @@ def _sniff(path: Path, head: bytes) -> bool:
 
 IMPORTER = Importer(
     id="anct-acv", title="Communes du programme Action cœur de ville", url=SOURCE_URL,
-    licence=LICENCE_OUVERTE_2, publisher="anct", vintage="2024-09",
+    licence=LICENCE_ETALAB_2, publisher="anct", vintage="2024-09",
     filenames=("*acv*.geojson", "*coeur*ville*.geojson", "*cœur*ville*.geojson"),
     sniff=_sniff, parse=parse, kind="geojson",
 )

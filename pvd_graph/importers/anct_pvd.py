@@ -31,7 +31,6 @@ from pvd_graph.identifiers import (
 from pvd_graph.importers import readers
 from pvd_graph.importers.base import ImportResult
 from pvd_graph.importers.common import (
-    LICENCE_OUVERTE_2,
     Duplicates,
     Emitter,
     Importer,
@@ -42,7 +41,7 @@ from pvd_graph.importers.common import (
     reject,
     required_cell,
 )
-from pvd_graph.namespaces import OX
+from pvd_graph.namespaces import LICENCE_ETALAB_2, OX
 
 RESOURCE_URL = "https://www.data.gouv.fr/fr/datasets/r/1fa831ec-d912-4277-8b95-a8b998bf951e"
 REQUIRED = ("insee_com", "lib_com", "insee_dep", "siren_epci")
@@ -90,6 +89,6 @@ def _sniff(path: Path, head: bytes) -> bool:
 
 IMPORTER = Importer(
     id="anct-pvd", title="Communes du programme Petites villes de demain", url=RESOURCE_URL,
-    licence=LICENCE_OUVERTE_2, publisher="anct", vintage="2021-01",
+    licence=LICENCE_ETALAB_2, publisher="anct", vintage="2021-01",
     filenames=("*pvd*.csv", "*petites*villes*.csv"), sniff=_sniff, parse=parse,
 )

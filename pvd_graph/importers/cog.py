@@ -41,7 +41,6 @@ from pvd_graph.importers import readers
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (
     EPCI_CLASSES,
-    LICENCE_MIT,
     Duplicates,
     Emitter,
     Importer,
@@ -52,11 +51,18 @@ from pvd_graph.importers.common import (
     required_cell,
 )
 from pvd_graph.importers.readers import SourceError
-from pvd_graph.namespaces import OX
+from pvd_graph.namespaces import LICENCE_MIT, OX, npm_tarball_url, unpkg_url
 
+#: The source record of the COG: Etalab's npm package, its version and the vintage it holds. The
+#: importers' ``url`` is each file on unpkg (the provenance's ``dcat:downloadURL``); ``pvd-graph fetch``
+#: downloads the registry's tarball instead, whose checksum the registry publishes (:data:`INTEGRITY`).
+PACKAGE = "@etalab/decoupage-administratif"
 PACKAGE_VERSION = "6.0.0"
-BASE_URL = f"https://unpkg.com/@etalab/decoupage-administratif@{PACKAGE_VERSION}/data/"
 VINTAGE = "2026"  # the millésime of package 6.0.0 (its README: 6.0.0 = 2026, 5.3.0 = 2025)
+TARBALL_URL = npm_tarball_url(PACKAGE, PACKAGE_VERSION)
+#: sha512 published by the npm registry for the 6.0.0 tarball (``npm view … dist.integrity``)
+INTEGRITY = ("sha512-XavYsFlbcM/prKr8hNHPKER94IHw/dsxNM4nxjWMYk6PLFACpEedvn/7wK8Baozm0dCYhWWc"
+             "f+7bcWpA5pmCaQ==")
 
 #: entries of communes.json that are not current communes, skipped by design
 NOT_CURRENT = {
@@ -231,8 +237,8 @@ def _sniff_regions(path: Path, head: bytes) -> bool:
 
 def _cog(id_: str, title: str, file: str, sniff, parse) -> Importer:
     return Importer(
-        id=f"cog-{id_}", title=title, url=BASE_URL + file, licence=LICENCE_MIT,
-        publisher="etalab", vintage=VINTAGE, filenames=(file,), sniff=sniff, parse=parse, kind="json",
+        id=f"cog-{id_}", title=title, url=unpkg_url(PACKAGE, PACKAGE_VERSION, f"data/{file}"),
+        licence=LICENCE_MIT, publisher="etalab", vintage=VINTAGE, filenames=(file,), sniff=sniff, parse=parse, kind="json",
     )
 
 

@@ -35,15 +35,10 @@ from pvd_graph.importers.readers import (
     read_csv,
 )
 from pvd_graph.importers.readers import cell as readers_cell
-from pvd_graph.namespaces import ID, OX, OXC
+from pvd_graph.namespaces import OX, OX_PROV, OX_RDF, OX_RDFS, OX_XSD, ids
 
-LICENCE_OUVERTE_2 = "https://spdx.org/licenses/etalab-2.0.html"
-LICENCE_MIT = "https://spdx.org/licenses/MIT.html"
-
-
-def source_iri(source_id: str) -> str:
-    """IRI of an imported source (a prov:Entity / dcat:Distribution)."""
-    return f"{ID}source/{source_id}"
+#: IRI of an imported source (a prov:Entity / dcat:Distribution)
+source_iri = ids.source
 
 
 class Emitter:
@@ -77,13 +72,13 @@ class Emitter:
         if iri not in self._derived:
             self._derived.add(iri)
             for cls in classes:
-                self.add(s, OXC.type, cls)
-            self.add(s, OXC.wasDerivedFrom, self.source)
+                self.add(s, OX_RDF.type, cls)
+            self.add(s, OX_PROV.wasDerivedFrom, self.source)
         return s
 
     def label(self, s: ox.NamedNode, text: str | None) -> None:
         if text:
-            self.add(s, OXC.label, ox.Literal(text, language="fr"))
+            self.add(s, OX_RDFS.label, ox.Literal(text, language="fr"))
 
     def string(self, s: ox.NamedNode, p: ox.NamedNode, text: str | None) -> None:
         if text:
@@ -91,14 +86,14 @@ class Emitter:
 
     def integer(self, s: ox.NamedNode, p: ox.NamedNode, number: int | None) -> None:
         if number is not None:
-            self.add(s, p, ox.Literal(str(number), datatype=OXC.integer))
+            self.add(s, p, ox.Literal(str(number), datatype=OX_XSD.integer))
 
     def date(self, s: ox.NamedNode, p: ox.NamedNode, day: dt.date | None) -> None:
         if day is not None:
-            self.add(s, p, ox.Literal(day.isoformat(), datatype=OXC.date))
+            self.add(s, p, ox.Literal(day.isoformat(), datatype=OX_XSD.date))
 
     def decimal(self, s: ox.NamedNode, p: ox.NamedNode, number: float) -> None:
-        self.add(s, p, ox.Literal(repr(number), datatype=OXC.decimal))
+        self.add(s, p, ox.Literal(repr(number), datatype=OX_XSD.decimal))
 
 
 #: pvd:epciType code → the EPCI subclass (every EPCI is also typed pvd:EPCI)

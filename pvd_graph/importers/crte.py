@@ -39,7 +39,6 @@ from pvd_graph.importers import readers
 from pvd_graph.importers.base import ImportResult
 from pvd_graph.importers.common import (
     EPCI_CLASSES,
-    LICENCE_OUVERTE_2,
     Duplicates,
     Emitter,
     Importer,
@@ -49,7 +48,7 @@ from pvd_graph.importers.common import (
     reject,
     required_cell,
 )
-from pvd_graph.namespaces import OX
+from pvd_graph.namespaces import LICENCE_ETALAB_2, OX
 
 RESOURCE_URL = "https://www.data.gouv.fr/fr/datasets/r/cf3d2117-3ce8-4f26-af0b-7a86af450862"
 REQUIRED = ("id_crte", "siren_groupement", "nature_juridique")
@@ -120,6 +119,6 @@ def _sniff(path: Path, head: bytes) -> bool:
 
 IMPORTER = Importer(
     id="anct-crte", title="Contrats pour la réussite de la transition écologique (CRTE) et leurs groupements",
-    url=RESOURCE_URL, licence=LICENCE_OUVERTE_2, publisher="anct", vintage="",
+    url=RESOURCE_URL, licence=LICENCE_ETALAB_2, publisher="anct", vintage="",
     filenames=("*crte*.csv",), sniff=_sniff, parse=parse,
 )

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from pvd_graph.namespaces import ID
+from pvd_graph.namespaces import ID, ids
 from pvd_graph.server import formats, pages
 from pvd_graph.server.description import DatasetView, service_description
 from pvd_graph.server.engine import Reply, error
@@ -178,7 +178,7 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
             fmt = _first(params, "format")
         except BadRequest as exc:
             return _response(error(exc.status, str(exc)))
-        reply = await pool.run({"op": "entity", "iri": ID + path, "accept": request.headers.get("accept"),
+        reply = await pool.run({"op": "entity", "iri": ids.path(path), "accept": request.headers.get("accept"),
                                 "format": fmt, "id_base": ID})
         return _response(reply)
 

@@ -1,0 +1,63 @@
+"""The ``pvd:`` vocabulary as an rdflib DefinedNamespace, generated from ``ontology/pvd.ttl``.
+
+Do not edit: after changing the ontology, run ``python -m pvd_graph.namespaces`` (rdflib's
+DefinedNamespace creator lists the terms); ``tests/test_namespaces.py`` fails until this file matches.
+Each comment is the term's ``skos:definition`` (French, then English).
+"""
+
+from rdflib.namespace import DefinedNamespace, Namespace
+from rdflib.term import URIRef
+
+
+class PVD(DefinedNamespace):
+    """The classes and properties declared in ``ontology/pvd.ttl``; any other name raises."""
+
+    _NS = Namespace("https://w3id.org/pvd-graph/ontology#")
+    _fail = True
+
+    Agency: URIRef  # Agence ou établissement public national qui pilote ou soutient un programme (ANCT, ANAH, Banque des Territoires). National agency or public body that steers or supports a programme (ANCT, ANAH, Banque des Territoires).
+    CRTEContract: URIRef  # Contrat de relance et de transition écologique (CRTE) passé entre l'État et un territoire. Recovery and ecological transition contract (CRTE) between the State and a territory.
+    CommunauteDAgglomeration: URIRef  # EPCI de nature juridique communauté d'agglomération (type CA). EPCI whose legal form is an agglomeration community (type CA).
+    CommunauteDeCommunes: URIRef  # EPCI de nature juridique communauté de communes (type CC). EPCI whose legal form is a community of communes (type CC).
+    CommunauteUrbaine: URIRef  # EPCI de nature juridique communauté urbaine (type CU). EPCI whose legal form is an urban community (type CU).
+    Commune: URIRef  # Commune du code officiel géographique, identifiée par son code INSEE à cinq caractères. Commune of the official geographic code, identified by its five-character INSEE code.
+    Convention: URIRef  # Acte contractuel signé par des collectivités et des organisations pour mettre en œuvre un programme sur un territoire. Contract signed by local authorities and organisations to carry out a programme on a territory.
+    Departement: URIRef  # Département du code officiel géographique (01 à 95, 2A, 2B, 971 à 976…). Département of the official geographic code (01 to 95, 2A, 2B, 971 to 976…).
+    EPCI: URIRef  # Établissement public de coopération intercommunale à fiscalité propre, identifié par son SIREN. Inter-municipal cooperation body with its own taxation, identified by its SIREN number.
+    FrameworkConvention: URIRef  # Convention « chapeau » qui fixe le cadre commun dont relèvent d'autres conventions, souvent à l'échelle d'une intercommunalité. Umbrella convention setting the common frame of other conventions, often at the scale of an inter-municipal body.
+    LocalAuthority: URIRef  # Collectivité territoriale ou groupement de collectivités, personne morale de droit public qui peut signer une convention. Territorial authority or grouping of authorities, a public-law legal person that can sign a convention.
+    Metropole: URIRef  # EPCI de nature juridique métropole (types METRO et MET69, la métropole de Lyon). EPCI whose legal form is a metropolis (types METRO and MET69, the Lyon metropolis).
+    ORTConvention: URIRef  # Convention créant une opération de revitalisation de territoire, signée par l'État et l'EPCI (code de la construction et de l'habitation, art. L303-2). Convention creating a territorial revitalisation operation, signed by the State and the EPCI (Construction and Housing Code, art. L303-2).
+    Organisation: URIRef  # Organisation publique ou parapublique qui pilote, soutient ou signe : agence, État, collectivité. Public or semi-public organisation that steers, supports or signs: agency, State, local authority.
+    Participation: URIRef  # Participation qualifiée d'un territoire à un programme, avec son année de début (forme n-aire de pvd:participatesIn). Qualified participation of a territory in a programme, with its starting year (n-ary form of pvd:participatesIn).
+    Programme: URIRef  # Programme ou dispositif public national d'appui aux territoires (Petites villes de demain, Action cœur de ville, ORT, CRTE). National public programme or scheme supporting territories (Petites villes de demain, Action cœur de ville, ORT, CRTE).
+    Region: URIRef  # Région du code officiel géographique, identifiée par un code à deux chiffres. Région of the official geographic code, identified by a two-digit code.
+    Source: URIRef  # Document ou fichier dont proviennent des faits du graphe (page web, fichier officiel importé). Document or file the graph's facts come from (web page, imported official file).
+    State: URIRef  # L'État français, signataire des conventions par ses représentants (préfets). The French State, signing conventions through its representatives (prefects).
+    Territory: URIRef  # Espace géographique délimité et identifié par un code officiel (commune, intercommunalité, département, région). Geographic area delimited and identified by an official code (commune, inter-municipal grouping, département, région).
+    TownConvention: URIRef  # Convention propre à une commune, qui décline une convention-cadre pour cette commune. Convention of one town, applying a framework convention to that town.
+    actionsDelivered: URIRef  # Nombre d'actions livrées déclarées par le programme (Action cœur de ville). Number of actions delivered reported by the programme (Action cœur de ville).
+    actionsInProgress: URIRef  # Nombre d'actions en cours déclarées par le programme (Action cœur de ville). Number of actions in progress reported by the programme (Action cœur de ville).
+    cogVintage: URIRef  # Millésime du code officiel géographique dont provient un code ou une donnée (par exemple « 2025 »). Vintage of the official geographic code a code or fact comes from (for example "2025").
+    concerns: URIRef  # Relie une convention à un territoire sur lequel elle s'applique. Links a convention to a territory it applies to.
+    epciType: URIRef  # Nature juridique de l'EPCI selon le code officiel géographique : CC, CA, CU, METRO ou MET69. Legal form of the EPCI as in the official geographic code: CC, CA, CU, METRO or MET69.
+    inDepartement: URIRef  # Relie une commune au département où elle se trouve. Links a commune to the département it lies in.
+    inProgramme: URIRef  # Programme concerné par une participation qualifiée. Programme of a qualified participation.
+    inRegion: URIRef  # Relie un département à la région où il se trouve. Links a département to the région it lies in.
+    inseeCode: URIRef  # Code officiel géographique attribué par l'INSEE à une commune, un département ou une région. Official geographic code given by INSEE to a commune, département or région.
+    ledBy: URIRef  # Relie un programme à l'organisation qui le pilote. Links a programme to the organisation that steers it.
+    memberOf: URIRef  # Relie une commune à l'EPCI à fiscalité propre dont elle est membre. Links a commune to the inter-municipal body with its own taxation it belongs to.
+    partOf: URIRef  # Relie une convention à la convention-cadre (« chapeau ») dont elle relève. Links a convention to the umbrella framework convention it belongs to.
+    participant: URIRef  # Territoire qui participe, dans une participation qualifiée. Territory taking part, in a qualified participation.
+    participatesIn: URIRef  # Relie un territoire à un programme auquel il participe. Links a territory to a programme it takes part in.
+    partner: URIRef  # Relie un programme à une organisation partenaire qui le soutient. Links a programme to a partner organisation supporting it.
+    population: URIRef  # Nombre d'habitants du territoire (population municipale du millésime du code officiel géographique enregistré). Number of inhabitants of the territory (municipal population of the recorded official geographic code vintage).
+    programmeId: URIRef  # Identifiant attribué par le gestionnaire du programme dans ses fichiers (par exemple « acv-001 »). Identifier given by the programme's manager in its files (for example "acv-001").
+    rowsAccepted: URIRef  # Nombre de lignes d'un fichier source importées dans le graphe. Number of rows of a source file imported into the graph.
+    rowsRead: URIRef  # Nombre de lignes (ou d'objets) lues dans un fichier source lors de l'import. Number of rows (or features) read from a source file during import.
+    rowsRejected: URIRef  # Nombre de lignes d'un fichier source refusées à l'import (voir le fichier des rejets). Number of rows of a source file refused at import (see the rejects file).
+    signatory: URIRef  # Relie une convention à une collectivité ou une organisation qui l'a signée. Links a convention to a local authority or organisation that signed it.
+    signedOn: URIRef  # Date de signature de la convention. Date the convention was signed.
+    siren: URIRef  # Numéro SIREN à neuf chiffres (clé de Luhn) d'une personne morale au répertoire SIRENE. Nine-digit SIREN number (Luhn checksum) of a legal person in the SIRENE register.
+    startYear: URIRef  # Année où la participation au programme a commencé (adhésion). Year the participation in the programme began (joining).
+    underProgramme: URIRef  # Relie une convention au programme qu'elle met en œuvre. Links a convention to the programme it carries out.
