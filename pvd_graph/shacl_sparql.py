@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import functools
 import itertools
+import logging
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -474,19 +476,33 @@ def _python_datatypes() -> frozenset:
     return frozenset(URIRef(str(k)) for k in XSDToPython if k is not None)
 
 
+class _QuietIllTyped(logging.Filter):
+    """Drops the traceback rdflib logs for each ill-typed literal, in the thread that installed it only.
+
+    Installed on rdflib's term logger for the span of one conversion: the logger's level,
+    and what other threads log meanwhile, are left alone.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread = threading.get_ident()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return threading.get_ident() != self.thread
+
+
 def _rdflib_value_ok(term: ox.Literal, dt) -> bool:
     """pySHACL's datatype test for a literal whose datatype is *dt* (rdflib's lexical parsing)."""
     import datetime
     import decimal
-    import logging
 
     logger = logging.getLogger("rdflib.term")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)  # rdflib logs a traceback for each ill-typed literal
+    quiet = _QuietIllTyped()
+    logger.addFilter(quiet)
     try:
         lit = store.to_rdflib(term)
     finally:
-        logger.setLevel(level)
+        logger.removeFilter(quiet)
     if getattr(lit, "ill_typed", None) is True:
         return False
     expected = {XSD.integer: int, XSD.float: float, XSD.decimal: decimal.Decimal, XSD.boolean: bool,
