@@ -43,8 +43,7 @@ from pathlib import Path
 
 import requests
 
-from pvd_graph import http_client
-from pvd_graph.importers import FETCH_MANIFEST
+from pvd_graph import fetch_manifest, http_client
 
 COG_VERSION = "6.0.0"
 COG_TARBALL = f"decoupage-administratif-{COG_VERSION}.tgz"
@@ -121,7 +120,7 @@ def fetch_all(cache: Path | str, base_url: str | None = None, timeout: float = 6
     cache = Path(cache)
     cache.mkdir(parents=True, exist_ok=True)
     base_url = base_url or os.environ.get("PVD_GRAPH_FETCH_BASE") or None
-    manifest = _read_manifest(cache)
+    manifest = fetch_manifest.read(cache)
     report = FetchReport(cache)
     session = http_client.session()
     for remote in REMOTES if remotes is None else remotes:
@@ -298,17 +297,5 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def _read_manifest(cache: Path) -> dict:
-    try:
-        data = json.loads((cache / FETCH_MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
-    data.setdefault("downloads", {})
-    data.setdefault("files", {})
-    return data
-
-
 def _write_manifest(cache: Path, manifest: dict) -> None:
-    _atomic_write(cache / FETCH_MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n")
+    _atomic_write(cache / fetch_manifest.NAME, json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n")

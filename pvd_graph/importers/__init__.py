@@ -19,11 +19,11 @@ Importers never raise on bad input: a file that cannot be read gives an
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 
+from pvd_graph import fetch_manifest
 from pvd_graph.importers import anct_acv, anct_pvd, cog, crte
 from pvd_graph.importers.base import ImportResult, Reject, SourceInfo
 from pvd_graph.importers.common import Earlier, Importer, ImportRun
@@ -51,7 +51,7 @@ def check_order(sources: dict[str, Importer]) -> None:
 check_order(KNOWN_SOURCES)
 
 #: Written by ``pvd-graph fetch`` next to the files it downloads: URL and retrieval time of each.
-FETCH_MANIFEST = "fetch-manifest.json"
+FETCH_MANIFEST = fetch_manifest.NAME
 
 _HEAD = 8192
 
@@ -91,7 +91,7 @@ def import_file(path: Path | str, importer: Importer | None = None, run: ImportR
         else:
             reason = "no such file" if not path.exists() else "not a known source format"
         return ImportResult(source=info, error=f"{path}: {reason}")
-    fetched = _fetch_record(path)
+    fetched = fetch_manifest.record_of(path)
     return importer.run(path, retrieved=fetched.get("retrieved"), url=fetched.get("url"), run=run)
 
 
@@ -159,14 +159,3 @@ def source_paths(directory: Path) -> list[Path]:
 
     walk(directory)
     return sorted(paths)
-
-
-def _fetch_record(path: Path) -> dict:
-    """URL and retrieval time of a file downloaded by ``pvd-graph fetch`` (empty if not fetched)."""
-    manifest = path.parent / FETCH_MANIFEST
-    try:
-        entries = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
-    except (OSError, ValueError, AttributeError):
-        return {}
-    entry = entries.get(path.name) if isinstance(entries, dict) else None
-    return entry if isinstance(entry, dict) else {}
