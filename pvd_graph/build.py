@@ -35,7 +35,8 @@ from pvd_graph import __version__, resources, store
 from pvd_graph.errors import UserError, describe_parse_error
 from pvd_graph.importers.base import ImportResult
 from pvd_graph.namespaces import GRAPHS, ID, named_graph_iri, single_valued_properties
-from pvd_graph.validate import ValidationReport, shorten, validate
+from pvd_graph.terms import shorten
+from pvd_graph.validate import ValidationReport, validate
 from pvd_graph.void import counts_from_ntriples, write_void
 
 ONTOLOGY_GRAPH = named_graph_iri("ontology")

@@ -34,19 +34,17 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import http.client
 import json
 import os
-import socket
 import tarfile
 import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pvd_graph import __version__
-from pvd_graph.importers import FETCH_MANIFEST, anct_pvd, cog, crte
+import requests
+
+from pvd_graph import fetch_manifest, http_client
+from pvd_graph.importers import anct_pvd, cog, crte
 
 #: The COG package's version, tarball and checksum: those of the importers' source record
 COG_VERSION = cog.PACKAGE_VERSION
@@ -119,12 +117,13 @@ def fetch_all(cache: Path | str, base_url: str | None = None, timeout: float = 6
     cache = Path(cache)
     cache.mkdir(parents=True, exist_ok=True)
     base_url = base_url or os.environ.get("PVD_GRAPH_FETCH_BASE") or None
-    manifest = _read_manifest(cache)
+    manifest = fetch_manifest.read(cache)
     report = FetchReport(cache)
+    session = http_client.session()
     for remote in REMOTES if remotes is None else remotes:
         url = f"{base_url.rstrip('/')}/{remote.name}" if base_url else remote.url
         try:
-            outcome = _fetch_one(cache, remote, url, manifest, timeout)
+            outcome = _fetch_one(session, cache, remote, url, manifest, timeout)
         except _FetchError as exc:
             cached = (cache / remote.name).is_file() or bool(remote.members) and all(
                 (cache / n).is_file() for n in remote.members.values())
@@ -134,37 +133,32 @@ def fetch_all(cache: Path | str, base_url: str | None = None, timeout: float = 6
     return report
 
 
-def _fetch_one(cache: Path, remote: Remote, url: str, manifest: dict, timeout: float) -> Outcome:
+def _fetch_one(session: requests.Session, cache: Path, remote: Remote, url: str, manifest: dict,
+               timeout: float) -> Outcome:
     previous = manifest["downloads"].get(remote.name, {})
     if remote.integrity and previous.get("integrity") == remote.integrity and _intact(cache, remote, manifest):
         return Outcome(remote.name, url, "not modified", "pinned version already in the cache")
-    headers = {"User-Agent": f"pvd-graph/{__version__}"}
+    # the body as sent: its length is checked against Content-Length, its digest against the pin
+    headers = {"Accept-Encoding": "identity"}
     have_cached = _cached(cache, remote)
     if have_cached and previous.get("etag"):
         headers["If-None-Match"] = previous["etag"]
     if have_cached and previous.get("last_modified"):
         headers["If-Modified-Since"] = previous["last_modified"]
-    request = urllib.request.Request(url, headers=headers)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     try:
-        response = urllib.request.urlopen(request, timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        if exc.code == 304 and have_cached:
+        response = session.get(url, headers=headers, timeout=timeout, stream=True)
+    except requests.RequestException as exc:
+        if http_client.is_timeout(exc):
+            raise _FetchError("timed out") from None
+        raise _FetchError(f"cannot connect: {http_client.reason(exc)}", offline=True) from None
+    with response:
+        if response.status_code == 304 and have_cached:
             previous["checked"] = now
             return Outcome(remote.name, url, "not modified")
-        raise _FetchError(f"HTTP {exc.code} {exc.reason}") from None
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, (TimeoutError, socket.timeout)):
-            raise _FetchError("timed out") from None
-        raise _FetchError(f"cannot connect: {reason}", offline=True) from None
-    except (TimeoutError, socket.timeout):
-        raise _FetchError("timed out") from None
-    except (OSError, http.client.HTTPException) as exc:
-        raise _FetchError(f"cannot connect: {exc}", offline=True) from None
-
-    with response:
-        tmp, sha256, digest512 = _download(response, cache, timeout)
+        if not 200 <= response.status_code < 300:
+            raise _FetchError(f"HTTP {response.status_code} {response.reason}")
+        tmp, sha256, digest512 = _download(response, cache)
     try:
         _verify(remote, sha256, digest512)
         if not remote.members:
@@ -189,7 +183,7 @@ def _fetch_one(cache: Path, remote: Remote, url: str, manifest: dict, timeout: f
     return Outcome(remote.name, url, "downloaded", f"{size} bytes")
 
 
-def _download(response, cache: Path, timeout: float) -> tuple[Path, str, bytes]:
+def _download(response, cache: Path) -> tuple[Path, str, bytes]:
     """Body into a temporary file of the cache; a short body is an error."""
     expected = response.headers.get("Content-Length")
     h256, h512 = hashlib.sha256(), hashlib.sha512()
@@ -199,22 +193,21 @@ def _download(response, cache: Path, timeout: float) -> tuple[Path, str, bytes]:
     got = 0
     try:
         with os.fdopen(fd, "wb") as out:
-            while chunk := response.read(1 << 16):
+            for chunk in response.iter_content(1 << 16):
                 out.write(chunk)
                 h256.update(chunk)
                 h512.update(chunk)
                 got += len(chunk)
             out.flush()
             os.fsync(out.fileno())
-    except http.client.IncompleteRead as exc:
+    except (requests.RequestException, OSError) as exc:
         tmp.unlink(missing_ok=True)
-        raise _FetchError(f"truncated body: {got + len(exc.partial)} bytes, expected {expected}") from None
-    except (TimeoutError, socket.timeout):
-        tmp.unlink(missing_ok=True)
-        raise _FetchError("timed out while downloading") from None
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise _FetchError(f"download interrupted: {exc}") from None
+        if http_client.is_timeout(exc):
+            raise _FetchError("timed out while downloading") from None
+        if isinstance(exc, requests.exceptions.ChunkedEncodingError):  # the connection closed early
+            got = http_client.bytes_received(exc, got)
+            raise _FetchError(f"truncated body: {got} bytes, expected {expected}") from None
+        raise _FetchError(f"download interrupted: {http_client.reason(exc)}") from None
     if expected is not None and expected.isdigit() and int(expected) != got:
         tmp.unlink(missing_ok=True)
         raise _FetchError(f"truncated body: {got} bytes, expected {expected}")
@@ -301,17 +294,5 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def _read_manifest(cache: Path) -> dict:
-    try:
-        data = json.loads((cache / FETCH_MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
-    data.setdefault("downloads", {})
-    data.setdefault("files", {})
-    return data
-
-
 def _write_manifest(cache: Path, manifest: dict) -> None:
-    _atomic_write(cache / FETCH_MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n")
+    _atomic_write(cache / fetch_manifest.NAME, json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n")

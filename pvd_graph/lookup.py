@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from rdflib import Literal, URIRef
 
-from pvd_graph import query
+from pvd_graph import store
 from pvd_graph.errors import UserError
 from pvd_graph.namespaces import PVD
 
@@ -68,8 +68,8 @@ class Match:
 
 
 def _select(ds, text: str, bindings: dict) -> list[tuple]:
-    _, _, rows = query.execute(ds, query.parse_header(text, "lookup"), bindings)
-    return rows
+    """Rows of rdflib terms (``None`` when unbound) of one of this module's SELECT queries."""
+    return [tuple(row) for row in store.query(ds, text, bindings)]
 
 
 def _matches(rows) -> list[Match]:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from pvd_graph import http_client
 from pvd_graph.errors import UserError
 from pvd_graph.namespaces import GRAPHS, named_graph_iri
 
@@ -179,7 +180,7 @@ def count_triples(session, query_endpoint: str, graph: str, timeout: float = 120
         r = session.get(query_endpoint, params={"query": query},
                         headers={"Accept": "application/sparql-results+json"}, timeout=timeout)
     except requests.RequestException as exc:
-        raise UserError(f"{query_endpoint}: cannot query: {exc}") from None
+        raise UserError(f"{query_endpoint}: cannot query: {http_client.reason(exc)}") from None
     _check(r, f"{query_endpoint}: count of <{graph}>", session.auth)
     try:
         bindings = r.json()["results"]["bindings"]
@@ -208,7 +209,7 @@ def publish(build: Path | str | None, endpoint: str, graph_iri: str | None = Non
     if graph_iri is None and union_graph is None:
         union_graph = UNION_GRAPH
     query_endpoint = query_endpoint or query_endpoint_for(endpoint)
-    session = requests.Session()
+    session = http_client.session()
     if user is not None:
         session.auth = (HTTPDigestAuth if auth == "digest" else HTTPBasicAuth)(user, password or "")
     store = oxigraph_store(open_built(build, graphs="named"))
@@ -225,7 +226,7 @@ def publish(build: Path | str | None, endpoint: str, graph_iri: str | None = Non
                 r = session.request(method, endpoint, params={"graph": target}, data=body,
                                     headers={"Content-Type": "application/n-triples"}, timeout=timeout)
             except requests.RequestException as exc:
-                raise UserError(f"{endpoint}: cannot send <{target}>: {exc}") from None
+                raise UserError(f"{endpoint}: cannot send <{target}>: {http_client.reason(exc)}") from None
             _check(r, f"{endpoint}: {method} <{target}>", session.auth)
             sent += len(chunk)
             log(f"<{target}>: {sent}/{len(triples)} triples sent")

@@ -5,7 +5,7 @@ a SHACL-SPARQL constraint for every one of them). Here every constraint
 component of every shape becomes one ``SELECT`` that returns the *violating*
 focus nodes (and value nodes) of the whole graph at once, run by Oxigraph's
 native SPARQL engine over the union of the dataset's graphs. The results are
-the same :class:`pvd_graph.validate.Result` objects pySHACL's path produces.
+the same :class:`pvd_graph.shapes.Result` objects pySHACL's path produces.
 
 What is supported (the SHACL Core components the project's shapes use, and a
 little more): targets (``targetClass`` with ``rdfs:subClassOf*``, implicit
@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import functools
 import itertools
+import logging
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -44,7 +46,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from pvd_graph import store
-from pvd_graph.validate import Result, _named_shape, _severity, load_shapes
+from pvd_graph.shapes import Result, load_shapes, named_shape, severity_name
 
 #: Marker of a class whose subclass closure is substituted from the data before running.
 _CLASSES = "SUBCLASSES-OF:"
@@ -179,7 +181,7 @@ class _Compiler:
         return [str(m) for m in self.g.objects(shape, SH.message)]
 
     def severity(self, shape) -> str:
-        return _severity(self.g.value(shape, SH.severity) or SH.Violation)
+        return severity_name(self.g.value(shape, SH.severity) or SH.Violation)
 
     def deactivated(self, shape) -> bool:
         return any(str(v).lower() == "true" for v in self.g.objects(shape, SH.deactivated))
@@ -333,7 +335,7 @@ class _Compiler:
         self.check_known(shape)
         g = self.g
         path_node = g.value(shape, SH.path)
-        base = {"shape": _named_shape(g, shape), "severity": self.severity(shape),
+        base = {"shape": named_shape(g, shape), "severity": self.severity(shape),
                 "messages": self.messages(shape), "path": str(path_node) if isinstance(path_node, URIRef) else ""}
         if path_node is None:
             path, value_pattern = None, "BIND(?this AS ?value)"
@@ -474,19 +476,33 @@ def _python_datatypes() -> frozenset:
     return frozenset(URIRef(str(k)) for k in XSDToPython if k is not None)
 
 
+class _QuietIllTyped(logging.Filter):
+    """Drops the traceback rdflib logs for each ill-typed literal, in the thread that installed it only.
+
+    Installed on rdflib's term logger for the span of one conversion: the logger's level,
+    and what other threads log meanwhile, are left alone.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread = threading.get_ident()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return threading.get_ident() != self.thread
+
+
 def _rdflib_value_ok(term: ox.Literal, dt) -> bool:
     """pySHACL's datatype test for a literal whose datatype is *dt* (rdflib's lexical parsing)."""
     import datetime
     import decimal
-    import logging
 
     logger = logging.getLogger("rdflib.term")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)  # rdflib logs a traceback for each ill-typed literal
+    quiet = _QuietIllTyped()
+    logger.addFilter(quiet)
     try:
         lit = store.to_rdflib(term)
     finally:
-        logger.setLevel(level)
+        logger.removeFilter(quiet)
     if getattr(lit, "ill_typed", None) is True:
         return False
     expected = {XSD.integer: int, XSD.float: float, XSD.decimal: decimal.Decimal, XSD.boolean: bool,

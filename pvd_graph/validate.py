@@ -22,24 +22,17 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 
 from pvd_graph import resources, store
-from pvd_graph.errors import UserError, describe_parse_error
+from pvd_graph.errors import UserError
 from pvd_graph.namespaces import PREFIXES
+from pvd_graph.shapes import SEVERITIES, Result, load_shapes
+from pvd_graph.shapes import named_shape as _named_shape
+from pvd_graph.shapes import severity_name as _severity
+from pvd_graph.terms import shorten
 
-SEVERITIES = ("Violation", "Warning", "Info")
+__all__ = ["ENGINES", "REPORT_FORMATS", "SEVERITIES", "Result", "ValidationReport", "load_shapes", "run_checks",
+           "run_shacl", "run_shapes", "validate", "validate_file"]
+
 REPORT_FORMATS = ("text", "turtle", "json")
-
-
-@dataclass(frozen=True)
-class Result:
-    """One validation result, in the terms a reader needs."""
-
-    severity: str  # Violation | Warning | Info
-    focus: str
-    path: str
-    message: str
-    value: str = ""
-    shape: str = ""  # the named shape (or check query) that produced it
-    constraint: str = ""  # SHACL constraint component, or "sparql-check"
 
 
 @dataclass
@@ -117,44 +110,6 @@ class ValidationReport:
 
 def _term(text: str):
     return URIRef(text) if text.startswith(("http://", "https://", "urn:")) else Literal(text)
-
-
-def shorten(iri: str) -> str:
-    """``https://w3id.org/pvd-graph/ontology#siren`` → ``pvd:siren``, for readable reports."""
-    best = None
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns) and (best is None or len(ns) > len(PREFIXES[best])):
-            best = prefix
-    if best is None:
-        return iri
-    local = iri[len(PREFIXES[best]):]
-    return f"{best}:{local}"
-
-
-def load_shapes() -> Graph:
-    """All shapes files as one rdflib graph; a malformed file is a one-line UserError."""
-    g = Graph()
-    for path in resources.shapes_files():
-        try:
-            g.parse(path, format="turtle")
-        except Exception as exc:  # rdflib raises several parser exception types
-            raise UserError(describe_parse_error(path, exc)) from None
-    return g
-
-
-def _severity(iri) -> str:
-    name = str(iri).rsplit("#", 1)[-1]
-    return name if name in SEVERITIES else "Violation"
-
-
-def _named_shape(shapes: Graph, shape) -> str:
-    """The IRI of a result's shape; for an anonymous property shape, its named parent."""
-    if isinstance(shape, URIRef):
-        return str(shape)
-    for parent in shapes.subjects(SH.property, shape):
-        if isinstance(parent, URIRef):
-            return str(parent)
-    return ""
 
 
 def _to_memory_graph(ds: Graph) -> Graph:

@@ -356,58 +356,59 @@ def _labelled(graph: nx.MultiGraph, limit: int = 60) -> set[str]:
 
 
 def write_image(graph: nx.MultiGraph, path: Path | str, title: str | None = None) -> nx.MultiGraph:
-    """A PNG or SVG picture with labels and a legend (matplotlib, Agg backend)."""
-    import matplotlib
+    """A PNG or SVG picture with labels and a legend.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Drawn on a :class:`matplotlib.figure.Figure` of its own, never through ``pyplot``:
+    the process's backend (a notebook's, a GUI's) is left as it was, and no figure is
+    left open in pyplot's list.
+    """
+    import matplotlib
+    from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
     graph = drawable(graph, IMAGE_AGGREGATE_ABOVE)
     pos = _layout(graph)
-    fig, ax = plt.subplots(figsize=(14, 10), dpi=120)
-    try:
-        for key in RELATIONS:
-            edgelist = [(u, v) for u, v, k in graph.edges(keys=True) if k == key]
-            if edgelist:
-                widths = [min(6, 0.6 + graph.edges[u, v, key].get("weight", 1) * 0.6) for u, v in edgelist]
-                nx.draw_networkx_edges(graph, pos, edgelist=edgelist, ax=ax, edge_color=EDGE_COLOURS[key],
-                                       width=widths, alpha=0.6,
-                                       style="dashed" if key in ("memberOf", "concerns", "participatesIn") else "solid")
-        degree = dict(graph.degree())
-        scale = min(1.0, (60 / graph.number_of_nodes()) ** 0.5)  # smaller marks for crowded pictures
-        for node_type in NODE_TYPES:
-            nodelist = [n for n, t in graph.nodes(data="type") if t == node_type]
-            if nodelist:
-                sizes = [scale * (180 + 120 * min(25, degree[n]) ** 0.5) for n in nodelist]
-                nx.draw_networkx_nodes(graph, pos, nodelist=nodelist, ax=ax, node_color=COLOURS[node_type],
-                                       node_shape=MARKERS[node_type], node_size=sizes,
-                                       edgecolors="#333333", linewidths=0.6)
-        labels = {n: _short(graph.nodes[n].get("label", n))
-                  for n in _labelled(graph, 60 if graph.number_of_nodes() <= 60 else 25)}
-        ys = [y for _, y in pos.values()]
-        drop = 0.035 * ((max(ys) - min(ys)) or 1)  # labels under their node, not over it
-        label_pos = {n: (x, y - drop) for n, (x, y) in pos.items()}
-        nx.draw_networkx_labels(graph, label_pos, labels=labels, ax=ax, font_size=9 if len(labels) <= 30 else 7,
-                                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75})
-        present = {t for _, t in graph.nodes(data="type")}
-        handles = [Line2D([], [], marker=MARKERS[t], linestyle="", markersize=10, markerfacecolor=COLOURS[t],
-                          markeredgecolor="#333333", label=name) for t, name in NODE_TYPES.items() if t in present]
-        relations = {k for _, _, k in graph.edges(keys=True)}
-        handles += [Line2D([], [], color=EDGE_COLOURS[r], label=name,
-                           linestyle="--" if r in ("memberOf", "concerns", "participatesIn") else "-")
-                    for r, name in RELATIONS.items() if r in relations]
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=10)
-        ax.set_title(title or default_title(graph), fontsize=13)
-        ax.set_axis_off()
-        ax.margins(0.08)
-        fig.tight_layout()
-        fmt = Path(path).suffix[1:].lower()
-        # SVG keeps its text as text (searchable, selectable); no date, so output is repeatable.
-        with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "pvd-graph"}):
-            fig.savefig(path, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
-    finally:
-        plt.close(fig)
+    fig = Figure(figsize=(14, 10), dpi=120)
+    ax = fig.subplots()
+    for key in RELATIONS:
+        edgelist = [(u, v) for u, v, k in graph.edges(keys=True) if k == key]
+        if edgelist:
+            widths = [min(6, 0.6 + graph.edges[u, v, key].get("weight", 1) * 0.6) for u, v in edgelist]
+            nx.draw_networkx_edges(graph, pos, edgelist=edgelist, ax=ax, edge_color=EDGE_COLOURS[key],
+                                   width=widths, alpha=0.6,
+                                   style="dashed" if key in ("memberOf", "concerns", "participatesIn") else "solid")
+    degree = dict(graph.degree())
+    scale = min(1.0, (60 / graph.number_of_nodes()) ** 0.5)  # smaller marks for crowded pictures
+    for node_type in NODE_TYPES:
+        nodelist = [n for n, t in graph.nodes(data="type") if t == node_type]
+        if nodelist:
+            sizes = [scale * (180 + 120 * min(25, degree[n]) ** 0.5) for n in nodelist]
+            nx.draw_networkx_nodes(graph, pos, nodelist=nodelist, ax=ax, node_color=COLOURS[node_type],
+                                   node_shape=MARKERS[node_type], node_size=sizes,
+                                   edgecolors="#333333", linewidths=0.6)
+    labels = {n: _short(graph.nodes[n].get("label", n))
+              for n in _labelled(graph, 60 if graph.number_of_nodes() <= 60 else 25)}
+    ys = [y for _, y in pos.values()]
+    drop = 0.035 * ((max(ys) - min(ys)) or 1)  # labels under their node, not over it
+    label_pos = {n: (x, y - drop) for n, (x, y) in pos.items()}
+    nx.draw_networkx_labels(graph, label_pos, labels=labels, ax=ax, font_size=9 if len(labels) <= 30 else 7,
+                            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75})
+    present = {t for _, t in graph.nodes(data="type")}
+    handles = [Line2D([], [], marker=MARKERS[t], linestyle="", markersize=10, markerfacecolor=COLOURS[t],
+                      markeredgecolor="#333333", label=name) for t, name in NODE_TYPES.items() if t in present]
+    relations = {k for _, _, k in graph.edges(keys=True)}
+    handles += [Line2D([], [], color=EDGE_COLOURS[r], label=name,
+                       linestyle="--" if r in ("memberOf", "concerns", "participatesIn") else "-")
+                for r, name in RELATIONS.items() if r in relations]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=10)
+    ax.set_title(title or default_title(graph), fontsize=13)
+    ax.set_axis_off()
+    ax.margins(0.08)
+    fig.tight_layout()
+    fmt = Path(path).suffix[1:].lower()
+    # SVG keeps its text as text (searchable, selectable); no date, so output is repeatable.
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "pvd-graph"}):
+        fig.savefig(path, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
     return graph
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pvd_graph import fetch, importers
+from pvd_graph import __version__, fetch, importers
 from pvd_graph.cli import main
 
 CRTE_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "importers" / "crte" / "crte_groupements.csv"
@@ -204,3 +204,17 @@ def test_an_html_error_page_sent_with_200_keeps_the_last_good_file(tmp_path, ser
     assert "<!DOCTYPE html>" in outcome.detail
     assert (cache / "anct_pvd_communes.csv").read_bytes() == good
     assert not list(cache.glob(".fetch-*"))
+
+
+def test_issue_13_network_errors_are_one_line_with_the_url_and_the_systems_reason(tmp_path, capsys, server):
+    """One HTTP client (requests): its wrapped exceptions never reach the user, only the reason."""
+    closed = _closed_port_url()
+    code = main(["fetch", "--cache", str(tmp_path / "c"), "--base-url", closed, "--timeout", "2"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert f"cannot reach {closed}/anct_pvd_communes.csv (cannot connect: [Errno 111] Connection refused)" in err[0]
+    assert "0x" not in err[0] and "Pool" not in err[0]
+    fetch.fetch_all(tmp_path / "d", base_url=server.url, remotes=remotes_for(server))
+    agents = {headers.get("User-Agent") for _name, headers in server.requests}
+    assert agents == {f"pvd-graph/{__version__}"}
+    assert {headers.get("Accept-Encoding") for _name, headers in server.requests} == {"identity"}  # bytes as sent

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import pytest
 
@@ -216,3 +217,60 @@ def test_detect_by_content_when_names_are_unknown(tmp_path, shared_data):
         renamed = tmp_path / f"download-{sid}.dat"
         renamed.write_bytes((shared_data / src).read_bytes())
         assert importers.detect(renamed) is importers.KNOWN_SOURCES[sid]
+
+
+def _process_wide_memos() -> dict[str, int]:
+    """Entries held by every memo (``cache_info``) in the module globals of the importers and identifiers."""
+    import sys
+
+    held = {}
+    for name, module in list(sys.modules.items()):
+        if name.startswith("pvd_graph.importers") or name == "pvd_graph.identifiers":
+            for attr, value in vars(module).items():
+                for obj in value.values() if isinstance(value, dict) else [value]:
+                    info = getattr(obj, "cache_info", None)
+                    if callable(info):
+                        held[f"{name}.{attr}"] = held.get(f"{name}.{attr}", 0) + info().currsize
+    return held
+
+
+def test_issue_13_code_memos_belong_to_one_import_run(shared_data):
+    """Two imports in a row share no memo, and the process keeps none of their codes afterwards."""
+    path = shared_data / PVD_CSV
+    codes = set()  # the distinct cell texts that are good INSEE codes: what a memo keeps
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            try:
+                normalise_insee(row["insee_com"])
+                codes.add(row["insee_com"])
+            except InvalidCode:
+                pass
+    first = importers.ImportRun()
+    importers.import_file(path, run=first)
+    assert first.codes.insee.cache_info().currsize == len(codes)
+    second = importers.ImportRun()
+    assert second.codes.insee.cache_info().currsize == 0  # starts empty: nothing inherited from the first
+    importers.import_file(path, run=second)
+    assert second.codes.insee.cache_info().currsize == len(codes)
+    # every code computed again, none read from the first run's memo
+    assert second.codes.insee.cache_info().misses == first.codes.insee.cache_info().misses
+    assert not {k: n for k, n in _process_wide_memos().items() if n}
+
+
+def test_issue_13_an_importer_runs_after_the_sources_it_needs(shared_data, tmp_path):
+    """CRTE reads the COG communes' SIREN → INSEE map: declared, and the import order is checked."""
+    crte, communes = importers.KNOWN_SOURCES["anct-crte"], importers.KNOWN_SOURCES["cog-communes"]
+    assert crte.needs == ("cog-communes",)
+    importers.check_order(importers.KNOWN_SOURCES)
+    with pytest.raises(RuntimeError, match="anct-crte needs cog-communes, which comes after it"):
+        importers.check_order({"anct-crte": crte, "cog-communes": communes})
+    with pytest.raises(RuntimeError, match="anct-crte needs cog-communes, which is not a known source"):
+        importers.check_order({"anct-crte": crte})
+    # a CRTE file whose path sorts before the COG's is still imported after it
+    fixture = Path(__file__).resolve().parent / "fixtures" / "importers" / "crte" / "crte_groupements.csv"
+    (tmp_path / "a_crte.csv").write_bytes(fixture.read_bytes())
+    (tmp_path / "z").mkdir()
+    (tmp_path / "z" / "communes.json").write_bytes((shared_data / "cog" / "communes.json").read_bytes())
+    results, _ = importers.import_directory(tmp_path)
+    assert [r.source.id for r in results] == ["cog-communes", "anct-crte"]
+    assert results[1].rows_accepted == results[1].rows_read > 0 and not results[1].rejects

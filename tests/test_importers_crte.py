@@ -27,9 +27,9 @@ def test_slugs():
 
 def test_one_contract_per_id_concerning_its_epci(shared_data):
     # commune groupings are resolved through the COG communes imported in the same run
-    context: dict = {}
-    importers.import_file(shared_data / "cog" / "communes.json", context=context)
-    result = CRTE.run(FIXTURE, context=context)
+    run = importers.ImportRun()
+    importers.import_file(shared_data / "cog" / "communes.json", run=run)
+    result = CRTE.run(FIXTURE, run=run)
     data = rows()
     assert result.error is None and result.rows_read == len(data) == result.rows_accepted
     contracts = {t.subject.value for t in result.triples if t.predicate == OXC.type and t.object == OX.CRTEContract}

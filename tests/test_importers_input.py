@@ -145,7 +145,7 @@ def test_acv_bad_date_and_markup(tmp_path, shared_data):
     doc["features"][2]["properties"]["insee_com"] = int(doc["features"][2]["properties"]["insee_com"])
     path = tmp_path / "acv.geojson"
     path.write_text(json.dumps(doc), encoding="utf-8")
-    result = ACV.run(path, context={"today": dt.date(2024, 9, 30)})
+    result = ACV.run(path, run=importers.ImportRun(today=dt.date(2024, 9, 30)))
     assert [(r.line, r.field) for r in result.rejects] == [(1, "lib_acv")]
     assert [(w.line, w.field) for w in result.warnings] == [(0, "date_signature")]
     assert result.rows_accepted == 3

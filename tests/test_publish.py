@@ -259,3 +259,52 @@ def test_anonymous_read_back(virtuoso, curated_build):
                      headers={"Accept": "text/turtle"}, timeout=60)
     assert r.status_code == 200
     assert "Albertville" in r.text
+
+
+class _Records(http.server.BaseHTTPRequestHandler):
+    """A store that accepts every graph and counts the N-Triples lines it was sent; records the headers."""
+
+    def do_PUT(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.headers.append(dict(self.headers))
+        self.server.lines = (0 if self.command == "PUT" else self.server.lines) + body.count(b"\n")
+        self.send_response(201)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_POST = do_PUT
+
+    def do_GET(self):
+        self.server.headers.append(dict(self.headers))
+        body = ('{"results": {"bindings": [{"n": {"value": "%d"}}]}}' % self.server.lines).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_issue_13_publish_and_fetch_share_one_http_client(curated_build, capsys):
+    """publish sends as pvd-graph, like fetch; an unreachable store is one line with the system's reason."""
+    from pvd_graph import __version__
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Records)
+    httpd.headers, httpd.lines = [], 0
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        status = main(["publish", "--graph", str(curated_build), "--endpoint",
+                       f"http://127.0.0.1:{httpd.server_address[1]}/store", "-q"])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert status == 0, capsys.readouterr().err
+    assert httpd.headers and {h.get("User-Agent") for h in httpd.headers} == {f"pvd-graph/{__version__}"}
+    port = free_port()
+    status = main(["publish", "--graph", str(curated_build), "--endpoint", f"http://127.0.0.1:{port}/store", "-q"])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and "\n" not in err
+    assert err.startswith(f"pvd-graph publish: error: http://127.0.0.1:{port}/store: cannot send <{UNION_GRAPH}>: ")
+    assert err.endswith("[Errno 111] Connection refused")

@@ -212,3 +212,44 @@ def test_engine_selection_and_fallback():
     assert report.engine == "pyshacl" and not report.conforms
     with pytest.raises(UnsupportedShape):
         validate(_dataset(DATA), closed, engine="sparql")
+
+
+def test_issue_13_ill_typed_literals_are_quiet_without_changing_rdflibs_logger(monkeypatch):
+    """The check of an ill-typed literal silences rdflib's traceback for its own thread only:
+    the logger's level stays as it was, and another thread's warning meanwhile still gets through."""
+    import logging
+    import threading
+
+    from pvd_graph import shacl_sparql
+
+    ds, shapes = _dataset(DATA), Graph().parse(data=SHAPES, format="turtle")  # parsing logs: not counted
+    logger = logging.getLogger("rdflib.term")
+    seen: list[tuple[str, str]] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            seen.append((record.threadName, record.getMessage()))
+
+    handler = Collect(level=logging.DEBUG)
+    logger.addHandler(handler)
+    level_before, filters_before = logger.level, list(logger.filters)
+    levels_during: list[int] = []
+    convert = store.to_rdflib
+
+    def spying(term):
+        levels_during.append(logger.level)
+        other = threading.Thread(target=logger.warning, args=("from another thread",), name="other")
+        other.start()
+        other.join()
+        return convert(term)
+
+    monkeypatch.setattr(shacl_sparql.store, "to_rdflib", spying)
+    try:
+        results = run_shacl_sparql(ds, shapes)
+    finally:
+        logger.removeHandler(handler)
+    assert any(r.value == "2020-13-01" for r in results)  # the ill-typed date was checked and reported
+    assert levels_during and set(levels_during) == {level_before}
+    assert (logger.level, logger.filters) == (level_before, filters_before)
+    assert seen.count(("other", "from another thread")) == len(levels_during)
+    assert not [m for t, m in seen if t != "other"]  # rdflib's own tracebacks stayed quiet

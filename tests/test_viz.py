@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from pvd_graph.cli import main
 from pvd_graph.errors import UserError
 from pvd_graph.identifiers import commune_iri, epci_iri
 
+REPO = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "network" / "albertville.ttl"
 ALBERTVILLE_PARTNERS = {"Albertville", "Ugine", "CA Arlysère", "État", "ANCT", "Anah", "Banque des Territoires"}
 
@@ -199,3 +202,21 @@ def test_issue_12_pyvis_is_an_extra_not_a_dependency():
     assert "pyvis" not in names(project["dependencies"])
     assert "pyvis" in names(project["optional-dependencies"]["html"])
     assert "pyvis" in names(project["optional-dependencies"]["test"])  # .ci/run installs '.[test]'
+
+
+def test_issue_13_image_export_leaves_the_backend_and_pyplot_alone(tmp_path):
+    """A notebook's backend stays the notebook's: writing PNG and SVG does not call matplotlib.use."""
+    code = (
+        "import sys, matplotlib\n"
+        "matplotlib.use('pdf')\n"  # any backend other than Agg stands for the user's
+        "from pvd_graph import network, store, visualise\n"
+        f"g = network.build_network(store.open_built({str(FIXTURE)!r}), focus='73011')\n"
+        f"visualise.write_network(g, {str(tmp_path / 'a.png')!r})\n"
+        f"visualise.write_network(g, {str(tmp_path / 'a.svg')!r})\n"
+        "import matplotlib.pyplot as plt\n"
+        "print(matplotlib.get_backend(), len(plt.get_fignums()))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["pdf", "0"]
+    assert (tmp_path / "a.png").stat().st_size > 0 and (tmp_path / "a.svg").stat().st_size > 0

@@ -19,7 +19,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from pvd_graph import store
     from pvd_graph.stats import graph_stats
-    from pvd_graph.validate import shorten
+    from pvd_graph.terms import shorten
 
     stats = graph_stats(store.open_built(args.graph, backend=args.backend))
     if args.format == "json":

@@ -19,26 +19,39 @@ Importers never raise on bad input: a file that cannot be read gives an
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 
+from pvd_graph import fetch_manifest
 from pvd_graph.importers import anct_acv, anct_pvd, cog, crte
 from pvd_graph.importers.base import ImportResult, Reject, SourceInfo
-from pvd_graph.importers.common import Importer
+from pvd_graph.importers.common import Earlier, Importer, ImportRun
 
-__all__ = ["KNOWN_SOURCES", "FETCH_MANIFEST", "ImportResult", "Importer", "Reject", "SourceInfo",
-           "detect", "import_file", "import_directory"]
+__all__ = ["KNOWN_SOURCES", "FETCH_MANIFEST", "Earlier", "ImportResult", "ImportRun", "Importer", "Reject",
+           "SourceInfo", "detect", "import_file", "import_directory"]
 
-#: Every known source, in import order (the COG communes first: the CRTE importer
-#: resolves commune groupings through them).
+#: Every known source, in import order: each after the sources it ``needs`` (the CRTE
+#: importer resolves commune groupings through the COG communes).
 KNOWN_SOURCES: dict[str, Importer] = {
     imp.id: imp for imp in (*cog.IMPORTERS, anct_pvd.IMPORTER, anct_acv.IMPORTER, crte.IMPORTER)
 }
 
+
+def check_order(sources: dict[str, Importer]) -> None:
+    """Raise ``RuntimeError`` unless every importer comes after the known sources it needs."""
+    ids = list(sources)
+    for n, imp in enumerate(sources.values()):
+        for need in imp.needs:
+            if need not in ids[:n]:
+                where = "is not a known source" if need not in ids else "comes after it"
+                raise RuntimeError(f"importer {imp.id} needs {need}, which {where}")
+
+
+check_order(KNOWN_SOURCES)
+
 #: Written by ``pvd-graph fetch`` next to the files it downloads: URL and retrieval time of each.
-FETCH_MANIFEST = "fetch-manifest.json"
+FETCH_MANIFEST = fetch_manifest.NAME
 
 _HEAD = 8192
 
@@ -62,8 +75,12 @@ def detect(path: Path | str) -> Importer | None:
     return None
 
 
-def import_file(path: Path | str, importer: Importer | None = None, context: dict | None = None) -> ImportResult:
-    """Import one file (the importer detected when not given); never raises on bad input."""
+def import_file(path: Path | str, importer: Importer | None = None, run: ImportRun | None = None) -> ImportResult:
+    """Import one file (the importer detected when not given); never raises on bad input.
+
+    Files imported with the same *run* share what earlier importers found (:class:`Earlier`);
+    without one, the file is imported on its own.
+    """
     path = Path(path)
     importer = importer or detect(path)
     if importer is None:
@@ -74,8 +91,8 @@ def import_file(path: Path | str, importer: Importer | None = None, context: dic
         else:
             reason = "no such file" if not path.exists() else "not a known source format"
         return ImportResult(source=info, error=f"{path}: {reason}")
-    fetched = _fetch_record(path)
-    return importer.run(path, retrieved=fetched.get("retrieved"), url=fetched.get("url"), context=context)
+    fetched = fetch_manifest.record_of(path)
+    return importer.run(path, retrieved=fetched.get("retrieved"), url=fetched.get("url"), run=run)
 
 
 def import_directory(directory: Path | str, on_result: Callable[[ImportResult], None] | None = None,
@@ -104,10 +121,10 @@ def import_directory(directory: Path | str, on_result: Callable[[ImportResult], 
                 ignored.append(str(path.relative_to(directory)))
         else:
             found.append((order[imp.id], str(path), path, imp))
-    context: dict = {}
+    run = ImportRun()  # one per call: nothing is shared with another import
     results = []
     for _, _, path, imp in sorted(found, key=lambda f: f[:2]):
-        results.append(import_file(path, imp, context))
+        results.append(import_file(path, imp, run))
         if on_result is not None:
             on_result(results[-1])
     return results, ignored
@@ -142,14 +159,3 @@ def source_paths(directory: Path) -> list[Path]:
 
     walk(directory)
     return sorted(paths)
-
-
-def _fetch_record(path: Path) -> dict:
-    """URL and retrieval time of a file downloaded by ``pvd-graph fetch`` (empty if not fetched)."""
-    manifest = path.parent / FETCH_MANIFEST
-    try:
-        entries = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
-    except (OSError, ValueError, AttributeError):
-        return {}
-    entry = entries.get(path.name) if isinstance(entries, dict) else None
-    return entry if isinstance(entry, dict) else {}

@@ -35,8 +35,6 @@ from pvd_graph.identifiers import (
     convention_iri,
     departement_iri,
     epci_iri,
-    normalise_insee,
-    normalise_siren,
     organisation_iri,
     programme_iri,
 )
@@ -46,6 +44,7 @@ from pvd_graph.importers.common import (
     Duplicates,
     Emitter,
     Importer,
+    ImportRun,
     RowError,
     check,
     check_departement,
@@ -84,9 +83,9 @@ def _features(data: bytes, result: ImportResult) -> list:
     return doc["features"]
 
 
-def parse(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> None:
+def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
     file = str(result.source.path)
-    today = context.get("today")
+    today = run.today
     seen = Duplicates()
     conventions: dict[str, _Convention] = {}
     programme = emit.node(programme_iri("acv"))
@@ -97,7 +96,7 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> No
         try:
             if not isinstance(props, dict):
                 raise RowError("properties", "", "feature without properties")
-            code = required_cell("insee_com", props, normalise_insee)
+            code = required_cell("insee_com", props, run.codes.insee)
             seen.check(code, i, "insee_com", code)
             pid = required_cell("id_acv", props, lambda v: check_slug(str(v).strip().lower()))
             dep = check_departement("insee_dep", props, code)
@@ -106,7 +105,7 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> No
         except RowError as err:
             reject(result, file, i, err)
             continue
-        siren = optional_cell("siren_epci", props, normalise_siren, result, where)
+        siren = optional_cell("siren_epci", props, run.codes.siren, result, where)
         signed = optional_cell("date_signature", props, lambda v: readers.date(v, today), result, where)
         in_progress = optional_cell("actions_en_cours", props, readers.integer, result, where)
         delivered = optional_cell("actions_livrees", props, readers.integer, result, where)

@@ -24,8 +24,6 @@ from pvd_graph.identifiers import (
     commune_iri,
     departement_iri,
     epci_iri,
-    normalise_insee,
-    normalise_siren,
     programme_iri,
 )
 from pvd_graph.importers import readers
@@ -34,6 +32,7 @@ from pvd_graph.importers.common import (
     Duplicates,
     Emitter,
     Importer,
+    ImportRun,
     RowError,
     check_departement,
     csv_rows,
@@ -47,13 +46,13 @@ RESOURCE_URL = "https://www.data.gouv.fr/fr/datasets/r/1fa831ec-d912-4277-8b95-a
 REQUIRED = ("insee_com", "lib_com", "insee_dep", "siren_epci")
 
 
-def parse(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> None:
+def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
     file = str(result.source.path)
     seen = Duplicates()
     programme = emit.node(programme_iri("pvd"))
     for line, row in csv_rows(data, result, REQUIRED):
         try:
-            code = required_cell("insee_com", row, normalise_insee)
+            code = required_cell("insee_com", row, run.codes.insee)
             seen.check(code, line, "insee_com", code)
             dep = check_departement("insee_dep", row, code)
             label = required_cell("lib_com", row, readers.name)
@@ -62,7 +61,7 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> No
             reject(result, file, line, err)
             continue
         where = (file, line)
-        siren = optional_cell("siren_epci", row, normalise_siren, result, where)
+        siren = optional_cell("siren_epci", row, run.codes.siren, result, where)
         population = optional_cell("pop", row, readers.integer, result, where)
         pid = optional_cell("id_pvd", row, lambda v: check_slug(v.strip().lower()), result, where)
         s = emit.entity(commune_iri(code), OX.Commune)

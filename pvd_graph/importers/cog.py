@@ -31,10 +31,6 @@ from pvd_graph.identifiers import (
     commune_iri,
     departement_iri,
     epci_iri,
-    normalise_departement,
-    normalise_insee,
-    normalise_region,
-    normalise_siren,
     region_iri,
 )
 from pvd_graph.importers import readers
@@ -44,6 +40,7 @@ from pvd_graph.importers.common import (
     Duplicates,
     Emitter,
     Importer,
+    ImportRun,
     RowError,
     optional,
     optional_cell,
@@ -91,11 +88,13 @@ def _rows(data: bytes, result: ImportResult):
             reject(result, file, i, RowError("(element)", obj, "not a JSON object"))
 
 
-def parse_communes(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> None:
+def parse_communes(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
     file = str(result.source.path)
     skipped: Counter[str] = Counter()
     seen = Duplicates()
-    by_siren = context.setdefault("commune_by_siren", {})  # lets the CRTE importer resolve communes
+    if run.earlier.commune_by_siren is None:  # lets the CRTE importer resolve communes
+        run.earlier.commune_by_siren = {}
+    by_siren = run.earlier.commune_by_siren
     for i, obj in _rows(data, result):
         kind = obj.get("type")
         if kind in NOT_CURRENT:
@@ -104,14 +103,14 @@ def parse_communes(data: bytes, result: ImportResult, emit: Emitter, context: di
         try:
             if kind != "commune-actuelle":
                 raise RowError("type", kind, "unknown commune type")
-            code = required_cell("code", obj, normalise_insee)
+            code = required_cell("code", obj, run.codes.insee)
             seen.check(code, i, "code", code)
             label = required_cell("nom", obj, readers.name)
-            dep = required_cell("departement", obj, normalise_departement)
+            dep = required_cell("departement", obj, run.codes.departement)
         except RowError as err:
             reject(result, file, i, err)
             continue
-        siren = optional_cell("siren", obj, normalise_siren, result, (file, i))
+        siren = optional_cell("siren", obj, run.codes.siren, result, (file, i))
         population = optional_cell("population", obj, readers.integer, result, (file, i))
         if siren:
             by_siren[siren] = code
@@ -125,13 +124,13 @@ def parse_communes(data: bytes, result: ImportResult, emit: Emitter, context: di
     result.skipped.update(skipped)
 
 
-def parse_epci(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> None:
+def parse_epci(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
     file = str(result.source.path)
     seen = Duplicates()
     members_seen: dict[str, tuple[str, int]] = {}
     for i, obj in _rows(data, result):
         try:
-            siren = required_cell("code", obj, normalise_siren)
+            siren = required_cell("code", obj, run.codes.siren)
             seen.check(siren, i, "code", siren)
             label = required_cell("nom", obj, readers.name)
             kind = required_cell("type", obj, str)
@@ -151,7 +150,7 @@ def parse_epci(data: bytes, result: ImportResult, emit: Emitter, context: dict) 
         emit.integer(s, OX.population, population)
         for member in members:
             code = optional("membres.code", member.get("code") if isinstance(member, dict) else member,
-                            normalise_insee, result, (file, i))
+                            run.codes.insee, result, (file, i))
             if code is None:
                 continue
             if code in members_seen and members_seen[code][0] != siren:
@@ -189,13 +188,13 @@ def _parse_divisions(data: bytes, result: ImportResult, emit: Emitter, *, normal
         result.rows_accepted += 1
 
 
-def parse_departements(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> None:
-    _parse_divisions(data, result, emit, normalise=normalise_departement, iri=departement_iri,
-                     cls=OX.Departement, parent=("region", normalise_region, region_iri, OX.inRegion))
+def parse_departements(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
+    _parse_divisions(data, result, emit, normalise=run.codes.departement, iri=departement_iri,
+                     cls=OX.Departement, parent=("region", run.codes.region, region_iri, OX.inRegion))
 
 
-def parse_regions(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> None:
-    _parse_divisions(data, result, emit, normalise=normalise_region, iri=region_iri, cls=OX.Region)
+def parse_regions(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
+    _parse_divisions(data, result, emit, normalise=run.codes.region, iri=region_iri, cls=OX.Region)
 
 
 # --- recognising the files --------------------------------------------------

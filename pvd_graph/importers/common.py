@@ -12,6 +12,7 @@ import datetime as dt
 import fnmatch
 import functools
 from collections.abc import Callable
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,21 +115,62 @@ class RowError(Exception):
         self.field, self.value, self.reason = field, "" if value is None else str(value), reason
 
 
-#: The code normalisers, memoised on text cells: the same codes recur across files and
-#: rows (each EPCI member, each commune's département), ~0.2 s of the national import.
-#: Failures are not cached (lru_cache re-raises each time), so every bad row is reported.
-_MEMO = {fn: functools.lru_cache(maxsize=1 << 17)(fn)
-         for fn in (normalise_insee, normalise_siren, normalise_departement, normalise_region)}
+def _memoised(fn: Callable[[object], str]) -> Callable[[object], str]:
+    """*fn* memoised on text values (other values, e.g. a JSON number, are not hashed but passed on).
+
+    Failures are not cached (lru_cache re-raises each time), so every bad row is reported.
+    """
+    cached = functools.lru_cache(maxsize=1 << 17)(fn)
+
+    def call(value: object) -> str:
+        return cached(value) if isinstance(value, str) else fn(value)
+
+    call.cache_info = cached.cache_info  # type: ignore[attr-defined]
+    return call
 
 
-def _call(fn: Callable, value: object):
-    return _MEMO[fn](value) if fn in _MEMO and isinstance(value, str) else fn(value)
+class Codes:
+    """The official-code normalisers, memoised for one import run.
+
+    The same codes recur across files and rows (each EPCI member, each commune's
+    département): ~0.2 s of the national import. The memo lives and dies with its
+    run, so nothing read by one import is kept by the process afterwards.
+    """
+
+    def __init__(self) -> None:
+        self.insee = _memoised(normalise_insee)
+        self.siren = _memoised(normalise_siren)
+        self.departement = _memoised(normalise_departement)
+        self.region = _memoised(normalise_region)
+
+
+@dataclass
+class Earlier:
+    """What an importer may read from the importers that ran before it in the same run.
+
+    Each field names the source that fills it; ``None`` means that source was not
+    imported (yet) in this run. An importer that reads a field declares the source
+    in its ``needs``, and :data:`pvd_graph.importers.KNOWN_SOURCES` runs it first.
+    """
+
+    #: SIREN → INSEE code of every current commune, filled by ``cog-communes``
+    commune_by_siren: dict[str, str] | None = None
+
+
+@dataclass
+class ImportRun:
+    """The files imported together (one ``--sources`` folder): what their importers share."""
+
+    earlier: Earlier = dataclasses.field(default_factory=Earlier)
+    codes: Codes = dataclasses.field(default_factory=Codes)
+    #: the date "today" for date checks (a test fixes it; None: the real date)
+    today: dt.date | None = None
 
 
 def check(field: str, value: object, fn: Callable):
     """``fn(value)``, turning InvalidCode/BadValue into a :class:`RowError` on ``field``."""
     try:
-        return _call(fn, value)
+        return fn(value)
     except (InvalidCode, BadValue) as exc:
         raise RowError(field, value, str(exc)) from None
 
@@ -136,7 +178,7 @@ def check(field: str, value: object, fn: Callable):
 def optional(field: str, value: object, fn: Callable, result: ImportResult, where: tuple[str, int]):
     """``fn(value)``; on failure the value is dropped with a warning and None returned."""
     try:
-        return _call(fn, value)
+        return fn(value)
     except (InvalidCode, BadValue) as exc:
         result.warnings.append(Reject(where[0], where[1], field, "" if value is None else str(value),
                                       f"{exc}; value dropped, rest of the row kept"))
@@ -167,17 +209,18 @@ class Importer:
     vintage: str
     filenames: tuple[str, ...]  # glob patterns on the lower-cased file name
     sniff: Callable[[Path, bytes], bool]  # (path, first bytes) → is it this format?
-    #: (bytes, result to fill, emitter, context) → None; context is shared by the imports of
-    #: one directory (e.g. "commune_by_siren" filled by the COG communes, "today" for tests)
-    parse: Callable[[bytes, ImportResult, Emitter, dict], None]
+    #: (bytes, result to fill, emitter, the run it belongs to) → None
+    parse: Callable[[bytes, ImportResult, Emitter, ImportRun], None]
     kind: str = "csv"  # csv, json or geojson: only used to describe the format
+    #: ids of the sources whose results (in :class:`Earlier`) this importer reads
+    needs: tuple[str, ...] = ()
 
     def matches_name(self, path: Path) -> bool:
         low = path.name.lower()
         return any(fnmatch.fnmatch(low, pat) for pat in self.filenames)
 
     def run(self, path: Path, retrieved: str | None = None, url: str | None = None,
-            context: dict | None = None) -> ImportResult:
+            run: ImportRun | None = None) -> ImportResult:
         """Import one file; a file that cannot be read at all gives ``error``, never an exception."""
         info = SourceInfo(id=self.id, title=self.title, path=Path(path), url=url or self.url,
                           licence=self.licence, publisher=self.publisher, vintage=self.vintage,
@@ -186,7 +229,7 @@ class Importer:
         try:
             data, info.sha256 = read_bytes(Path(path))
             emit = Emitter(self.id)
-            self.parse(data, result, emit, {} if context is None else context)
+            self.parse(data, result, emit, ImportRun() if run is None else run)
         except SourceError as exc:
             result.error = f"{path}: {exc}"
             result.lines = []

@@ -13,9 +13,10 @@ Each ``id_crte`` becomes one ``pvd:CRTEContract`` at ``convention/crte-{slug}``
 EPCI type (CC, CA, CU, METRO, MET69) is the EPCI of that SIREN, which
 ``pvd:participatesIn programme/crte``. A grouping that is a commune
 (``nature_juridique`` ``COM`` or ``type_grp_crte`` "Commune") is given by its
-SIREN, which the COG communes file maps to the INSEE code: when the COG
-communes are imported in the same run (``context["commune_by_siren"]``) the
-commune is resolved, otherwise the row is rejected with that reason. The
+SIREN, which the COG communes file maps to the INSEE code: the importer
+``needs`` ``cog-communes``, which runs first in the same import and leaves the
+mapping in :attr:`Earlier.commune_by_siren <pvd_graph.importers.common.Earlier>`;
+without the COG communes in the run, such a row is rejected with that reason. The
 supra-grouping columns (PETR, syndicats) are not mapped: the model has no such
 class.
 """
@@ -32,7 +33,6 @@ from pvd_graph.identifiers import (
     commune_iri,
     convention_iri,
     epci_iri,
-    normalise_siren,
     programme_iri,
 )
 from pvd_graph.importers import readers
@@ -42,6 +42,7 @@ from pvd_graph.importers.common import (
     Duplicates,
     Emitter,
     Importer,
+    ImportRun,
     RowError,
     check,
     csv_rows,
@@ -66,17 +67,17 @@ def crte_slug(value: object) -> str:
     return check_slug(text)
 
 
-def parse(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> None:
+def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
     file = str(result.source.path)
     seen = Duplicates()
-    by_siren: dict[str, str] = context.get("commune_by_siren") or {}
+    by_siren = run.earlier.commune_by_siren
     programme = emit.node(programme_iri("crte"))
     described: set[str] = set()
     for line, row in csv_rows(data, result, REQUIRED):
         try:
             raw_id = required_cell("id_crte", row, readers.cell)
             slug = check("id_crte", raw_id, crte_slug)
-            siren = required_cell("siren_groupement", row, normalise_siren)
+            siren = required_cell("siren_groupement", row, run.codes.siren)
             seen.check((slug, siren), line, "siren_groupement", siren)
             nature = (readers.cell(row.get("nature_juridique")) or "").upper()
             kind = (readers.cell(row.get("type_grp_crte")) or "").lower()
@@ -87,9 +88,9 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, context: dict) -> No
                 emit.string(target, OX.siren, siren)
                 emit.string(target, OX.epciType, nature)
             elif nature in COMMUNE_NATURES or kind == "commune":
-                code = by_siren.get(siren)
+                code = None if by_siren is None else by_siren.get(siren)
                 if code is None:
-                    reason = ("commune SIREN not found in the COG communes file" if by_siren else
+                    reason = ("commune SIREN not found in the COG communes file" if by_siren is not None else
                               "commune grouping: its INSEE code needs the COG communes file in the same import")
                     raise RowError("siren_groupement", siren, reason)
                 target = emit.entity(commune_iri(code), OX.Commune)
@@ -120,5 +121,5 @@ def _sniff(path: Path, head: bytes) -> bool:
 IMPORTER = Importer(
     id="anct-crte", title="Contrats pour la réussite de la transition écologique (CRTE) et leurs groupements",
     url=RESOURCE_URL, licence=LICENCE_ETALAB_2, publisher="anct", vintage="",
-    filenames=("*crte*.csv",), sniff=_sniff, parse=parse,
+    filenames=("*crte*.csv",), sniff=_sniff, parse=parse, needs=("cog-communes",),
 )
