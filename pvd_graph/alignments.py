@@ -33,10 +33,8 @@ import re
 from collections.abc import Iterator
 
 import pyoxigraph as ox
-from rdflib import Graph
-
-from pvd_graph import store
 from pvd_graph.namespaces import GRAPHS, ONTOLOGY, PREFIXES
+from pvd_graph.store import Store
 
 ALIGNMENTS_GRAPH = GRAPHS + "alignments"
 
@@ -76,15 +74,11 @@ def identifier_node(entity: str, scheme: str) -> ox.NamedNode:
     return ox.NamedNode(f"{entity}#{scheme}")
 
 
-def _rows(ds: Graph) -> Iterator[tuple[ox.NamedNode, str, str | None, str]]:
+def _rows(ds: Store) -> Iterator[tuple[ox.NamedNode, str, str | None, str]]:
     """(entity, scheme, geo.api route or None, code) for every rule and matching entity, unordered."""
-    inner = store.oxigraph_store(ds)
     for cls, prop, frag, route, pattern in _RULES:
         sparql = _QUERY.format(cls=ONTOLOGY + cls, prop=ONTOLOGY + prop)
-        if inner is not None:
-            rows = [(sol[0], sol[1].value) for sol in inner.query(sparql, use_default_graph_as_union=True)]
-        else:
-            rows = [(ox.NamedNode(str(s)), str(code)) for s, code in store.query(ds, sparql)]
+        rows = [(s, code.value) for s, code in ds.select(sparql, union=True)]
         served = re.compile(pattern)
         for entity, code in rows:
             yield entity, frag, route if route and served.fullmatch(code) else None, code
@@ -103,7 +97,7 @@ def _quads(s: ox.NamedNode, frag: str, route: str | None, code: str, g) -> Itera
         yield ox.Quad(s, _T["seeAlso"], ox.NamedNode(ANNUAIRE + code), g)
 
 
-def alignment_quads(ds: Graph, graph: str = ALIGNMENTS_GRAPH) -> Iterator[ox.Quad]:
+def alignment_quads(ds: Store, graph: str = ALIGNMENTS_GRAPH) -> Iterator[ox.Quad]:
     """Identifier nodes and ``rdfs:seeAlso`` links for every commune, EPCI, département and région."""
     g = ox.NamedNode(graph)
     for s, frag, route, code in _rows(ds):
@@ -114,7 +108,7 @@ def alignment_quads(ds: Graph, graph: str = ALIGNMENTS_GRAPH) -> Iterator[ox.Qua
 _PLAIN_CODE = re.compile(r"[0-9A-Za-z]+")
 
 
-def alignment_ntriples(ds: Graph) -> bytes:
+def alignment_ntriples(ds: Store) -> bytes:
     """The triples of :func:`alignment_quads` as N-Triples, unsorted, possibly repeated.
 
     Formatted as text with f-strings rather than a pyoxigraph object per term and
@@ -146,8 +140,8 @@ def alignment_ntriples(ds: Graph) -> bytes:
     return "".join(chunks).encode("utf-8")
 
 
-def add_alignments(ds: Graph) -> int:
+def add_alignments(ds: Store) -> int:
     """Add :func:`alignment_quads` to *ds* (named graph ``graph/alignments``); returns the count."""
     quads = list(alignment_quads(ds))
-    store.add_quads(ds, quads)
+    ds.extend(quads)
     return len(quads)

@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Dataset, URIRef
 
 from pvd_graph import __version__, resources, store
 from pvd_graph.errors import UserError, describe_parse_error
 from pvd_graph.importers.base import ImportResult
+from pvd_graph.store import Store
 from pvd_graph.namespaces import GRAPHS, ID, PREFIXES
 from pvd_graph.validate import ValidationReport, shorten, validate
 from pvd_graph.void import counts_from_ntriples, write_void
@@ -74,7 +74,7 @@ class Conflict:
 
 @dataclass
 class BuildResult:
-    dataset: Dataset
+    dataset: Store
     out_dir: Path | None
     report: ValidationReport | None
     imports: list[ImportResult] = field(default_factory=list)
@@ -127,58 +127,39 @@ def read_turtle(path: Path) -> list[ox.Triple]:
     return [ox.Triple(*(store.to_ox(x) for x in triple)) for triple in to_canonical_graph(g)]
 
 
-def load_turtle_files(ds: Dataset, paths: list[Path], graph: str) -> None:
+def load_turtle_files(ds: Store, paths: list[Path], graph: str) -> None:
     """Parse hand-written Turtle files into one named graph of *ds*."""
     name = ox.NamedNode(graph)
     for path in paths:
-        store.add_quads(ds, [ox.Quad(t.subject, t.predicate, t.object, name) for t in read_turtle(path)])
+        ds.extend([ox.Quad(t.subject, t.predicate, t.object, name) for t in read_turtle(path)])
 
 
-def add_import(ds: Dataset, result: ImportResult, graph: ox.NamedNode) -> None:
+def add_import(ds: Store, result: ImportResult, graph: ox.NamedNode) -> None:
     """Put an import's triples into its named graph.
 
-    On Oxigraph, the triples go through N-Triples text and the native bulk loader rather
-    than one ``Quad`` object per triple: ~30% faster on the ~350,000 national triples.
-    The bulk loader renames blank nodes, so text that may hold one (``_:``) takes the
-    slower path, which keeps their labels (builds stay byte-identical).
+    The triples go through N-Triples text and the native bulk loader rather than one
+    ``Quad`` object per triple: ~30% faster on the ~350,000 national triples. The bulk
+    loader renames blank nodes, so text that may hold one (``_:``) takes the slower
+    path, which keeps their labels (builds stay byte-identical).
     """
-    inner = store.oxigraph_store(ds)
-    if inner is not None:
-        text = result.ntriples()
-        if b"_:" not in text:
-            inner.bulk_load(text, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
-            return
-    store.add_quads(ds, (ox.Quad(tr.subject, tr.predicate, tr.object, graph) for tr in result.triples))
+    text = result.ntriples()
+    if b"_:" not in text:
+        ds.load(text, ox.RdfFormat.N_TRIPLES, graph)
+        return
+    ds.extend(ox.Quad(tr.subject, tr.predicate, tr.object, graph) for tr in result.triples)
 
 
-def _conflict_query() -> str:
-    props = " ".join(f"<{p}>" for p in FUNCTIONAL)
-    return f"""
-SELECT ?s ?p ?o ?g WHERE {{
-  {{ SELECT ?s ?p ?lang WHERE {{
-       VALUES ?p {{ {props} }}
-       GRAPH ?g0 {{ ?s ?p ?o0 }}
-       FILTER(STRSTARTS(STR(?s), "{ID}"))
-       BIND(IF(isLITERAL(?o0), LANG(?o0), "") AS ?lang)
-     }} GROUP BY ?s ?p ?lang HAVING (COUNT(DISTINCT ?o0) > 1) }}
-  GRAPH ?g {{ ?s ?p ?o }}
-  FILTER(IF(isLITERAL(?o), LANG(?o), "") = ?lang)
-}}"""
+def _conflicting_values(ds: Store) -> list[tuple]:
+    """(s, p, o, g) quads of the values of every subject of the project's URI space that has
+    several values of a :data:`FUNCTIONAL` property (in one language), in no particular order.
 
-
-def _conflicting_values(ds: Dataset) -> list[tuple]:
-    """(s, p, o, g) rows of :func:`_conflict_query`, as rdflib terms, in no particular order.
-
-    On Oxigraph, one small GROUP BY query per property finds the (subject, language)
-    pairs with several values, then one query fetches their values: 2.5× faster than the
-    single query over all properties (which Oxigraph evaluates as one big join).
+    One small GROUP BY query per property finds the (subject, language) pairs with
+    several values, then one query fetches their values: 2.5× faster than a single
+    query over all properties (which Oxigraph evaluates as one big join).
     """
-    inner = store.oxigraph_store(ds)
-    if inner is None:
-        return list(store.query(ds, _conflict_query()))
     flagged = set()
     for prop in FUNCTIONAL:
-        for sol in inner.query(f"""
+        for sol in ds.query(f"""
 SELECT ?s ?lang WHERE {{
   GRAPH ?g {{ ?s <{prop}> ?o }} BIND(IF(isLITERAL(?o), LANG(?o), "") AS ?lang)
 }} GROUP BY ?s ?lang HAVING (COUNT(DISTINCT ?o) > 1)"""):
@@ -189,30 +170,33 @@ SELECT ?s ?lang WHERE {{
         return []
     pairs = " ".join(sorted({f"({s} <{p}>)" for s, p, _ in flagged}))
     rows = []
-    for s, p, o, g in inner.query(f"SELECT ?s ?p ?o ?g WHERE {{ VALUES (?s ?p) {{ {pairs} }} GRAPH ?g {{ ?s ?p ?o }} }}"):
+    for s, p, o, g in ds.query(f"SELECT ?s ?p ?o ?g WHERE {{ VALUES (?s ?p) {{ {pairs} }} GRAPH ?g {{ ?s ?p ?o }} }}"):
         if (s, p.value, o.language or "" if isinstance(o, ox.Literal) else "") in flagged:
-            rows.append(tuple(store.to_rdflib(t) for t in (s, p, o, g)))
+            rows.append((s, p, o, g))
     return rows
 
 
-def resolve_conflicts(ds: Dataset) -> list[Conflict]:
-    """Keep one value per single-valued property by source precedence; report the rest."""
+def resolve_conflicts(ds: Store) -> list[Conflict]:
+    """Keep one value per single-valued property by source precedence; report the rest.
+
+    Values are compared by their lexical form (``"12"`` and ``12`` agree).
+    """
     groups: dict[tuple, list[tuple]] = {}
     for s, p, o, g in _conflicting_values(ds):
-        groups.setdefault((s, p, o.language if hasattr(o, "language") else None), []).append((o, g))
+        groups.setdefault((s, p, o.language if isinstance(o, ox.Literal) else None), []).append((o, g))
     conflicts = []
-    for (s, p, _lang), values in sorted(groups.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
-        best = min(source_rank(str(g)) for _, g in values)
-        kept = sorted({(str(o), str(g)) for o, g in values if source_rank(str(g)) == best})
+    for (s, p, _lang), values in sorted(groups.items(), key=lambda kv: (kv[0][0].value, kv[0][1].value)):
+        best = min(source_rank(g.value) for _, g in values)
+        kept = sorted({(o.value, g.value) for o, g in values if source_rank(g.value) == best})
         if len({o for o, _ in kept}) > 1:
             continue  # the most authoritative source itself has several values: SHACL reports it
         kept_value, kept_graph = kept[0]
         for o, g in values:
-            if str(o) == kept_value:
+            if o.value == kept_value:
                 continue  # agreement (the best source's value, possibly repeated elsewhere)
-            ds.graph(URIRef(str(g))).remove((s, p, o))
-            conflicts.append(Conflict(str(s), str(p), kept_value, kept_graph.removeprefix(GRAPHS),
-                                      str(o), str(g).removeprefix(GRAPHS)))
+            ds.remove(ox.Quad(s, p, o, g))
+            conflicts.append(Conflict(s.value, p.value, kept_value, kept_graph.removeprefix(GRAPHS),
+                                      o.value, g.value.removeprefix(GRAPHS)))
     return conflicts
 
 
@@ -237,23 +221,21 @@ def _sorted_lines(data: bytes) -> bytes:
     return b"\n".join(dict.fromkeys(lines)) + b"\n"
 
 
-def only_iri_named_graphs(ds: Dataset) -> bool:
-    """Whether *ds* is on Oxigraph with every triple in a named graph named by an IRI (as in a build)."""
-    inner = store.oxigraph_store(ds)
-    return (inner is not None and all(isinstance(g, ox.NamedNode) for g in inner.named_graphs())
-            and next(iter(inner.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is None)
+def only_iri_named_graphs(ds: Store) -> bool:
+    """Whether every triple of *ds* is in a named graph named by an IRI (as in a build)."""
+    return all(isinstance(g, ox.NamedNode) for g in ds.named_graphs()) and ds.default_graph_is_empty()
 
 
-def serialise(ds: Dataset) -> tuple[bytes, bytes]:
+def serialise(ds: Store) -> tuple[bytes, bytes]:
     """``(graph.nt, dataset.nq)``: the union, each triple once, and the dataset, both sorted.
 
-    On Oxigraph, when every triple is in a named graph with an IRI (as in a build),
+    When every triple is in a named graph with an IRI (as in a build),
     the N-Triples are the sorted N-Quads without their graph term: one dump and one
     sort for both files. (Sorting is preserved: escaped N-Triples terms hold no
     character below the space that ends each term.)
     """
     if only_iri_named_graphs(ds):
-        lines = store.oxigraph_store(ds).dump(format=ox.RdfFormat.N_QUADS).splitlines()
+        lines = ds.dump(ox.RdfFormat.N_QUADS).splitlines()
         if not lines:
             return b"", b""
         lines.sort()  # a store is a set: no line twice
@@ -263,23 +245,16 @@ def serialise(ds: Dataset) -> tuple[bytes, bytes]:
     return serialise_ntriples(ds), serialise_nquads(ds)
 
 
-def serialise_ntriples(ds: Dataset) -> bytes:
+def serialise_ntriples(ds: Store) -> bytes:
     """Every triple of the union, once, as sorted N-Triples: byte-identical across builds."""
-    inner = store.oxigraph_store(ds)
-    if inner is not None:
-        chunks = [inner.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) for g in inner.named_graphs()]
-        chunks.append(inner.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()))
-        return _sorted_lines(b"".join(chunks))
-    data = b"".join(c.serialize(format="nt", encoding="utf-8") for c in ds.graphs())
-    return _sorted_lines(data)
+    chunks = [ds.dump(ox.RdfFormat.N_TRIPLES, graph=g) for g in ds.named_graphs()]
+    chunks.append(ds.dump(ox.RdfFormat.N_TRIPLES, graph=ox.DefaultGraph()))
+    return _sorted_lines(b"".join(chunks))
 
 
-def serialise_nquads(ds: Dataset) -> bytes:
+def serialise_nquads(ds: Store) -> bytes:
     """The dataset with its named graphs, as sorted N-Quads."""
-    inner = store.oxigraph_store(ds)
-    if inner is not None:
-        return _sorted_lines(inner.dump(format=ox.RdfFormat.N_QUADS))
-    return _sorted_lines(ds.serialize(format="nquads", encoding="utf-8"))
+    return _sorted_lines(ds.dump(ox.RdfFormat.N_QUADS))
 
 
 def serialise_turtle(ntriples: bytes) -> bytes:
@@ -294,7 +269,7 @@ def serialise_turtle(ntriples: bytes) -> bytes:
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=SERIALISATION_PREFIXES)
 
 
-def serialise_alignments(ds: Dataset) -> bytes:
+def serialise_alignments(ds: Store) -> bytes:
     """The linkset to official identifier schemes and pages, as sorted N-Triples.
 
     Kept out of ``graph.nt``: it is a separate VoID linkset with more triples
@@ -473,7 +448,7 @@ def write_build(result: BuildResult, out: Path, log: Callable[[str], None],
         manifest = {
             "pvd_graph": __version__,
             "python": platform.python_version(),
-            "backend": store.backend_of(result.dataset),
+            "backend": "oxigraph",
             "triples": result.triples,
             "quads": result.quads,
             "conforms": result.conforms,
@@ -540,10 +515,10 @@ def _import_sources(sources: Path, log: Callable[[str], None],
     return results, ignored
 
 
-def _distinct_triples(ds: Dataset) -> int:
+def _distinct_triples(ds: Store) -> int:
     """Triples of the union, each once (what ``graph.nt`` would hold)."""
-    rows = store.query(ds, "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }")
-    return int(next(iter(rows))[0])
+    (n,), = ds.select("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }")
+    return int(n.value)
 
 
 #: The COG files the other sources lean on (départements, EPCI and régions of the towns), by source id.
@@ -583,7 +558,6 @@ def build_graph(
     sources: Path | str | None = None,
     out_dir: Path | str | None = None,
     *,
-    backend: str = "oxigraph",
     data_dir: Path | str | None = None,
     run_validation: bool = True,
     log: Callable[[str], None] | None = None,
@@ -599,7 +573,7 @@ def build_graph(
     if out_dir is not None:
         check_out_dir(out_dir)  # refuse a folder that is not a build before doing any work
     timings: dict[str, float] = {}
-    ds = store.new_dataset(backend)
+    ds = store.new_dataset()
 
     t = time.perf_counter()
     load_turtle_files(ds, [resources.ONTOLOGY_FILE], ONTOLOGY_GRAPH)
@@ -629,7 +603,7 @@ def build_graph(
     if imports:
         from pvd_graph.provenance import provenance_quads
 
-        store.add_quads(ds, provenance_quads(imports, ox.NamedNode(PROVENANCE_GRAPH)))
+        ds.extend(provenance_quads(imports, ox.NamedNode(PROVENANCE_GRAPH)))
     conflicts = resolve_conflicts(ds)
     timings["assemble"] = time.perf_counter() - t
     if conflicts:
@@ -641,7 +615,7 @@ def build_graph(
 
     result = BuildResult(dataset=ds, out_dir=Path(out_dir) if out_dir else None, report=None,
                          imports=imports, conflicts=conflicts, ignored=ignored, timings=timings)
-    result.quads = store.triple_count(ds)
+    result.quads = len(ds)
     result.curated = {p.name: _sha256(p) for p in curated}
     log(f"assembled {result.quads} quads from {2 + len(imports)} graphs")
     if sources is not None:
@@ -665,11 +639,6 @@ def build_graph(
 
     if out_dir is None:
         result.report = validated()
-    elif store.oxigraph_store(ds) is None:
-        # rdflib's own SPARQL parser (pyparsing) is not thread-safe: two queries parsed at once
-        # fail now and then with a TypeError deep in pyparsing. On this backend, one after the other.
-        result.report = validated()
-        write_build(result, Path(out_dir), log)
     else:
         # Validation only reads the store, and Oxigraph answers queries without holding
         # the GIL: it runs in a thread while the build files are written (2 cores: ~1 s less).

@@ -25,11 +25,15 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from pvd_graph.errors import UserError
 from pvd_graph.namespaces import GRAPHS
+
+if TYPE_CHECKING:
+    from pvd_graph.store import Store
 
 #: Graph Store endpoint path → query endpoint path, for stores whose layout is known.
 KNOWN_QUERY_PATHS = {
@@ -110,13 +114,13 @@ def _graph_name(g) -> str:
     return GRAPHS + _DEFAULT_GRAPH_NAME if isinstance(g, ox.DefaultGraph) else g.value
 
 
-def _plan(store: ox.Store, graph_iri: str | None,
+def _plan(store: Store, graph_iri: str | None,
           union_graph: str | None) -> tuple[dict[str, tuple[list[str], list[ox.Triple]]], int]:
     """(target graph → (source graph names, distinct triples, blank-node triples first),
     number of distinct triples that go to more than one target graph)."""
     plan: dict[str, tuple[list[str], set]] = {}
-    for g in list(store.named_graphs()) + [ox.DefaultGraph()]:
-        triples = {q.triple for q in store.quads_for_pattern(None, None, None, g)}
+    for g in store.named_graphs() + [ox.DefaultGraph()]:
+        triples = {q.triple for q in store.quads(graph=g)}
         if not triples:
             continue
         name = _graph_name(g)
@@ -199,7 +203,7 @@ def publish(build: Path | str | None, endpoint: str, graph_iri: str | None = Non
     import requests
     from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
-    from pvd_graph.store import open_built, oxigraph_store
+    from pvd_graph.store import open_built
 
     log = log or (lambda _m: None)
     if chunk_size < 1:
@@ -211,7 +215,7 @@ def publish(build: Path | str | None, endpoint: str, graph_iri: str | None = Non
     session = requests.Session()
     if user is not None:
         session.auth = (HTTPDigestAuth if auth == "digest" else HTTPBasicAuth)(user, password or "")
-    store = oxigraph_store(open_built(build, graphs="named"))
+    store = open_built(build, graphs="named")
     plan, shared = _plan(store, graph_iri, union_graph)
     if not plan:
         raise UserError(f"{build}: no triples to publish")

@@ -3,7 +3,7 @@
 The whole graph is one ``void:Dataset``/``dcat:Dataset``; each named graph
 (one per source: ontology, curated data, each import, provenance, alignments)
 is a ``void:subset`` with its own triple count and licence. Counts come from
-SPARQL on the store (Oxigraph's engine on the default backend).
+SPARQL on the store.
 
 Licences: taken from the provenance graph (``dcterms:license`` of each
 ``pvd:Source``, written by the importers) when present; otherwise from
@@ -27,6 +27,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF, VOID, XSD
 
 from pvd_graph import store
 from pvd_graph.namespaces import GRAPHS, ID, ONTOLOGY, PREFIXES
+from pvd_graph.store import Store
 
 #: The dataset's own IRI and the namespace of its partitions and distributions.
 DATASET = URIRef("https://w3id.org/pvd-graph/dataset")
@@ -99,8 +100,8 @@ class Counts:
     graphs: list[tuple[URIRef, int]]  # (named graph, triples), ordered by graph IRI
 
 
-def counts_by_sparql(ds: Graph) -> Counts:
-    """:class:`Counts` by SPARQL on the store of *ds* (any backend)."""
+def counts_by_sparql(ds: Store) -> Counts:
+    """:class:`Counts` by SPARQL on *ds*."""
     (triples, subjects, objects), = _select(ds, _TOTALS)
     (entities,), = _select(ds, _ENTITIES)
     return Counts(int(triples), int(subjects), int(objects), int(entities),
@@ -140,12 +141,9 @@ def counts_from_ntriples(ntriples: bytes, nquads: bytes) -> Counts | None:
                   [(URIRef(g.decode("utf-8")), n) for g, n in sorted(Counter(_NQ_GRAPH.findall(nquads)).items())])
 
 
-def _select(ds: Graph, sparql: str) -> list[tuple]:
-    """Rows of a SELECT over the named graphs, run natively on Oxigraph when possible."""
-    inner = store.oxigraph_store(ds)
-    if inner is not None:
-        return [tuple(None if t is None else store.to_rdflib(t) for t in sol) for sol in inner.query(sparql)]
-    return [tuple(r) for r in ds.query(sparql)]
+def _select(ds: Store, sparql: str) -> list[tuple]:
+    """Rows of a SELECT over the named graphs, as rdflib terms for the description graph."""
+    return [tuple(None if t is None else store.to_rdflib(t) for t in row) for row in ds.select(sparql)]
 
 
 def _slug(iri: str) -> str:
@@ -156,7 +154,7 @@ def _slug(iri: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", iri.split("://", 1)[-1])
 
 
-def source_licences(ds: Graph) -> dict[str, URIRef]:
+def source_licences(ds: Store) -> dict[str, URIRef]:
     """Named graph IRI → licence IRI, from the provenance records of the imports."""
     out = {}
     for src, licence, _title in _select(ds, _SOURCES):
@@ -175,7 +173,7 @@ def _licence_for(graph: str, recorded: Mapping[str, URIRef]) -> URIRef:
     return MIT  # pragma: no cover - the "" prefix always matches
 
 
-def describe_dataset(ds: Graph, endpoint: str | None = None, download_base: str | None = None,
+def describe_dataset(ds: Store, endpoint: str | None = None, download_base: str | None = None,
                      formats: tuple[str, ...] = tuple(DISTRIBUTIONS), counts: Counts | None = None) -> Graph:
     """VoID + DCAT description of *ds* (*counts*, by default by SPARQL on its store).
 
@@ -252,7 +250,7 @@ def describe_dataset(ds: Graph, endpoint: str | None = None, download_base: str 
     return g
 
 
-def write_void(ds: Graph, path: Path | str, endpoint: str | None = None, download_base: str | None = None,
+def write_void(ds: Store, path: Path | str, endpoint: str | None = None, download_base: str | None = None,
                counts: Counts | None = None) -> Path:
     """Write :func:`describe_dataset` as Turtle to *path* (e.g. ``void.ttl`` of a build folder)."""
     path = Path(path)
