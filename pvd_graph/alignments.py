@@ -33,6 +33,7 @@ import re
 from collections.abc import Iterator
 
 import pyoxigraph as ox
+from pvd_graph import ntriples
 from pvd_graph.namespaces import GRAPHS, ONTOLOGY, PREFIXES
 from pvd_graph.store import Store
 
@@ -104,39 +105,29 @@ def alignment_quads(ds: Store, graph: str = ALIGNMENTS_GRAPH) -> Iterator[ox.Qua
         yield from _quads(s, frag, route, code, g)
 
 
-#: Codes that can go into N-Triples and URLs as they are (anything else goes through pyoxigraph)
-_PLAIN_CODE = re.compile(r"[0-9A-Za-z]+")
+_HOLE_IRI = "http://hole.invalid/entity"
+_HOLE_CODE = "0hole0"
 
 
 def alignment_ntriples(ds: Store) -> bytes:
     """The triples of :func:`alignment_quads` as N-Triples, unsorted, possibly repeated.
 
-    Formatted as text with f-strings rather than a pyoxigraph object per term and
-    triple (~430,000 national triples: 1.8 s → 0.5 s). Entity IRIs come from the
-    store, so ``<iri>`` is their N-Triples form; codes that are not plain letters
-    and digits go through pyoxigraph (escaping, IRI checks).
+    Written as :class:`pvd_graph.ntriples.Template` text, one template per (scheme,
+    route), filled per entity (~430,000 national triples: 1.6 s → 0.5 s). Entity IRIs
+    come from the store; codes that are not plain letters and digits are written
+    term by term.
     """
-    nt = {k: str(v) for k, v in _T.items()}
-    head = {frag: (f"> {nt['identifier']} <", f"#{frag}> .\n<",
-                   f"#{frag}> {nt['type']} {nt['Identifier']} .\n<",
-                   f"#{frag}> {nt['notation']} ",
-                   " .\n<", f"#{frag}> {nt['schemeAgency']} \"INSEE\" .\n<",
-                   f"#{frag}> {nt['title']} {ox.Literal(SCHEMES[frag], language='fr')} .\n")
-            for frag in SCHEMES}
+    templates: dict = {}
     chunks = []
-    add = chunks.append
     for entity, frag, route, code in _rows(ds):
-        iri = entity.value
-        a, b, c, d, e, f, g = head[frag]
-        if _PLAIN_CODE.fullmatch(code):
-            add(f"<{iri}{a}{iri}{b}{iri}{c}{iri}{d}\"{code}\"{e}{iri}{f}{iri}{g}")
-            if route:
-                add(f"<{iri}> {nt['seeAlso']} <{GEO_API}{route}{code}> .\n")
-            if frag == "siren":
-                add(f"<{iri}> {nt['seeAlso']} <{ANNUAIRE}{code}> .\n")
-        else:
-            add(ox.serialize([q.triple for q in _quads(entity, frag, route, code, ox.DefaultGraph())],
-                             format=ox.RdfFormat.N_TRIPLES).decode("utf-8"))
+        if not ntriples.PLAIN.fullmatch(code):
+            chunks.append(ntriples.write(_quads(entity, frag, route, code, ox.DefaultGraph())).decode("utf-8"))
+            continue
+        template = templates.get((frag, route))
+        if template is None:
+            shape = _quads(ox.NamedNode(_HOLE_IRI), frag, route, _HOLE_CODE, ox.DefaultGraph())
+            template = templates[frag, route] = ntriples.Template(shape, _HOLE_IRI, _HOLE_CODE)
+        chunks.append(template.fill(entity.value, code))
     return "".join(chunks).encode("utf-8")
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from pvd_graph import __version__, resources, store
+from pvd_graph import __version__, ntriples, resources, store
 from pvd_graph.errors import UserError, describe_parse_error
 from pvd_graph.importers.base import ImportResult
 from pvd_graph.store import Store
@@ -108,7 +108,7 @@ def read_turtle(path: Path) -> list[ox.Triple]:
     """Triples of a hand-written Turtle file, with blank nodes given stable labels.
 
     Blank nodes (OWL class unions, SHACL lists) are relabelled from a canonical
-    hash of the file's graph (rdflib's RGDA1 canonicalisation), so that two
+    hash of the file's graph (:func:`pvd_graph.ntriples.canonical`), so that two
     builds of the same files serialise byte-identically. A syntax error is a
     :class:`UserError` naming the file and line.
     """
@@ -116,15 +116,7 @@ def read_turtle(path: Path) -> list[ox.Triple]:
         triples = list(ox.parse(path=path, format=ox.RdfFormat.TURTLE))
     except (SyntaxError, ValueError, OSError) as exc:
         raise UserError(describe_parse_error(path, exc)) from None
-    if not any(isinstance(t, ox.BlankNode) for tr in triples for t in (tr.subject, tr.object)):
-        return triples
-    from rdflib import Graph
-    from rdflib.compare import to_canonical_graph
-
-    g = Graph()
-    g.addN((store.to_rdflib(t.subject), store.to_rdflib(t.predicate), store.to_rdflib(t.object), g)
-           for t in triples)
-    return [ox.Triple(*(store.to_ox(x) for x in triple)) for triple in to_canonical_graph(g)]
+    return ntriples.canonical(triples)
 
 
 def load_turtle_files(ds: Store, paths: list[Path], graph: str) -> None:
@@ -208,19 +200,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _sorted_lines(data: bytes) -> bytes:
-    """The lines of *data*, sorted, each once.
-
-    Sorting the list as it comes (Oxigraph's dumps are partly ordered) and dropping
-    neighbouring duplicates is ~5× faster than sorting a ``set`` (random order).
-    """
-    lines = data.splitlines()
-    if not lines:
-        return b""
-    lines.sort()
-    return b"\n".join(dict.fromkeys(lines)) + b"\n"
-
-
 def only_iri_named_graphs(ds: Store) -> bool:
     """Whether every triple of *ds* is in a named graph named by an IRI (as in a build)."""
     return all(isinstance(g, ox.NamedNode) for g in ds.named_graphs()) and ds.default_graph_is_empty()
@@ -229,19 +208,11 @@ def only_iri_named_graphs(ds: Store) -> bool:
 def serialise(ds: Store) -> tuple[bytes, bytes]:
     """``(graph.nt, dataset.nq)``: the union, each triple once, and the dataset, both sorted.
 
-    When every triple is in a named graph with an IRI (as in a build),
-    the N-Triples are the sorted N-Quads without their graph term: one dump and one
-    sort for both files. (Sorting is preserved: escaped N-Triples terms hold no
-    character below the space that ends each term.)
+    When every triple is in a named graph with an IRI (as in a build), one dump and
+    one sort give both files (:func:`pvd_graph.ntriples.union_and_dataset`).
     """
     if only_iri_named_graphs(ds):
-        lines = ds.dump(ox.RdfFormat.N_QUADS).splitlines()
-        if not lines:
-            return b"", b""
-        lines.sort()  # a store is a set: no line twice
-        # the graph IRI is the last " <" of a line; a triple in several graphs is on neighbouring lines
-        triples = dict.fromkeys(line[:line.rindex(b" <")] for line in lines)
-        return b" .\n".join(triples) + b" .\n", b"\n".join(lines) + b"\n"
+        return ntriples.union_and_dataset(ds.dump(ox.RdfFormat.N_QUADS))
     return serialise_ntriples(ds), serialise_nquads(ds)
 
 
@@ -249,15 +220,15 @@ def serialise_ntriples(ds: Store) -> bytes:
     """Every triple of the union, once, as sorted N-Triples: byte-identical across builds."""
     chunks = [ds.dump(ox.RdfFormat.N_TRIPLES, graph=g) for g in ds.named_graphs()]
     chunks.append(ds.dump(ox.RdfFormat.N_TRIPLES, graph=ox.DefaultGraph()))
-    return _sorted_lines(b"".join(chunks))
+    return ntriples.sort_lines(b"".join(chunks))
 
 
 def serialise_nquads(ds: Store) -> bytes:
     """The dataset with its named graphs, as sorted N-Quads."""
-    return _sorted_lines(ds.dump(ox.RdfFormat.N_QUADS))
+    return ntriples.sort_lines(ds.dump(ox.RdfFormat.N_QUADS))
 
 
-def serialise_turtle(ntriples: bytes) -> bytes:
+def serialise_turtle(nt: bytes) -> bytes:
     """The union as Turtle with the project's prefixes and one prefix per resource type (``commune:73011``).
 
     Streamed from the sorted N-Triples (a subject's triples are consecutive there), without
@@ -265,8 +236,7 @@ def serialise_turtle(ntriples: bytes) -> bytes:
     """
     from pvd_graph.namespaces import SERIALISATION_PREFIXES
 
-    triples = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=SERIALISATION_PREFIXES)
+    return ox.serialize(ntriples.read(nt), format=ox.RdfFormat.TURTLE, prefixes=SERIALISATION_PREFIXES)
 
 
 def serialise_alignments(ds: Store) -> bytes:
@@ -277,7 +247,7 @@ def serialise_alignments(ds: Store) -> bytes:
     """
     from pvd_graph.alignments import alignment_ntriples
 
-    return _sorted_lines(alignment_ntriples(ds))
+    return ntriples.sort_lines(alignment_ntriples(ds))
 
 
 def _write_rejects(path: Path, imports: list[ImportResult]) -> None:

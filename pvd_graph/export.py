@@ -11,9 +11,8 @@ the store subject by subject (the sorted list of subjects is the only thing
 held besides the store): each subject's triples are looked up in the native
 indexes, de-duplicated across graphs, sorted and written. Walking subjects in
 the order of their N-Triples form makes N-Triples/N-Quads output byte-sorted
-(identical to sorting every line), so two builds of the same inputs give the
-same bytes (as long as the graph has no blank nodes, whose labels are chosen
-by the parser).
+(identical to sorting every line, :mod:`pvd_graph.ntriples`): the N-Triples
+and N-Quads of a build are its ``graph.nt`` and ``dataset.nq``, byte for byte.
 
 JSON-LD is compacted with the published context ``ontology/context.jsonld``
 (Oxigraph writes expanded JSON-LD only): subjects are compacted in batches by
@@ -36,7 +35,7 @@ from typing import BinaryIO
 
 import pyoxigraph as ox
 
-from pvd_graph import resources, store
+from pvd_graph import ntriples, resources, store
 from pvd_graph.errors import UserError
 from pvd_graph.namespaces import SERIALISATION_PREFIXES
 from pvd_graph.store import Store
@@ -105,55 +104,29 @@ def load_context() -> dict:
         return json.load(fh)["@context"]
 
 
-_BLANK_QUADS = """
-SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isBlank(?s) || isBlank(?o)) }
-"""
-_IRI_SUBJECTS = "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } FILTER(!isBlank(?s)) }"
-
-
-def _nt_key(term) -> str:
-    """Sort key of a subject: its N-Triples form followed by the space that ends it in a line."""
-    return str(term) + " "
+_SUBJECTS = "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
 class _Walk:
     """The statements of a store, subject by subject, in the byte order of their N-Triples/N-Quads lines.
 
     Triples (``quads=False``) are the union of the graphs, each once. Blank
-    nodes get canonical labels (Oxigraph's canonicalisation of the few
-    statements that mention one: ontology ``owl:unionOf`` lists, checksum
-    nodes), so the output does not depend on the labels a parser picked.
+    nodes keep the store's labels: those of an N-Triples/N-Quads file, canonical
+    ones for the other syntaxes (see :meth:`pvd_graph.store.Store.load_file`),
+    so a build's ``graph.nt`` and ``dataset.nq`` are written back byte for byte.
     """
 
     def __init__(self, ds: Store, quads: bool):
         self.ds = ds
         self.quads = quads
-        blank = ox.Dataset()
-        for s, p, o, g in ds.query(_BLANK_QUADS):
-            blank.add(ox.Quad(s, p, o, g if quads else ox.DefaultGraph()))
-        for s, p, o in ds.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }", union=False):
-            blank.add(ox.Quad(s, p, o, ox.DefaultGraph()))
-        blank.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
-        self.blank: dict = {}
-        for q in blank:
-            self.blank.setdefault(q.subject, set()).add(self._statement(q))
-        subjects = {sol[0] for sol in ds.query(_IRI_SUBJECTS)}
-        subjects.update(sol[0] for sol in ds.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(!isBlank(?s)) }",
-                                                   union=False))
-        subjects.update(self.blank)
-        self.subjects = sorted(subjects, key=_nt_key)
-
-    def _statement(self, q: ox.Quad):
-        return q if self.quads else ox.Triple(q.subject, q.predicate, q.object)
+        subjects = {sol[0] for sol in ds.query(_SUBJECTS)}
+        subjects.update(sol[0] for sol in ds.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o }", union=False))
+        self.subjects = sorted(subjects, key=ntriples.subject_key)
 
     def statements(self, subject) -> list:
         """Statements of *subject*, once each, sorted like their lines."""
-        items = set(self.blank.get(subject, ()))
-        if not isinstance(subject, ox.BlankNode):
-            for q in self.ds.quads(subject):
-                if not isinstance(q.object, ox.BlankNode):
-                    items.add(self._statement(q))
-        return sorted(items, key=str)
+        items = {q if self.quads else q.triple for q in self.ds.quads(subject)}
+        return sorted(items, key=ntriples.statement_key)
 
     def __call__(self, progress: Callable[[str], None], what: str) -> Iterator[tuple[object, list]]:
         progress(f"{what}: {len(self.subjects)} subjects")
@@ -173,7 +146,7 @@ def _union_triples(ds: Store, progress, what, counter: list[int]) -> Iterator[ox
 def _write_lines(ds: Store, out: BinaryIO, quads: bool, progress) -> tuple[int, int]:
     subjects = statements = 0
     for _s, items in _Walk(ds, quads)(progress, "N-Quads" if quads else "N-Triples"):
-        out.write("".join(f"{x} .\n" for x in items).encode("utf-8"))
+        out.write(ntriples.write(items))
         subjects += 1
         statements += len(items)
     return subjects, statements
@@ -220,7 +193,7 @@ def _compact_nodes(triples: list[ox.Triple], context: dict) -> list[dict]:
     nodes = doc.get("@graph") if isinstance(doc, dict) and "@graph" in doc else [doc]
     for node in nodes:
         node.pop("@context", None)
-    order = {str(t.subject) + " ": i for i, t in reversed(list(enumerate(triples)))}
+    order = {ntriples.subject_key(t.subject): i for i, t in reversed(list(enumerate(triples)))}
     ctx = _rdflib_context(json.dumps(context))
     return sorted(nodes, key=lambda n: order.get(_nt_subject(ctx.expand(n["@id"])), len(order)))
 
@@ -233,7 +206,7 @@ def _rdflib_context(data: str):
 
 
 def _nt_subject(iri: str) -> str:
-    return (iri if iri.startswith("_:") else f"<{iri}>") + " "
+    return ntriples.subject_key(ox.BlankNode(iri[2:]) if iri.startswith("_:") else ox.NamedNode(iri))
 
 
 def format_name(text: str) -> str:

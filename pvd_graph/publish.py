@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from pvd_graph import ntriples
 from pvd_graph.errors import UserError
 from pvd_graph.namespaces import GRAPHS
 
@@ -136,16 +137,12 @@ def _plan(store: Store, graph_iri: str | None,
             plan[union_graph][1].update(triples)
     copies = Counter(t for _names, acc in plan.values() for t in acc)
     shared = sum(1 for n in copies.values() if n > 1)
-
-    def has_bnode(t: ox.Triple) -> bool:
-        return isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
-
-    return {target: (names, sorted(acc, key=lambda t: (not has_bnode(t), str(t))))
+    return {target: (names, sorted(acc, key=lambda t: (not ntriples.has_blank(t), ntriples.statement_key(t))))
             for target, (names, acc) in sorted(plan.items())}, shared
 
 
 def _chunks(triples: list[ox.Triple], size: int) -> Iterator[list[ox.Triple]]:
-    first = sum(1 for t in triples if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode))
+    first = sum(1 for t in triples if ntriples.has_blank(t))
     start = max(size, first)
     yield triples[:start]
     for i in range(start, len(triples), size):
@@ -223,7 +220,7 @@ def publish(build: Path | str | None, endpoint: str, graph_iri: str | None = Non
     for target, (names, triples) in plan.items():
         sent = 0
         for i, chunk in enumerate(_chunks(triples, chunk_size)):
-            body = ox.serialize(chunk, format=ox.RdfFormat.N_TRIPLES)
+            body = ntriples.write(chunk)
             method = "PUT" if i == 0 else "POST"
             try:
                 r = session.request(method, endpoint, params={"graph": target}, data=body,

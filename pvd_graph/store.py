@@ -21,6 +21,8 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
+from pvd_graph import ntriples
+
 #: The RDF syntaxes that :meth:`Store.load_file` reads and ``pvd-graph export`` writes:
 #: name → (Oxigraph format, rdflib parser name, file extensions; the first is the one export writes).
 #: Every extension here is read by every command that takes ``--graph``.
@@ -73,6 +75,14 @@ class Store:
         *union*: then its statements go into one graph (*graph*, or the default
         graph) as triples, each once however many graphs state it.
 
+        Blank nodes keep the labels written in the file (so a build's files, or an
+        export, read back are written again byte for byte, and ``graph.nt`` and
+        ``dataset.nq`` loaded together share their blank nodes). When the parser
+        has to pick labels (anonymous nodes: ``[]`` in Turtle, a node element
+        without ``rdf:nodeID`` in RDF/XML...), every blank node of the file gets a
+        canonical label instead (:func:`pvd_graph.ntriples.canonical_quads`), so
+        that what is written from it does not change from one run to the next.
+
         Parse errors propagate as Oxigraph's own exception (``SyntaxError``);
         callers turn them into a one-line message with
         :func:`pvd_graph.errors.describe_parse_error`.
@@ -80,13 +90,52 @@ class Store:
         path = Path(path)
         ox_format = SYNTAXES[syntax_of(path)][0]
         target = ox.NamedNode(graph) if graph is not None else ox.DefaultGraph()
-        if union and ox_format.supports_datasets:
-            self._ox.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, target)
-                                 for q in ox.parse(path=str(path), format=ox_format))
+        as_triples = union or not ox_format.supports_datasets  # statements go to *target*
+        if not union and ox_format in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
+            self._load_lines(path.read_bytes(), ox_format, target if as_triples else None)
             return
-        kwargs = {} if ox_format.supports_datasets or graph is None else {"to_graph": target}
-        with open(path, "rb") as fh:
-            self._ox.bulk_load(fh, format=ox_format, **kwargs)
+
+        def placed(q: ox.Quad) -> ox.Quad:
+            return ox.Quad(q.subject, q.predicate, q.object, target) if as_triples else q
+
+        if union:
+            self._ox.bulk_extend(placed(q) for q in ox.parse(path=str(path), format=ox_format)
+                                 if not ntriples.has_blank(q))
+        else:  # the native loader, then its blank-node statements (renamed by it) are replaced
+            before = set(self._blank_quads())
+            kwargs = {} if not as_triples or graph is None else {"to_graph": target}
+            with open(path, "rb") as fh:
+                self._ox.bulk_load(fh, format=ox_format, **kwargs)
+            for q in set(self._blank_quads()) - before:
+                self._ox.remove(q)
+        blank = [placed(q) for q in ox.parse(path=str(path), format=ox_format) if ntriples.has_blank(q)]
+        if blank and _labels(blank) != _labels(q for q in ox.parse(path=str(path), format=ox_format)
+                                               if ntriples.has_blank(q)):
+            blank = ntriples.canonical_quads(blank)  # labels picked by the parser: not the same twice
+        self._ox.bulk_extend(blank)
+
+    def _load_lines(self, data: bytes, ox_format: ox.RdfFormat, graph) -> None:
+        """Load N-Triples/N-Quads text; the lines that may hold a blank node keep its label.
+
+        Oxigraph's bulk loader renames blank nodes: only the other lines go through it.
+        """
+        kwargs = {} if graph is None else {"to_graph": graph}
+        if b"_:" not in data:
+            self._ox.bulk_load(data, format=ox_format, **kwargs)
+            return
+        plain, blank = [], []
+        for text in data.splitlines(keepends=True):
+            (blank if b"_:" in text else plain).append(text)
+        self._ox.bulk_load(b"".join(plain), format=ox_format, **kwargs)
+        parsed = ox.parse(b"".join(blank), format=ox_format)
+        self._ox.bulk_extend(parsed if graph is None else
+                             (ox.Quad(q.subject, q.predicate, q.object, graph) for q in parsed))
+
+    def _blank_quads(self) -> list[ox.Quad]:
+        """The statements of every graph that hold a blank node."""
+        rows = self._ox.query("SELECT ?s ?p ?o ?g WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } "
+                              "FILTER(isBlank(?s) || isBlank(?o)) }")
+        return [ox.Quad(s, p, o, ox.DefaultGraph() if g is None else g) for s, p, o, g in rows]
 
     def remove(self, quad: ox.Quad) -> None:
         self._ox.remove(quad)
@@ -145,6 +194,10 @@ class Store:
     def rdflib_graph(self) -> Graph:
         """The union of every graph as one rdflib graph, each triple once: for pySHACL, which needs one."""
         return rdflib_graph(q.triple for q in self._ox)
+
+
+def _labels(quads: Iterable[ox.Quad]) -> set[str]:
+    return {t.value for q in quads for t in (q.subject, q.object) if isinstance(t, ox.BlankNode)}
 
 
 def new_dataset(default_union: bool = True) -> Store:

@@ -22,10 +22,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, VOID, XSD
 
-from pvd_graph import store
+from pvd_graph import ntriples, store
 from pvd_graph.namespaces import GRAPHS, ID, ONTOLOGY, PREFIXES
 from pvd_graph.store import Store
 
@@ -110,14 +111,10 @@ def counts_by_sparql(ds: Store) -> Counts:
                   [(g, int(n)) for g, n in _select(ds, _GRAPH_COUNTS)])
 
 
-_NT_LINE = re.compile(rb"^(\S+) (\S+) (.*) \.$", re.MULTILINE)
-_TYPE = b"<" + (PREFIXES["rdf"] + "type").encode() + b">"
+_TYPE = str(ox.NamedNode(PREFIXES["rdf"] + "type")).encode()
 
 
-_NQ_GRAPH = re.compile(rb" <([^>]*)> \.$", re.MULTILINE)
-
-
-def counts_from_ntriples(ntriples: bytes, nquads: bytes) -> Counts | None:
+def counts_from_ntriples(nt: bytes, nquads: bytes) -> Counts | None:
     """:class:`Counts` from a build's ``graph.nt`` (the union, each triple once) and ``dataset.nq``.
 
     Regular-expression passes over the text instead of SPARQL aggregates over the
@@ -125,20 +122,20 @@ def counts_from_ntriples(ntriples: bytes, nquads: bytes) -> Counts | None:
     *nquads* must be in a named graph named by an IRI (as in a build). ``None`` when
     a class is not an IRI (then use :func:`counts_by_sparql`).
     """
-    rows = _NT_LINE.findall(ntriples)
+    rows = ntriples.triple_terms(nt)
     subjects = {r[0] for r in rows}
     classes = Counter(o for _s, p, o in rows if p == _TYPE)
     if not all(c.startswith(b"<") for c in classes):
         return None
-    uri_space = b"<" + ID.encode()
+    uri_space = b"<" + ID.encode()  # the start of the N-Triples form of the project's IRIs
 
     def iris(counter: Mapping[bytes, int]) -> list[tuple[URIRef, int]]:
-        return [(URIRef(k[1:-1].decode("utf-8")), n) for k, n in sorted(counter.items())]
+        return [(URIRef(ntriples.iri(k)), n) for k, n in sorted(counter.items())]
 
     return Counts(len(rows), len(subjects), len({r[2] for r in rows}),
                   sum(1 for s in subjects if s.startswith(uri_space)),
                   iris(classes), iris(Counter(r[1] for r in rows)),
-                  [(URIRef(g.decode("utf-8")), n) for g, n in sorted(Counter(_NQ_GRAPH.findall(nquads)).items())])
+                  [(URIRef(g.decode("utf-8")), n) for g, n in sorted(Counter(ntriples.graph_iris(nquads)).items())])
 
 
 def _select(ds: Store, sparql: str) -> list[tuple]:

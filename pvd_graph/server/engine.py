@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from pvd_graph import ntriples
 from pvd_graph.server import formats
 from pvd_graph.server.guard import Refused, check_query
 
@@ -128,7 +129,7 @@ def run_sparql(store: Store, request: dict, limits: Limits) -> Reply:
             nt = _bounded(lambda sink: result.serialize(sink, format=ox.RdfFormat.N_TRIPLES),
                           limits.max_results, limits.max_bytes)
             body = nt if fmt.ox_format == ox.RdfFormat.N_TRIPLES else ox.serialize(
-                ox.parse(nt, format=ox.RdfFormat.N_TRIPLES), format=fmt.ox_format, prefixes=_prefixes())
+                ntriples.read(nt), format=fmt.ox_format, prefixes=_prefixes())
         else:
             tsv = _bounded(lambda sink: result.serialize(sink, format=ox.QueryResultsFormat.TSV),
                            limits.max_results + 1, limits.max_bytes)
