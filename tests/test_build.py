@@ -132,7 +132,7 @@ def test_failed_write_keeps_the_previous_build(tmp_path, monkeypatch):
     def boom(_nt):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("pvd_graph.build.serialise_turtle", boom)
+    monkeypatch.setattr("pvd_graph.build.output.serialise_turtle", boom)
     with pytest.raises(RuntimeError):
         build_graph(None, out)
     assert (out / resources.GRAPH_NT).read_bytes() == before
@@ -365,3 +365,24 @@ def test_issue_12_a_refused_cog_file_is_said_refused_not_missing(tmp_path, share
     assert main(["build", "--sources", str(linked), "--out", str(tmp_path / "out"), "--no-validate", "-q"]) == 0
     (warning,) = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
     assert "communes.json (refused)" in warning and "epci.json," in warning
+
+
+# --- issue 13: the swap in a module of its own ----------------------------------------------
+
+def test_a_staged_folder_replaces_the_build_only_when_its_block_succeeds(tmp_path):
+    """``swap.staged`` (used by write_build) swaps the new folder in at the end of its block; a block
+    that raises leaves the previous build as it was and no temporary folder behind."""
+    from pvd_graph.build import swap
+
+    out = tmp_path / "out"
+    build_graph(None, out, run_validation=False)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(RuntimeError), swap.staged(out, log=lambda _m: None) as folder:
+        (folder / resources.MANIFEST_JSON).write_text("{}\n", encoding="utf-8")
+        raise RuntimeError("interrupted")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    with swap.staged(out, log=lambda _m: None) as folder:
+        (folder / resources.MANIFEST_JSON).write_text("{}\n", encoding="utf-8")
+    assert [p.name for p in out.iterdir()] == [resources.MANIFEST_JSON]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
