@@ -123,10 +123,18 @@ class Store:
         if b"_:" not in data:
             self._ox.bulk_load(data, format=ox_format, **kwargs)
             return
-        plain, blank = [], []
-        for text in data.splitlines(keepends=True):
-            (blank if b"_:" in text else plain).append(text)
-        self._ox.bulk_load(b"".join(plain), format=ox_format, **kwargs)
+        # the lines holding "_:" (few in a build's files) are parsed here; for the bulk
+        # loader, they become comments
+        text = bytearray(data)
+        blank = []
+        pos = data.find(b"_:")
+        while pos != -1:
+            start, end = data.rfind(b"\n", 0, pos) + 1, data.find(b"\n", pos)
+            end = len(data) if end == -1 else end + 1
+            blank.append(data[start:end])
+            text[start] = ord("#")
+            pos = data.find(b"_:", end)
+        self._ox.bulk_load(text, format=ox_format, **kwargs)
         parsed = ox.parse(b"".join(blank), format=ox_format)
         self._ox.bulk_extend(parsed if graph is None else
                              (ox.Quad(q.subject, q.predicate, q.object, graph) for q in parsed))
