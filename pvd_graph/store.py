@@ -60,7 +60,7 @@ class Store:
         self._ox.bulk_extend(quads)
 
     def load(self, data: bytes | str, format: ox.RdfFormat, graph: ox.NamedNode | None = None) -> None:
-        """Bulk-load RDF text; triples go to *graph* (default graph when ``None``).
+        """Bulk-load RDF (bytes, text or a binary file); triples go to *graph* (default graph when ``None``).
 
         Oxigraph's bulk loader gives blank nodes fresh labels: use :meth:`extend`
         where labels must survive.
@@ -75,13 +75,12 @@ class Store:
         *union*: then its statements go into one graph (*graph*, or the default
         graph) as triples, each once however many graphs state it.
 
-        Blank nodes keep the labels written in the file (so a build's files, or an
-        export, read back are written again byte for byte, and ``graph.nt`` and
-        ``dataset.nq`` loaded together share their blank nodes). When the parser
-        has to pick labels (anonymous nodes: ``[]`` in Turtle, a node element
-        without ``rdf:nodeID`` in RDF/XML...), every blank node of the file gets a
-        canonical label instead (:func:`pvd_graph.ntriples.canonical_quads`), so
-        that what is written from it does not change from one run to the next.
+        Blank nodes: an N-Triples or N-Quads file keeps its labels (so a build's
+        files read back are written again byte for byte, and ``graph.nt`` and
+        ``dataset.nq`` loaded together share their blank nodes). In the other
+        syntaxes the loader picks labels (anonymous nodes have none), so the
+        file's blank nodes get canonical ones (:func:`pvd_graph.ntriples.canonical_quads`):
+        what is written from it does not change from one run to the next.
 
         Parse errors propagate as Oxigraph's own exception (``SyntaxError``);
         callers turn them into a one-line message with
@@ -90,34 +89,32 @@ class Store:
         path = Path(path)
         ox_format = SYNTAXES[syntax_of(path)][0]
         target = ox.NamedNode(graph) if graph is not None else ox.DefaultGraph()
+        union = union and ox_format.supports_datasets  # a triple format is one graph already
         as_triples = union or not ox_format.supports_datasets  # statements go to *target*
-        if not union and ox_format in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
+        line_format = ox_format in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS)
+        if line_format and not union:
             self._load_lines(path.read_bytes(), ox_format, target if as_triples else None)
             return
-
-        def placed(q: ox.Quad) -> ox.Quad:
-            return ox.Quad(q.subject, q.predicate, q.object, target) if as_triples else q
-
-        if union:
-            self._ox.bulk_extend(placed(q) for q in ox.parse(path=str(path), format=ox_format)
-                                 if not ntriples.has_blank(q))
-        else:  # the native loader, then its blank-node statements (renamed by it) are replaced
-            before = set(self._blank_quads())
+        before = set() if line_format else set(self._blank_quads())
+        if union:  # ox.parse keeps the labels written in the file
+            self._ox.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, target)
+                                 for q in ox.parse(path=str(path), format=ox_format))
+        else:
             kwargs = {} if not as_triples or graph is None else {"to_graph": target}
             with open(path, "rb") as fh:
                 self._ox.bulk_load(fh, format=ox_format, **kwargs)
-            for q in set(self._blank_quads()) - before:
+        if line_format:
+            return
+        loaded = list(set(self._blank_quads()) - before)  # with labels picked by the loader
+        if loaded:
+            for q in loaded:
                 self._ox.remove(q)
-        blank = [placed(q) for q in ox.parse(path=str(path), format=ox_format) if ntriples.has_blank(q)]
-        if blank and _labels(blank) != _labels(q for q in ox.parse(path=str(path), format=ox_format)
-                                               if ntriples.has_blank(q)):
-            blank = ntriples.canonical_quads(blank)  # labels picked by the parser: not the same twice
-        self._ox.bulk_extend(blank)
+            self._ox.bulk_extend(ntriples.canonical_quads(loaded))
 
     def _load_lines(self, data: bytes, ox_format: ox.RdfFormat, graph) -> None:
         """Load N-Triples/N-Quads text; the lines that may hold a blank node keep its label.
 
-        Oxigraph's bulk loader renames blank nodes: only the other lines go through it.
+        Oxigraph's bulk loader renames blank nodes: those lines are parsed here instead.
         """
         kwargs = {} if graph is None else {"to_graph": graph}
         if b"_:" not in data:
@@ -202,10 +199,6 @@ class Store:
     def rdflib_graph(self) -> Graph:
         """The union of every graph as one rdflib graph, each triple once: for pySHACL, which needs one."""
         return rdflib_graph(q.triple for q in self._ox)
-
-
-def _labels(quads: Iterable[ox.Quad]) -> set[str]:
-    return {t.value for q in quads for t in (q.subject, q.object) if isinstance(t, ox.BlankNode)}
 
 
 def new_dataset(default_union: bool = True) -> Store:
