@@ -163,7 +163,7 @@ def test_serve_reads_an_export(exported, curated_build, tmp_path, fmt, ext):
 
 # --- issue 13: one storage seam --------------------------------------------------------------
 
-def test_only_the_store_module_opens_an_oxigraph_store():
+def test_no_module_but_the_store_reaches_for_oxigraph():
     """No module but pvd_graph/store.py creates or reaches into an Oxigraph store (``ox.Store``,
     oxrdflib's private ``_inner``): every caller goes through :class:`pvd_graph.store.Store`."""
     import re
