@@ -1,6 +1,6 @@
 """Latency of each catalogue query on a built graph (first run and warm median).
 
-    python benchmarks/bench_queries.py [BUILD_DIR] [--backend oxigraph|memory] [--repeat N]
+    python benchmarks/bench_queries.py [BUILD_DIR] [--repeat N]
 
 Without BUILD_DIR the national graph is built from ../shared/data into a
 temporary folder (without validation) first. Each query runs with the
@@ -22,12 +22,12 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 sys.path.insert(0, str(REPO))
 
 
-def bench(build: Path, backend: str, repeat: int) -> list[tuple[str, int, float, float]]:
+def bench(build: Path, repeat: int) -> list[tuple[str, int, float, float]]:
     from pvd_graph import query, store
 
     t0 = time.perf_counter()
-    ds = query.open_graph(build, backend=backend)
-    print(f"# loaded {build} on {backend} in {time.perf_counter() - t0:.2f} s, "
+    ds = query.open_graph(build)
+    print(f"# loaded {build} in {time.perf_counter() - t0:.2f} s, "
           f"{store.triple_count(ds)} quads", file=sys.stderr)
     out = []
     for name, q in query.load_catalogue().items():
@@ -45,7 +45,6 @@ def bench(build: Path, backend: str, repeat: int) -> list[tuple[str, int, float,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("build", nargs="?", type=Path)
-    parser.add_argument("--backend", default="oxigraph", choices=("oxigraph", "memory"))
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,7 +55,7 @@ def main() -> None:
             build = Path(tmp) / "build"
             build_graph(SHARED_DATA, build, run_validation=False)
         print(f"{'query':<36} {'rows':>6} {'first ms':>9} {'warm ms':>9}")
-        for name, n, first, warm in bench(build, args.backend, args.repeat):
+        for name, n, first, warm in bench(build, args.repeat):
             print(f"{name:<36} {n:>6} {first:>9.1f} {warm:>9.1f}")
 
 

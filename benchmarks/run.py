@@ -80,7 +80,7 @@ def machine() -> dict:
     except (OSError, StopIteration):
         mem_kib = 0
     versions = {}
-    for lib in ("rdflib", "pyshacl", "pyoxigraph", "oxrdflib"):
+    for lib in ("rdflib", "pyshacl", "pyoxigraph"):
         try:
             versions[lib] = metadata.version(lib)
         except metadata.PackageNotFoundError:

@@ -4,7 +4,7 @@ The public Python API (the CLI is a thin layer over it)::
 
     from pvd_graph import build_graph, open_built, validate
     result = build_graph(sources="../shared/data", out_dir="pvd-build")
-    ds = open_built("pvd-build")          # an rdflib Dataset on the Oxigraph store
+    ds = open_built("pvd-build")          # a pvd_graph.store.Store (Oxigraph)
     report = validate(ds)
 
 Attributes are imported lazily so that ``pvd-graph --help`` starts fast.

@@ -33,9 +33,7 @@ import re
 from collections.abc import Iterator
 
 import pyoxigraph as ox
-from rdflib import Graph
-
-from pvd_graph import store
+from pvd_graph import ntriples
 from pvd_graph.namespaces import (
     OX_ADMS,
     OX_DCTERMS,
@@ -48,6 +46,7 @@ from pvd_graph.namespaces import (
     ids,
     named_graph_iri,
 )
+from pvd_graph.store import Store
 
 ALIGNMENTS_GRAPH = named_graph_iri("alignments")
 
@@ -84,15 +83,11 @@ def identifier_node(entity: str, scheme: str) -> ox.NamedNode:
     return ox.NamedNode(ids.fragment(entity, scheme))
 
 
-def _rows(ds: Graph) -> Iterator[tuple[ox.NamedNode, str, str | None, str]]:
+def _rows(ds: Store) -> Iterator[tuple[ox.NamedNode, str, str | None, str]]:
     """(entity, scheme, geo.api route or None, code) for every rule and matching entity, unordered."""
-    inner = store.oxigraph_store(ds)
     for cls, prop, frag, route, pattern in _RULES:
         sparql = _QUERY.format(cls=PVD[cls], prop=PVD[prop])
-        if inner is not None:
-            rows = [(sol[0], sol[1].value) for sol in inner.query(sparql, use_default_graph_as_union=True)]
-        else:
-            rows = [(ox.NamedNode(str(s)), str(code)) for s, code in store.query(ds, sparql)]
+        rows = [(s, code.value) for s, code in ds.select(sparql, union=True)]
         served = re.compile(pattern)
         for entity, code in rows:
             yield entity, frag, route if route and served.fullmatch(code) else None, code
@@ -111,51 +106,41 @@ def _quads(s: ox.NamedNode, frag: str, route: str | None, code: str, g) -> Itera
         yield ox.Quad(s, _T["seeAlso"], ox.NamedNode(annuaire_url(code)), g)
 
 
-def alignment_quads(ds: Graph, graph: str = ALIGNMENTS_GRAPH) -> Iterator[ox.Quad]:
+def alignment_quads(ds: Store, graph: str = ALIGNMENTS_GRAPH) -> Iterator[ox.Quad]:
     """Identifier nodes and ``rdfs:seeAlso`` links for every commune, EPCI, département and région."""
     g = ox.NamedNode(graph)
     for s, frag, route, code in _rows(ds):
         yield from _quads(s, frag, route, code, g)
 
 
-#: Codes that can go into N-Triples and URLs as they are (anything else goes through pyoxigraph)
-_PLAIN_CODE = re.compile(r"[0-9A-Za-z]+")
+_HOLE_IRI = "http://hole.invalid/entity"
+_HOLE_CODE = "0hole0"
 
 
-def alignment_ntriples(ds: Graph) -> bytes:
+def alignment_ntriples(ds: Store) -> bytes:
     """The triples of :func:`alignment_quads` as N-Triples, unsorted, possibly repeated.
 
-    Formatted as text with f-strings rather than a pyoxigraph object per term and
-    triple (~430,000 national triples: 1.8 s → 0.5 s). Entity IRIs come from the
-    store, so ``<iri>`` is their N-Triples form; codes that are not plain letters
-    and digits go through pyoxigraph (escaping, IRI checks).
+    Written as :class:`pvd_graph.ntriples.Template` text, one template per (scheme,
+    route), filled per entity (~430,000 national triples: 1.6 s → 0.5 s). Entity IRIs
+    come from the store; codes that are not plain letters and digits are written
+    term by term.
     """
-    nt = {k: str(v) for k, v in _T.items()}
-    head = {frag: (f"> {nt['identifier']} <", f"#{frag}> .\n<",
-                   f"#{frag}> {nt['type']} {nt['Identifier']} .\n<",
-                   f"#{frag}> {nt['notation']} ",
-                   " .\n<", f"#{frag}> {nt['schemeAgency']} \"INSEE\" .\n<",
-                   f"#{frag}> {nt['title']} {ox.Literal(SCHEMES[frag], language='fr')} .\n")
-            for frag in SCHEMES}
+    templates: dict = {}
     chunks = []
-    add = chunks.append
     for entity, frag, route, code in _rows(ds):
-        iri = entity.value
-        a, b, c, d, e, f, g = head[frag]
-        if _PLAIN_CODE.fullmatch(code):
-            add(f"<{iri}{a}{iri}{b}{iri}{c}{iri}{d}\"{code}\"{e}{iri}{f}{iri}{g}")
-            if route:
-                add(f"<{iri}> {nt['seeAlso']} <{geo_api_url(route, code)}> .\n")
-            if frag == "siren":
-                add(f"<{iri}> {nt['seeAlso']} <{annuaire_url(code)}> .\n")
-        else:
-            add(ox.serialize([q.triple for q in _quads(entity, frag, route, code, ox.DefaultGraph())],
-                             format=ox.RdfFormat.N_TRIPLES).decode("utf-8"))
+        if not ntriples.PLAIN.fullmatch(code):
+            chunks.append(ntriples.write(_quads(entity, frag, route, code, ox.DefaultGraph())).decode("utf-8"))
+            continue
+        template = templates.get((frag, route))
+        if template is None:
+            shape = _quads(ox.NamedNode(_HOLE_IRI), frag, route, _HOLE_CODE, ox.DefaultGraph())
+            template = templates[frag, route] = ntriples.Template(shape, _HOLE_IRI, _HOLE_CODE)
+        chunks.append(template.fill(entity.value, code))
     return "".join(chunks).encode("utf-8")
 
 
-def add_alignments(ds: Graph) -> int:
+def add_alignments(ds: Store) -> int:
     """Add :func:`alignment_quads` to *ds* (named graph ``graph/alignments``); returns the count."""
     quads = list(alignment_quads(ds))
-    store.add_quads(ds, quads)
+    ds.extend(quads)
     return len(quads)

@@ -11,9 +11,8 @@ the store subject by subject (the sorted list of subjects is the only thing
 held besides the store): each subject's triples are looked up in the native
 indexes, de-duplicated across graphs, sorted and written. Walking subjects in
 the order of their N-Triples form makes N-Triples/N-Quads output byte-sorted
-(identical to sorting every line), so two builds of the same inputs give the
-same bytes (as long as the graph has no blank nodes, whose labels are chosen
-by the parser).
+(identical to sorting every line, :mod:`pvd_graph.ntriples`): the N-Triples
+and N-Quads of a build are its ``graph.nt`` and ``dataset.nq``, byte for byte.
 
 JSON-LD is compacted with the published context ``ontology/context.jsonld``
 (Oxigraph writes expanded JSON-LD only): subjects are compacted in batches by
@@ -35,11 +34,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pyoxigraph as ox
-from rdflib import Dataset, Graph
 
-from pvd_graph import resources, store
+from pvd_graph import ntriples, resources, store
 from pvd_graph.errors import UserError
 from pvd_graph.namespaces import SERIALISATION_PREFIXES
+from pvd_graph.store import Store
 
 _DESCRIPTIONS = {
     "ttl": ("Turtle, union of the graphs, project prefixes", "text/turtle"),
@@ -105,66 +104,29 @@ def load_context() -> dict:
         return json.load(fh)["@context"]
 
 
-def native_store(ds: Graph) -> ox.Store:
-    """The Oxigraph store of *ds*; a dataset on rdflib's memory store is copied into one."""
-    inner = store.oxigraph_store(ds)
-    if inner is not None:
-        return inner
-    copy = ox.Store()
-    buf = ds.serialize(format="nquads", encoding="utf-8") if isinstance(ds, Dataset) \
-        else ds.serialize(format="nt", encoding="utf-8")
-    copy.bulk_load(buf, format=ox.RdfFormat.N_QUADS if isinstance(ds, Dataset) else ox.RdfFormat.N_TRIPLES)
-    return copy
-
-
-_BLANK_QUADS = """
-SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isBlank(?s) || isBlank(?o)) }
-"""
-_IRI_SUBJECTS = "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } FILTER(!isBlank(?s)) }"
-
-
-def _nt_key(term) -> str:
-    """Sort key of a subject: its N-Triples form followed by the space that ends it in a line."""
-    return str(term) + " "
+_SUBJECTS = "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
 class _Walk:
     """The statements of a store, subject by subject, in the byte order of their N-Triples/N-Quads lines.
 
     Triples (``quads=False``) are the union of the graphs, each once. Blank
-    nodes get canonical labels (Oxigraph's canonicalisation of the few
-    statements that mention one: ontology ``owl:unionOf`` lists, checksum
-    nodes), so the output does not depend on the labels a parser picked.
+    nodes keep the store's labels: those of an N-Triples/N-Quads file, canonical
+    ones for the other syntaxes (see :meth:`pvd_graph.store.Store.load_file`),
+    so a build's ``graph.nt`` and ``dataset.nq`` are written back byte for byte.
     """
 
-    def __init__(self, inner: ox.Store, quads: bool):
-        self.inner = inner
+    def __init__(self, ds: Store, quads: bool):
+        self.ds = ds
         self.quads = quads
-        blank = ox.Dataset()
-        for s, p, o, g in inner.query(_BLANK_QUADS):
-            blank.add(ox.Quad(s, p, o, g if quads else ox.DefaultGraph()))
-        for s, p, o in inner.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }"):
-            blank.add(ox.Quad(s, p, o, ox.DefaultGraph()))
-        blank.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
-        self.blank: dict = {}
-        for q in blank:
-            self.blank.setdefault(q.subject, set()).add(self._statement(q))
-        subjects = {sol[0] for sol in inner.query(_IRI_SUBJECTS)}
-        subjects.update(sol[0] for sol in inner.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(!isBlank(?s)) }"))
-        subjects.update(self.blank)
-        self.subjects = sorted(subjects, key=_nt_key)
-
-    def _statement(self, q: ox.Quad):
-        return q if self.quads else ox.Triple(q.subject, q.predicate, q.object)
+        subjects = {sol[0] for sol in ds.query(_SUBJECTS)}
+        subjects.update(sol[0] for sol in ds.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o }", union=False))
+        self.subjects = sorted(subjects, key=ntriples.subject_key)
 
     def statements(self, subject) -> list:
         """Statements of *subject*, once each, sorted like their lines."""
-        items = set(self.blank.get(subject, ()))
-        if not isinstance(subject, ox.BlankNode):
-            for q in self.inner.quads_for_pattern(subject, None, None):
-                if not isinstance(q.object, ox.BlankNode):
-                    items.add(self._statement(q))
-        return sorted(items, key=str)
+        items = {q if self.quads else q.triple for q in self.ds.quads(subject)}
+        return sorted(items, key=ntriples.statement_key)
 
     def __call__(self, progress: Callable[[str], None], what: str) -> Iterator[tuple[object, list]]:
         progress(f"{what}: {len(self.subjects)} subjects")
@@ -174,23 +136,23 @@ class _Walk:
                 progress(f"{what}: {i}/{len(self.subjects)} subjects")
 
 
-def _union_triples(inner: ox.Store, progress, what, counter: list[int]) -> Iterator[ox.Triple]:
-    for _s, triples in _Walk(inner, quads=False)(progress, what):
+def _union_triples(ds: Store, progress, what, counter: list[int]) -> Iterator[ox.Triple]:
+    for _s, triples in _Walk(ds, quads=False)(progress, what):
         counter[0] += 1
         counter[1] += len(triples)
         yield from triples
 
 
-def _write_lines(inner: ox.Store, out: BinaryIO, quads: bool, progress) -> tuple[int, int]:
+def _write_lines(ds: Store, out: BinaryIO, quads: bool, progress) -> tuple[int, int]:
     subjects = statements = 0
-    for _s, items in _Walk(inner, quads)(progress, "N-Quads" if quads else "N-Triples"):
-        out.write("".join(f"{x} .\n" for x in items).encode("utf-8"))
+    for _s, items in _Walk(ds, quads)(progress, "N-Quads" if quads else "N-Triples"):
+        out.write(ntriples.write(items))
         subjects += 1
         statements += len(items)
     return subjects, statements
 
 
-def _write_jsonld(inner: ox.Store, out: BinaryIO, progress) -> tuple[int, int]:
+def _write_jsonld(ds: Store, out: BinaryIO, progress) -> tuple[int, int]:
     context = load_context()
     counter = [0, 0]
     batch: list[ox.Triple] = []
@@ -210,7 +172,7 @@ def _write_jsonld(inner: ox.Store, out: BinaryIO, progress) -> tuple[int, int]:
             first = False
         batch.clear()
 
-    for _s, triples in _Walk(inner, quads=False)(progress, "JSON-LD"):
+    for _s, triples in _Walk(ds, quads=False)(progress, "JSON-LD"):
         counter[0] += 1
         counter[1] += len(triples)
         batch.extend(triples)
@@ -227,15 +189,11 @@ def _compact_nodes(triples: list[ox.Triple], context: dict) -> list[dict]:
     """Node objects of *triples*, compacted with *context* by rdflib's JSON-LD serializer."""
     from rdflib.plugins.serializers.jsonld import from_rdf
 
-    g = Graph()
-    to_rdflib = store.to_rdflib
-    for t in triples:
-        g.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
-    doc = from_rdf(g, context_data=context)
+    doc = from_rdf(store.rdflib_graph(triples), context_data=context)
     nodes = doc.get("@graph") if isinstance(doc, dict) and "@graph" in doc else [doc]
     for node in nodes:
         node.pop("@context", None)
-    order = {str(t.subject) + " ": i for i, t in reversed(list(enumerate(triples)))}
+    order = {ntriples.subject_key(t.subject): i for i, t in reversed(list(enumerate(triples)))}
     ctx = _rdflib_context(json.dumps(context))
     return sorted(nodes, key=lambda n: order.get(_nt_subject(ctx.expand(n["@id"])), len(order)))
 
@@ -248,7 +206,7 @@ def _rdflib_context(data: str):
 
 
 def _nt_subject(iri: str) -> str:
-    return (iri if iri.startswith("_:") else f"<{iri}>") + " "
+    return ntriples.subject_key(ox.BlankNode(iri[2:]) if iri.startswith("_:") else ox.NamedNode(iri))
 
 
 def format_name(text: str) -> str:
@@ -288,31 +246,30 @@ def resolve_format(fmt: str | None, path: Path | str | None) -> str:
     return announced
 
 
-def export(ds: Graph, fmt: str, output: BinaryIO, progress: Callable[[str], None] | None = None) -> ExportResult:
+def export(ds: Store, fmt: str, output: BinaryIO, progress: Callable[[str], None] | None = None) -> ExportResult:
     """Write *ds* in format *fmt* (a key of :data:`FORMATS`) to the binary stream *output*."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
     progress = progress or (lambda _m: None)
-    inner = native_store(ds)
     sink = _CountingWriter(output)
     subjects = statements = 0
     if fmt == "trig":
         progress("TriG: writing every named graph")
-        inner.dump(sink, format=ox.RdfFormat.TRIG, prefixes=SERIALISATION_PREFIXES)
+        ds.dump(ox.RdfFormat.TRIG, output=sink, prefixes=SERIALISATION_PREFIXES)
     elif fmt in ("nt", "nq"):
-        subjects, statements = _write_lines(inner, sink, fmt == "nq", progress)
+        subjects, statements = _write_lines(ds, sink, fmt == "nq", progress)
     elif fmt == "jsonld":
-        subjects, statements = _write_jsonld(inner, sink, progress)
+        subjects, statements = _write_jsonld(ds, sink, progress)
     else:
         counter = [0, 0]
         what = "Turtle" if fmt == "ttl" else "RDF/XML"
-        ox.serialize(_union_triples(inner, progress, what, counter), sink, OX_FORMATS[fmt], prefixes=SERIALISATION_PREFIXES)
+        ox.serialize(_union_triples(ds, progress, what, counter), sink, OX_FORMATS[fmt], prefixes=SERIALISATION_PREFIXES)
         subjects, statements = counter
     progress(f"wrote {sink.count / 1e6:.1f} MB")
     return ExportResult(fmt, statements, subjects, sink.count)
 
 
-def export_file(ds: Graph, fmt: str | None, path: Path | str | None,
+def export_file(ds: Store, fmt: str | None, path: Path | str | None,
                 progress: Callable[[str], None] | None = None) -> ExportResult:
     """Export to *path* (written to a temporary file, then renamed) or to stdout when ``None``.
 
@@ -342,9 +299,9 @@ def export_file(ds: Graph, fmt: str | None, path: Path | str | None,
     return result
 
 
-def read_back(path: Path | str, fmt: str) -> ox.Store:
-    """Parse an export into a fresh Oxigraph store (triple formats land in the default graph)."""
-    s = ox.Store()
+def read_back(path: Path | str, fmt: str) -> Store:
+    """Parse an export into a fresh store (triple formats land in the default graph)."""
+    s = Store()
     with open(path, "rb") as fh:
-        s.bulk_load(fh, format=OX_FORMATS[fmt])
+        s.load(fh, OX_FORMATS[fmt])
     return s

@@ -25,12 +25,16 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from pvd_graph import http_client
+from pvd_graph import http_client, ntriples
 from pvd_graph.errors import UserError
 from pvd_graph.namespaces import GRAPHS, named_graph_iri
+
+if TYPE_CHECKING:
+    from pvd_graph.store import Store
 
 #: Graph Store endpoint path → query endpoint path, for stores whose layout is known.
 KNOWN_QUERY_PATHS = {
@@ -111,13 +115,13 @@ def _graph_name(g) -> str:
     return named_graph_iri(_DEFAULT_GRAPH_NAME) if isinstance(g, ox.DefaultGraph) else g.value
 
 
-def _plan(store: ox.Store, graph_iri: str | None,
+def _plan(store: Store, graph_iri: str | None,
           union_graph: str | None) -> tuple[dict[str, tuple[list[str], list[ox.Triple]]], int]:
     """(target graph → (source graph names, distinct triples, blank-node triples first),
     number of distinct triples that go to more than one target graph)."""
     plan: dict[str, tuple[list[str], set]] = {}
-    for g in list(store.named_graphs()) + [ox.DefaultGraph()]:
-        triples = {q.triple for q in store.quads_for_pattern(None, None, None, g)}
+    for g in store.named_graphs() + [ox.DefaultGraph()]:
+        triples = {q.triple for q in store.quads(graph=g)}
         if not triples:
             continue
         name = _graph_name(g)
@@ -133,16 +137,12 @@ def _plan(store: ox.Store, graph_iri: str | None,
             plan[union_graph][1].update(triples)
     copies = Counter(t for _names, acc in plan.values() for t in acc)
     shared = sum(1 for n in copies.values() if n > 1)
-
-    def has_bnode(t: ox.Triple) -> bool:
-        return isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
-
-    return {target: (names, sorted(acc, key=lambda t: (not has_bnode(t), str(t))))
+    return {target: (names, sorted(acc, key=lambda t: (not ntriples.has_blank(t), ntriples.statement_key(t))))
             for target, (names, acc) in sorted(plan.items())}, shared
 
 
 def _chunks(triples: list[ox.Triple], size: int) -> Iterator[list[ox.Triple]]:
-    first = sum(1 for t in triples if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode))
+    first = sum(1 for t in triples if ntriples.has_blank(t))
     start = max(size, first)
     yield triples[:start]
     for i in range(start, len(triples), size):
@@ -200,7 +200,7 @@ def publish(build: Path | str | None, endpoint: str, graph_iri: str | None = Non
     import requests
     from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
-    from pvd_graph.store import open_built, oxigraph_store
+    from pvd_graph.store import open_built
 
     log = log or (lambda _m: None)
     if chunk_size < 1:
@@ -212,7 +212,7 @@ def publish(build: Path | str | None, endpoint: str, graph_iri: str | None = Non
     session = http_client.session()
     if user is not None:
         session.auth = (HTTPDigestAuth if auth == "digest" else HTTPBasicAuth)(user, password or "")
-    store = oxigraph_store(open_built(build, graphs="named"))
+    store = open_built(build, graphs="named")
     plan, shared = _plan(store, graph_iri, union_graph)
     if not plan:
         raise UserError(f"{build}: no triples to publish")
@@ -220,7 +220,7 @@ def publish(build: Path | str | None, endpoint: str, graph_iri: str | None = Non
     for target, (names, triples) in plan.items():
         sent = 0
         for i, chunk in enumerate(_chunks(triples, chunk_size)):
-            body = ox.serialize(chunk, format=ox.RdfFormat.N_TRIPLES)
+            body = ntriples.write(chunk)
             method = "PUT" if i == 0 else "POST"
             try:
                 r = session.request(method, endpoint, params={"graph": target}, data=body,

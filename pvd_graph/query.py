@@ -345,7 +345,7 @@ def resolve(name_or_text: str, catalogue: Mapping[str, CatalogueQuery] | None = 
 
 # --- running -----------------------------------------------------------------
 
-def open_graph(path: Path | str | None = None, backend: str = "oxigraph"):
+def open_graph(path: Path | str | None = None):
     """Open a build output for querying, never re-importing: the dataset the endpoint serves.
 
     A build folder opens as :func:`pvd_graph.store.open_built` with
@@ -357,7 +357,7 @@ def open_graph(path: Path | str | None = None, backend: str = "oxigraph"):
     """
     from pvd_graph import store
 
-    return store.open_built(path, backend=backend, graphs="both")
+    return store.open_built(path, graphs="both")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -448,24 +448,16 @@ def execute(ds, q: CatalogueQuery, bindings: Mapping[str, object]) -> tuple[str,
     endpoint's query page) are declared. An update, a SPARQL syntax error or
     an evaluation error is a one-line :class:`UserError`.
     """
-    from pvd_graph import store
-
     verdict = check_text(q)
     # as on the endpoint: a query naming its own dataset (FROM) gets it, else the opened view
-    union = bool(getattr(ds, "default_union", True)) and not verdict.from_clause
+    union = ds.default_union and not verdict.from_clause
     try:
-        inner = store.oxigraph_store(ds)
-        if inner is not None:
-            kind, variables, rows = _run_native(inner, q.text, bindings, union)
-        else:
-            kind, variables, rows = _run_rdflib(ds, q.text, bindings)
+        kind, variables, rows = _run(ds, q.text, bindings, union)
     except UserError:
         raise
     except SyntaxError as exc:  # Oxigraph's parser
         raise UserError(f"{q.path or q.name}: {describe_syntax_error(q.text, exc)}") from None
-    except Exception as exc:  # engine errors of both backends, rdflib's parser
-        if type(exc).__name__ == "ParseException":
-            raise UserError(f"{q.path or q.name}: {describe_syntax_error(q.text, exc)}") from None
+    except Exception as exc:  # evaluation errors of the engine
         raise UserError(f"{q.path or q.name}: SPARQL error: {_one_line(exc)}") from None
     if kind != "SELECT":
         return kind, variables, rows
@@ -477,33 +469,15 @@ def execute(ds, q: CatalogueQuery, bindings: Mapping[str, object]) -> tuple[str,
     return kind, columns, [tuple(row[i] for i in index) for row in rows]
 
 
-def _run_rdflib(ds, text: str, bindings: Mapping[str, object]):
-    from pvd_graph import store
-    from pvd_graph.namespaces import PREFIXES
-
-    result = store.query(ds, text, bindings, prefixes=PREFIXES)
-    kind = result.type
-    if kind == "ASK":
-        return kind, ["ask"], [(Literal(bool(result.askAnswer)),)]
-    if kind in ("CONSTRUCT", "DESCRIBE"):
-        return "CONSTRUCT", list(GRAPH_COLUMNS), sorted((tuple(t) for t in result.graph), key=_triple_key)
-    return kind, [str(v) for v in result.vars], [tuple(row) for row in result]
-
-
-def _run_native(inner, text: str, bindings: Mapping[str, object], union: bool = True):
-    """The same query straight on the Oxigraph store.
-
-    Through rdflib (oxrdflib) the result terms are converted twice and
-    wrapped in ``ResultRow`` objects, which cost more than the query itself
-    on results of ~1,600 rows; here each distinct term is converted once.
-    """
+def _run(ds, text: str, bindings: Mapping[str, object], union: bool = True):
+    """The query on the store; result terms as rdflib terms, each distinct term converted once
+    (rows of ~1,600 results repeat the same towns and EPCI)."""
     import pyoxigraph as ox
 
     from pvd_graph.namespaces import PREFIXES
     from pvd_graph.store import to_rdflib
 
-    subs = {ox.Variable(k): _to_ox(v) for k, v in bindings.items()}
-    result = inner.query(text, use_default_graph_as_union=union, substitutions=subs, prefixes=PREFIXES)
+    result = ds.query(text, bindings=bindings, prefixes=PREFIXES, union=union)
     if isinstance(result, ox.QueryBoolean):
         return "ASK", ["ask"], [(Literal(bool(result)),)]
     cache: dict = {}
@@ -528,21 +502,6 @@ GRAPH_COLUMNS = ("subject", "predicate", "object")
 
 def _triple_key(t):
     return tuple(x.n3() for x in t)
-
-
-def _to_ox(term):
-    """rdflib term → pyoxigraph term, for ``substitutions``."""
-    import pyoxigraph as ox
-
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"cannot bind {term!r}")
 
 
 def run_query(ds, name_or_text: str, params: Mapping[str, str] | None = None,

@@ -47,6 +47,7 @@ from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from pvd_graph import store
 from pvd_graph.shapes import Result, load_shapes, named_shape, severity_name
+from pvd_graph.store import Store
 
 #: Marker of a class whose subclass closure is substituted from the data before running.
 _CLASSES = "SUBCLASSES-OF:"
@@ -553,12 +554,11 @@ def _screen_query(values: Check, counts: Check) -> str:
             f"GROUP BY ?this HAVING ({having})")
 
 
-def _class_closures(inner: ox.Store, texts: Iterable[str]) -> dict[str, str]:
+def _class_closures(ds: Store, texts: Iterable[str]) -> dict[str, str]:
     """Each class marker in *texts* → the class and its subclasses found in the data, as VALUES terms."""
     closures = {}
     for cls in {m for text in texts for m in re.findall(re.escape(_CLASSES) + r"<([^>]*)>", text)}:
-        subs = inner.query(f"SELECT DISTINCT ?c WHERE {{ ?c <{RDFS.subClassOf}>* <{cls}> }}",
-                           use_default_graph_as_union=True)
+        subs = ds.query(f"SELECT DISTINCT ?c WHERE {{ ?c <{RDFS.subClassOf}>* <{cls}> }}", union=True)
         terms = sorted(f"<{row['c'].value}>" for row in subs if isinstance(row["c"], ox.NamedNode))
         closures[f"{_CLASSES}<{cls}>"] = " ".join(terms) or f"<{cls}>"
     return closures
@@ -638,13 +638,13 @@ def _read_sparql(report: Report, rows) -> list[Result]:
     return out
 
 
-def run_checks(inner: ox.Store, checks: list[Check]) -> list[Result]:
-    """Run compiled checks on a native store (over the union of its graphs)."""
+def run_checks(ds: Store, checks: list[Check]) -> list[Result]:
+    """Run compiled checks on a store (over the union of its graphs)."""
     texts = [c.query for c in checks] + [_values_query(c.detail) for c in checks if c.detail is not None]
-    closures = _class_closures(inner, texts)
+    closures = _class_closures(ds, texts)
 
     def query(text: str):
-        return inner.query(_resolve(text, closures), use_default_graph_as_union=True)
+        return ds.query(_resolve(text, closures), union=True)
 
     out: list[Result] = []
     for check in checks:
@@ -664,19 +664,8 @@ def run_checks(inner: ox.Store, checks: list[Check]) -> list[Result]:
     return out
 
 
-def native_store(ds: Graph) -> ox.Store:
-    """The Oxigraph store behind *ds*, or a copy of *ds* in a new one (memory backend)."""
-    inner = store.oxigraph_store(ds)
-    if inner is not None:
-        return inner
-    copy = ox.Store()
-    copy.bulk_extend(ox.Quad(store.to_ox(s), store.to_ox(p), store.to_ox(o))
-                     for s, p, o, _g in ds.quads((None, None, None, None)))
-    return copy
-
-
-def run_shacl_sparql(ds: Graph, shapes: Graph | None = None) -> list[Result]:
+def run_shacl_sparql(ds: Store, shapes: Graph | None = None) -> list[Result]:
     """Validate *ds* with the shapes compiled to SPARQL; same results as :func:`pvd_graph.validate.run_shacl`."""
     shapes = shapes if shapes is not None else load_shapes()
     checks = compile_shapes(shapes)
-    return run_checks(native_store(ds), checks)
+    return run_checks(ds, checks)

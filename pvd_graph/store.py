@@ -1,35 +1,29 @@
 """The storage seam: every module opens, fills and queries graphs through here.
 
-Two backends behind the same rdflib :class:`~rdflib.Dataset` interface:
+A :class:`Store` is an RDF dataset held by Oxigraph (``pyoxigraph.Store``):
+one default graph and named graphs (one per source in a build). Its methods
+are the whole interface the package uses — bulk loading, SPARQL with bound
+variables, quad patterns, removal, dumps — and terms are pyoxigraph terms
+throughout. rdflib terms appear only where a library needs them:
+:meth:`Store.rdflib_graph` for pySHACL, :func:`rdflib_graph` for rdflib's
+JSON-LD compaction, and :func:`query` for callers that read rdflib terms.
 
-* ``"oxigraph"`` — rdflib on the Oxigraph store (``oxrdflib``): parsing and
-  SPARQL run in Oxigraph's native engine. The default, and the one used for
-  the national graph.
-* ``"memory"`` — rdflib's own in-memory store: the reference implementation,
-  used in tests to show both backends give the same answers.
-
-Datasets are opened with ``default_union=True``: a query sees the union of
-every named graph (curated data, each import, the ontology), while exports can
-still tell the graphs apart.
-
-Never mix the two: parsing with Oxigraph into rdflib's memory store makes
-plain literals stop comparing equal to ``xsd:string`` ones (see
-``COMPONENTS.md``), so each backend is filled with its own parser here.
+A store queries the union of its graphs by default (``default_union=True``):
+a query sees curated data, each import and the ontology at once, while exports
+can still tell the graphs apart.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from xml.sax import SAXException
 
 import pyoxigraph as ox
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.term import Identifier
+from rdflib import BNode, Graph, Literal, URIRef
 
-BACKENDS = ("oxigraph", "memory")
+from pvd_graph import ntriples
 
-#: The RDF syntaxes that :func:`load_file` reads and ``pvd-graph export`` writes:
+#: The RDF syntaxes that :meth:`Store.load_file` reads and ``pvd-graph export`` writes:
 #: name → (Oxigraph format, rdflib parser name, file extensions; the first is the one export writes).
 #: Every extension here is read by every command that takes ``--graph``.
 SYNTAXES = {
@@ -41,26 +35,182 @@ SYNTAXES = {
     "rdfxml": (ox.RdfFormat.RDF_XML, "xml", (".rdf", ".rdfxml", ".xml", ".owl")),
 }
 
-
-def new_dataset(backend: str = "oxigraph", default_union: bool = True) -> Dataset:
-    """An empty dataset on the chosen backend, querying the union of its graphs by default."""
-    if backend == "oxigraph":
-        return Dataset(store="Oxigraph", default_union=default_union)
-    if backend == "memory":
-        return Dataset(default_union=default_union)
-    raise ValueError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
-
-
-def backend_of(ds: Graph) -> str:
-    return "oxigraph" if hasattr(ds.store, "_inner") else "memory"
-
-
-def oxigraph_store(ds: Graph) -> ox.Store | None:
-    """The native Oxigraph store behind *ds*, or ``None`` on the memory backend."""
-    return getattr(ds.store, "_inner", None)
-
-
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+class Store:
+    """An RDF dataset in Oxigraph, querying the union of its graphs unless *default_union* is false."""
+
+    def __init__(self, default_union: bool = True):
+        self._ox = ox.Store()
+        self.default_union = default_union
+
+    def __len__(self) -> int:
+        """Statements held: one per (triple, graph), so a fact stated by two sources counts twice."""
+        return len(self._ox)
+
+    def __iter__(self) -> Iterator[ox.Quad]:
+        """Every quad of every graph."""
+        return iter(self._ox)
+
+    # --- filling -----------------------------------------------------------------------------
+
+    def extend(self, quads: Iterable[ox.Quad]) -> None:
+        """Add quads (bulk insert: blank nodes keep their labels)."""
+        self._ox.bulk_extend(quads)
+
+    def load(self, data: bytes | str, format: ox.RdfFormat, graph: ox.NamedNode | None = None) -> None:
+        """Bulk-load RDF (bytes, text or a binary file); triples go to *graph* (default graph when ``None``).
+
+        Oxigraph's bulk loader gives blank nodes fresh labels: use :meth:`extend`
+        where labels must survive.
+        """
+        kwargs = {} if graph is None else {"to_graph": graph}
+        self._ox.bulk_load(data, format=format, **kwargs)
+
+    def load_file(self, path: Path | str, graph: str | None = None, union: bool = False) -> None:
+        """Parse an RDF file, into named graph *graph* for triple formats.
+
+        A dataset file (N-Quads, TriG, JSON-LD) keeps its named graphs, unless
+        *union*: then its statements go into one graph (*graph*, or the default
+        graph) as triples, each once however many graphs state it.
+
+        Blank nodes: an N-Triples or N-Quads file keeps its labels (so a build's
+        files read back are written again byte for byte, and ``graph.nt`` and
+        ``dataset.nq`` loaded together share their blank nodes). In the other
+        syntaxes the loader picks labels (anonymous nodes have none), so the
+        file's blank nodes get canonical ones (:func:`pvd_graph.ntriples.canonical_quads`):
+        what is written from it does not change from one run to the next.
+
+        Parse errors propagate as Oxigraph's own exception (``SyntaxError``);
+        callers turn them into a one-line message with
+        :func:`pvd_graph.errors.describe_parse_error`.
+        """
+        path = Path(path)
+        ox_format = SYNTAXES[syntax_of(path)][0]
+        target = ox.NamedNode(graph) if graph is not None else ox.DefaultGraph()
+        union = union and ox_format.supports_datasets  # a triple format is one graph already
+        as_triples = union or not ox_format.supports_datasets  # statements go to *target*
+        line_format = ox_format in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS)
+        if line_format and not union:
+            self._load_lines(path.read_bytes(), ox_format, target if as_triples else None)
+            return
+        before = set() if line_format else set(self._blank_quads())
+        if union:  # ox.parse keeps the labels written in the file
+            self._ox.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, target)
+                                 for q in ox.parse(path=str(path), format=ox_format))
+        else:
+            kwargs = {} if not as_triples or graph is None else {"to_graph": target}
+            with open(path, "rb") as fh:
+                self._ox.bulk_load(fh, format=ox_format, **kwargs)
+        if line_format:
+            return
+        loaded = list(set(self._blank_quads()) - before)  # with labels picked by the loader
+        if loaded:
+            for q in loaded:
+                self._ox.remove(q)
+            self._ox.bulk_extend(ntriples.canonical_quads(loaded))
+
+    def _load_lines(self, data: bytes, ox_format: ox.RdfFormat, graph) -> None:
+        """Load N-Triples/N-Quads text; the lines that may hold a blank node keep its label.
+
+        Oxigraph's bulk loader renames blank nodes: those lines are parsed here instead.
+        """
+        kwargs = {} if graph is None else {"to_graph": graph}
+        if b"_:" not in data:
+            self._ox.bulk_load(data, format=ox_format, **kwargs)
+            return
+        # the lines holding "_:" (few in a build's files) are parsed here; for the bulk
+        # loader, they become comments
+        text = bytearray(data)
+        blank = []
+        pos = data.find(b"_:")
+        while pos != -1:
+            start, end = data.rfind(b"\n", 0, pos) + 1, data.find(b"\n", pos)
+            end = len(data) if end == -1 else end + 1
+            blank.append(data[start:end])
+            text[start] = ord("#")
+            pos = data.find(b"_:", end)
+        self._ox.bulk_load(text, format=ox_format, **kwargs)
+        parsed = ox.parse(b"".join(blank), format=ox_format)
+        self._ox.bulk_extend(parsed if graph is None else
+                             (ox.Quad(q.subject, q.predicate, q.object, graph) for q in parsed))
+
+    def _blank_quads(self) -> list[ox.Quad]:
+        """The statements of every graph that hold a blank node."""
+        rows = self._ox.query("SELECT ?s ?p ?o ?g WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } "
+                              "FILTER(isBlank(?s) || isBlank(?o)) }")
+        return [ox.Quad(s, p, o, ox.DefaultGraph() if g is None else g) for s, p, o, g in rows]
+
+    def remove(self, quad: ox.Quad) -> None:
+        self._ox.remove(quad)
+
+    def add_union_to_default_graph(self) -> None:
+        """Copy every named graph's triples into the default graph (the same blank nodes, each triple once)."""
+        self._ox.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def query(self, sparql: str, bindings: Mapping[str, object] | None = None,
+              prefixes: Mapping[str, str] | None = None, union: bool | None = None,
+              default_graph: list | None = None, named_graphs: list | None = None):
+        """Run a SPARQL query; Oxigraph's own result (solutions, boolean or triples).
+
+        *bindings* bind variables (by name, without ``?``) to terms, pyoxigraph's or
+        rdflib's; *prefixes* are declared; *union* (default: the store's
+        ``default_union``) makes the default graph the union of every graph;
+        *default_graph* (graph names) replaces the default graph instead.
+        """
+        kwargs: dict = {"prefixes": dict(prefixes) if prefixes else None}
+        if default_graph is not None:
+            kwargs["default_graph"] = default_graph
+        else:
+            kwargs["use_default_graph_as_union"] = self.default_union if union is None else union
+        if named_graphs is not None:
+            kwargs["named_graphs"] = named_graphs
+        if bindings:
+            kwargs["substitutions"] = {ox.Variable(k): to_ox(v) for k, v in bindings.items()}
+        return self._ox.query(sparql, **kwargs)
+
+    def select(self, sparql: str, **kwargs) -> list[tuple]:
+        """The rows of a SELECT query as tuples of pyoxigraph terms (``None`` when unbound); see :meth:`query`."""
+        return [tuple(solution) for solution in self.query(sparql, **kwargs)]
+
+    def quads(self, subject=None, predicate=None, object=None, graph=None) -> Iterator[ox.Quad]:
+        """The quads matching a pattern (``None`` matches anything; ``ox.DefaultGraph()`` the default graph)."""
+        return self._ox.quads_for_pattern(subject, predicate, object, graph)
+
+    def named_graphs(self) -> list:
+        return list(self._ox.named_graphs())
+
+    def default_graph_is_empty(self) -> bool:
+        return next(iter(self.quads(graph=ox.DefaultGraph())), None) is None
+
+    def dump(self, format: ox.RdfFormat = ox.RdfFormat.N_QUADS, graph=None, output=None,
+             prefixes: Mapping[str, str] | None = None) -> bytes | None:
+        """The dataset (or one graph, for a triple format) as text, unsorted; into *output* when given."""
+        kwargs: dict = {"format": format}
+        if graph is not None:
+            kwargs["from_graph"] = graph
+        if prefixes:
+            kwargs["prefixes"] = dict(prefixes)
+        return self._ox.dump(output, **kwargs) if output is not None else self._ox.dump(**kwargs)
+
+    def rdflib_graph(self) -> Graph:
+        """The union of every graph as one rdflib graph, each triple once: for pySHACL, which needs one."""
+        return rdflib_graph(q.triple for q in self._ox)
+
+
+def new_dataset(default_union: bool = True) -> Store:
+    """An empty :class:`Store`, querying the union of its graphs by default."""
+    return Store(default_union=default_union)
+
+
+def rdflib_graph(triples: Iterable[ox.Triple]) -> Graph:
+    """An rdflib graph of pyoxigraph triples, for libraries that work on rdflib graphs only."""
+    g = Graph()
+    g.addN((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object), g) for t in triples)
+    return g
 
 
 def to_rdflib(term):
@@ -77,11 +227,15 @@ def to_rdflib(term):
 
 
 def to_ox(term):
-    """rdflib term → pyoxigraph term."""
+    """rdflib term → pyoxigraph term (a pyoxigraph term is returned as it is)."""
+    if isinstance(term, (ox.NamedNode, ox.BlankNode, ox.Literal)):
+        return term
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):
         return ox.BlankNode(str(term))
+    if not isinstance(term, Literal):
+        raise TypeError(f"cannot bind {term!r}")
     if term.language:
         return ox.Literal(str(term), language=term.language)
     if term.datatype is not None:
@@ -89,27 +243,33 @@ def to_ox(term):
     return ox.Literal(str(term))
 
 
-def add_quads(ds: Dataset, quads: Iterable[ox.Quad]) -> None:
-    """Add pyoxigraph quads (as produced by the importers) to *ds*.
+def query(ds: Store, sparql: str, bindings: Mapping[str, object] | None = None,
+          prefixes: Mapping[str, str] | None = None):
+    """Run a SPARQL query over *ds*, answered as an rdflib :class:`~rdflib.query.Result` of rdflib terms.
 
-    On Oxigraph this is a native bulk insert; on the memory backend each term
-    is converted to its rdflib equivalent.
+    For callers that read rdflib terms (``row.asdict()``, ``int(n)``); the rest use
+    :meth:`Store.query` and pyoxigraph terms.
     """
-    inner = oxigraph_store(ds)
-    if inner is not None:
-        inner.bulk_extend(quads)
-        return
-    ds.addN(
-        (to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object),
-         ds.graph(_graph_identifier(q.graph_name)))
-        for q in quads
-    )
+    from rdflib.query import Result
+    from rdflib.term import Variable
+
+    result = ds.query(sparql, bindings=bindings, prefixes=prefixes)
+    if isinstance(result, ox.QueryBoolean):
+        out = Result("ASK")
+        out.askAnswer = bool(result)
+    elif isinstance(result, ox.QueryTriples):
+        out = Result("CONSTRUCT")
+        out.graph = rdflib_graph(result)
+    else:
+        out = Result("SELECT")
+        out.vars = [Variable(v.value) for v in result.variables]
+        out.bindings = [{v: to_rdflib(t) for v, t in zip(out.vars, solution) if t is not None}
+                        for solution in result]
+    return out
 
 
-def _graph_identifier(name) -> URIRef | None:
-    if isinstance(name, ox.DefaultGraph):
-        return None
-    return URIRef(name.value)
+def triple_count(ds: Store) -> int:
+    return len(ds)
 
 
 def syntax_of(path: Path) -> str:
@@ -123,66 +283,10 @@ def syntax_of(path: Path) -> str:
     raise ValueError(f"{path}: {what} (known: {known})")
 
 
-def rdf_format(path: Path) -> tuple[ox.RdfFormat, str]:
-    """(Oxigraph format, rdflib format name) for a file name's extension."""
-    ox_format, rdflib_format, _extensions = SYNTAXES[syntax_of(path)]
-    return ox_format, rdflib_format
-
-
-def load_file(ds: Dataset, path: Path, graph: str | None = None, union: bool = False) -> None:
-    """Parse an RDF file into *ds*, into named graph *graph* for triple formats.
-
-    A dataset file (N-Quads, TriG, JSON-LD) keeps its named graphs, unless
-    *union*: then its statements go into one graph (*graph*, or the default
-    graph) as triples, each once however many graphs state it.
-
-    Parse errors propagate as the parser's own exception (``SyntaxError`` from
-    Oxigraph, ``rdflib`` parser errors otherwise); callers turn them into a
-    one-line message with :func:`pvd_graph.errors.describe_parse_error`.
-    """
-    path = Path(path)
-    ox_format, rdflib_format = rdf_format(path)
-    keeps_graphs = ox_format.supports_datasets and not union
-    inner = oxigraph_store(ds)
-    if inner is not None:
-        target = ox.NamedNode(graph) if graph is not None else ox.DefaultGraph()
-        if union and ox_format.supports_datasets:
-            inner.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, target)
-                              for q in ox.parse(path=str(path), format=ox_format))
-            return
-        kwargs = {} if keeps_graphs or graph is None else {"to_graph": target}
-        with open(path, "rb") as fh:
-            inner.bulk_load(fh, format=ox_format, **kwargs)
-        return
-    if keeps_graphs:
-        ds.parse(path, format=rdflib_format)
-        return
-    target = ds.graph(URIRef(graph)) if graph else ds.default_graph
-    if ox_format.supports_datasets:  # union of a dataset file's graphs
-        parsed = Dataset()
-        parsed.parse(path, format=rdflib_format)
-        target.addN((s, p, o, target) for s, p, o, _g in parsed.quads((None, None, None, None)))
-    else:
-        target.parse(path, format=rdflib_format)
-
-
-def query(ds: Graph, sparql: str, bindings: Mapping[str, Identifier] | None = None,
-          prefixes: Mapping[str, str] | None = None):
-    """Run a SPARQL query over *ds*; *bindings* are RDF terms bound to variables, *prefixes* declared ones."""
-    return ds.query(sparql, initBindings=dict(bindings or {}), initNs=dict(prefixes or {}))
-
-
-def triple_count(ds: Graph) -> int:
-    inner = oxigraph_store(ds)
-    if inner is not None:
-        return len(inner)
-    return sum(1 for _ in ds.quads((None, None, None, None)))
-
-
 GRAPH_LAYOUTS = ("union", "named", "both")
 
 
-def open_built(path: Path | str | None = None, backend: str = "oxigraph", graphs: str = "union") -> Dataset:
+def open_built(path: Path | str | None = None, graphs: str = "union") -> Store:
     """Open the output of ``pvd-graph build`` without re-importing anything.
 
     *path* is a build folder (default: the last build's) or any RDF file. For a
@@ -227,7 +331,7 @@ def open_built(path: Path | str | None = None, backend: str = "oxigraph", graphs
                             "an interrupted build? run 'pvd-graph build' again")
     elif path.exists():
         try:
-            dataset_file = rdf_format(path)[0].supports_datasets
+            dataset_file = SYNTAXES[syntax_of(path)][0].supports_datasets
         except ValueError as exc:
             raise UserError(str(exc)) from None
         # the same layouts as a build folder: "union" is each triple once in the default graph
@@ -238,23 +342,13 @@ def open_built(path: Path | str | None = None, backend: str = "oxigraph", graphs
         if any(path.parent.glob(f".{path.name}.old-*")):
             hint = f" (a build was interrupted while swapping folders: the next build restores .{path.name}.old-*)"
         raise UserError(f"{path}: no such file or folder{hint}")
-    ds = new_dataset(backend, default_union=graphs != "both")
+    ds = new_dataset(default_union=graphs != "both")
     for file, union in files:
         try:
-            load_file(ds, file, union=union)
-        except (SyntaxError, ValueError, OSError, SAXException) as exc:
+            ds.load_file(file, union=union)
+        except (SyntaxError, ValueError, OSError) as exc:
             raise UserError(describe_parse_error(file, exc)) from None
     if graphs == "both" and not path.is_dir() and dataset_file:
-        _add_union_to_default_graph(ds)
+        ds.add_union_to_default_graph()
     return ds
 
-
-def _add_union_to_default_graph(ds: Dataset) -> None:
-    """Copy every named graph's triples into the default graph (the same blank nodes, each triple once)."""
-    inner = oxigraph_store(ds)
-    if inner is not None:
-        inner.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
-        return
-    default = ds.default_graph
-    default.addN((s, p, o, default) for s, p, o, g in list(ds.quads((None, None, None, None)))
-                 if getattr(g, "identifier", g) not in (None, default.identifier))

@@ -27,6 +27,7 @@ from pvd_graph.namespaces import PREFIXES
 from pvd_graph.shapes import SEVERITIES, Result, load_shapes
 from pvd_graph.shapes import named_shape as _named_shape
 from pvd_graph.shapes import severity_name as _severity
+from pvd_graph.store import Store
 from pvd_graph.terms import shorten
 
 __all__ = ["ENGINES", "REPORT_FORMATS", "SEVERITIES", "Result", "ValidationReport", "load_shapes", "run_checks",
@@ -112,26 +113,12 @@ def _term(text: str):
     return URIRef(text) if text.startswith(("http://", "https://", "urn:")) else Literal(text)
 
 
-def _to_memory_graph(ds: Graph) -> Graph:
-    """A plain rdflib graph holding the union of *ds*, as pySHACL needs a single graph."""
-    if store.backend_of(ds) == "memory" and not hasattr(ds, "contexts"):
-        return ds
-    g = Graph()
-    inner = store.oxigraph_store(ds)
-    if inner is not None:
-        conv = store.to_rdflib
-        g.addN((conv(q.subject), conv(q.predicate), conv(q.object), g) for q in inner)
-    else:
-        g.addN((s, p, o, g) for s, p, o, _ in ds.quads((None, None, None, None)))
-    return g
-
-
-def run_shacl(ds: Graph, shapes: Graph | None = None) -> list[Result]:
+def run_shacl(ds: Store, shapes: Graph | None = None) -> list[Result]:
     """Run the SHACL shapes with pySHACL (no inference) and translate its results."""
     import pyshacl
 
     shapes = shapes if shapes is not None else load_shapes()
-    data = _to_memory_graph(ds)
+    data = ds.rdflib_graph()  # pySHACL works on one rdflib graph: the union of the store's
     _conforms, results_graph, _text = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True, abort_on_first=False
     )
@@ -153,7 +140,7 @@ def run_shacl(ds: Graph, shapes: Graph | None = None) -> list[Result]:
     return out
 
 
-def run_checks(ds: Graph, checks: list[Path] | None = None) -> list[Result]:
+def run_checks(ds: Store, checks: list[Path] | None = None) -> list[Result]:
     """Run every ``*-violation.rq`` check; each returned row is one result."""
     out = []
     for path in checks if checks is not None else resources.check_files():
@@ -176,17 +163,17 @@ def run_checks(ds: Graph, checks: list[Path] | None = None) -> list[Result]:
 ENGINES = ("auto", "pyshacl", "sparql")
 
 
-def run_shapes(ds: Graph, shapes: Graph | None = None, engine: str = "auto") -> tuple[list[Result], str]:
+def run_shapes(ds: Store, shapes: Graph | None = None, engine: str = "auto") -> tuple[list[Result], str]:
     """(results of the SHACL shapes, name of the engine that ran them).
 
     ``sparql`` compiles the shapes to SPARQL run on Oxigraph (:mod:`pvd_graph.shacl_sparql`,
     tested to report what pySHACL reports); ``pyshacl`` is the reference engine; ``auto``
-    uses the SPARQL engine on the Oxigraph backend and falls back to pySHACL when a shape
-    uses a feature the SPARQL engine does not implement.
+    uses the SPARQL engine and falls back to pySHACL when a shape uses a feature the
+    SPARQL engine does not implement.
     """
     if engine not in ENGINES:
         raise UserError(f"unknown SHACL engine {engine!r}; expected one of {', '.join(ENGINES)}")
-    if engine == "sparql" or (engine == "auto" and store.oxigraph_store(ds) is not None):
+    if engine in ("sparql", "auto"):
         from pvd_graph.shacl_sparql import UnsupportedShape, run_shacl_sparql
 
         shapes = shapes if shapes is not None else load_shapes()
@@ -198,13 +185,13 @@ def run_shapes(ds: Graph, shapes: Graph | None = None, engine: str = "auto") -> 
     return run_shacl(ds, shapes), "pyshacl"
 
 
-def validate(ds: Graph, shapes: Graph | None = None, engine: str = "auto") -> ValidationReport:
+def validate(ds: Store, shapes: Graph | None = None, engine: str = "auto") -> ValidationReport:
     """Validate a graph or dataset with the shapes and the SPARQL checks."""
     results, used = run_shapes(ds, shapes, engine)
     return ValidationReport(results=results + run_checks(ds), engine=used)
 
 
-def validate_file(path: Path | None = None, backend: str = "oxigraph") -> ValidationReport:
+def validate_file(path: Path | None = None) -> ValidationReport:
     """Validate a graph file or build folder (default: the last build)."""
-    ds = store.open_built(path, backend=backend)
+    ds = store.open_built(path)
     return validate(ds)

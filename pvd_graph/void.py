@@ -3,7 +3,7 @@
 The whole graph is one ``void:Dataset``/``dcat:Dataset``; each named graph
 (one per source: ontology, curated data, each import, provenance, alignments)
 is a ``void:subset`` with its own triple count and licence. Counts come from
-SPARQL on the store (Oxigraph's engine on the default backend).
+SPARQL on the store.
 
 Licences: taken from the provenance graph (``dcterms:license`` of each
 ``pvd:Source``, written by the importers) when present; otherwise from
@@ -22,10 +22,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, VOID, XSD
 
-from pvd_graph import namespaces, store
+from pvd_graph import namespaces, ntriples, store
 from pvd_graph.importers import KNOWN_SOURCES
 from pvd_graph.namespaces import (
     GRAPHS,
@@ -40,6 +41,7 @@ from pvd_graph.namespaces import (
     media_type_iri,
     named_graph_iri,
 )
+from pvd_graph.store import Store
 
 #: The dataset's own IRI and the namespace of its partitions and distributions.
 DATASET = URIRef(namespaces.DATASET)
@@ -108,8 +110,8 @@ class Counts:
     graphs: list[tuple[URIRef, int]]  # (named graph, triples), ordered by graph IRI
 
 
-def counts_by_sparql(ds: Graph) -> Counts:
-    """:class:`Counts` by SPARQL on the store of *ds* (any backend)."""
+def counts_by_sparql(ds: Store) -> Counts:
+    """:class:`Counts` by SPARQL on *ds*."""
     (triples, subjects, objects), = _select(ds, _TOTALS)
     (entities,), = _select(ds, _ENTITIES)
     return Counts(int(triples), int(subjects), int(objects), int(entities),
@@ -118,14 +120,10 @@ def counts_by_sparql(ds: Graph) -> Counts:
                   [(g, int(n)) for g, n in _select(ds, _GRAPH_COUNTS)])
 
 
-_NT_LINE = re.compile(rb"^(\S+) (\S+) (.*) \.$", re.MULTILINE)
-_TYPE = b"<" + str(RDF.type).encode() + b">"
+_TYPE = str(ox.NamedNode(str(RDF.type))).encode()
 
 
-_NQ_GRAPH = re.compile(rb" <([^>]*)> \.$", re.MULTILINE)
-
-
-def counts_from_ntriples(ntriples: bytes, nquads: bytes) -> Counts | None:
+def counts_from_ntriples(nt: bytes, nquads: bytes) -> Counts | None:
     """:class:`Counts` from a build's ``graph.nt`` (the union, each triple once) and ``dataset.nq``.
 
     Regular-expression passes over the text instead of SPARQL aggregates over the
@@ -133,28 +131,25 @@ def counts_from_ntriples(ntriples: bytes, nquads: bytes) -> Counts | None:
     *nquads* must be in a named graph named by an IRI (as in a build). ``None`` when
     a class is not an IRI (then use :func:`counts_by_sparql`).
     """
-    rows = _NT_LINE.findall(ntriples)
+    rows = ntriples.triple_terms(nt)
     subjects = {r[0] for r in rows}
     classes = Counter(o for _s, p, o in rows if p == _TYPE)
     if not all(c.startswith(b"<") for c in classes):
         return None
-    uri_space = b"<" + ID.encode()
+    uri_space = b"<" + ID.encode()  # the start of the N-Triples form of the project's IRIs
 
     def iris(counter: Mapping[bytes, int]) -> list[tuple[URIRef, int]]:
-        return [(URIRef(k[1:-1].decode("utf-8")), n) for k, n in sorted(counter.items())]
+        return [(URIRef(ntriples.iri(k)), n) for k, n in sorted(counter.items())]
 
     return Counts(len(rows), len(subjects), len({r[2] for r in rows}),
                   sum(1 for s in subjects if s.startswith(uri_space)),
                   iris(classes), iris(Counter(r[1] for r in rows)),
-                  [(URIRef(g.decode("utf-8")), n) for g, n in sorted(Counter(_NQ_GRAPH.findall(nquads)).items())])
+                  [(URIRef(g.decode("utf-8")), n) for g, n in sorted(Counter(ntriples.graph_iris(nquads)).items())])
 
 
-def _select(ds: Graph, sparql: str) -> list[tuple]:
-    """Rows of a SELECT over the named graphs, run natively on Oxigraph when possible."""
-    inner = store.oxigraph_store(ds)
-    if inner is not None:
-        return [tuple(None if t is None else store.to_rdflib(t) for t in sol) for sol in inner.query(sparql)]
-    return [tuple(r) for r in ds.query(sparql)]
+def _select(ds: Store, sparql: str) -> list[tuple]:
+    """Rows of a SELECT over the named graphs, as rdflib terms for the description graph."""
+    return [tuple(None if t is None else store.to_rdflib(t) for t in row) for row in ds.select(sparql)]
 
 
 def _slug(iri: str) -> str:
@@ -165,7 +160,7 @@ def _slug(iri: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", iri.split("://", 1)[-1])
 
 
-def source_licences(ds: Graph) -> dict[str, URIRef]:
+def source_licences(ds: Store) -> dict[str, URIRef]:
     """Named graph IRI → licence IRI, from the provenance records of the imports."""
     out = {}
     for src, licence, _title in _select(ds, _SOURCES):
@@ -184,7 +179,7 @@ def _licence_for(graph: str, recorded: Mapping[str, URIRef]) -> URIRef:
     return MIT  # pragma: no cover - the "" prefix always matches
 
 
-def describe_dataset(ds: Graph, endpoint: str | None = None, download_base: str | None = None,
+def describe_dataset(ds: Store, endpoint: str | None = None, download_base: str | None = None,
                      formats: tuple[str, ...] = tuple(DISTRIBUTIONS), counts: Counts | None = None) -> Graph:
     """VoID + DCAT description of *ds* (*counts*, by default by SPARQL on its store).
 
@@ -261,7 +256,7 @@ def describe_dataset(ds: Graph, endpoint: str | None = None, download_base: str 
     return g
 
 
-def write_void(ds: Graph, path: Path | str, endpoint: str | None = None, download_base: str | None = None,
+def write_void(ds: Store, path: Path | str, endpoint: str | None = None, download_base: str | None = None,
                counts: Counts | None = None) -> Path:
     """Write :func:`describe_dataset` as Turtle to *path* (e.g. ``void.ttl`` of a build folder)."""
     path = Path(path)

@@ -216,7 +216,7 @@ def test_the_build_resolves_every_max_count_1_property(prop):
 
     ds = store.new_dataset()
     s, p = ox.NamedNode(ids.commune("73011")), ox.NamedNode(prop)
-    store.add_quads(ds, [ox.Quad(s, p, ox.Literal("kept"), ox.NamedNode(namespaces.named_graph_iri("curated"))),
+    ds.extend([ox.Quad(s, p, ox.Literal("kept"), ox.NamedNode(namespaces.named_graph_iri("curated"))),
                          ox.Quad(s, p, ox.Literal("other"), ox.NamedNode(namespaces.named_graph_iri("anct-pvd")))])
     conflicts = resolve_conflicts(ds)
     assert [(c.property, c.kept, c.kept_source, c.dropped, c.dropped_source) for c in conflicts] == [

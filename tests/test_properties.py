@@ -180,12 +180,12 @@ def test_accepted_pvd_rows_conform_to_the_shapes(generated):
     ds = store.new_dataset()
     load_turtle_files(ds, resources.curated_files(), "https://w3id.org/pvd-graph/graph/curated")
     graph = ox.NamedNode("https://w3id.org/pvd-graph/graph/anct-pvd")
-    store.add_quads(ds, [ox.Quad(t.subject, t.predicate, t.object, graph) for t in result.triples])
-    store.add_quads(ds, CONTEXT)
+    ds.extend([ox.Quad(t.subject, t.predicate, t.object, graph) for t in result.triples])
+    ds.extend(CONTEXT)
     cog = ox.NamedNode("https://w3id.org/pvd-graph/graph/cog-epci")
     epcis = {t.subject for t in result.triples if t.object == OX.EPCI}
-    store.add_quads(ds, [ox.Quad(e, OXC.label, ox.Literal(EPCI_NAMES.get(e.value, "EPCI"), language="fr"), cog)
-                         for e in epcis])
+    ds.extend([ox.Quad(e, OXC.label, ox.Literal(EPCI_NAMES.get(e.value, "EPCI"), language="fr"), cog)
+               for e in epcis])
     resolve_conflicts(ds)
     report = validate(ds)
     ours = [r for r in report.results if r.severity == "Violation"

@@ -111,7 +111,7 @@ def test_void_licence_of_each_graph_is_its_source_record():
     ds = store.new_dataset()
     names = [*importers.KNOWN_SOURCES, "ontology", "curated", "alignments"]
     s = ox.NamedNode("https://w3id.org/pvd-graph/id/commune/73011")
-    store.add_quads(ds, [ox.Quad(s, s, ox.Literal(n), ox.NamedNode(named_graph_iri(n))) for n in names])
+    ds.extend([ox.Quad(s, s, ox.Literal(n), ox.NamedNode(named_graph_iri(n))) for n in names])
     g = void.describe_dataset(ds)
     licences = {str(graph)[len(named_graph_iri("")):]: str(g.value(graph, DCTERMS.license))
                 for graph in g.objects(void.DATASET, URIRef("http://rdfs.org/ns/void#subset"))}

@@ -67,9 +67,9 @@ def small_file(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="module", params=["oxigraph", "memory"])
-def small(request, small_file):
-    return store.open_built(small_file, backend=request.param)
+@pytest.fixture(scope="module")
+def small(small_file):
+    return store.open_built(small_file)
 
 
 def values(result):
@@ -452,7 +452,7 @@ def endpoint_count(build, text: str) -> int:
     """The count the endpoint answers: its workers' loading function and query engine."""
     from pvd_graph.server.engine import Limits, run_sparql
 
-    reply = run_sparql(store.oxigraph_store(store.open_built(build, graphs="both")),
+    reply = run_sparql(store.open_built(build, graphs="both"),
                        {"query": text, "accept": "text/csv"}, Limits())
     assert reply.status == 200, reply.body
     return int(reply.body.decode().split()[1])
@@ -462,11 +462,10 @@ def lines(path) -> int:
     return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
 
 
-@pytest.mark.parametrize("backend", ["oxigraph", "memory"])
-def test_query_sees_the_endpoint_dataset(curated_build, backend):
+def test_query_sees_the_endpoint_dataset(curated_build):
     from pvd_graph import resources
 
-    ds = query.open_graph(curated_build, backend=backend)
+    ds = query.open_graph(curated_build)
     for text, expected in ((COUNT_NAMED, lines(curated_build / resources.DATASET_NQ)),
                            (COUNT_DEFAULT, lines(curated_build / resources.GRAPH_NT))):
         [(n,)] = values(query.run_query(ds, text))

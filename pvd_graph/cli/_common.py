@@ -26,7 +26,3 @@ def add_graph(parser) -> None:
     parser.add_argument("--graph", metavar="PATH", default=None,
                         help="build folder or RDF file to read (default: the last build, ./pvd-build)")
 
-
-def add_backend(parser) -> None:
-    parser.add_argument("--backend", choices=("oxigraph", "memory"), default="oxigraph",
-                        help="storage backend (default: oxigraph; memory = rdflib's reference store)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from pvd_graph.cli._common import Progress, add_backend, add_quiet
+from pvd_graph.cli._common import Progress, add_quiet
 
 HELP = "assemble ontology, curated data and imported sources; validate; write the build folder"
 
@@ -18,7 +18,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-validate", action="store_true", help="skip validation (faster, not recommended)")
     parser.add_argument("--show", type=int, default=50, metavar="N",
                         help="print at most N validation results (default 50; the full report is in the build folder)")
-    add_backend(parser)
     add_quiet(parser)
 
 
@@ -29,7 +28,7 @@ def run(args) -> int:
 
     log = Progress(args.quiet)
     out = args.out or resources.DEFAULT_BUILD_DIR
-    result = build_graph(args.sources, out, backend=args.backend, data_dir=args.data,
+    result = build_graph(args.sources, out, data_dir=args.data,
                           run_validation=not args.no_validate, log=log)
     if args.quiet:
         # even quiet, say what did not land: a refused source or rejected rows (details in rejects.csv)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pvd_graph.cli._common import Progress, add_backend, add_graph, add_quiet
+from pvd_graph.cli._common import Progress, add_graph, add_quiet
 
 HELP = "write the built graph as Turtle, N-Triples, N-Quads, TriG, JSON-LD or RDF/XML"
 
@@ -22,7 +22,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", "-o", metavar="FILE", default=None,
                         help="output file, named with the format's extension so that --graph reads it back "
                              "(.ttl .nt .nq .trig .jsonld/.json .rdf/.rdfxml/.xml); default: stdout")
-    add_backend(parser)
     add_quiet(parser)
 
 
@@ -33,7 +32,7 @@ def run(args) -> int:
     fmt = resolve_format(args.format, args.out)  # before loading: a wrong name fails at once
     progress = Progress(args.quiet)
     # N-Quads and TriG keep one named graph per source; the other formats write the union
-    ds = store.open_built(args.graph, backend=args.backend,
+    ds = store.open_built(args.graph,
                           graphs="named" if fmt in DATASET_FORMATS else "union")
     count = store.triple_count(ds)
     progress(f"loaded {count} quads (one named graph per source)" if fmt in DATASET_FORMATS

@@ -33,7 +33,7 @@ def run(args) -> int:
     if args.top < 1:
         raise UserError(f"--top must be 1 or more, not {args.top}")
     progress = Progress(args.quiet)
-    ds = store.open_built(args.graph, backend=args.backend)
+    ds = store.open_built(args.graph)
     graph = build_network(ds, programme=args.programme, departement=args.departement, include_conventions=False)
     progress(f"network: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")
     stats = network_stats(graph, top=args.top)

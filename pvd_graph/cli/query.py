@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from pvd_graph.cli._common import add_backend, add_graph, add_quiet
+from pvd_graph.cli._common import add_graph, add_quiet
 
 HELP = "run a catalogue SPARQL query (or an ad hoc one) on the built graph"
 
@@ -28,7 +28,6 @@ def add_arguments(parser) -> None:
                              "for CONSTRUCT/DESCRIBE nt (N-Triples, default) or ttl/turtle, or a table format "
                              "for subject, predicate, object rows")
     add_graph(parser)
-    add_backend(parser)
     add_quiet(parser)
 
 
@@ -62,7 +61,7 @@ def run(args) -> int:
         q = query.resolve(args.name)
     query.check_text(q)
     q.check_form(params)
-    ds = query.open_graph(args.graph, backend=args.backend)
+    ds = query.open_graph(args.graph)
     notes: list[str] = []
     bindings = q.bindings(params, ds, notes)
     for note in notes:

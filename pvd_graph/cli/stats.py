@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pvd_graph.cli._common import add_backend, add_graph, add_quiet
+from pvd_graph.cli._common import add_graph, add_quiet
 
 HELP = "count resources per class and triples per property"
 
@@ -12,7 +12,6 @@ HELP = "count resources per class and triples per property"
 def add_arguments(parser) -> None:
     add_graph(parser)
     parser.add_argument("--format", choices=("table", "json"), default="table")
-    add_backend(parser)
     add_quiet(parser)
 
 
@@ -21,7 +20,7 @@ def run(args) -> int:
     from pvd_graph.stats import graph_stats
     from pvd_graph.terms import shorten
 
-    stats = graph_stats(store.open_built(args.graph, backend=args.backend))
+    stats = graph_stats(store.open_built(args.graph))
     if args.format == "json":
         print(json.dumps(stats, indent=1))
         return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pvd_graph.cli._common import add_backend, add_graph, add_quiet
+from pvd_graph.cli._common import add_graph, add_quiet
 
 HELP = "validate a graph file or build folder with the SHACL shapes and SPARQL checks"
 
@@ -13,7 +13,6 @@ def add_arguments(parser) -> None:
     add_graph(parser)
     parser.add_argument("--format", choices=("text", "turtle", "json"), default="text",
                         help="report format (default: text)")
-    add_backend(parser)
     add_quiet(parser)
 
 
@@ -23,6 +22,6 @@ def run(args) -> int:
 
     if args.graph_arg is not None and args.graph is not None and args.graph_arg != args.graph:
         raise UserError(f"two graphs given ({args.graph_arg} and --graph {args.graph}); give one")
-    report = validate_file(args.graph if args.graph is not None else args.graph_arg, backend=args.backend)
+    report = validate_file(args.graph if args.graph is not None else args.graph_arg)
     print(report.render(args.format))
     return EXIT_OK if report.conforms else EXIT_PROBLEMS

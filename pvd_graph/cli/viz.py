@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pvd_graph.cli._common import Progress, add_backend, add_graph, add_quiet
+from pvd_graph.cli._common import Progress, add_graph, add_quiet
 
 HELP = "draw the partner network: interactive HTML, PNG/SVG picture, GraphML or GEXF"
 
@@ -12,7 +12,6 @@ def add_network_filters(parser) -> None:
     add_graph(parser)
     parser.add_argument("--programme", metavar="SLUG", help="only this programme (pvd, acv, ort, crte)")
     parser.add_argument("--departement", metavar="CODE", help="only this département (e.g. 73)")
-    add_backend(parser)
 
 
 def add_arguments(parser) -> None:
@@ -39,7 +38,7 @@ def run(args) -> int:
 
     writer_for(Path(args.out))  # a wrong extension fails before the graph is loaded
     progress = Progress(args.quiet)
-    ds = store.open_built(args.graph, backend=args.backend)
+    ds = store.open_built(args.graph)
     progress("graph loaded")
     focus = args.focus
     if focus is not None and lookup.looks_like_name(focus):

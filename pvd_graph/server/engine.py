@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from pvd_graph import ntriples
 from pvd_graph.server import formats
 from pvd_graph.server.guard import Refused, check_query
+
+if TYPE_CHECKING:
+    from pvd_graph.store import Store
 
 
 @dataclass
@@ -79,19 +84,15 @@ class Limits:
     max_bytes: int = 64 * 1024 * 1024
 
 
-def _default_graph_is_empty(store: ox.Store) -> bool:
-    return next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is None
-
-
-def dataset_figures(store: ox.Store) -> dict:
+def dataset_figures(store: Store) -> dict:
     """What the worker holds: triples in the default graph, and quads per named graph (IRI → count)."""
-    default = int(next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))["n"].value)
-    per_graph = {row["g"].value: int(row["n"].value) for row in store.query(
+    (default,), = store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", union=False)
+    per_graph = {g.value: int(n.value) for g, n in store.select(
         "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
-    return {"default": default, "named": dict(sorted(per_graph.items()))}
+    return {"default": int(default.value), "named": dict(sorted(per_graph.items()))}
 
 
-def run_sparql(store: ox.Store, request: dict, limits: Limits) -> Reply:
+def run_sparql(store: Store, request: dict, limits: Limits) -> Reply:
     """Answer one SPARQL protocol request (already checked for size and encoding)."""
     text = request["query"]
     try:
@@ -103,10 +104,10 @@ def run_sparql(store: ox.Store, request: dict, limits: Limits) -> Reply:
     # empty default graph: then the default graph is the union of the named graphs,
     # unless the query says FROM (Oxigraph would otherwise ignore its FROM clauses) or the
     # request gives default-graph-uri.
-    union = not verdict.from_clause and _default_graph_is_empty(store)
-    kwargs = {"use_default_graph_as_union": union, "prefixes": _prefixes()}
+    union = not verdict.from_clause and store.default_graph_is_empty()
+    kwargs = {"union": union, "prefixes": _prefixes()}
     if request.get("default_graph_uri"):
-        kwargs = {"default_graph": [ox.NamedNode(g) for g in request["default_graph_uri"]], "prefixes": _prefixes()}
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in request["default_graph_uri"]]
     if request.get("named_graph_uri"):
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in request["named_graph_uri"]]
     try:
@@ -128,7 +129,7 @@ def run_sparql(store: ox.Store, request: dict, limits: Limits) -> Reply:
             nt = _bounded(lambda sink: result.serialize(sink, format=ox.RdfFormat.N_TRIPLES),
                           limits.max_results, limits.max_bytes)
             body = nt if fmt.ox_format == ox.RdfFormat.N_TRIPLES else ox.serialize(
-                ox.parse(nt, format=ox.RdfFormat.N_TRIPLES), format=fmt.ox_format, prefixes=_prefixes())
+                ntriples.read(nt), format=fmt.ox_format, prefixes=_prefixes())
         else:
             tsv = _bounded(lambda sink: result.serialize(sink, format=ox.QueryResultsFormat.TSV),
                            limits.max_results + 1, limits.max_bytes)
@@ -167,23 +168,23 @@ def _unique(triples):
     return out
 
 
-def _outgoing(store: ox.Store, subject) -> list[ox.Triple]:
+def _outgoing(store: Store, subject) -> list[ox.Triple]:
     """Facts about *subject*, with those of its blank-node values (a concise bounded description)."""
     found, todo, done = [], [subject], set()
     while todo and len(done) < 100:
         node = todo.pop()
         done.add(node)
-        for q in store.quads_for_pattern(node, None, None, None):
+        for q in store.quads(node):
             found.append(q.triple)
             if isinstance(q.object, ox.BlankNode) and q.object not in done:
                 todo.append(q.object)
     return _unique(found)
 
 
-def label_of(store: ox.Store, node) -> str | None:
+def label_of(store: Store, node) -> str | None:
     """The node's French label, else any label, else ``None``."""
     best = None
-    for q in store.quads_for_pattern(node, _LABEL, None, None):
+    for q in store.quads(node, _LABEL):
         if isinstance(q.object, ox.Literal):
             if q.object.language == "fr":
                 return q.object.value
@@ -191,7 +192,7 @@ def label_of(store: ox.Store, node) -> str | None:
     return best
 
 
-def describe_entity(store: ox.Store, request: dict) -> Reply:
+def describe_entity(store: Store, request: dict) -> Reply:
     """The page or RDF description of one resource, in both directions; 404 if unknown."""
     node = ox.NamedNode(request["iri"])
     try:
@@ -199,7 +200,7 @@ def describe_entity(store: ox.Store, request: dict) -> Reply:
     except formats.NotAcceptable as exc:
         return error(406, str(exc))
     outgoing = _outgoing(store, node)
-    incoming = _unique(q.triple for q in store.quads_for_pattern(None, None, node, None))
+    incoming = _unique(q.triple for q in store.quads(object=node))
     total_in = len(incoming)
     incoming = incoming[:MAX_INCOMING]
     if not outgoing and not incoming:

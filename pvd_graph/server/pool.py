@@ -38,14 +38,13 @@ class PoolConfig:
 def _worker_main(conn, config: PoolConfig) -> None:  # runs in the child process
     from pvd_graph.errors import UserError as _UserError
     from pvd_graph.server.engine import dataset_figures, describe_entity, run_sparql
-    from pvd_graph.store import open_built, oxigraph_store
+    from pvd_graph.store import open_built
 
     try:
-        ds = open_built(config.graph, graphs="both")
+        store = open_built(config.graph, graphs="both")
     except _UserError as exc:
         conn.send(("error", str(exc)))
         return
-    store = oxigraph_store(ds)
     conn.send(("ready", dataset_figures(store)))
     while True:
         try:
