@@ -213,11 +213,12 @@ def single_valued_properties() -> tuple[str, ...]:
     build enforces by source precedence (see ontology/README.md, "Single-valued properties").
     """
     from pvd_graph import resources
+    from pvd_graph.store import new_dataset
 
-    store = ox.Store()
+    shapes = new_dataset()
     for path in resources.shapes_files():
-        store.load(path=str(path), format=ox.RdfFormat.TURTLE)
-    return tuple(sol[0].value for sol in store.query(_SINGLE_VALUED))
+        shapes.load(path.read_bytes(), ox.RdfFormat.TURTLE)
+    return tuple(p.value for (p,) in shapes.select(_SINGLE_VALUED, union=True))
 
 
 # --- Licences and addresses outside the project -----------------------------------------------------

@@ -77,6 +77,8 @@ _BASE_NAMES = {"ONTOLOGY", "ID", "SHAPES", "GRAPHS", "PREFIXES", "ID_PREFIXES", 
 ALLOWED = {
     ("pvd_graph/server/__init__.py", 'f"http://{url_host(host)}:{port}"'):
         "the address the server listens on, printed in its messages",
+    ("pvd_graph/ntriples.py", 'f"{_IN_GRAPH}{_escape(graph)}/{_escape(str(q.predicate))}"'):
+        "a temporary predicate naming a quad's graph while blank nodes are canonicalised; never written out",
 }
 #: a character that continues an IRI: text right after a base in an f-string extends it
 _IRI_CHAR = re.compile(r"^[A-Za-z0-9_\-/#.~%]")
