@@ -238,3 +238,42 @@ def test_sniffed_under_another_name(tmp_path):
     path = tmp_path / "export.csv"
     path.write_bytes(ORT_CSV.read_bytes()[:3000])
     assert importers.detect(path) is anct_ort.IMPORTER
+
+
+@pytest.mark.slow
+def test_a_build_with_the_table_conforms_and_accounts_for_every_row(tmp_path, shared_data, table, cog):
+    """``build --sources`` over ../shared/data's files and the ORT table: 0 violations; every ORT row is
+    in the graph (its commune covered by an ORT) or rejected in rejects.csv; ``towns-in-programme
+    programme=ort`` lists the covered communes."""
+    from pvd_graph import query
+    from pvd_graph.build import build_graph
+
+    current, _ = cog
+    src = tmp_path / "src"
+    src.mkdir()
+    for child in shared_data.iterdir():
+        (src / child.name).symlink_to(child)
+    (src / ORT_CSV.name).symlink_to(ORT_CSV)
+    out = tmp_path / "build"
+    build_graph(src, out, log=lambda _: None)
+    assert (out / "validation.txt").read_text(encoding="utf-8").startswith("graph conforms: 0 violations")
+    with (out / "rejects.csv").open(encoding="utf-8", newline="") as fh:
+        rejected = {int(r["line"]) for r in csv.DictReader(fh)
+                    if r["source"] == "anct-ort" and r["outcome"] == "row rejected"}
+    ds = query.open_graph(out)
+    _, rows = query.run_query(ds, "towns-in-programme", {"programme": "ort"})
+    covered = {query.plain(r[0]) for r in rows}
+    codes = {r["Code commune"] for r in table}
+    stale = {code for code in codes if code not in current}
+    # every code is either covered in the graph or one of the rows rejected (not a current commune)
+    assert covered == codes - stale and len(stale) == len(rejected) == 5
+    # the README's ORT row states what this build produces
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    (line,) = [ln for ln in text.splitlines() if ln.startswith("| DGALN/ANCT ORT tracking table")]
+    from pvd_graph import store
+
+    counts = [int(list(store.query(ds, f"PREFIX pvd: <{PVD}> SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {q} }}"))[0][0])
+              for q in ("?o a pvd:ORT ; pvd:concerns ?x . ?x a pvd:Commune", "?x a pvd:ORT",
+                        "?x a pvd:ORTConvention . ?o pvd:establishedBy ?x")]
+    assert f"{counts[0]:,} communes in {counts[1]:,} operations, {counts[2]:,} signed conventions" in line
+    assert f"{len(rejected)} rows rejected" in line
