@@ -277,3 +277,15 @@ def test_a_build_with_the_table_conforms_and_accounts_for_every_row(tmp_path, sh
                         "?x a pvd:ORTConvention . ?o pvd:establishedBy ?x")]
     assert f"{counts[0]:,} communes in {counts[1]:,} operations, {counts[2]:,} signed conventions" in line
     assert f"{len(rejected)} rows rejected" in line
+
+
+def test_a_workbook_is_recognised_by_its_sheet_under_another_name(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Suivi conventions"
+    book.save(tmp_path / "export.xlsx")
+    book.active.title = "Feuil1"
+    book.save(tmp_path / "other.xlsx")
+    assert importers.detect(tmp_path / "export.xlsx") is anct_ort.IMPORTER
+    assert importers.detect(tmp_path / "other.xlsx") is None

@@ -322,6 +322,16 @@ def group_counts(operations: list[_Operation]) -> dict[str, int]:
 
 
 def _sniff(path: Path, head: bytes) -> bool:
+    if head[:4] == b"PK\x03\x04":  # an Office Open XML workbook: is there a sheet « Suivi conventions »?
+        import html
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as z:
+                workbook = z.read("xl/workbook.xml").decode("utf-8", errors="replace")
+        except (OSError, KeyError, zipfile.BadZipFile):
+            return False
+        return f'name="{SHEET}"' in html.unescape(workbook)
     columns = readers.header_columns(head)
     return {CODE, STATUS, EPCI} <= columns  # (the split of the first line is naive: no quoted column)
 
