@@ -308,3 +308,8 @@ def test_issue_14_towns_in_programme_ort_agrees_with_programmes_of_town(curated)
     assert towns == ["73011", "73303"]
     for insee in towns:
         assert "ort" in [r[0] for r in rows_of(curated, "programmes-of-town", insee=insee)]
+
+
+def test_quality_ort_dates_is_empty_on_the_curated_graph(curated):
+    """One ORT convention per town in the curated data: no pair of differently dated ones."""
+    assert rows_of(curated, "quality-ort-dates") == []

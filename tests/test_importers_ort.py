@@ -267,6 +267,12 @@ def test_a_build_with_the_table_conforms_and_accounts_for_every_row(tmp_path, sh
     stale = {code for code in codes if code not in current}
     # every code is either covered in the graph or one of the rows rejected (not a current commune)
     assert covered == codes - stale and len(stale) == len(rejected) == 5
+    # the one disagreement with the curated data: Albertville's ORT, 2023-07-03 (the framework
+    # convention "valant ORT", data/conventions.ttl) or 2023-07-11 (the table); Ugine agrees
+    _, rows = query.run_query(ds, "quality-ort-dates", {})
+    assert [tuple(query.plain(v) for v in r) for r in rows] == [
+        ("73011", "Albertville", "pvd-arlysere-convention-cadre-2023", "2023-07-03",
+         "ort-200068997-2023-07-11", "2023-07-11")]
     # the README's ORT row states what this build produces
     text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     (line,) = [ln for ln in text.splitlines() if ln.startswith("| DGALN/ANCT ORT tracking table")]
