@@ -258,8 +258,9 @@ def test_a_build_with_the_table_conforms_and_accounts_for_every_row(tmp_path, sh
     build_graph(src, out, log=lambda _: None)
     assert (out / "validation.txt").read_text(encoding="utf-8").startswith("graph conforms: 0 violations")
     with (out / "rejects.csv").open(encoding="utf-8", newline="") as fh:
-        rejected = {int(r["line"]) for r in csv.DictReader(fh)
-                    if r["source"] == "anct-ort" and r["outcome"] == "row rejected"}
+        ort_rejects = [r for r in csv.DictReader(fh) if r["source"] == "anct-ort"]
+    rejected = {int(r["line"]) for r in ort_rejects if r["outcome"] == "row rejected"}
+    dropped = sum(r["outcome"] == "value dropped" for r in ort_rejects)
     ds = query.open_graph(out)
     _, rows = query.run_query(ds, "towns-in-programme", {"programme": "ort"})
     covered = {query.plain(r[0]) for r in rows}
@@ -282,7 +283,7 @@ def test_a_build_with_the_table_conforms_and_accounts_for_every_row(tmp_path, sh
               for q in ("?o a pvd:ORT ; pvd:concerns ?x . ?x a pvd:Commune", "?x a pvd:ORT",
                         "?x a pvd:ORTConvention . ?o pvd:establishedBy ?x")]
     assert f"{counts[0]:,} communes in {counts[1]:,} operations, {counts[2]:,} signed conventions" in line
-    assert f"{len(rejected)} rows rejected" in line
+    assert f"{len(rejected)} rows rejected" in line and f"{dropped} values dropped" in line
 
 
 def test_a_workbook_is_recognised_by_its_sheet_under_another_name(tmp_path):
