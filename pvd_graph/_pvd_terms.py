@@ -27,6 +27,7 @@ class PVD(DefinedNamespace):
     FrameworkConvention: URIRef  # Convention « chapeau » qui fixe le cadre commun dont relèvent d'autres conventions, souvent à l'échelle d'une intercommunalité. Umbrella convention setting the common frame of other conventions, often at the scale of an inter-municipal body.
     LocalAuthority: URIRef  # Collectivité territoriale ou groupement de collectivités, personne morale de droit public qui peut signer une convention. Territorial authority or grouping of authorities, a public-law legal person that can sign a convention.
     Metropole: URIRef  # EPCI de nature juridique métropole (types METRO et MET69, la métropole de Lyon). EPCI whose legal form is a metropolis (types METRO and MET69, the Lyon metropolis).
+    ORT: URIRef  # Opération de revitalisation de territoire (ORT) : une opération, non un programme, sur une ou plusieurs communes d'un EPCI, mise en place par une convention entre l'État, l'EPCI et tout ou partie de ses communes membres (code de la construction et de l'habitation, art. L303-2). Territorial revitalisation operation (ORT): an operation, not a programme, on one or more communes of an EPCI, set up by a convention between the State, the EPCI and some or all of its member communes (Construction and Housing Code, art. L303-2).
     ORTConvention: URIRef  # Convention créant une opération de revitalisation de territoire, signée par l'État et l'EPCI (code de la construction et de l'habitation, art. L303-2). Convention creating a territorial revitalisation operation, signed by the State and the EPCI (Construction and Housing Code, art. L303-2).
     Organisation: URIRef  # Organisation publique ou parapublique qui pilote, soutient ou signe : agence, État, collectivité. Public or semi-public organisation that steers, supports or signs: agency, State, local authority.
     Participation: URIRef  # Participation qualifiée d'un territoire à un programme, avec son année de début (forme n-aire de pvd:participatesIn). Qualified participation of a territory in a programme, with its starting year (n-ary form of pvd:participatesIn).
@@ -40,17 +41,22 @@ class PVD(DefinedNamespace):
     actionsInProgress: URIRef  # Nombre d'actions en cours déclarées par le programme (Action cœur de ville). Number of actions in progress reported by the programme (Action cœur de ville).
     cogVintage: URIRef  # Millésime du code officiel géographique dont provient un code ou une donnée (par exemple « 2025 »). Vintage of the official geographic code a code or fact comes from (for example "2025").
     concerns: URIRef  # Relie une convention à un territoire sur lequel elle s'applique. Links a convention to a territory it applies to.
+    durationYears: URIRef  # Durée de la convention en années, quand la source la renseigne. Duration of the convention in years, when the source gives it.
     epciType: URIRef  # Nature juridique de l'EPCI selon le code officiel géographique : CC, CA, CU, METRO ou MET69. Legal form of the EPCI as in the official geographic code: CC, CA, CU, METRO or MET69.
+    establishedBy: URIRef  # Relie une opération de revitalisation de territoire à la convention qui la met en place. Links a territorial revitalisation operation to the convention that sets it up.
+    estimatedEnd: URIRef  # Date de fin estimée de la convention, telle que la source la donne. Estimated end date of the convention, as the source gives it.
     inDepartement: URIRef  # Relie une commune au département où elle se trouve. Links a commune to the département it lies in.
     inProgramme: URIRef  # Programme concerné par une participation qualifiée. Programme of a qualified participation.
     inRegion: URIRef  # Relie un département à la région où il se trouve. Links a département to the région it lies in.
     inseeCode: URIRef  # Code officiel géographique attribué par l'INSEE à une commune, un département ou une région. Official geographic code given by INSEE to a commune, département or région.
     ledBy: URIRef  # Relie un programme à l'organisation qui le pilote. Links a programme to the organisation that steers it.
     memberOf: URIRef  # Relie une commune à l'EPCI à fiscalité propre dont elle est membre. Links a commune to the inter-municipal body with its own taxation it belongs to.
+    ortStatus: URIRef  # État de la convention de l'opération tel que le tableau de suivi DGALN/ANCT le donne : « Signée », « Non signée » ou « En cours » ; absent quand le tableau ne le dit pas. Status of the operation's convention as the DGALN/ANCT tracking table gives it: "Signée", "Non signée" or "En cours"; absent when the table does not say.
     partOf: URIRef  # Relie une convention à la convention-cadre (« chapeau ») dont elle relève. Links a convention to the umbrella framework convention it belongs to.
     participant: URIRef  # Territoire qui participe, dans une participation qualifiée. Territory taking part, in a qualified participation.
     participatesIn: URIRef  # Relie un territoire à un programme auquel il participe. Links a territory to a programme it takes part in.
     partner: URIRef  # Relie un programme à une organisation partenaire qui le soutient. Links a programme to a partner organisation supporting it.
+    plannedSigning: URIRef  # Date ou période de signature envisagée d'une convention d'ORT non signée, telle que le tableau de suivi l'écrit (« 4e trimestre 2023 », « 08/02/2024 »). Planned signing date or period of an ORT convention not yet signed, as the tracking table writes it.
     population: URIRef  # Nombre d'habitants du territoire (population municipale du millésime du code officiel géographique enregistré). Number of inhabitants of the territory (municipal population of the recorded official geographic code vintage).
     programmeId: URIRef  # Identifiant attribué par le gestionnaire du programme dans ses fichiers (par exemple « acv-001 »). Identifier given by the programme's manager in its files (for example "acv-001").
     rowsAccepted: URIRef  # Nombre de lignes d'un fichier source importées dans le graphe. Number of rows of a source file imported into the graph.

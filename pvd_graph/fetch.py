@@ -7,6 +7,9 @@ What is fetched, from where:
   current file) → ``anct_pvd_communes.csv``;
 * the ANCT CRTE list, data.gouv.fr resource ``cf3d2117-3ce8-4f26-af0b-7a86af450862``
   → ``anct_crte_groupements.csv``;
+* the DGALN/ANCT ORT tracking workbook (sheet « Suivi conventions »), data.gouv.fr dataset
+  ``63c69d70de98bf9a1fa11948``, resource ``ec3eb2fc-c7a6-4c9f-b9ee-b471ed88e6fc``
+  → ``ort_suivi_conventions.xlsx``;
 * the COG: the npm registry tarball of ``@etalab/decoupage-administratif``
   6.0.0, checked against the registry's published sha512 ``integrity`` (a
   versioned tarball never changes, so a different body is corruption), from
@@ -44,7 +47,7 @@ from pathlib import Path
 import requests
 
 from pvd_graph import fetch_manifest, http_client
-from pvd_graph.importers import anct_pvd, cog, crte
+from pvd_graph.importers import anct_ort, anct_pvd, cog, crte
 
 #: The COG package's version, tarball and checksum: those of the importers' source record
 COG_VERSION = cog.PACKAGE_VERSION
@@ -73,6 +76,7 @@ class Remote:
 REMOTES = (
     Remote("anct_pvd_communes.csv", anct_pvd.IMPORTER.url),
     Remote("anct_crte_groupements.csv", crte.IMPORTER.url),
+    Remote("ort_suivi_conventions.xlsx", anct_ort.IMPORTER.url),
     Remote(COG_TARBALL, cog.TARBALL_URL, integrity=COG_INTEGRITY, members=COG_MEMBERS),
 )
 

@@ -137,7 +137,7 @@ OXC = SimpleNamespace(type=OX_RDF.type, label=OX_RDFS.label, wasDerivedFrom=OX_P
 
 #: The types of resource IRIs ``https://w3id.org/pvd-graph/id/<type>/<key>`` (see :mod:`pvd_graph.identifiers`).
 ID_TYPES = ("commune", "epci", "departement", "region", "programme", "organisation", "convention",
-            "participation", "source")
+            "participation", "ort", "source")
 #: ``commune:`` = ``https://w3id.org/pvd-graph/id/commune/``..., the prefixes of ``ontology/context.jsonld``:
 #: Turtle then reads ``commune:73011``, where ``id:`` alone makes writers escape the slash (``id:commune\/73011``).
 ID_PREFIXES = {name: f"{ID}{name}/" for name in ID_TYPES}
@@ -175,6 +175,7 @@ class ResourceIRIs:
     organisation = staticmethod(_minter("organisation"))
     convention = staticmethod(_minter("convention"))
     participation = staticmethod(_minter("participation"))
+    ort = staticmethod(_minter("ort"))
     source = staticmethod(_minter("source"))
 
     @staticmethod
@@ -228,6 +229,9 @@ LICENCE_ETALAB_2 = "https://spdx.org/licenses/etalab-2.0.html"
 LICENCE_MIT = "https://spdx.org/licenses/MIT.html"
 #: The licence of the project's own graphs (ontology, curated data, provenance, alignments), as of its code.
 PROJECT_LICENCE = LICENCE_MIT
+
+#: Code de la construction et de l'habitation, art. L303-2 (the ORT), on Légifrance
+CCH_L303_2 = "https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000037653140"
 
 GEO_API = "https://geo.api.gouv.fr/"
 ANNUAIRE = "https://annuaire-entreprises.data.gouv.fr/entreprise/"

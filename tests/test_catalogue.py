@@ -306,3 +306,18 @@ def test_csv_excel_keeps_leading_zeros_and_accents(national_build, src, capsys, 
     assert {r[2] for r in rows[1:]} == {f'="{departement}"'}
     names = {src["communes"][c]["nom"] for c in expected if c in src["communes"]}
     assert names <= {r[1] for r in rows[1:]} and any(n != n.encode("ascii", "ignore").decode() for n in names)
+
+
+def test_issue_14_towns_in_programme_ort_agrees_with_programmes_of_town(curated):
+    """``towns-in-programme programme=ort`` lists the towns ``programmes-of-town`` puts in the ORT: on the
+    curated graph, Albertville and Ugine, concerned by the framework convention "valant ORT" (it gave
+    0 rows while ``programmes-of-town insee=73011`` said ort)."""
+    towns = [r[0] for r in rows_of(curated, "towns-in-programme", programme="ort")]
+    assert towns == ["73011", "73303"]
+    for insee in towns:
+        assert "ort" in [r[0] for r in rows_of(curated, "programmes-of-town", insee=insee)]
+
+
+def test_quality_ort_dates_is_empty_on_the_curated_graph(curated):
+    """One ORT convention per town in the curated data: no pair of differently dated ones."""
+    assert rows_of(curated, "quality-ort-dates") == []

@@ -20,6 +20,7 @@ from pvd_graph import __version__, fetch, importers
 from pvd_graph.cli import main
 
 CRTE_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "importers" / "crte" / "crte_groupements.csv"
+ORT_CSV = Path(__file__).resolve().parents[2] / "shared" / "more-data" / "ort_suivi_conventions_zlv_2024-10.csv"
 
 
 @functools.lru_cache(maxsize=2)
@@ -93,8 +94,26 @@ def server(shared_data):
     s.files["anct_pvd_communes.csv"] = (shared_data / "anct_pvd_communes_2021.csv").read_bytes()
     s.files["anct_crte_groupements.csv"] = CRTE_FIXTURE.read_bytes()
     s.files[fetch.COG_TARBALL] = make_tarball(shared_data / "cog")
+    s.files["ort_suivi_conventions.xlsx"] = make_ort_workbook()
     yield s
     s.close()
+
+
+def make_ort_workbook() -> bytes:
+    """The first 40 rows of the real ORT table (../shared/more-data) as the official workbook."""
+    import csv
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Suivi conventions"
+    with ORT_CSV.open(encoding="utf-8", newline="") as fh:
+        for n, cells in enumerate(csv.reader(fh)):
+            if n <= 40:
+                book.active.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def remotes_for(server):
@@ -117,7 +136,9 @@ def test_download_then_build_sources_from_the_cache(tmp_path, server, shared_dat
     assert not list(cache.glob(".fetch-*"))
     results, ignored = importers.import_directory(cache)
     by_id = {r.source.id: r for r in results}
-    assert set(by_id) == {"cog-communes", "cog-epci", "cog-departements", "cog-regions", "anct-pvd", "anct-crte"}
+    assert set(by_id) == {"cog-communes", "cog-epci", "cog-departements", "cog-regions", "anct-pvd", "anct-crte",
+                          "anct-ort"}
+    assert by_id["anct-ort"].rows_read == 40 and by_id["anct-ort"].reading.startswith("xlsx")
     pvd = by_id["anct-pvd"].source
     assert pvd.url == f"{server.url}/anct_pvd_communes.csv" and pvd.retrieved
     assert pvd.sha256 == hashlib.sha256(server.files["anct_pvd_communes.csv"]).hexdigest()

@@ -87,11 +87,12 @@ def _addresses_in(module) -> list[str]:
 def test_fetch_takes_addresses_and_versions_from_the_importer_records():
     """``fetch`` writes no address of its own: each download is the address of an importer's record."""
     from pvd_graph import fetch
-    from pvd_graph.importers import anct_pvd, cog, crte
+    from pvd_graph.importers import anct_ort, anct_pvd, cog, crte
 
     assert _addresses_in(fetch) == []
     assert {r.name: r.url for r in fetch.REMOTES} == {
         "anct_pvd_communes.csv": anct_pvd.IMPORTER.url, "anct_crte_groupements.csv": crte.IMPORTER.url,
+        "ort_suivi_conventions.xlsx": anct_ort.IMPORTER.url,
         fetch.COG_TARBALL: cog.TARBALL_URL}
     # the tarball that fetch downloads and the files the provenance cites are of the same package version
     assert fetch.COG_TARBALL == f"decoupage-administratif-{cog.PACKAGE_VERSION}.tgz"

@@ -7,7 +7,8 @@ Known sources (:data:`KNOWN_SOURCES`, keyed by source id, which also names the
 source's named graph): the COG files of ``@etalab/decoupage-administratif``
 (``cog-communes``, ``cog-epci``, ``cog-departements``, ``cog-regions``), the
 ANCT lists of *Petites villes de demain* (``anct-pvd``, CSV), *Action cœur de
-ville* (``anct-acv``, GeoJSON) and CRTE (``anct-crte``, CSV).
+ville* (``anct-acv``, GeoJSON), CRTE (``anct-crte``, CSV) and the ORT tracking table
+(``anct-ort``, XLSX workbook or its CSV export).
 
 A file is recognised by its name first (``communes.json``, ``*pvd*.csv``…),
 then by its content: CSV header columns, a GeoJSON FeatureCollection with the
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pvd_graph import fetch_manifest
-from pvd_graph.importers import anct_acv, anct_pvd, cog, crte
+from pvd_graph.importers import anct_acv, anct_ort, anct_pvd, cog, crte
 from pvd_graph.importers.base import ImportResult, Reject, SourceInfo
 from pvd_graph.importers.common import Earlier, Importer, ImportRun
 
@@ -32,9 +33,10 @@ __all__ = ["KNOWN_SOURCES", "FETCH_MANIFEST", "Earlier", "ImportResult", "Import
            "SourceInfo", "detect", "import_file", "import_directory"]
 
 #: Every known source, in import order: each after the sources it ``needs`` (the CRTE
-#: importer resolves commune groupings through the COG communes).
+#: importer resolves commune groupings through the COG communes; the ORT importer resolves each
+#: commune's EPCI through the COG communes and EPCI).
 KNOWN_SOURCES: dict[str, Importer] = {
-    imp.id: imp for imp in (*cog.IMPORTERS, anct_pvd.IMPORTER, anct_acv.IMPORTER, crte.IMPORTER)
+    imp.id: imp for imp in (*cog.IMPORTERS, anct_pvd.IMPORTER, anct_acv.IMPORTER, crte.IMPORTER, anct_ort.IMPORTER)
 }
 
 

@@ -95,6 +95,9 @@ def parse_communes(data: bytes, result: ImportResult, emit: Emitter, run: Import
     if run.earlier.commune_by_siren is None:  # lets the CRTE importer resolve communes
         run.earlier.commune_by_siren = {}
     by_siren = run.earlier.commune_by_siren
+    if run.earlier.current_communes is None:  # lets the ORT importer refuse codes that are not current
+        run.earlier.current_communes = set()
+    current = run.earlier.current_communes
     for i, obj in _rows(data, result):
         kind = obj.get("type")
         if kind in NOT_CURRENT:
@@ -114,6 +117,7 @@ def parse_communes(data: bytes, result: ImportResult, emit: Emitter, run: Import
         population = optional_cell("population", obj, readers.integer, result, (file, i))
         if siren:
             by_siren[siren] = code
+        current.add(code)
         s = emit.entity(commune_iri(code), OX.Commune)
         emit.label(s, label)
         emit.string(s, OX.inseeCode, code)
@@ -128,6 +132,9 @@ def parse_epci(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun)
     file = str(result.source.path)
     seen = Duplicates()
     members_seen: dict[str, tuple[str, int]] = {}
+    if run.earlier.epci_of_commune is None:  # lets the ORT importer resolve a commune's EPCI
+        run.earlier.epci_of_commune, run.earlier.epci_names = {}, {}
+    epci_of, epci_names = run.earlier.epci_of_commune, run.earlier.epci_names
     for i, obj in _rows(data, result):
         try:
             siren = required_cell("code", obj, run.codes.siren)
@@ -144,6 +151,7 @@ def parse_epci(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun)
             continue
         population = optional_cell("populationMunicipale", obj, readers.integer, result, (file, i))
         s = emit.entity(epci_iri(siren), OX.EPCI, EPCI_CLASSES[kind])
+        epci_names[siren] = label
         emit.label(s, label)
         emit.string(s, OX.siren, siren)
         emit.string(s, OX.epciType, kind)
@@ -159,6 +167,7 @@ def parse_epci(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun)
                     f"commune also member of EPCI {members_seen[code][0]} (index {members_seen[code][1]}); "
                     "both memberships kept"))
             members_seen.setdefault(code, (siren, i))
+            epci_of.setdefault(code, siren)
             emit.add(emit.entity(commune_iri(code)), OX.memberOf, s)
         result.rows_accepted += 1
 

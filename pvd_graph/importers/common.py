@@ -155,6 +155,12 @@ class Earlier:
 
     #: SIREN → INSEE code of every current commune, filled by ``cog-communes``
     commune_by_siren: dict[str, str] | None = None
+    #: INSEE code of every current commune, filled by ``cog-communes``
+    current_communes: set[str] | None = None
+    #: INSEE code → SIREN of the commune's EPCI (the first listed, if several), filled by ``cog-epci``
+    epci_of_commune: dict[str, str] | None = None
+    #: SIREN → name of every EPCI, filled by ``cog-epci``
+    epci_names: dict[str, str] | None = None
 
 
 @dataclass
