@@ -21,6 +21,7 @@ Importers never raise on bad input: a file that cannot be read gives an
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -126,10 +127,37 @@ def import_directory(directory: Path | str, on_result: Callable[[ImportResult], 
     run = ImportRun()  # one per call: nothing is shared with another import
     results = []
     for _, _, path, imp in sorted(found, key=lambda f: f[:2]):
-        results.append(import_file(path, imp, run))
+        aside = other_cog_vintage(path.relative_to(directory), imp) if imp is not None else None
+        if aside:
+            info = SourceInfo(id=imp.id, title=imp.title, path=path, url="", licence=imp.licence,
+                              publisher=imp.publisher, vintage=aside[0])
+            results.append(ImportResult(source=info, error=f"{path}: {aside[1]}"))
+        else:
+            results.append(import_file(path, imp, run))
         if on_result is not None:
             on_result(results[-1])
     return results, ignored
+
+
+_VINTAGE_FOLDER = re.compile(r"cog[-_ ]?((?:19|20)[0-9]{2})", re.IGNORECASE)
+
+
+def other_cog_vintage(relative: Path, importer: Importer) -> tuple[str, str] | None:
+    """The millésime of a geographic-code file set aside and why, or ``None``: it sits in a folder named for another
+    millésime (``cog-2021/communes.json``) than the one the COG importer reads (2026).
+
+    The files of ``@etalab/decoupage-administratif`` do not name their vintage, so the folder's
+    name is the only clue; an older code must never replace or mix with the current one (its
+    communes would look current). Older vintages are kept for the history of the code (issue 15).
+    """
+    if not importer.id.startswith("cog-"):
+        return None
+    for part in relative.parts[:-1]:
+        m = _VINTAGE_FOLDER.fullmatch(part)
+        if m and m.group(1) != cog.VINTAGE:
+            return m.group(1), (f"geographic code of {m.group(1)} (folder {part}), not the {cog.VINTAGE} code "
+                                f"this build reads: set aside, never mixed with it")
+    return None
 
 
 def source_paths(directory: Path) -> list[Path]:
