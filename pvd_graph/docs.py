@@ -24,6 +24,7 @@ from rdflib.term import BNode, Literal, Node
 
 from pvd_graph import resources
 from pvd_graph.namespaces import PREFIXES
+from pvd_graph.shapes import load_shapes  # the one reader of the shapes files (one-line parse errors)
 
 #: Languages of the ontology page (the ontology labels and defines every term in both).
 LANGUAGES = ("fr", "en")
@@ -144,13 +145,6 @@ def shapes_html(summary: list[ClassShapes]) -> str:
 
 def _anchor(name: str) -> str:
     return name.replace(":", "-")
-
-
-def load_shapes() -> Graph:
-    g = Graph()
-    for path in resources.shapes_files():
-        g.parse(path, format="turtle")
-    return g
 
 
 def keep_one_language(g: Graph, lang: str) -> Graph:

@@ -173,7 +173,9 @@ def _clone_without_data(tmp_path: Path) -> Path:
     (clone / ".ci").mkdir()
     (clone / "tests" / "conftest.py").write_bytes((REPO / "tests" / "conftest.py").read_bytes())
     (clone / "tests" / "test_needs_data.py").write_text("def test_reads(shared_data):\n    assert shared_data\n")
-    (clone / "tests" / "test_no_data.py").write_text("def test_plain():\n    assert True\n")
+    # a test that reads only the repository's own files, not ../shared/data
+    (clone / "tests" / "test_no_data.py").write_text(
+        "from pvd_graph import resources\n\n\ndef test_plain():\n    assert resources.ONTOLOGY_FILE.is_file()\n")
     (clone / ".ci" / "run").write_bytes((REPO / ".ci" / "run").read_bytes())
     return clone
 
