@@ -345,7 +345,7 @@ def resolve(name_or_text: str, catalogue: Mapping[str, CatalogueQuery] | None = 
 
 # --- running -----------------------------------------------------------------
 
-def open_graph(path: Path | str | None = None):
+def open_graph(path: Path | str | None = None, text: str | None = None):
     """Open a build output for querying, never re-importing: the dataset the endpoint serves.
 
     A build folder opens as :func:`pvd_graph.store.open_built` with
@@ -354,10 +354,17 @@ def open_graph(path: Path | str | None = None):
     source is also a named graph (``GRAPH ?g { … }``, from ``dataset.nq``).
     A single RDF file opens as it is (an ``.nq`` file: the union of its graphs
     as default graph).
+
+    Given the query *text*, the named graphs are loaded only if it can reach
+    them (``GRAPH``, ``FROM``, ``FROM NAMED``, as the endpoint's lexical guard
+    reads it): the default graph is the same either way, so is the answer, and
+    most queries skip reading ``dataset.nq``.
     """
     from pvd_graph import store
+    from pvd_graph.server import guard
 
-    return store.open_built(path, graphs="both")
+    needs_named = text is None or guard.inspect(text).named_graphs
+    return store.open_built(path, graphs="both" if needs_named else "union")
 
 
 def _one_line(exc: BaseException) -> str:

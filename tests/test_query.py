@@ -472,6 +472,27 @@ def test_query_sees_the_endpoint_dataset(curated_build):
         assert n == expected == endpoint_count(curated_build, text)
 
 
+def test_query_reads_the_named_graphs_only_when_its_text_can_reach_them(curated_build):
+    """Given its text, ``open_graph`` skips ``dataset.nq`` unless GRAPH or FROM appears, with the same answers."""
+    from pvd_graph import resources
+
+    full = query.open_graph(curated_build)
+    compared = []
+    for name, q in query.load_catalogue().items():
+        lean = query.open_graph(curated_build, text=q.text)
+        assert store.triple_count(lean) == lines(curated_build / resources.GRAPH_NT), name  # no named graph
+        params = {p.name: p.example for p in q.params if p.example and not p.optional}
+        assert query.run_query(lean, name, params) == query.run_query(full, name, params), name
+        compared.append(name)
+    assert len(compared) == len(query.load_catalogue()) >= 10
+    from_graph = ("SELECT (COUNT(*) AS ?n) FROM <https://w3id.org/pvd-graph/graph/curated> WHERE { ?s ?p ?o }")
+    for text in (COUNT_NAMED, from_graph, COUNT_NAMED.lower()):
+        lean = query.open_graph(curated_build, text=text)
+        assert store.triple_count(lean) == store.triple_count(full) > lines(curated_build / resources.GRAPH_NT)
+        [(n,)] = values(query.run_query(lean, text))
+        assert n > 0 and [(n,)] == values(query.run_query(full, text)), text
+
+
 def test_a_name_without_the_graph_is_refused_not_left_unbound():
     q = query.load_catalogue()["partners-of-town"]
     q.check_form({"insee": "Albertville"})  # before loading: the name waits for the graph

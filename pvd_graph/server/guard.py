@@ -36,7 +36,7 @@ _SCAN = re.compile(
 )
 UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
 _KEYWORD = re.compile(
-    r"(?<![\w:?$@\-.])(" + "|".join(("SERVICE", "FROM") + UPDATE_KEYWORDS) + r")(?![\w:\-])", re.I
+    r"(?<![\w:?$@\-.])(" + "|".join(("SERVICE", "FROM", "GRAPH") + UPDATE_KEYWORDS) + r")(?![\w:\-])", re.I
 )
 _UNESCAPE = re.compile(_ESCAPE)
 
@@ -50,6 +50,7 @@ class Verdict:
     update: bool
     service: bool
     from_clause: bool  # the query names its own dataset (FROM / FROM NAMED)
+    named_graphs: bool  # the query can reach a named graph (GRAPH, FROM, FROM NAMED)
 
 
 def _keywords(text: str) -> set[str]:
@@ -70,7 +71,7 @@ def inspect(query: str) -> Verdict:
     """Whether *query* contains an update operation or a ``SERVICE`` clause."""
     found = _keywords(query) | _keywords(_decode_escapes(query))
     return Verdict(update=bool(found & set(UPDATE_KEYWORDS)), service="SERVICE" in found,
-                   from_clause="FROM" in found)
+                   from_clause="FROM" in found, named_graphs=bool(found & {"FROM", "GRAPH"}))
 
 
 def check_query(query: str) -> Verdict:
