@@ -58,6 +58,10 @@ IDNS = Namespace(ID)
 #: External terms that rdflib has no (or no correct) namespace for, closed to the terms the code uses.
 #: (rdflib's ``WGS`` is ``https://www.w3.org/2003/01/geo/wgs84_pos#``; the vocabulary's IRI is http.)
 GEO = ClosedNamespace("http://www.w3.org/2003/01/geo/wgs84_pos#", ["lat", "long"])
+#: OGC GeoSPARQL 1.1: a feature's points as ``geo:hasGeometry`` / ``geo:asWKT`` (prefix ``geosparql``, as
+#: ``geo`` is taken by the W3C WGS84 vocabulary the graph used first).
+GEOSPARQL = ClosedNamespace("http://www.opengis.net/ont/geosparql#",
+                            ["Feature", "Geometry", "hasGeometry", "asWKT", "wktLiteral"])
 SPDX = ClosedNamespace("http://spdx.org/rdf/terms#",
                        ["checksum", "Checksum", "algorithm", "checksumAlgorithm_sha256", "checksumValue"])
 ADMS = ClosedNamespace("http://www.w3.org/ns/adms#", ["identifier", "Identifier", "schemeAgency"])
@@ -79,6 +83,7 @@ PREFIXES = {
     "org": "http://www.w3.org/ns/org#",
     "igeo": "http://rdf.insee.fr/def/geo#",
     "geo": str(GEO),
+    "geosparql": str(GEOSPARQL),
     "adms": str(ADMS),
     "vann": "http://purl.org/vocab/vann/",
 }
@@ -124,6 +129,7 @@ OX_DCTERMS = OxTerms(DCTERMS)
 OX_DCAT = OxTerms(DCAT)
 OX_SKOS = OxTerms(SKOS)
 OX_GEO = OxTerms(GEO)
+OX_GEOSPARQL = OxTerms(GEOSPARQL)
 OX_SPDX = OxTerms(SPDX)
 OX_ADMS = OxTerms(ADMS)
 #: The external terms the importers emit most, under short names (kept for the tests that use them):

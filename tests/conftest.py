@@ -16,6 +16,9 @@ from pvd_graph import resources
 REPO = Path(__file__).resolve().parents[1]
 #: The real open-data files, kept outside the repository (see ../shared/data/README.md).
 SHARED_DATA = REPO.parent / "shared" / "data"
+#: The further official files (ORT, CRTE, dated PVD and ACV lists, other programmes, older COG):
+#: see ../shared/more-data/README.md. A national build reads both folders.
+SHARED_MORE_DATA = REPO.parent / "shared" / "more-data"
 #: The files of SHARED_DATA that the tests read.
 SHARED_FILES = ("anct_pvd_communes_2021.csv", "anct_acv_communes_2024.geojson", "cog/communes.json",
                 "cog/epci.json", "cog/departements.json", "cog/regions.json")
@@ -34,7 +37,8 @@ def missing_data_message() -> str | None:
 
 
 #: Marks given from the fixtures a test uses (directly or through other fixtures).
-FIXTURE_MARKS = {"shared_data": "national", "national_build": "national", "virtuoso": "virtuoso"}
+FIXTURE_MARKS = {"shared_data": "national", "national_build": "national", "enlarged_build": "national",
+                 "virtuoso": "virtuoso"}
 #: The helpers of tests/browser.py that start Chromium.
 BROWSER_HELPERS = {"dump_dom", "drawn_dom", "screenshot"}
 
@@ -115,4 +119,16 @@ def national_build(tmp_path_factory, shared_data) -> Path:
 
     out = tmp_path_factory.mktemp("national") / "build"
     build_graph(shared_data, out, run_validation=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def enlarged_build(tmp_path_factory, shared_data) -> Path:
+    """Build folder of the national graph from ../shared/data and ../shared/more-data together,
+    validated (its report is in the folder: ``validation.txt``)."""
+    from pvd_graph.build import build_graph
+
+    assert SHARED_MORE_DATA.is_dir(), f"missing {SHARED_MORE_DATA} (see its README.md)"
+    out = tmp_path_factory.mktemp("enlarged") / "build"
+    build_graph([shared_data, SHARED_MORE_DATA], out)
     return out

@@ -371,3 +371,45 @@ def test_a_staged_folder_replaces_the_build_only_when_its_block_succeeds(tmp_pat
         (folder / resources.MANIFEST_JSON).write_text("{}\n", encoding="utf-8")
     assert [p.name for p in out.iterdir()] == [resources.MANIFEST_JSON]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_issue_14_every_convention_subclass_instance_is_a_convention_in_plain_sparql(tmp_path):
+    """The derivation materialises the convention hierarchy: an instance typed only with a subclass
+    (here a hand-written ORT convention) is found by ``?c a pvd:Convention`` without inference, the
+    triple lands in graph/derived, and nothing else (no commune) gets a derived type."""
+    from pvd_graph.build.derive import DERIVED_GRAPH
+    from pvd_graph.namespaces import PVD
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for path in resources.curated_files():
+        (data / path.name).write_bytes(path.read_bytes())
+    (data / "extra.ttl").write_text(
+        f"<https://w3id.org/pvd-graph/id/convention/test-only-ort> a <{PVD.ORTConvention}> .\n", encoding="utf-8")
+    result = build_graph(None, None, data_dir=data, run_validation=False)
+    rows = result.dataset.select(f"SELECT ?c ?g WHERE {{ GRAPH ?g {{ ?c a <{PVD.Convention}> }} }}")
+    found = {(c.value, g.value) for c, g in rows}
+    assert ("https://w3id.org/pvd-graph/id/convention/test-only-ort", DERIVED_GRAPH) in found
+    derived = result.dataset.select(f"SELECT ?s ?o WHERE {{ GRAPH <{DERIVED_GRAPH}> {{ ?s a ?o }} }}")
+    assert {s.value for s, _ in derived} == {"https://w3id.org/pvd-graph/id/convention/test-only-ort"}
+
+
+def test_issue_14_several_source_folders_are_one_import(tmp_path):
+    """``--sources A --sources B`` reads both folders as one import (the last one no longer wins
+    silently): the ORT table of more-data is resolved through the COG of data; a folder given
+    twice or nested in another is refused with one line."""
+    from pvd_graph.build.assemble import source_folders
+    from pvd_graph.errors import UserError
+    from conftest import SHARED_DATA, SHARED_MORE_DATA
+
+    ort = tmp_path / "ort"
+    ort.mkdir()
+    (ort / "ort.csv").symlink_to(next(SHARED_MORE_DATA.glob("ort_suivi_conventions*.csv")).resolve())
+    result = build_graph([SHARED_DATA, ort], None, run_validation=False)
+    by_id = {r.source.id: r for r in result.imports}
+    assert {"cog-communes", "anct-pvd", "anct-ort"} <= by_id.keys()
+    assert by_id["anct-ort"].error is None and by_id["anct-ort"].rows_accepted > 2000
+    with pytest.raises(UserError, match="twice"):
+        source_folders([SHARED_DATA, Path(str(SHARED_DATA) + "/")])
+    with pytest.raises(UserError, match="overlap"):
+        source_folders([SHARED_DATA, SHARED_DATA / "cog"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,8 +21,9 @@ from pvd_graph import resources, store
 from pvd_graph.build.assemble import (
     CURATED_GRAPH, ONTOLOGY_GRAPH, PROVENANCE_GRAPH, BuildResult, Conflict, add_import,
     distinct_triples, file_sha256, import_sources, load_turtle_files, missing_sources, read_turtle,
-    resolve_conflicts, source_rank,
+    resolve_conflicts, source_folders, source_rank,
 )
+from pvd_graph.build.derive import DERIVED_GRAPH, derive
 from pvd_graph.build.output import (
     only_iri_named_graphs, serialise, serialise_alignments, serialise_nquads, serialise_ntriples, serialise_turtle,
     write_build,
@@ -44,7 +45,7 @@ __all__ = [
 
 
 def build_graph(
-    sources: Path | str | None = None,
+    sources: Path | str | Sequence[Path | str] | None = None,
     out_dir: Path | str | None = None,
     *,
     data_dir: Path | str | None = None,
@@ -54,7 +55,8 @@ def build_graph(
     """Assemble, validate and (when *out_dir* is given) write the knowledge graph.
 
     *sources* is a folder of official files to import on top of the curated
-    data (see :mod:`pvd_graph.importers`); without it the graph holds the
+    data (see :mod:`pvd_graph.importers`), or several folders imported as one
+    (``["../shared/data", "../shared/more-data"]``); without it the graph holds the
     ontology and the curated data only. *data_dir* replaces the embedded
     curated Turtle folder (``data/``).
     """
@@ -75,13 +77,14 @@ def build_graph(
     imports: list[ImportResult] = []
     ignored: list[str] = []
     if sources is not None:
+        sources = source_folders(sources)  # checked before any work
         t = time.perf_counter()
-        log(f"importing sources from {sources}")
+        log(f"importing sources from {' + '.join(str(s) for s in sources)}")
         # Each file's triples are bulk-loaded in a thread (Oxigraph's loader does not hold
         # the GIL) while the next file is parsed.
         with ThreadPoolExecutor(max_workers=1) as loader:
             loads = []
-            imports, ignored = import_sources(Path(sources), log, lambda r: loads.append(
+            imports, ignored = import_sources(sources, log, lambda r: loads.append(
                 loader.submit(add_import, ds, r, ox.NamedNode(named_graph_iri(r.source.id)))))
             timings["import"] = time.perf_counter() - t
             t = time.perf_counter()
@@ -94,6 +97,7 @@ def build_graph(
 
         ds.extend(provenance_quads(imports, ox.NamedNode(PROVENANCE_GRAPH)))
     conflicts = resolve_conflicts(ds)
+    conflicts += derive(ds)
     timings["assemble"] = time.perf_counter() - t
     if conflicts:
         log(f"{len(conflicts)} conflicts between sources (kept the more authoritative value; see conflicts.csv):")
@@ -108,7 +112,7 @@ def build_graph(
     result.curated = {p.name: file_sha256(p) for p in curated}
     log(f"assembled {result.quads} quads from {2 + len(imports)} graphs")
     if sources is not None:
-        result.source_warnings = missing_sources(Path(sources), imports, ignored)
+        result.source_warnings = missing_sources(sources, imports, ignored)
         for warning in result.source_warnings:
             log(f"warning: {warning}")
 

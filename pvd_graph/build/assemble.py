@@ -12,7 +12,7 @@ reported* in ``conflicts.csv``: nothing is overwritten silently.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,12 +71,15 @@ class BuildResult:
 
 def source_rank(graph_iri: str) -> int:
     """Precedence of a named graph when sources disagree: lower wins."""
+    from pvd_graph.importers import KNOWN_SOURCES
+
     name = graph_iri.removeprefix(GRAPHS)
     if name == "curated":
         return 0
-    if name.startswith("cog"):
-        return 1
-    return 2
+    importer = KNOWN_SOURCES.get(name)
+    if importer is not None:
+        return importer.precedence
+    return 1 if name.startswith("cog") else 2
 
 
 def read_turtle(path: Path) -> list[ox.Triple]:
@@ -175,16 +178,37 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def import_sources(sources: Path, log: Callable[[str], None],
-                    on_result: Callable[[ImportResult], None] | None = None,
-                    ) -> tuple[list[ImportResult], list[str]]:
-    """Import the files of *sources*; *on_result* gets each result when it is ready."""
+def source_folders(sources: Path | str | Sequence[Path | str]) -> list[Path]:
+    """The ``--sources`` folders as a list, each checked: it exists, is a folder, is not given twice.
+
+    The same folder reached twice (``data`` and ``./data``, or a link to it) would import each of
+    its files twice: refused rather than silently read once.
+    """
+    folders = [Path(sources)] if isinstance(sources, (str, Path)) else [Path(s) for s in sources]
+    seen: dict[Path, Path] = {}
+    for folder in folders:
+        if not folder.exists():
+            raise UserError(f"{folder}: no such folder")
+        if not folder.is_dir():
+            raise UserError(f"{folder}: --sources expects a folder of source files")
+        real = folder.resolve()
+        if real in seen:
+            raise UserError(f"{folder}: --sources names this folder twice (also as {seen[real]})")
+        for other, given in seen.items():
+            if real.is_relative_to(other) or other.is_relative_to(real):
+                raise UserError(f"{folder}: --sources folders overlap ({given} and {folder}): "
+                                "their common files would be imported twice")
+        seen[real] = folder
+    return folders
+
+
+def import_sources(sources: Path | Sequence[Path], log: Callable[[str], None],
+                   on_result: Callable[[ImportResult], None] | None = None,
+                   ) -> tuple[list[ImportResult], list[str]]:
+    """Import the files of the *sources* folder(s), as one import; *on_result* gets each result when ready."""
     from pvd_graph import importers
 
-    if not sources.exists():
-        raise UserError(f"{sources}: no such folder")
-    if not sources.is_dir():
-        raise UserError(f"{sources}: --sources expects a folder of source files")
+    folders = source_folders(sources)
     seen: dict[str, Path] = {}
 
     def arrived(r: ImportResult) -> None:
@@ -197,7 +221,7 @@ def import_sources(sources: Path, log: Callable[[str], None],
         if on_result is not None:
             on_result(r)
 
-    results, ignored = importers.import_directory(sources, on_result=arrived)
+    results, ignored = importers.import_directory(folders, on_result=arrived)
     for r in results:
         if r.error:
             log(f"  {r.source.id}: FAILED: {r.error}")  # the error starts with the path
@@ -227,7 +251,7 @@ _COG_FILES = {"cog-communes": "communes.json", "cog-epci": "epci.json",
 _PROGRAMME_FILES = {"anct-pvd": "PVD list", "anct-acv": "ACV map", "anct-crte": "CRTE list"}
 
 
-def missing_sources(sources: Path, imports: list[ImportResult], ignored: list[str]) -> list[str]:
+def missing_sources(sources: Path | Sequence[Path], imports: list[ImportResult], ignored: list[str]) -> list[str]:
     """One line for each expected source that *sources* did not provide (imported without error).
 
     Expected: the four COG files and at least one programme file. Nothing
@@ -235,6 +259,8 @@ def missing_sources(sources: Path, imports: list[ImportResult], ignored: list[st
     lists (their towns then have no département, EPCI or région) and a folder
     without any programme file.
     """
+    if not isinstance(sources, (str, Path)):
+        sources = " + ".join(str(s) for s in sources)
     got = {r.source.id for r in imports if not r.error}
     if not got:
         seen = f"{len(ignored)} file{'s' if len(ignored) != 1 else ''} not recognised" if ignored else "no file"

@@ -10,8 +10,10 @@ HELP = "assemble ontology, curated data and imported sources; validate; write th
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--sources", metavar="DIR", help="folder of official source files to import "
-                        "(PVD CSV, ACV GeoJSON, COG JSON, CRTE CSV); default: curated data only")
+    parser.add_argument("--sources", metavar="DIR", action="extend", nargs="+",
+                        help="folder(s) of official source files to import, read together as one import "
+                        "(repeat or list several: --sources ../shared/data ../shared/more-data); "
+                        "default: curated data only")
     parser.add_argument("--out", metavar="DIR", default=None, help="build folder to write (default: ./pvd-build)")
     parser.add_argument("--data", metavar="DIR", default=None,
                         help="folder of curated Turtle to use instead of the embedded data/")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pvd_graph import fetch_manifest
@@ -98,36 +98,42 @@ def import_file(path: Path | str, importer: Importer | None = None, run: ImportR
     return importer.run(path, retrieved=fetched.get("retrieved"), url=fetched.get("url"), run=run)
 
 
-def import_directory(directory: Path | str, on_result: Callable[[ImportResult], None] | None = None,
+def import_directory(directory: Path | str | Sequence[Path | str],
+                     on_result: Callable[[ImportResult], None] | None = None,
                      ) -> tuple[list[ImportResult], list[str]]:
-    """Import every known file under ``directory`` (recursively).
+    """Import every known file under ``directory`` (recursively), or under each of several folders.
 
+    Several folders (``build --sources ../shared/data --sources ../shared/more-data``) are one
+    import: files of all of them run in :data:`KNOWN_SOURCES` order and share one
+    :class:`ImportRun`, so a programme file of one folder is resolved through the COG of another.
     Returns the results in :data:`KNOWN_SOURCES` order, then by path (broken
     symbolic links last, as refused sources), and the files that were not
-    recognised (relative paths, for an "ignored: X" line). Linked folders are
-    followed (see :func:`source_paths`).
+    recognised (paths relative to their folder, prefixed with the folder when there are
+    several, for an "ignored: X" line). Linked folders are followed (see :func:`source_paths`).
     *on_result* is called with each result as soon as it is ready, in that order
     (the build loads one file's triples while the next file is parsed).
     """
-    directory = Path(directory)
-    found: list[tuple[int, str, Path, Importer | None]] = []
+    folders = [Path(directory)] if isinstance(directory, (str, Path)) else [Path(d) for d in directory]
+    found: list[tuple[int, str, Path, Importer | None, Path]] = []
     ignored: list[str] = []
     order = {sid: n for n, sid in enumerate(KNOWN_SOURCES)}
-    for path in source_paths(directory):
-        if path.name == FETCH_MANIFEST:
-            continue
-        imp = detect(path)
-        if imp is None and path.is_symlink() and not path.exists():
-            found.append((len(order), str(path), path, None))  # a broken link: refused, and said
-        elif imp is None:
-            if path.is_file():
-                ignored.append(str(path.relative_to(directory)))
-        else:
-            found.append((order[imp.id], str(path), path, imp))
+    for folder in folders:
+        for path in source_paths(folder):
+            if path.name == FETCH_MANIFEST:
+                continue
+            imp = detect(path)
+            if imp is None and path.is_symlink() and not path.exists():
+                found.append((len(order), str(path), path, None, folder))  # a broken link: refused, and said
+            elif imp is None:
+                if path.is_file():
+                    rel = path.relative_to(folder)
+                    ignored.append(str(rel if len(folders) == 1 else folder / rel))
+            else:
+                found.append((order[imp.id], str(path), path, imp, folder))
     run = ImportRun()  # one per call: nothing is shared with another import
     results = []
-    for _, _, path, imp in sorted(found, key=lambda f: f[:2]):
-        aside = other_cog_vintage(path.relative_to(directory), imp) if imp is not None else None
+    for _, _, path, imp, folder in sorted(found, key=lambda f: f[:2]):
+        aside = other_cog_vintage(path.relative_to(folder), imp) if imp is not None else None
         if aside:
             info = SourceInfo(id=imp.id, title=imp.title, path=path, url="", licence=imp.licence,
                               publisher=imp.publisher, vintage=aside[0])

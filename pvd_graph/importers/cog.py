@@ -247,6 +247,7 @@ def _cog(id_: str, title: str, file: str, sniff, parse) -> Importer:
     return Importer(
         id=f"cog-{id_}", title=title, url=unpkg_url(PACKAGE, PACKAGE_VERSION, f"data/{file}"),
         licence=LICENCE_MIT, publisher="etalab", vintage=VINTAGE, filenames=(file,), sniff=sniff, parse=parse, kind="json",
+        precedence=1,
     )
 
 

@@ -36,7 +36,7 @@ from pvd_graph.importers.readers import (
     read_csv,
 )
 from pvd_graph.importers.readers import cell as readers_cell
-from pvd_graph.namespaces import OX, OX_PROV, OX_RDF, OX_RDFS, OX_XSD, ids
+from pvd_graph.namespaces import OX, OX_GEOSPARQL, OX_PROV, OX_RDF, OX_RDFS, OX_XSD, ids
 
 #: IRI of an imported source (a prov:Entity / dcat:Distribution)
 source_iri = ids.source
@@ -95,6 +95,20 @@ class Emitter:
 
     def decimal(self, s: ox.NamedNode, p: ox.NamedNode, number: float) -> None:
         self.add(s, p, ox.Literal(repr(number), datatype=OX_XSD.decimal))
+
+    def point(self, s: ox.NamedNode, longitude: float, latitude: float) -> ox.NamedNode:
+        """The point this source gives for *s*, as GeoSPARQL: ``s geo:hasGeometry <s#point-SOURCE>``,
+        which ``geo:asWKT "POINT(lon lat)"^^geo:wktLiteral`` (WGS84 longitude first: CRS84, the default
+        of a WKT literal without a CRS IRI). One geometry per source, so that two sources' points of
+        one town stay apart (they are not the same fact) and each is traced to its file.
+        """
+        g = self.node(ids.fragment(s.value, "point-" + self.source.value.rsplit("/", 1)[-1]))
+        self.add(s, OX_GEOSPARQL.hasGeometry, g)
+        self.add(g, OX_RDF.type, OX_GEOSPARQL.Geometry)
+        self.add(g, OX_GEOSPARQL.asWKT, ox.Literal(f"POINT({longitude!r} {latitude!r})",
+                                                    datatype=OX_GEOSPARQL.wktLiteral))
+        self.add(g, OX_PROV.wasDerivedFrom, self.source)
+        return g
 
 
 #: pvd:epciType code → the EPCI subclass (every EPCI is also typed pvd:EPCI)
@@ -220,6 +234,10 @@ class Importer:
     kind: str = "csv"  # csv, json or geojson: only used to describe the format
     #: ids of the sources whose results (in :class:`Earlier`) this importer reads
     needs: tuple[str, ...] = ()
+    #: precedence when two sources give different values of a single-valued property (lower wins;
+    #: the curated data is 0, the geographic code 1); the loser is written to ``conflicts.csv``.
+    #: Two vintages of one list give the newer the lower number.
+    precedence: int = 2
 
     def matches_name(self, path: Path) -> bool:
         low = path.name.lower()
