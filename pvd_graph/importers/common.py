@@ -96,6 +96,27 @@ class Emitter:
     def decimal(self, s: ox.NamedNode, p: ox.NamedNode, number: float) -> None:
         self.add(s, p, ox.Literal(repr(number), datatype=OX_XSD.decimal))
 
+    def participation(self, participant: ox.NamedNode, kind: str, code: str, programme: str,
+                      joined_through: ox.NamedNode | None = None, status: str | None = None) -> ox.NamedNode:
+        """This source's account of *participant*'s participation in *programme* (a slug: ``pvd``…).
+
+        ``participation/{kind}-{code}-{programme}`` (kind ``commune`` or ``epci``), one node per
+        participant and programme whatever the source, so that the lists that name it add up on
+        it: ``pvd:participant``, ``pvd:inProgramme``, ``pvd:listedIn`` this source, the optional
+        ``pvd:joinedThrough`` convention and ``pvd:participationStatus`` as the source says it;
+        plus the shortcut ``participant pvd:participatesIn programme``.
+        """
+        programme_node = self.node(ids.programme(programme))
+        p = self.entity(ids.participation(f"{kind}-{code}-{programme}"), OX.Participation)
+        self.add(p, OX.participant, participant)
+        self.add(p, OX.inProgramme, programme_node)
+        self.add(p, OX.listedIn, self.source)
+        if joined_through is not None:
+            self.add(p, OX.joinedThrough, joined_through)
+        self.string(p, OX.participationStatus, status)
+        self.add(participant, OX.participatesIn, programme_node)
+        return p
+
     def point(self, s: ox.NamedNode, longitude: float, latitude: float) -> ox.NamedNode:
         """The point this source gives for *s*, as GeoSPARQL: ``s geo:hasGeometry <s#point-SOURCE>``,
         which ``geo:asWKT "POINT(lon lat)"^^geo:wktLiteral`` (WGS84 longitude first: CRS84, the default
