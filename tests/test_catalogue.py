@@ -321,3 +321,54 @@ def test_issue_14_towns_in_programme_ort_agrees_with_programmes_of_town(curated)
 def test_quality_ort_dates_is_empty_on_the_curated_graph(curated):
     """One ORT convention per town in the curated data: no pair of differently dated ones."""
     assert rows_of(curated, "quality-ort-dates") == []
+
+
+# --- issue 14, CRTE: crte-of-town on the enlarged build (CRTE list + ngeo table + COG 2026) -----
+
+def test_issue_14_crte_of_town(enlarged_build, shared_data):
+    """Each commune's CRTE and the grouping through which it is covered, computed from the files:
+    the EPCI (COG membership) or the commune itself that the CRTE list gives the contract, and a
+    row without grouping for a CRTE that only the ngeo table gives. Checked on every commune in two
+    CRTE by ngeo, every commune grouping (COM), the communes of the Greater Paris EPT CRTE and the
+    communes of two-CRTE EPCI."""
+    from pvd_graph.identifiers import commune_iri, convention_iri, epci_iri
+    from pvd_graph.importers.crte import crte_slug
+
+    more = shared_data.parent / "more-data"
+    with open(more / "crte_groupements_datagouv_2022-12.csv", encoding="utf-8", newline="") as fh:
+        crte = list(csv.DictReader(fh))
+    with open(more / "ngeo-anct-cog2023_zlv.csv", encoding="utf-8", newline="") as fh:
+        ngeo = {r["insee_com"]: [v.strip() for v in r["id_crte"].split(";") if v.strip()] for r in csv.DictReader(fh)}
+    communes = {c["code"]: c for c in json.loads((shared_data / "cog" / "communes.json").read_text(encoding="utf-8"))
+                if c["type"] == "commune-actuelle"}
+    by_siren = {c["siren"]: code for code, c in communes.items() if c.get("siren")}
+    epcis = {e["code"]: e for e in json.loads((shared_data / "cog" / "epci.json").read_text(encoding="utf-8"))}
+    members = {e: {m["code"] for m in epcis[e]["membres"]} for e in epcis}
+    expected = defaultdict(set)
+    for r in crte:
+        contract, title = convention_iri(crte_slug(r["id_crte"])), f"CRTE — {r['lib_crte']}"
+        siren = r["siren_groupement"]
+        if r["nature_juridique"] == "COM":
+            code = by_siren[siren]
+            expected[code].add((contract, title, commune_iri(code), communes[code]["nom"], "COM"))
+        for code in members.get(siren, ()):
+            expected[code].add((contract, title, epci_iri(siren), epcis[siren]["nom"], epcis[siren]["type"]))
+    titles = {convention_iri(crte_slug(r["id_crte"])): f"CRTE — {r['lib_crte']}" for r in crte}
+    for code, ids_ in ngeo.items():
+        if code not in communes:
+            continue
+        covered = {row[0] for row in expected[code]}
+        for c in ids_:
+            if convention_iri(crte_slug(c)) not in covered:
+                expected[code].add((convention_iri(crte_slug(c)), titles[convention_iri(crte_slug(c))], None, None, None))
+    two_epci = {s for s in members if len({r["id_crte"] for r in crte if r["siren_groupement"] == s}) > 1}
+    sample = ({c for c, v in ngeo.items() if len(v) == 2 and c in communes}
+              | {by_siren[r["siren_groupement"]] for r in crte if r["nature_juridique"] == "COM"}
+              | {c for c, v in ngeo.items() if any(i.startswith("crte-11-92-") for i in v) and c in communes}
+              | {c for s in two_epci for c in members[s]})
+    assert len(sample) > 100
+    ds = query.open_graph(enlarged_build)
+    for code in sorted(sample):
+        rows = rows_of(ds, "crte-of-town", insee=code)
+        assert sorted(rows, key=str) == sorted(expected[code], key=str), code
+    assert any(len(expected[c]) == 2 for c in sample)  # a commune in two CRTE gives two rows

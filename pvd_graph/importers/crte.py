@@ -1,42 +1,64 @@
 """The ANCT list of CRTE (contrats pour la réussite de la transition écologique) and their groupings.
 
-Official layout (CSV, one row per grouping in a CRTE): ``insee_reg, lib_reg,
-dep_chef_file, lib_dep, id_crte, lib_crte, type_grp_crte, crte_interreg,
-crte_interdep, siren_groupement, lib_groupement, nature_juridique,
-siren_grp_supra, lib_grp_supra, nat_jur_grp_supra``.
+Official layout (CSV, one row per grouping in a CRTE, data.gouv.fr resource
+``cf3d2117-…``): ``insee_reg, lib_reg, dep_chef_file, lib_dep, id_crte,
+lib_crte, type_grp_crte, crte_interreg, crte_interdep, siren_groupement,
+lib_groupement, nature_juridique, siren_grp_supra, lib_grp_supra,
+nat_jur_grp_supra``.
 
-Each ``id_crte`` becomes one ``pvd:CRTEContract`` at ``convention/crte-{slug}``
-(the id lower-cased, runs of other characters turned into ``-``, a leading
-``crte-`` not doubled), ``pvd:underProgramme programme/crte``,
-``pvd:programmeId`` the id as written, label ``lib_crte``, and
-``pvd:concerns`` each grouping. A grouping whose ``nature_juridique`` is an
-EPCI type (CC, CA, CU, METRO, MET69) is the EPCI of that SIREN, which
-``pvd:participatesIn programme/crte``. A grouping that is a commune
-(``nature_juridique`` ``COM`` or ``type_grp_crte`` "Commune") is given by its
-SIREN, which the COG communes file maps to the INSEE code: the importer
-``needs`` ``cog-communes``, which runs first in the same import and leaves the
-mapping in :attr:`Earlier.commune_by_siren <pvd_graph.importers.common.Earlier>`;
-without the COG communes in the run, such a row is rejected with that reason. The
-supra-grouping columns (PETR, syndicats) are not mapped: the model has no such
-class.
+Each ``id_crte`` becomes one ``pvd:CRTEContract`` (also ``a pvd:Convention``) at
+``convention/crte-{slug}`` (the id lower-cased, runs of other characters turned
+into ``-``, a leading ``crte-`` not doubled): title "CRTE — {lib_crte}",
+``pvd:underProgramme programme/crte``, ``pvd:programmeId`` the id as written,
+the flags ``crte_interdep`` / ``crte_interreg`` as ``pvd:interDepartemental`` /
+``pvd:interRegional`` booleans, and ``pvd:listedForDepartement`` each
+``dep_chef_file`` of its rows.
+
+Each row's grouping (``siren_groupement``, Luhn-checked) is linked by
+``pvd:hasGrouping``:
+
+* ``nature_juridique`` an EPCI type (CC, CA, CU, METRO, MET69): the EPCI of that SIREN;
+* ``COM`` (or ``type_grp_crte`` "Commune"): the commune, its SIREN mapped to its INSEE
+  code by the COG communes of the same import (the importer ``needs`` ``cog-communes``;
+  without them such a row is rejected with that reason);
+* another grouping nature of :data:`GROUPING_NATURES` (the four établissements publics
+  territoriaux of Greater Paris, ``EPT``): a ``pvd:Grouping`` at ``grouping/{siren}``
+  with its ``pvd:legalNature``.
+
+EPCI and communes are territories: the contract also ``pvd:concerns`` them, and their
+participation in programme ``crte`` (:meth:`Emitter.participation`) joined through
+the contract. The supra-grouping columns (several values joined by ``" ; "``) give
+``pvd:supraGrouping`` links to the PETR, syndicats, pôles… of a contract; an entry
+that is one of the contract's own groupings (a mono-EPCI CRTE names its EPCI there, a
+pluri-EPCI one without a carrying structure lists its EPCI) is that grouping, not a
+supra-grouping, and adds no link.
+
+An inter-departmental CRTE is repeated for each of its départements: rows that
+differ only by their département are the same grouping, each département row
+recorded; a row repeating one already read (same contract, grouping and
+département) is rejected as a duplicate, and a row whose contract title or flags
+disagree with the contract's first row is rejected with both values.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pyoxigraph as ox
 
 from pvd_graph.identifiers import (
     InvalidCode,
     check_slug,
     commune_iri,
     convention_iri,
+    departement_iri,
     epci_iri,
-    programme_iri,
 )
 from pvd_graph.importers import readers
-from pvd_graph.importers.base import ImportResult
+from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (
     EPCI_CLASSES,
     Duplicates,
@@ -46,14 +68,21 @@ from pvd_graph.importers.common import (
     RowError,
     check,
     csv_rows,
+    optional_cell,
     reject,
     required_cell,
 )
-from pvd_graph.namespaces import LICENCE_ETALAB_2, OX
+from pvd_graph.namespaces import LICENCE_ETALAB_2, OX, OX_XSD, ids
 
 RESOURCE_URL = "https://www.data.gouv.fr/fr/datasets/r/cf3d2117-3ce8-4f26-af0b-7a86af450862"
 REQUIRED = ("id_crte", "siren_groupement", "nature_juridique")
 COMMUNE_NATURES = {"COM", "COMMUNE"}
+#: legal natures (``nature_juridique`` / ``nat_jur_grp_supra``) of the groupings that are neither
+#: an EPCI with its own taxation nor a commune: établissement public territorial (Grand Paris),
+#: pôle d'équilibre territorial et rural, pôle métropolitain, syndicat mixte ouvert / fermé, association
+GROUPING_NATURES = {"EPT", "PETR", "POLEM", "SMO", "SMF", "ASSO"}
+SUPRA_COLUMNS = ("siren_grp_supra", "lib_grp_supra", "nat_jur_grp_supra")
+_FLAGS = {"0": False, "1": True, "NON": False, "OUI": True, "FALSE": False, "TRUE": True}
 
 
 def crte_slug(value: object) -> str:
@@ -67,50 +96,176 @@ def crte_slug(value: object) -> str:
     return check_slug(text)
 
 
+def grouping_iri(siren: str) -> str:
+    """``id/grouping/{siren}``: a grouping that is neither an EPCI nor a commune."""
+    return ids.path(f"grouping/{siren}")
+
+
+def crte_title(lib_crte: str) -> str:
+    """The contract's readable title: ``"CRTE — {lib_crte}"``."""
+    return f"CRTE — {lib_crte}"
+
+
+def flag(value: object) -> bool:
+    """``0``/``1`` (also ``Non``/``Oui``, ``false``/``true``) → bool."""
+    text = (readers.cell(value) or "").upper()
+    if text not in _FLAGS:
+        raise readers.BadValue(f"not a flag (expected 0 or 1): {value!r}")
+    return _FLAGS[text]
+
+
+def split_cell(value: object) -> list[str]:
+    """The values of a multi-valued cell joined by ``" ; "`` (empty: none)."""
+    text = readers.cell(value)
+    return [] if text is None else [part.strip() for part in text.split(";")]
+
+
+@dataclass
+class _Contract:
+    """What the first row of a contract says, to check its later rows against it."""
+
+    line: int
+    facts: dict[str, object]
+    node: ox.NamedNode
+    groupings: set[str] = field(default_factory=set)
+    #: supra SIREN → (nature, label, line, file)
+    supra: dict[str, tuple[str, str | None, int]] = field(default_factory=dict)
+
+
+class _Parser:
+    def __init__(self, result: ImportResult, emit: Emitter, run: ImportRun):
+        self.result, self.emit, self.run = result, emit, run
+        self.file = str(result.source.path)
+        self.by_siren = run.earlier.commune_by_siren
+        self.programme = emit.node(ids.programme("crte"))
+        self.contracts: dict[str, _Contract] = {}
+
+    def commune(self, field_name: str, siren: str) -> tuple[ox.NamedNode, str]:
+        code = None if self.by_siren is None else self.by_siren.get(siren)
+        if code is None:
+            reason = ("commune SIREN not found in the COG communes file" if self.by_siren is not None else
+                      "commune grouping: its INSEE code needs the COG communes file in the same import")
+            raise RowError(field_name, siren, reason)
+        return self.emit.entity(commune_iri(code), OX.Commune), code
+
+    def organisation(self, field_name: str, siren: str, nature: str, kind: str = ""):
+        """(node, participant kind ``epci``/``commune`` or None, code) of a grouping given by SIREN and nature."""
+        emit = self.emit
+        if nature in EPCI_CLASSES:
+            target = emit.entity(epci_iri(siren), OX.EPCI, EPCI_CLASSES[nature])
+            emit.string(target, OX.epciType, nature)
+            emit.string(target, OX.siren, siren)
+            return target, "epci", siren
+        if nature in COMMUNE_NATURES or kind == "commune":
+            target, code = self.commune(field_name, siren)
+            emit.string(target, OX.siren, siren)
+            return target, "commune", code
+        if nature in GROUPING_NATURES:
+            target = emit.entity(grouping_iri(siren), OX.Grouping)
+            emit.string(target, OX.siren, siren)
+            emit.string(target, OX.legalNature, nature)
+            return target, None, siren
+        known = ", ".join([*EPCI_CLASSES, "COM", *sorted(GROUPING_NATURES)])
+        raise RowError(field_name, nature, f"unknown legal nature (expected one of {known})")
+
+    def contract(self, line: int, row: dict) -> tuple[str, _Contract | None, dict[str, object], str]:
+        """(slug, the contract if an earlier row made it, this row's contract facts, the id as written)."""
+        raw_id = required_cell("id_crte", row, readers.cell)
+        slug = check("id_crte", raw_id, crte_slug)
+        facts = {
+            "lib_crte": check("lib_crte", row.get("lib_crte"), readers.name),
+            "crte_interdep": optional_cell("crte_interdep", row, flag, self.result, (self.file, line)),
+            "crte_interreg": optional_cell("crte_interreg", row, flag, self.result, (self.file, line)),
+        }
+        known = self.contracts.get(slug)
+        if known is not None:
+            for name, value in facts.items():
+                if value != known.facts[name]:
+                    raise RowError(name, "" if value is None else value,
+                                   f"disagrees with line {known.line} for {raw_id} ({known.facts[name]!r})")
+        return slug, known, facts, raw_id
+
+    def new_contract(self, line: int, slug: str, facts: dict[str, object], raw_id: str) -> _Contract:
+        emit = self.emit
+        c = emit.entity(convention_iri(slug), OX.Convention, OX.CRTEContract)
+        if facts["lib_crte"]:
+            emit.label(c, crte_title(facts["lib_crte"]))
+        emit.add(c, OX.underProgramme, self.programme)
+        emit.string(c, OX.programmeId, raw_id)
+        for name, prop in (("crte_interdep", OX.interDepartemental), ("crte_interreg", OX.interRegional)):
+            if facts[name] is not None:
+                emit.add(c, prop, ox.Literal("true" if facts[name] else "false", datatype=OX_XSD.boolean))
+        contract = self.contracts[slug] = _Contract(line, facts, c)
+        return contract
+
+    def supra(self, line: int, row: dict, contract: _Contract) -> None:
+        """Remember the row's supra-groupings; a cell whose three columns do not line up is dropped."""
+        cells = [split_cell(row.get(name)) for name in SUPRA_COLUMNS]
+        if len({len(values) for values in cells}) > 1:
+            counts = ", ".join(f"{len(v)} in {n}" for v, n in zip(cells, SUPRA_COLUMNS))
+            self.result.warnings.append(Reject(self.file, line, "siren_grp_supra", row.get("siren_grp_supra") or "",
+                                               f"supra-grouping columns do not line up ({counts}); value dropped, "
+                                               "rest of the row kept"))
+            return
+        for siren, label, nature in zip(*cells):
+            try:
+                siren = check("siren_grp_supra", siren, self.run.codes.siren)
+            except RowError as err:
+                self.result.warnings.append(Reject(self.file, line, err.field, err.value,
+                                                   f"{err.reason}; value dropped, rest of the row kept"))
+                continue
+            contract.supra.setdefault(siren, (nature.upper(), label or None, line))
+
+    def row(self, line: int, row: dict, seen: Duplicates) -> None:
+        slug, contract, facts, raw_id = self.contract(line, row)
+        siren = required_cell("siren_groupement", row, self.run.codes.siren)
+        dep = optional_cell("dep_chef_file", row, self.run.codes.departement, self.result, (self.file, line))
+        seen.check((slug, siren, dep), line, "siren_groupement", siren)
+        nature = (readers.cell(row.get("nature_juridique")) or "").upper()
+        kind = (readers.cell(row.get("type_grp_crte")) or "").lower()
+        grp_label = check("lib_groupement", row.get("lib_groupement"), readers.name)
+        target, participant, code = self.organisation("nature_juridique", siren, nature, kind)
+        # accepted: record the row's facts
+        if contract is None:
+            contract = self.new_contract(line, slug, facts, raw_id)
+        emit, c = self.emit, contract.node
+        emit.label(target, grp_label)
+        emit.add(c, OX.hasGrouping, target)
+        if participant is not None:
+            emit.add(c, OX.concerns, target)
+            emit.participation(target, participant, code, "crte", joined_through=c)
+        if dep is not None:
+            emit.add(c, OX.listedForDepartement, emit.node(departement_iri(dep)))
+        contract.groupings.add(siren)
+        self.supra(line, row, contract)
+        self.result.rows_accepted += 1
+
+    def supra_links(self) -> None:
+        """``pvd:supraGrouping`` of each contract: its supra entries that are not its own groupings."""
+        for contract in self.contracts.values():
+            for siren, (nature, label, line) in contract.supra.items():
+                if siren in contract.groupings:
+                    continue
+                try:
+                    target, _, _ = self.organisation("nat_jur_grp_supra", siren, nature)
+                except RowError as err:
+                    self.result.warnings.append(Reject(self.file, line, err.field, err.value,
+                                                       f"{err.reason}; supra-grouping {siren} dropped, "
+                                                       "rest of the row kept"))
+                    continue
+                self.emit.label(target, label)
+                self.emit.add(contract.node, OX.supraGrouping, target)
+
+
 def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
-    file = str(result.source.path)
+    parser = _Parser(result, emit, run)
     seen = Duplicates()
-    by_siren = run.earlier.commune_by_siren
-    programme = emit.node(programme_iri("crte"))
-    described: set[str] = set()
     for line, row in csv_rows(data, result, REQUIRED):
         try:
-            raw_id = required_cell("id_crte", row, readers.cell)
-            slug = check("id_crte", raw_id, crte_slug)
-            siren = required_cell("siren_groupement", row, run.codes.siren)
-            seen.check((slug, siren), line, "siren_groupement", siren)
-            nature = (readers.cell(row.get("nature_juridique")) or "").upper()
-            kind = (readers.cell(row.get("type_grp_crte")) or "").lower()
-            label = check("lib_crte", row.get("lib_crte"), readers.name)
-            grp_label = check("lib_groupement", row.get("lib_groupement"), readers.name)
-            if nature in EPCI_CLASSES:
-                target = emit.entity(epci_iri(siren), OX.EPCI, EPCI_CLASSES[nature])
-                emit.string(target, OX.siren, siren)
-                emit.string(target, OX.epciType, nature)
-            elif nature in COMMUNE_NATURES or kind == "commune":
-                code = None if by_siren is None else by_siren.get(siren)
-                if code is None:
-                    reason = ("commune SIREN not found in the COG communes file" if by_siren is not None else
-                              "commune grouping: its INSEE code needs the COG communes file in the same import")
-                    raise RowError("siren_groupement", siren, reason)
-                target = emit.entity(commune_iri(code), OX.Commune)
-                emit.string(target, OX.siren, siren)
-            else:
-                raise RowError("nature_juridique", nature,
-                               f"grouping is neither an EPCI ({', '.join(EPCI_CLASSES)}) nor a commune (COM)")
+            parser.row(line, row, seen)
         except RowError as err:
-            reject(result, file, line, err)
-            continue
-        emit.label(target, grp_label)
-        emit.add(target, OX.participatesIn, programme)
-        c = emit.entity(convention_iri(slug), OX.Convention, OX.CRTEContract)
-        if slug not in described:
-            described.add(slug)
-            emit.label(c, label)
-            emit.add(c, OX.underProgramme, programme)
-            emit.string(c, OX.programmeId, raw_id)
-        emit.add(c, OX.concerns, target)
-        result.rows_accepted += 1
+            reject(result, parser.file, line, err)
+    parser.supra_links()
 
 
 def _sniff(path: Path, head: bytes) -> bool:
@@ -120,6 +275,6 @@ def _sniff(path: Path, head: bytes) -> bool:
 
 IMPORTER = Importer(
     id="anct-crte", title="Contrats pour la réussite de la transition écologique (CRTE) et leurs groupements",
-    url=RESOURCE_URL, licence=LICENCE_ETALAB_2, publisher="anct", vintage="",
+    url=RESOURCE_URL, licence=LICENCE_ETALAB_2, publisher="anct", vintage="2022-12",
     filenames=("*crte*.csv",), sniff=_sniff, parse=parse, needs=("cog-communes",),
 )

@@ -1,0 +1,89 @@
+"""The ANCT commune × programme table ("ngeo", COG 2023): which CRTE covers each commune.
+
+One row per commune of the COG 2023 (``insee_com``, ``lib_com``) and one column per ANCT
+programme holding the commune's id(s) in it (``id_pvd``, ``id_ti``, ``id_crte``, ``id_acv``…),
+several values joined by ``" ; "``; ids only, no labels.
+
+This importer reads ``id_crte`` only: each id is the CRTE contract ``convention/crte-{slug}``
+(the slug of :func:`pvd_graph.importers.crte.crte_slug`, as the CRTE list names it), which
+``pvd:concerns`` the commune, and the commune's participation in programme ``crte``
+(:meth:`Emitter.participation`) is joined through it and ``pvd:listedIn`` this table. The other
+programme columns are left for the other-programmes issue: each non-empty one is reported (a
+"value dropped" line per column in ``rejects.csv``, with its count), never skipped silently.
+
+A row without ``id_crte`` (overseas collectivities, a few others) is skipped by design and
+counted. A COG 2023 code that is not a current commune of the COG of the same import (merged or
+renumbered since) is rejected with that reason: its CRTE is not moved to another commune.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pvd_graph.identifiers import commune_iri, convention_iri
+from pvd_graph.importers import readers
+from pvd_graph.importers.base import ImportResult, Reject
+from pvd_graph.importers import common
+from pvd_graph.importers.common import Emitter, Importer, ImportRun, RowError
+from pvd_graph.importers.crte import crte_slug, split_cell
+from pvd_graph.importers.readers import SourceError
+from pvd_graph.namespaces import OX
+
+#: where the copy held here comes from (the table is ANCT's internal one; no licence is stated upstream)
+ORIGIN_URL = ("https://github.com/MTES-MCT/zero-logement-vacant/blob/main/"
+              "analytics/dbt/seeds/ngeo-anct-cog2023.csv")
+CODE, CRTE = "insee_com", "id_crte"
+REQUIRED = (CODE, CRTE)
+#: columns that are no programme id
+_NOT_PROGRAMMES = {CODE, "lib_com"}
+NO_CRTE = "no CRTE id (id_crte empty): nothing to import for the CRTE"
+
+
+def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
+    file = str(result.source.path)
+    current = run.earlier.current_communes
+    if current is None:
+        raise SourceError("the ngeo table's codes are COG 2023: it needs the COG communes file "
+                          "(communes.json) in the same import to tell which are current")
+    seen = common.Duplicates()
+    left: dict[str, int] = {}
+    for line, row in common.csv_rows(data, result, REQUIRED):
+        for column, value in row.items():
+            if column not in _NOT_PROGRAMMES and column != CRTE and readers.cell(value) is not None:
+                left[column] = left.get(column, 0) + 1
+        try:
+            code = common.required_cell(CODE, row, run.codes.insee)
+            seen.check(code, line, CODE, code)
+            ids = split_cell(row.get(CRTE))
+            if not ids:
+                result.skipped[NO_CRTE] = result.skipped.get(NO_CRTE, 0) + 1
+                continue
+            if code not in current:
+                raise RowError(CODE, code, "COG 2023 code that is not a current commune in the COG of this "
+                                           "import (merged or renumbered since): its CRTE is not imported")
+            slugs = [common.check(CRTE, raw, crte_slug) for raw in ids]
+        except RowError as err:
+            common.reject(result, file, line, err)
+            continue
+        town = emit.entity(commune_iri(code), OX.Commune)
+        for slug in slugs:
+            contract = emit.node(convention_iri(slug))
+            emit.add(contract, OX.concerns, town)
+            emit.participation(town, "commune", code, "crte", joined_through=contract)
+        result.rows_accepted += 1
+    for column, count in sorted(left.items()):
+        result.warnings.append(Reject(file, "", column, f"{count} values",
+                                      "column not imported by this build (ids of another programme, "
+                                      "left for the other-programmes issue)"))
+
+
+def _sniff(path: Path, head: bytes) -> bool:
+    columns = readers.header_columns(head)
+    return {CODE, CRTE, "id_pvd", "id_acv"} <= columns
+
+
+IMPORTER = Importer(
+    id="anct-ngeo", title="Table communes × programmes de l'ANCT (ngeo, COG 2023) : CRTE de chaque commune",
+    url=ORIGIN_URL, licence="", publisher="anct", vintage="2023",
+    filenames=("ngeo*.csv",), sniff=_sniff, parse=parse, needs=("cog-communes",),
+)
