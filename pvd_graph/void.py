@@ -237,7 +237,9 @@ def describe_dataset(ds: Store, endpoint: str | None = None, download_base: str 
         g.add((d, VOID.subset, URIRef(graph)))
         g.add((URIRef(graph), RDF.type, VOID.Dataset))
         g.add((URIRef(graph), VOID.triples, Literal(n, datatype=XSD.integer)))
-        g.add((URIRef(graph), DCTERMS.license, _licence_for(graph, recorded)))
+        licence = _licence_for(graph, recorded)
+        if str(licence):  # a source whose licence its publisher does not state (anct-ngeo) gets none
+            g.add((URIRef(graph), DCTERMS.license, licence))
 
     if endpoint:
         g.add((d, VOID.sparqlEndpoint, URIRef(endpoint)))

@@ -148,3 +148,14 @@ def test_ngeo_and_groupings_disagreements_are_in_conflicts_csv(enlarged_build, e
                  for r in csv.DictReader(fh)
                  if r["kept_source"] == "anct-ngeo" and r["dropped_source"] == "anct-crte"}
     assert expected and found == expected
+
+
+def test_no_licence_is_claimed_for_the_ngeo_table(enlarged_build):
+    """Its upstream licence is not stated: no dcterms:license (an empty one was written ``<>``)."""
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import DCTERMS
+
+    void = Graph().parse(enlarged_build / "void.ttl")
+    assert set(void.objects(URIRef(named_graph_iri("anct-ngeo")), DCTERMS.license)) == set()
+    assert all(str(o).startswith("https://spdx.org/licenses/") for o in void.objects(None, DCTERMS.license))
+    assert "dcterms:license <>" not in (enlarged_build / "void.ttl").read_text(encoding="utf-8")
