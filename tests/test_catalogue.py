@@ -334,6 +334,9 @@ def test_issue_14_crte_of_town(enlarged_build, shared_data):
     from pvd_graph.identifiers import commune_iri, convention_iri, epci_iri
     from pvd_graph.importers.crte import crte_slug
 
+    assert [p.name for p in CATALOGUE["crte-of-town"].params] == ["insee"]
+    assert CATALOGUE["crte-of-town"].returns == ["crte", "label", "grouping", "grouping_name", "nature"]
+
     more = shared_data.parent / "more-data"
     with open(more / "crte_groupements_datagouv_2022-12.csv", encoding="utf-8", newline="") as fh:
         crte = list(csv.DictReader(fh))

@@ -159,3 +159,25 @@ def test_no_licence_is_claimed_for_the_ngeo_table(enlarged_build):
     assert set(void.objects(URIRef(named_graph_iri("anct-ngeo")), DCTERMS.license)) == set()
     assert all(str(o).startswith("https://spdx.org/licenses/") for o in void.objects(None, DCTERMS.license))
     assert "dcterms:license <>" not in (enlarged_build / "void.ttl").read_text(encoding="utf-8")
+
+
+def test_the_build_output_names_the_columns_left(tmp_path, shared_data):
+    from pvd_graph.build.assemble import import_sources
+
+    (tmp_path / "cog").mkdir()
+    (tmp_path / "cog" / "communes.json").symlink_to(shared_data / "cog" / "communes.json")
+    (tmp_path / "ngeo-anct.csv").write_text(
+        "insee_com,lib_com,id_pvd,id_crte,id_acv,id_ti\n"
+        "73011,Albertville,pvd-084-73-01,crte-84-73-5,acv-084-73-01,\n"
+        "73303,Ugine,pvd-084-73-02,crte-84-73-5,,\n", encoding="utf-8")
+    lines: list[str] = []
+    results, _ = import_sources(tmp_path, lines.append)
+    ngeo = next(r for r in results if r.source.id == "anct-ngeo")
+    assert ngeo.rows_accepted == 2
+    left = [line.strip() for line in lines if "not imported: column" in line]
+    assert left == [
+        "not imported: column id_acv (1 values): column not imported by this build (ids of another programme, "
+        "left for the other-programmes issue)",
+        "not imported: column id_pvd (2 values): column not imported by this build (ids of another programme, "
+        "left for the other-programmes issue)",
+    ]

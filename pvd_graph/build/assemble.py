@@ -234,6 +234,9 @@ def import_sources(sources: Path | Sequence[Path], log: Callable[[str], None],
             log(f"    rejected {rej}")
         if len(r.rejects) > 5:
             log(f"    ... {len(r.rejects) - 5} more rejected rows in rejects.csv")
+        for w in r.warnings:  # a warning without a line is about a whole column (e.g. one left for later)
+            if w.line == "":
+                log(f"    not imported: column {w.field} ({w.value}): {w.reason}")
     for name in ignored:
         log(f"  ignored: {name} (not a known source format)")
     return results, ignored
