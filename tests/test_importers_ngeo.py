@@ -181,3 +181,19 @@ def test_the_build_output_names_the_columns_left(tmp_path, shared_data):
         "not imported: column id_pvd (2 values): column not imported by this build (ids of another programme, "
         "left for the other-programmes issue)",
     ]
+
+
+def test_a_crte_id_unknown_to_the_crte_list_is_a_violation(tmp_path, shared_data):
+    from pvd_graph.build import build_graph
+
+    src = tmp_path / "src"
+    (src / "cog").mkdir(parents=True)
+    for name in ("communes.json", "epci.json", "departements.json", "regions.json"):
+        (src / "cog" / name).symlink_to(shared_data / "cog" / name)
+    (src / "ngeo-anct.csv").write_text("insee_com,lib_com,id_pvd,id_crte,id_acv\n73011,Albertville,,crte-99-99-9,\n",
+                                       encoding="utf-8")
+    result = build_graph(src, tmp_path / "out")
+    found = [r for r in result.report.results if r.shape == "check:crte-contract-unknown-violation"]
+    assert [(r.focus, r.value) for r in found] == [(ids.participation("commune-73011-crte"),
+                                                    convention_iri("crte-99-99-9"))]
+    assert found[0].severity == "Violation"
