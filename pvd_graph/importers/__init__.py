@@ -7,8 +7,9 @@ Known sources (:data:`KNOWN_SOURCES`, keyed by source id, which also names the
 source's named graph): the COG files of ``@etalab/decoupage-administratif``
 (``cog-communes``, ``cog-epci``, ``cog-departements``, ``cog-regions``), the
 ANCT lists of *Petites villes de demain* (``anct-pvd``, CSV), *Action cœur de
-ville* (``anct-acv``, GeoJSON), CRTE (``anct-crte``, CSV) and the ORT tracking table
-(``anct-ort``, XLSX workbook or its CSV export).
+ville* (``anct-acv``, GeoJSON), CRTE (``anct-crte``, CSV), the ANCT commune × programme table
+(``anct-ngeo``, CSV: each commune's CRTE) and the ORT tracking table (``anct-ort``, XLSX workbook
+or its CSV export).
 
 A file is recognised by its name first (``communes.json``, ``*pvd*.csv``…),
 then by its content: CSV header columns, a GeoJSON FeatureCollection with the
