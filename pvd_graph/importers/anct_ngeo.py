@@ -30,7 +30,7 @@ from pvd_graph.importers.readers import SourceError
 from pvd_graph.namespaces import OX
 
 #: where the copy held here comes from (the table is ANCT's internal one; no licence is stated upstream)
-ORIGIN_URL = ("https://github.com/MTES-MCT/zero-logement-vacant/blob/main/"
+ORIGIN_URL = ("https://raw.githubusercontent.com/MTES-MCT/zero-logement-vacant/main/"
               "analytics/dbt/seeds/ngeo-anct-cog2023.csv")
 CODE, CRTE = "insee_com", "id_crte"
 REQUIRED = (CODE, CRTE)
