@@ -140,20 +140,28 @@ def test_conventions_and_their_dates_per_vintage(ds, enlarged_build, shared_data
 
 @pytest.fixture(scope="module")
 def disagreeing(tmp_path_factory, shared_data):
-    """A build of the 2024 GeoJSON and a February 2024 file in which one date and one town name differ."""
+    """A build of three vintages: the 2024 GeoJSON with one date removed, the map's .js as it is, and
+    a February 2024 file in which one date and one town name differ."""
     folder = tmp_path_factory.mktemp("acv-vintages")
-    shutil.copy(shared_data / ACV_DATA, folder / ACV_DATA)
+    geojson = _doc(shared_data / ACV_DATA)
+    undated = next(f["properties"] for f in geojson["features"][2:] if f["properties"]["date_signature"])
+    js_date = _date(undated["date_signature"])
+    undated["date_signature"] = ""
+    (folder / ACV_DATA).write_text(json.dumps(geojson, ensure_ascii=False), encoding="utf-8")
+    shutil.copy(SHARED_MORE_DATA / JS, folder / JS)
     doc = _doc(SHARED_MORE_DATA / FLAT)
     first, second = doc["features"][0]["properties"], doc["features"][1]["properties"]
+    assert undated["id_acv"] not in (first["id_acv"], second["id_acv"])
     first["date_signature"] = "2019-01-02"
     second["lib_com.x"] = second["lib_com.x"] + " (ancien nom)"
     (folder / FLAT).write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     build_graph(folder, folder / "build", run_validation=False)
-    return first, second, _csv(folder / "build" / "conflicts.csv")
+    dates = dict(_rows(store.open_built(folder / "build"), "SELECT ?id ?d WHERE { ?c pvd:programmeId ?id ; pvd:signedOn ?d }"))
+    return first, second, _csv(folder / "build" / "conflicts.csv"), (undated["id_acv"], js_date, dates)
 
 
 def test_vintages_that_disagree_are_in_conflicts_never_merged(disagreeing, shared_data):
-    first, second, conflicts = disagreeing
+    first, second, conflicts, _ = disagreeing
     kept = {p["insee_com"]: p for p in (f["properties"] for f in _doc(shared_data / ACV_DATA)["features"])}
     date = [c for c in conflicts if c["property"] == PVD + "signedOn"]
     assert [(c["subject"], c["kept"], c["kept_source"], c["dropped"], c["dropped_source"]) for c in date] == [
@@ -162,6 +170,11 @@ def test_vintages_that_disagree_are_in_conflicts_never_merged(disagreeing, share
     titles = [c for c in conflicts if c["subject"] == convention_iri(second["id_acv"])]
     assert len(titles) == 1 and titles[0]["dropped_source"] == "anct-acv-2024-02"
     assert "(ancien nom)" in titles[0]["dropped"] and "(ancien nom)" not in titles[0]["kept"]
+
+
+def test_the_map_data_dates_a_convention_the_geojson_leaves_undated(disagreeing):
+    *_, (pid, js_date, dates) = disagreeing
+    assert dates[pid] == js_date
 
 
 def test_participations_every_vintage_adds_its_listing(ds, shared_data):
