@@ -299,3 +299,43 @@ def test_no_geo_lat_long_and_no_violation_from_acv(ds, enlarged_build):
     assert not _rows(ds, "SELECT ?s WHERE { ?s <http://www.w3.org/2003/01/geo/wgs84_pos#lat> ?o } LIMIT 1")
     report = (enlarged_build / "validation.txt").read_text(encoding="utf-8").splitlines()
     assert not [line for line in report if line.startswith("Violation") and "acv" in line]
+
+
+@pytest.mark.parametrize("text, error", [
+    ("var JS_coeurdeville = %s;", None),
+    ("alert(1); var JS_coeurdeville = %s;", "not a JavaScript assignment"),
+    ("var JS_coeurdeville = %s; fetch('x')", "not a JavaScript assignment"),
+    ("var JS_coeurdeville = %s", None),
+    ("var JS_coeurdeville = {\"type\": ", "not a JavaScript assignment"),
+])
+def test_the_map_file_is_read_only_as_one_assignment(tmp_path, text, error):
+    """Only ``var NAME = {…};`` is read (nothing is run); anything else is refused in one line."""
+    from pvd_graph.importers.anct_acv_map import IMPORTER
+
+    doc = _doc(SHARED_MORE_DATA / JS)
+    doc["features"] = doc["features"][:3]
+    path = tmp_path / JS
+    path.write_text(text.replace("%s", json.dumps(doc)) if "%s" in text else text, encoding="utf-8")
+    result = IMPORTER.run(path)
+    if error is None:
+        assert result.error is None and result.rows_accepted == 3
+    else:
+        assert result.error and error in result.error and "\n" not in result.error and not result.lines
+
+
+def test_a_bad_liste_geo_entry_rejects_its_feature_with_the_reason(tmp_path):
+    """A malformed entry, or a code the COG of the import does not have, rejects the feature (all its towns)."""
+    from pvd_graph.importers.anct_acv2 import IMPORTER
+
+    doc = _doc(SHARED_MORE_DATA / ACV2)
+    doc["features"][0]["properties"]["liste_geo"] = "Agen 47001"
+    doc["features"][1]["properties"]["liste_geo"] = "Ajaccio (2A004); Nulle part (99999)"
+    path = tmp_path / ACV2
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    current = {normalise_insee(c) for c in re.findall(r"\((\w{5})\)", " ".join(
+        f["properties"]["liste_geo"] for f in doc["features"])) if c != "99999"}
+    result = IMPORTER.run(path, run=importers.ImportRun(earlier=importers.Earlier(current_communes=current)))
+    assert [(r.line, r.field, r.value) for r in result.rejects] == [(0, "liste_geo", "Agen 47001"),
+                                                                    (1, "liste_geo", "99999")]
+    assert result.rows_accepted == len(doc["features"]) - 2
+    assert not [t for t in result.triples if t.subject.value in (commune_iri("47001"), commune_iri("2A004"))]

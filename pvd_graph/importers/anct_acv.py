@@ -37,7 +37,8 @@ outside them is dropped with a warning (``value dropped``). A ``MultiPoint`` for
 is dropped too: the file does not say which point is which town.
 
 Row numbers in rejects are feature indexes (first feature = 0). A feature is
-rejected when its town or programme id cannot be identified; an unreadable
+rejected when its town or programme id cannot be identified, or when the COG of the same import
+does not have its town (merged or renumbered since the list); an unreadable
 date, count or coordinate is dropped with a warning and the feature kept. When
 the features of one id disagree (date, label), the first is kept and
 the others are reported as warnings.
@@ -104,6 +105,7 @@ class Town:
     in_progress: int | None = None
     delivered: int | None = None
     point: tuple[float, float] | None = None  # (longitude, latitude)
+    field: str = "insee_com"  # where the file gives the code
 
 
 #: (properties, feature, result, where, run) → the feature's towns; raises RowError
@@ -178,7 +180,7 @@ def listed_towns(props: dict, feature: dict, result: ImportResult, where: Where,
         if m is None:
             raise RowError("liste_geo", part.strip(), 'not "Name (INSEE code)"')
         towns.append(Town(check("liste_geo", m.group(2), run.codes.insee),
-                          check("liste_geo", m.group(1), readers.name)))
+                          check("liste_geo", m.group(1), readers.name), field="liste_geo"))
     geometry = feature.get("geometry")
     if len(towns) > 1 and isinstance(geometry, dict) and geometry.get("type") == "MultiPoint":
         result.warnings.append(Reject(where[0], where[1], "geometry", str(geometry)[:80],
@@ -205,6 +207,7 @@ def parser(layout: Layout, required: tuple[str, ...], what: str = "geojson",
 def parse_features(doc: list, layout: Layout, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
     file = str(result.source.path)
     seen = Duplicates()
+    current = run.earlier.current_communes  # None when the COG is not in this import
     conventions: dict[str, _Convention] = {}
     for i, feature in enumerate(doc):
         result.rows_read += 1
@@ -215,7 +218,9 @@ def parse_features(doc: list, layout: Layout, result: ImportResult, emit: Emitte
                 raise RowError("properties", "", "feature without properties")
             towns = layout.towns(props, feature, result, where, run)
             for town in towns:
-                seen.check(town.code, i, "insee_com", town.code)
+                seen.check(town.code, i, town.field, town.code)
+                if current is not None and town.code not in current:
+                    raise RowError(town.field, town.code, "not a current commune in the COG (merged or renumbered since)")
             pid = required_cell(layout.id_field, props, lambda v: check_slug(str(v).strip().lower()))
             site = check(layout.site_field, props.get(layout.site_field), readers.name)
         except RowError as err:
@@ -353,10 +358,12 @@ class LayoutImporter(Importer):
 
 LAYOUT = Layout(id_field="id_acv", site_field="lib_acv", date_field="date_signature", towns=insee_town("lib_com"))
 REQUIRED = ("insee_com", "id_acv")
+#: the current communes, when the COG is in the same import (optional: without it codes are not checked)
+NEEDS = ("cog-communes",)
 
 IMPORTER = Importer(
     id="anct-acv", title="Communes du programme Action cœur de ville", url=SOURCE_URL,
     licence=LICENCE_ETALAB_2, publisher="anct", vintage="2024-09",
     filenames=("*acv*.geojson", "*coeur*ville*.geojson", "*cœur*ville*.geojson"),
-    sniff=sniff, parse=parser(LAYOUT, REQUIRED), kind="geojson",
+    sniff=sniff, parse=parser(LAYOUT, REQUIRED), kind="geojson", needs=NEEDS,
 )

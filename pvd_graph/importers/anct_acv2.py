@@ -38,6 +38,6 @@ IMPORTER = LayoutImporter(
     id="anct-acv2", title="Lauréats d'Action cœur de ville 2 (entrées de ville)", url=SOURCE_URL,
     licence=LICENCE_ETALAB_2, publisher="anct", vintage="2023-09",
     # after every ACV list: it shares with them only the towns' names, which the COG's outrank anyway
-    filenames=("*acv2*.geojson", "*acv*.geojson"), sniff=_sniff, kind="geojson", precedence=6,
+    filenames=("*acv2*.geojson", "*acv*.geojson"), sniff=_sniff, kind="geojson", precedence=6, needs=anct_acv.NEEDS,
     parse=anct_acv.parser(LAYOUT, ("id_territoire", "liste_geo")),
 )

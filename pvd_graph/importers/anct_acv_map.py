@@ -49,5 +49,5 @@ IMPORTER = Importer(
     url=SOURCE_URL, licence=LICENCE_ETALAB_2, publisher="anct", vintage="2024-09",
     filenames=("*coeurdeville*.js", "*acv*.js"), sniff=_sniff,
     parse=anct_acv.parser(anct_acv.LAYOUT, anct_acv.REQUIRED, "javascript assignment", unwrap),
-    kind="javascript", precedence=3,
+    kind="javascript", precedence=3, needs=anct_acv.NEEDS,
 )

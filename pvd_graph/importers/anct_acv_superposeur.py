@@ -51,7 +51,7 @@ def _sniff_v2(path: Path, head: bytes) -> bool:
 FLAT = LayoutImporter(
     id="anct-acv-2024-02", title="Communes du programme Action cœur de ville (février 2024)",
     url=URL_2024_02, licence=LICENCE_ETALAB_2, publisher="anct", vintage="2024-02",
-    filenames=("*acv*.geojson",), sniff=_sniff_flat, kind="geojson", precedence=5,
+    filenames=("*acv*.geojson",), sniff=_sniff_flat, kind="geojson", precedence=5, needs=anct_acv.NEEDS,
     parse=anct_acv.parser(Layout(id_field="id_acv", site_field="lib_acv", date_field="date_signature",
                                  towns=anct_acv.insee_town("lib_com.x")), anct_acv.REQUIRED),
 )
@@ -59,7 +59,7 @@ FLAT = LayoutImporter(
 V2 = LayoutImporter(
     id="anct-acv-2024-09", title="Programme Action cœur de ville (carte multi-programmes, septembre 2024)",
     url=URL_2024_09, licence=LICENCE_ETALAB_2, publisher="anct", vintage="2024-09",
-    filenames=("*acv*.geojson",), sniff=_sniff_v2, kind="geojson", precedence=4,
+    filenames=("*acv*.geojson",), sniff=_sniff_v2, kind="geojson", precedence=4, needs=anct_acv.NEEDS,
     parse=anct_acv.parser(Layout(id_field="id_territoire", site_field="lib_territoire", date_field="date_signature",
                                  towns=anct_acv.listed_towns), ("id_territoire", "liste_geo")),
 )
