@@ -207,6 +207,7 @@ def import_sources(sources: Path | Sequence[Path], log: Callable[[str], None],
                    ) -> tuple[list[ImportResult], list[str]]:
     """Import the files of the *sources* folder(s), as one import; *on_result* gets each result when ready."""
     from pvd_graph import importers
+    from pvd_graph.importers import pending
 
     folders = source_folders(sources)
     seen: dict[str, Path] = {}
@@ -238,7 +239,7 @@ def import_sources(sources: Path | Sequence[Path], log: Callable[[str], None],
             if w.line == "":
                 log(f"    not imported: column {w.field} ({w.value}): {w.reason}")
     for name in ignored:
-        log(f"  ignored: {name} (not a known source format)")
+        log(f"  ignored: {name} ({pending.reason(name)})")
     return results, ignored
 
 
