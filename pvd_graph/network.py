@@ -81,7 +81,7 @@ _CLASS_TYPES = {
     "EPCI": "epci", "CommunauteDeCommunes": "epci", "CommunauteDAgglomeration": "epci",
     "CommunauteUrbaine": "epci", "Metropole": "epci",
     "Departement": "departement", "Region": "region",
-    "State": "state", "Agency": "agency", "Organisation": "organisation",
+    "State": "state", "Agency": "agency", "Organisation": "organisation", "Grouping": "organisation",
     "Programme": "programme",
     "Convention": "convention", "FrameworkConvention": "convention", "ORTConvention": "convention",
     "TownConvention": "convention", "CRTEContract": "convention",

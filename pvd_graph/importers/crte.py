@@ -98,7 +98,7 @@ def crte_slug(value: object) -> str:
 
 def grouping_iri(siren: str) -> str:
     """``id/grouping/{siren}``: a grouping that is neither an EPCI nor a commune."""
-    return ids.path(f"grouping/{siren}")
+    return ids.grouping(siren)
 
 
 def crte_title(lib_crte: str) -> str:
