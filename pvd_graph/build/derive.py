@@ -44,8 +44,10 @@ def class_hierarchy(ds: Store) -> tuple[list[ox.Triple], list[Conflict]]:
     return [ox.Triple(s, OX_RDF.type, sup) for s, sup in rows], []
 
 
+from pvd_graph.build.derive_pvd import pvd_status  # noqa: E402  (after Derivation: no cycle)
+
 #: The derivations, in order (a later one sees the triples of the earlier ones).
-DERIVATIONS: list[Derivation] = [class_hierarchy]
+DERIVATIONS: list[Derivation] = [class_hierarchy, pvd_status]
 
 
 def derive(ds: Store, derivations: list[Derivation] | None = None) -> list[Conflict]:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pvd_graph import fetch_manifest
-from pvd_graph.importers import anct_acv, anct_ort, anct_pvd, cog, crte
+from pvd_graph.importers import anct_acv, anct_ort, anct_pvd, anct_pvd_2024, cog, crte
 from pvd_graph.importers.base import ImportResult, Reject, SourceInfo
 from pvd_graph.importers.common import Earlier, Importer, ImportRun
 
@@ -37,7 +37,7 @@ __all__ = ["KNOWN_SOURCES", "FETCH_MANIFEST", "Earlier", "ImportResult", "Import
 #: importer resolves commune groupings through the COG communes; the ORT importer resolves each
 #: commune's EPCI through the COG communes and EPCI).
 KNOWN_SOURCES: dict[str, Importer] = {
-    imp.id: imp for imp in (*cog.IMPORTERS, anct_pvd.IMPORTER, anct_acv.IMPORTER, crte.IMPORTER, anct_ort.IMPORTER)
+    imp.id: imp for imp in (*cog.IMPORTERS, *anct_pvd_2024.IMPORTERS, anct_pvd.IMPORTER, anct_acv.IMPORTER, crte.IMPORTER, anct_ort.IMPORTER)
 }
 
 
