@@ -39,7 +39,12 @@ def test_catalogue_covers_the_issue():
     assert {"towns-in-programme", "programmes-of-town", "epci-ranking", "partners-of-town",
             "conventions-between", "programme-overlap", "region-summary"} <= set(CATALOGUE)
     assert [p.name for p in CATALOGUE["towns-in-programme"].params] == ["programme", "departement", "region", "epci"]
-    assert CATALOGUE["towns-in-programme"].returns == ["insee", "name", "departement", "epci"]
+    assert CATALOGUE["towns-in-programme"].returns == ["insee", "name", "epci", "epci_name", "population",
+                                                       "status", "listed", "joined"]
+    assert CATALOGUE["programmes-of-town"].returns == ["programme", "label", "status", "listed", "joined",
+                                                       "convention", "convention_date"]
+    assert CATALOGUE["pvd-ort-timeline"].returns == ["insee", "name", "joined", "ort_signed", "days_between"]
+    assert "role" in CATALOGUE["partners-of-town"].returns
 
 
 # --- curated graph ----------------------------------------------------------------
@@ -56,17 +61,24 @@ def rows_of(ds, name, **params):
 
 def test_partners_of_albertville(curated):
     rows = rows_of(curated, "partners-of-town", insee="73011")
-    assert sorted(rows) == sorted([
-        ("73303", "Ugine", "pvd-arlysere-convention-cadre-2023", "2023-07-03"),
-        ("200068997", "CA Arlysère", "pvd-arlysere-convention-cadre-2023", "2023-07-03"),
-        ("etat", "État", "pvd-arlysere-convention-cadre-2023", "2023-07-03"),
-    ])
+    cadre = ("pvd-arlysere-convention-cadre-2023", "2023-07-03")
+    assert sorted(rows, key=str) == sorted([
+        *((org, label, "signataire", programme, *cadre) for org, label in (
+            ("73303", "Ugine"), ("200068997", "CA Arlysère"), ("etat", "État")) for programme in ("ort", "pvd")),
+        # the programme's agencies (data/programmes.ttl: ledBy, partner)
+        ("anct", "Agence nationale de la cohésion des territoires", "pilote du programme", "pvd", None, None),
+        ("banque-des-territoires", "Banque des Territoires", "partenaire du programme", "pvd", None, None),
+        ("anah", "ANAH", "partenaire du programme", "pvd", None, None),
+    ], key=str)
 
 
 def test_programmes_of_albertville(curated):
-    rows = dict((r[0], r[2]) for r in rows_of(curated, "programmes-of-town", insee="73011"))
-    # joined PVD in 2021 (qualified participation); the framework convention is also under ORT
-    assert rows["pvd"] == "2021" and rows["ort"] == "2023-07-03"
+    rows = {r[0]: r[2:] for r in rows_of(curated, "programmes-of-town", insee="73011")}
+    # the curated participation is listed in no imported list and joined through no convention (its
+    # deprecated pvd:startYear is not read): status, listed, joined empty; the framework convention
+    # of 2023-07-03 is under both PVD and ORT
+    cadre = ("pvd-arlysere-convention-cadre-2023", "2023-07-03")
+    assert rows == {"pvd": (None, None, None, *cadre), "ort": (None, None, None, *cadre)}
 
 
 def test_every_query_answers_as_rdflib_does(curated, curated_build):
