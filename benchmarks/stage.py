@@ -1,6 +1,6 @@
 """One benchmark stage, run in a fresh process by ``benchmarks/run.py``.
 
-``python benchmarks/stage.py STAGE --sources DIR --build DIR [--out DIR]`` prints one JSON
+``python benchmarks/stage.py STAGE --sources DIR [DIR…] --build DIR [--out DIR]`` prints one JSON
 object on its last stdout line: ``seconds`` (the measured operation, without interpreter
 start-up and imports), ``parts`` (sub-timings), ``peak_mib`` (this process's peak resident
 memory) and, for stages that run the query catalogue, ``queries``.
@@ -416,7 +416,10 @@ def stage_big_file(args) -> dict:
     with tempfile.TemporaryDirectory(prefix="pvd-big-", dir=args.out) as tmp:
         src, out = Path(tmp) / "sources", Path(tmp) / "build"
         src.mkdir()
-        rows = write_big_pvd(Path(args.sources), src / PVD_FILE)
+        folder = next((f for f in args.sources if (f / PVD_FILE).is_file()), None)
+        if folder is None:
+            raise SystemExit(f"big-file: no {PVD_FILE} in {', '.join(map(str, args.sources))}")
+        rows = write_big_pvd(folder, src / PVD_FILE)
         size = (src / PVD_FILE).stat().st_size
         t = time.perf_counter()
         build_graph(src, out, run_validation=False)
@@ -437,7 +440,7 @@ STAGES = {name.removeprefix("stage_").replace("_", "-"): fn for name, fn in glob
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stage", choices=sorted(STAGES))
-    parser.add_argument("--sources", type=Path, required=True)
+    parser.add_argument("--sources", type=Path, nargs="+", required=True, help="folder(s) read as one import")
     parser.add_argument("--build", type=Path, required=True, help="a finished build folder to read")
     parser.add_argument("--out", type=Path, help="where the build stage writes")
     args = parser.parse_args(argv)

@@ -22,18 +22,24 @@ SHARED_MORE_DATA = REPO.parent / "shared" / "more-data"
 #: The files of SHARED_DATA that the tests read.
 SHARED_FILES = ("anct_pvd_communes_2021.csv", "anct_acv_communes_2024.geojson", "cog/communes.json",
                 "cog/epci.json", "cog/departements.json", "cog/regions.json")
+#: The files of SHARED_MORE_DATA that the tests read (the enlarged national build reads the whole folder).
+SHARED_MORE_FILES = ("README.md", "ort_suivi_conventions_zlv_2024-10.csv", "crte_groupements_datagouv_2022-12.csv",
+                     "superposeur-anct_pvd_geom_2024-09.geojson", "acv_coeurdeville_2024-09.js",
+                     "cog-2021/communes.json", "cog-2023/communes.json")
 
 
 def missing_data_message() -> str | None:
     """One line saying which real data files are missing, where they come from and how to get them."""
-    missing = [name for name in SHARED_FILES if not (SHARED_DATA / name).is_file()]
+    missing = [str(SHARED_DATA / name) for name in SHARED_FILES if not (SHARED_DATA / name).is_file()]
+    missing += [str(SHARED_MORE_DATA / name) for name in SHARED_MORE_FILES if not (SHARED_MORE_DATA / name).is_file()]
     if not missing:
         return None
-    return (f"the tests need the real open-data files in {SHARED_DATA} (next to the repository, not in it; "
-            f"missing: {', '.join(missing)}): the ANCT PVD list (data.gouv.fr resource "
-            "1fa831ec-d912-4277-8b95-a8b998bf951e), the ANCT ACV map of September 2024, and the data/*.json "
-            "files of the npm package @etalab/decoupage-administratif 6.0.0 in cog/ "
-            f"({SHARED_DATA / 'README.md'} describes them where the folder is provided)")
+    return (f"the tests need the real open-data files in {SHARED_DATA} and {SHARED_MORE_DATA} (next to the "
+            f"repository, not in it; missing: {', '.join(missing)}): the ANCT PVD list (data.gouv.fr resource "
+            "1fa831ec-d912-4277-8b95-a8b998bf951e), the ANCT ACV map of September 2024, the data/*.json "
+            "files of the npm package @etalab/decoupage-administratif 6.0.0 in cog/, and the ORT, CRTE and dated "
+            f"PVD/ACV files of more-data ({SHARED_DATA / 'README.md'} and {SHARED_MORE_DATA / 'README.md'} "
+            "describe them where the folders are provided)")
 
 
 #: Marks given from the fixtures a test uses (directly or through other fixtures).

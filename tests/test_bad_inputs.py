@@ -47,7 +47,7 @@ POPULATION = PREFIXES["pvd"] + "population"
 MEMBER_OF = PREFIXES["pvd"] + "memberOf"
 SIGNED_ON = PREFIXES["pvd"] + "signedOn"
 SIREN = PREFIXES["pvd"] + "siren"
-LAT = "http://www.w3.org/2003/01/geo/wgs84_pos#lat"
+GEOMETRY = "http://www.opengis.net/ont/geosparql#hasGeometry"
 ACTIONS = PREFIXES["pvd"] + "actionsInProgress"
 
 
@@ -257,7 +257,7 @@ def acv_property(name: str, value, rejected: bool = False, absent: str | None = 
 def acv_point(lon, lat):
     def change(doc):
         doc["features"][4]["geometry"]["coordinates"] = [lon, lat]
-        return acv_towns(doc["features"]), 4, (commune_iri(doc["features"][4]["properties"]["insee_com"]), LAT)
+        return acv_towns(doc["features"]), 4, (commune_iri(doc["features"][4]["properties"]["insee_com"]), GEOMETRY)
     return change
 
 

@@ -35,3 +35,20 @@ def test_more_data_alone_gives_no_current_code_from_an_old_vintage(shared_data):
     results, _ignored = import_directory(shared_data.parent / "more-data")
     cog_results = [r for r in results if r.source.id.startswith("cog-")]
     assert len(cog_results) == 8 and all(r.error and "set aside" in r.error for r in cog_results)
+
+
+def test_issue_14_every_file_of_both_folders_is_imported_set_aside_or_named(shared_data):
+    """A national build over ../shared/data and ../shared/more-data leaves no file unexplained:
+    each is imported, refused with its reason (older COG: set aside), or named for what it is
+    (France services list, mergers table, outlines…), never "not a known source format"."""
+    from pvd_graph.build.assemble import import_sources
+    from pvd_graph.importers import pending
+    from conftest import SHARED_MORE_DATA
+
+    lines: list[str] = []
+    results, ignored = import_sources([shared_data, SHARED_MORE_DATA], lines.append)
+    unexplained = [name for name in ignored if pending.reason(name) == "not a known source format"]
+    assert unexplained == []
+    refused = [r.error for r in results if r.error]
+    assert all("set aside" in e for e in refused), refused
+    assert not any("not a known source format" in line for line in lines)

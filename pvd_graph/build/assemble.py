@@ -207,6 +207,7 @@ def import_sources(sources: Path | Sequence[Path], log: Callable[[str], None],
                    ) -> tuple[list[ImportResult], list[str]]:
     """Import the files of the *sources* folder(s), as one import; *on_result* gets each result when ready."""
     from pvd_graph import importers
+    from pvd_graph.importers import pending
 
     folders = source_folders(sources)
     seen: dict[str, Path] = {}
@@ -235,7 +236,7 @@ def import_sources(sources: Path | Sequence[Path], log: Callable[[str], None],
         if len(r.rejects) > 5:
             log(f"    ... {len(r.rejects) - 5} more rejected rows in rejects.csv")
     for name in ignored:
-        log(f"  ignored: {name} (not a known source format)")
+        log(f"  ignored: {name} ({pending.reason(name)})")
     return results, ignored
 
 

@@ -25,6 +25,7 @@ from pvd_graph import __version__, ntriples, resources
 from pvd_graph.build.assemble import BuildResult, Conflict
 from pvd_graph.build.swap import CONFLICTS_CSV, staged
 from pvd_graph.importers.base import ImportResult
+from pvd_graph.importers import pending
 from pvd_graph.store import Store
 from pvd_graph.void import counts_from_ntriples, write_void
 
@@ -184,5 +185,6 @@ def manifest(result: BuildResult) -> dict:
         "conflicts": len(result.conflicts),
         "source_warnings": result.source_warnings,
         "ignored": result.ignored,
+        "ignored_why": {name: pending.reason(name) for name in result.ignored},
         "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
     }

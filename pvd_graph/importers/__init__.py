@@ -7,7 +7,8 @@ Known sources (:data:`KNOWN_SOURCES`, keyed by source id, which also names the
 source's named graph): the COG files of ``@etalab/decoupage-administratif``
 (``cog-communes``, ``cog-epci``, ``cog-departements``, ``cog-regions``), the
 ANCT lists of *Petites villes de demain* (``anct-pvd``, CSV), *Action cœur de
-ville* (``anct-acv``, GeoJSON), CRTE (``anct-crte``, CSV) and the ORT tracking table
+ville* (``anct-acv``, GeoJSON; its other vintages ``anct-acv-map-2024-09``, ``anct-acv-2024-09``,
+``anct-acv-2024-02`` and ACV 2 ``anct-acv2``), CRTE (``anct-crte``, CSV) and the ORT tracking table
 (``anct-ort``, XLSX workbook or its CSV export).
 
 A file is recognised by its name first (``communes.json``, ``*pvd*.csv``…),
@@ -26,7 +27,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pvd_graph import fetch_manifest
-from pvd_graph.importers import anct_acv, anct_ort, anct_pvd, anct_pvd_2024, cog, crte
+from pvd_graph.importers import (anct_acv, anct_acv2, anct_acv_map, anct_acv_superposeur, anct_ort, anct_pvd,
+                                 anct_pvd_2024, cog, crte)
 from pvd_graph.importers.base import ImportResult, Reject, SourceInfo
 from pvd_graph.importers.common import Earlier, Importer, ImportRun
 
@@ -37,7 +39,10 @@ __all__ = ["KNOWN_SOURCES", "FETCH_MANIFEST", "Earlier", "ImportResult", "Import
 #: importer resolves commune groupings through the COG communes; the ORT importer resolves each
 #: commune's EPCI through the COG communes and EPCI).
 KNOWN_SOURCES: dict[str, Importer] = {
-    imp.id: imp for imp in (*cog.IMPORTERS, *anct_pvd_2024.IMPORTERS, anct_pvd.IMPORTER, anct_acv.IMPORTER, crte.IMPORTER, anct_ort.IMPORTER)
+    imp.id: imp for imp in (*cog.IMPORTERS, *anct_pvd_2024.IMPORTERS, anct_pvd.IMPORTER,
+                                 # the ACV layouts that share names with anct-acv's come first (by content)
+                                 anct_acv2.IMPORTER, *anct_acv_superposeur.IMPORTERS, anct_acv_map.IMPORTER,
+                                 anct_acv.IMPORTER, crte.IMPORTER, anct_ort.IMPORTER)
 }
 
 
