@@ -119,13 +119,44 @@ def test_a_code_that_is_no_longer_current_is_rejected_with_that_reason(tmp_path,
     doc["features"][1]["properties"]["liste_geo"] = f"Ancienne commune ({merged})"
     path = tmp_path / "pvd_geom_2024-09.geojson"
     path.write_text(json.dumps(doc), encoding="utf-8")
-    run = ImportRun()
-    for name, sid in (("communes.json", "cog-communes"), ("epci.json", "cog-epci")):
-        import_file(SHARED_DATA / "cog" / name, KNOWN_SOURCES[sid], run)
-    r = import_file(path, KNOWN_SOURCES["anct-pvd-2024-08"], run)
+    [r] = _import_with_cog(path)
+    assert r.source.id == "anct-pvd-2024-08"  # recognised by its name
     assert (r.rows_read, r.rows_accepted) == (3, 2)
     [rej] = r.rejects
     assert (rej.line, rej.value) == (1, merged) and "not a current commune" in rej.reason
+
+
+def _import_with_cog(*paths):
+    run = ImportRun()
+    for name, sid in (("communes.json", "cog-communes"), ("epci.json", "cog-epci")):
+        import_file(SHARED_DATA / "cog" / name, KNOWN_SOURCES[sid], run)
+    return [import_file(p, None, run) for p in paths]
+
+
+def _conventions(result) -> dict[str, set[str]]:
+    towns = defaultdict(set)
+    for t in result.triples:
+        if t.predicate.value.endswith("#concerns") and "/commune/" in t.object.value:
+            towns[t.subject.value].add(t.object.value.rsplit("/", 1)[-1])
+    return towns
+
+
+def test_the_february_list_alone_gives_its_own_conventions(files):
+    """Without the August list in the import, the February one is a complete account: one convention per
+    (EPCI, date) of its own dated towns, each town joined through it; with it, only the towns the August
+    list leaves undated get a February convention of their own."""
+    [alone] = _import_with_cog(FEBRUARY)
+    groups = defaultdict(set)
+    for code, date in files["2024-02"].items():
+        if date:
+            groups[(files["epci_of"].get(code) or code, date)].add(code)
+    assert sorted(_conventions(alone).values(), key=min) == sorted(groups.values(), key=min)
+    assert alone.rows_accepted == len(files["2024-02"])
+    august, february = _import_with_cog(AUGUST, FEBRUARY)
+    own = {c for c, d in files["2024-02"].items() if d and not files["2024-08"].get(c)}
+    labelled = {t.subject.value for t in february.triples if t.predicate.value.endswith("#label")}
+    assert labelled == {ids.convention(f"pvd-adhesion-{files['epci_of'].get(c) or c}-{files['2024-02'][c]}")
+                        for c in own}
 
 
 def test_points_are_the_lists_own_as_geosparql(graph, files):

@@ -6,7 +6,8 @@
 Known sources (:data:`KNOWN_SOURCES`, keyed by source id, which also names the
 source's named graph): the COG files of ``@etalab/decoupage-administratif``
 (``cog-communes``, ``cog-epci``, ``cog-departements``, ``cog-regions``), the
-ANCT lists of *Petites villes de demain* (``anct-pvd``, CSV), *Action cœur de
+ANCT lists of *Petites villes de demain* (``anct-pvd``, CSV of 2021; ``anct-pvd-2024-08`` and
+``anct-pvd-2024-02``, GeoJSON with the conventions d'adhésion dates), *Action cœur de
 ville* (``anct-acv``, GeoJSON; its other vintages ``anct-acv-map-2024-09``, ``anct-acv-2024-09``,
 ``anct-acv-2024-02`` and ACV 2 ``anct-acv2``), CRTE (``anct-crte``, CSV) and the ORT tracking table
 (``anct-ort``, XLSX workbook or its CSV export).

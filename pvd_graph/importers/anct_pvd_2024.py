@@ -161,8 +161,10 @@ def _parser(town_of, newest: bool):
             result.rows_accepted += 1
         if newest:
             earlier.pvd_adhesion = dates
-        _emit(emit, towns, earlier.epci_of_commune, newer)
-        result.reading += f"; {len(dates)} dated towns"
+        groups = _emit(emit, towns, earlier.epci_of_commune, newer)
+        # the build prints "how it was read" in its summary: the grouping is reported there
+        result.reading += (f"; {len(dates)} dated towns, {len(groups)} conventions d'adhésion of this list "
+                           f"({sum(len(g.towns) > 1 for g in groups)} of several towns)")
 
     return parse
 
@@ -171,7 +173,8 @@ def _key(epci: str | None, code: str, signed: dt.date) -> str:
     return f"pvd-adhesion-{epci or code}-{signed.isoformat()}"
 
 
-def _emit(emit: Emitter, towns, epci_of: dict[str, str], newer: dict[str, dt.date]) -> None:
+def _emit(emit: Emitter, towns, epci_of: dict[str, str], newer: dict[str, dt.date]) -> list[_Group]:
+    """The participations, points and this list's own conventions (returned: its groups)."""
     groups: dict[str, _Group] = {}
     conventions: dict[str, ox.NamedNode] = {}
     for town, _ in towns:
@@ -194,6 +197,7 @@ def _emit(emit: Emitter, towns, epci_of: dict[str, str], newer: dict[str, dt.dat
         emit.participation(s, "commune", town.code, "pvd", joined_through=c)
         if point is not None:
             emit.point(s, *point)
+    return list(groups.values())
 
 
 def _convention(emit: Emitter, group: _Group) -> dict[str, ox.NamedNode]:
@@ -216,10 +220,13 @@ def _convention(emit: Emitter, group: _Group) -> dict[str, ox.NamedNode]:
     return {t.code: c for t in group.towns}
 
 
-def _sniffer(marker: str):
+def _sniffer(key: str):
+    """A GeoJSON FeatureCollection whose features carry *key* with a PVD id (``"pvd-84-73-14"``)."""
+    marker = re.compile(rf'"{key}"\s*:\s*"pvd-')
+
     def sniff(path: Path, head: bytes) -> bool:
         text = head.decode("utf-8", errors="ignore")
-        return '"FeatureCollection"' in text and marker in text and '"date_signature"' in text
+        return '"FeatureCollection"' in text and '"date_signature"' in text and marker.search(text) is not None
 
     return sniff
 
@@ -229,14 +236,14 @@ IMPORTERS = (
         id="anct-pvd-2024-08", title="Petites villes de demain : liste du 7 août 2024, dates des conventions d'adhésion",
         url=MAP_URL, licence=LICENCE_ETALAB_2, publisher="anct", vintage="2024-08",
         filenames=("*pvd_geom_2024-09*.geojson", "*pvd*2024-08*.geojson"),
-        sniff=_sniffer('"id_territoire": "pvd-'), parse=_parser(_august, newest=True), kind="geojson",
+        sniff=_sniffer("id_territoire"), parse=_parser(_august, newest=True), kind="geojson",
         needs=("cog-communes", "cog-epci"), precedence=2,
     ),
     Importer(
         id="anct-pvd-2024-02", title="Petites villes de demain : liste de février 2024, dates des conventions d'adhésion",
         url=MAP_URL, licence=LICENCE_ETALAB_2, publisher="anct", vintage="2024-02",
         filenames=("*pvd_geom_2024-02*.geojson",),
-        sniff=_sniffer('"id_pvd": "pvd-'), parse=_parser(_february, newest=False), kind="geojson",
+        sniff=_sniffer("id_pvd"), parse=_parser(_february, newest=False), kind="geojson",
         needs=("cog-communes", "cog-epci", "anct-pvd-2024-08"), precedence=3,
     ),
 )
