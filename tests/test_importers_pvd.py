@@ -112,8 +112,8 @@ def test_a_code_that_is_no_longer_current_is_rejected_with_that_reason(tmp_path,
     """A feature of the August list whose code the COG 2026 lists only among a current commune's
     former codes (a merger) is rejected, saying why; the other features are kept."""
     communes = json.loads((SHARED_DATA / "cog/communes.json").read_text(encoding="utf-8"))
-    merged = next(old for c in communes if c["type"] == "commune-actuelle"
-                  for old in c.get("anciensCodes") or [] if old not in files["current"])
+    merged, now = next((old, c["code"]) for c in communes if c["type"] == "commune-actuelle"
+                       for old in c.get("anciensCodes") or [] if old not in files["current"])
     doc = json.loads(AUGUST.read_text(encoding="utf-8"))
     doc["features"] = doc["features"][:3]
     doc["features"][1]["properties"]["liste_geo"] = f"Ancienne commune ({merged})"
@@ -124,6 +124,7 @@ def test_a_code_that_is_no_longer_current_is_rejected_with_that_reason(tmp_path,
     assert (r.rows_read, r.rows_accepted) == (3, 2)
     [rej] = r.rejects
     assert (rej.line, rej.value) == (1, merged) and "not a current commune" in rej.reason
+    assert f"a former code of commune {now}" in rej.reason  # the COG's anciensCodes tell the merger
 
 
 def _import_with_cog(*paths):

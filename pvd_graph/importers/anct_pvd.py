@@ -45,6 +45,7 @@ from pvd_graph.importers.common import (
     RowError,
     check_departement,
     csv_rows,
+    not_current,
     optional_cell,
     reject,
     required_cell,
@@ -63,7 +64,8 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> N
             code = required_cell("insee_com", row, run.codes.insee)
             seen.check(code, line, "insee_com", code)
             if run.earlier.current_communes is not None and code not in run.earlier.current_communes:
-                raise RowError("insee_com", code, "not a current commune in the COG (merged or renumbered since)")
+                err = not_current(code, run.earlier)
+                raise RowError("insee_com", code, err.reason)
             dep = check_departement("insee_dep", row, code)
             label = required_cell("lib_com", row, readers.name)
             epci_label = required_cell("lib_epci", row, readers.name) if readers.cell(row.get("lib_epci")) else None

@@ -55,6 +55,7 @@ from pvd_graph.importers.common import (
     check,
     check_departement,
     geojson_features,
+    not_current,
     optional,
     optional_cell,
     reject,
@@ -150,7 +151,7 @@ def _parser(town_of, newest: bool):
                 code, name = town_of(props, run, result, where)
                 seen.check(code, i, "code", code)
                 if code not in earlier.current_communes:
-                    raise RowError("code", code, "not a current commune in the COG 2026 (merged or renumbered since)")
+                    raise not_current(code, earlier)
             except RowError as err:
                 reject(result, file, i, err)
                 continue

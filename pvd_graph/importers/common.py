@@ -197,6 +197,8 @@ class Earlier:
     epci_of_commune: dict[str, str] | None = None
     #: SIREN → name of every EPCI, filled by ``cog-epci``
     epci_names: dict[str, str] | None = None
+    #: former INSEE code → the current commune whose ``anciensCodes`` list it, filled by ``cog-communes``
+    merged_into: dict[str, str] | None = None
     #: INSEE code → convention d'adhésion date of every town the newest PVD list dates, filled by
     #: ``anct-pvd-2024-08`` (the older list keys its conventions by these dates: pvd_graph.importers.anct_pvd_2024)
     pvd_adhesion: dict[str, dt.date] | None = None
@@ -353,3 +355,12 @@ def geojson_features(data: bytes, result: ImportResult, required: tuple[str, ...
         if props and not any(isinstance(p, dict) and column in p for p in props):
             raise SourceError(f"missing required property {column!r} in every feature")
     return doc["features"]
+
+
+def not_current(code: str, earlier: Earlier) -> RowError:
+    """Why *code* is refused: not a current commune of the COG; the commune it is now part of when the
+    COG lists it among a current commune's former codes (``anciensCodes``: a merger or renumbering)."""
+    now = (earlier.merged_into or {}).get(code)
+    reason = "not a current commune in the COG 2026 (merged or renumbered since)" if now is None else \
+        f"not a current commune in the COG 2026: a former code of commune {now} (merged or renumbered since)"
+    return RowError("code", code, reason)
