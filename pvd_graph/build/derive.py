@@ -15,6 +15,7 @@ from collections.abc import Callable
 import pyoxigraph as ox
 
 from pvd_graph.build.assemble import ONTOLOGY_GRAPH, Conflict
+from pvd_graph.build.derive_pvd import pvd_status
 from pvd_graph.namespaces import OX, OX_RDF, RDFS, named_graph_iri
 from pvd_graph.store import Store
 
@@ -43,8 +44,6 @@ def class_hierarchy(ds: Store) -> tuple[list[ox.Triple], list[Conflict]]:
         }}""")
     return [ox.Triple(s, OX_RDF.type, sup) for s, sup in rows], []
 
-
-from pvd_graph.build.derive_pvd import pvd_status  # noqa: E402  (after Derivation: no cycle)
 
 #: The derivations, in order (a later one sees the triples of the earlier ones).
 DERIVATIONS: list[Derivation] = [class_hierarchy, pvd_status]
