@@ -15,6 +15,7 @@ class PVD(DefinedNamespace):
     _NS = Namespace("https://w3id.org/pvd-graph/ontology#")
     _fail = True
 
+    AdhesionConvention: URIRef  # Convention par laquelle des communes lauréates de Petites villes de demain, leur intercommunalité et l'État actent leur engagement dans le programme (ANCT, « Petites villes de demain — mode d'emploi ») ; elle précède la convention-cadre, signée dans les 18 mois, qui vaut opération de revitalisation de territoire. Convention by which towns selected for Petites villes de demain, their inter-municipal body and the State record their commitment to the programme (ANCT, "Petites villes de demain — mode d'emploi"); it precedes the framework convention, signed within 18 months, which stands as the territorial revitalisation operation.
     Agency: URIRef  # Agence ou établissement public national qui pilote ou soutient un programme (ANCT, ANAH, Banque des Territoires). National agency or public body that steers or supports a programme (ANCT, ANAH, Banque des Territoires).
     CRTEContract: URIRef  # Contrat de relance et de transition écologique (CRTE) passé entre l'État et un territoire. Recovery and ecological transition contract (CRTE) between the State and a territory.
     CommunauteDAgglomeration: URIRef  # EPCI de nature juridique communauté d'agglomération (type CA). EPCI whose legal form is an agglomeration community (type CA).
@@ -74,6 +75,6 @@ class PVD(DefinedNamespace):
     signatory: URIRef  # Relie une convention à une collectivité ou une organisation qui l'a signée. Links a convention to a local authority or organisation that signed it.
     signedOn: URIRef  # Date de signature de la convention. Date the convention was signed.
     siren: URIRef  # Numéro SIREN à neuf chiffres (clé de Luhn) d'une personne morale au répertoire SIRENE. Nine-digit SIREN number (Luhn checksum) of a legal person in the SIRENE register.
-    startYear: URIRef  # Année où la participation au programme a commencé (adhésion). Year the participation in the programme began (joining).
+    startYear: URIRef  # Obsolète : l'entrée dans le programme est la date de signature (pvd:signedOn) de la convention pvd:joinedThrough, la sélection le plus ancien millésime des listes pvd:listedIn (MODELLING.md §1). Année où la participation au programme a commencé (adhésion). Year the participation in the programme began (joining).
     supraGrouping: URIRef  # Relie un CRTE à un groupement supra-communautaire que la liste ANCT lui donne (colonnes siren_grp_supra, lib_grp_supra, nat_jur_grp_supra : PETR, pôle métropolitain, syndicat…), autre que ses propres groupements. Links a CRTE to a supra-communal grouping the ANCT list gives it (columns siren_grp_supra, lib_grp_supra, nat_jur_grp_supra: PETR, metropolitan hub, syndicate…), other than its own groupings.
     underProgramme: URIRef  # Relie une convention au programme qu'elle met en œuvre. Links a convention to the programme it carries out.

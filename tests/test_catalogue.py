@@ -39,7 +39,12 @@ def test_catalogue_covers_the_issue():
     assert {"towns-in-programme", "programmes-of-town", "epci-ranking", "partners-of-town",
             "conventions-between", "programme-overlap", "region-summary"} <= set(CATALOGUE)
     assert [p.name for p in CATALOGUE["towns-in-programme"].params] == ["programme", "departement", "region", "epci"]
-    assert CATALOGUE["towns-in-programme"].returns == ["insee", "name", "departement", "epci"]
+    assert CATALOGUE["towns-in-programme"].returns == ["insee", "name", "epci", "epci_name", "population",
+                                                       "status", "listed", "joined"]
+    assert CATALOGUE["programmes-of-town"].returns == ["programme", "label", "status", "listed", "joined",
+                                                       "convention", "convention_date"]
+    assert CATALOGUE["pvd-ort-timeline"].returns == ["insee", "name", "joined", "ort_signed", "days_between"]
+    assert "role" in CATALOGUE["partners-of-town"].returns
 
 
 # --- curated graph ----------------------------------------------------------------
@@ -56,17 +61,24 @@ def rows_of(ds, name, **params):
 
 def test_partners_of_albertville(curated):
     rows = rows_of(curated, "partners-of-town", insee="73011")
-    assert sorted(rows) == sorted([
-        ("73303", "Ugine", "pvd-arlysere-convention-cadre-2023", "2023-07-03"),
-        ("200068997", "CA Arlysère", "pvd-arlysere-convention-cadre-2023", "2023-07-03"),
-        ("etat", "État", "pvd-arlysere-convention-cadre-2023", "2023-07-03"),
-    ])
+    cadre = ("pvd-arlysere-convention-cadre-2023", "2023-07-03")
+    assert sorted(rows, key=str) == sorted([
+        *((org, label, "signataire", programme, *cadre) for org, label in (
+            ("73303", "Ugine"), ("200068997", "CA Arlysère"), ("etat", "État")) for programme in ("ort", "pvd")),
+        # the programme's agencies (data/programmes.ttl: ledBy, partner)
+        ("anct", "Agence nationale de la cohésion des territoires", "pilote du programme", "pvd", None, None),
+        ("banque-des-territoires", "Banque des Territoires", "partenaire du programme", "pvd", None, None),
+        ("anah", "ANAH", "partenaire du programme", "pvd", None, None),
+    ], key=str)
 
 
 def test_programmes_of_albertville(curated):
-    rows = dict((r[0], r[2]) for r in rows_of(curated, "programmes-of-town", insee="73011"))
-    # joined PVD in 2021 (qualified participation); the framework convention is also under ORT
-    assert rows["pvd"] == "2021" and rows["ort"] == "2023-07-03"
+    rows = {r[0]: r[2:] for r in rows_of(curated, "programmes-of-town", insee="73011")}
+    # the curated participation is listed in no imported list and joined through no convention (its
+    # deprecated pvd:startYear is not read): status, listed, joined empty; the framework convention
+    # of 2023-07-03 is under both PVD and ORT
+    cadre = ("pvd-arlysere-convention-cadre-2023", "2023-07-03")
+    assert rows == {"pvd": (None, None, None, *cadre), "ort": (None, None, None, *cadre)}
 
 
 def test_every_query_answers_as_rdflib_does(curated, curated_build):
@@ -127,12 +139,12 @@ def src(shared_data, national_build):
 
 
 def test_towns_in_programme_pvd_savoie(national, src):
-    expected = [(r["insee_com"], r["insee_dep"], src["epci"](r["insee_com"], r["siren_epci"]))
+    expected = [(r["insee_com"], src["epci"](r["insee_com"], r["siren_epci"]))
                 for r in src["pvd"] if r["insee_dep"] == "73"]
     rows = rows_of(national, "towns-in-programme", programme="pvd", departement="73")
-    assert [(i, d, e) for i, _, d, e in rows] == sorted(expected)
+    assert [(r[0], r[2]) for r in rows] == sorted(expected)
     names = {r["insee_com"]: src["communes"].get(r["insee_com"], {}).get("nom", r["lib_com"]) for r in src["pvd"]}
-    assert all(name == names[insee] for insee, name, _, _ in rows)
+    assert all(r[1] == names[r[0]] for r in rows)
 
 
 def test_towns_in_programme_region_and_epci_filters(national, src):
@@ -188,8 +200,9 @@ def test_partners_and_programmes_of_an_acv_town(national, src):
     key, c = next((k, c) for k, c in sorted(conv.items()) if len(c["towns"]) > 1 and c["date"])
     town = sorted(c["towns"])[0]
     expected = {(o, key, c["date"]) for o in (c["towns"] - {town}) | c["epci"] | {"etat"}}
-    assert {(r[0], r[2], r[3]) for r in rows_of(national, "partners-of-town", insee=town)} == expected
-    programmes = {r[0]: r[2] for r in rows_of(national, "programmes-of-town", insee=town)}
+    partners = rows_of(national, "partners-of-town", insee=town)
+    assert {(r[0], r[4], r[5]) for r in partners if r[2] == "signataire"} == expected
+    programmes = {r[0]: r[6] for r in rows_of(national, "programmes-of-town", insee=town)}
     assert programmes == {"acv": c["date"], **({"pvd": None} if town in pvd_towns else {})}
 
 
@@ -300,10 +313,11 @@ def test_csv_excel_keeps_leading_zeros_and_accents(national_build, src, capsys, 
     raw = capsys.readouterr().out.encode("utf-8")
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
-    assert rows[0] == ["insee", "name", "departement", "epci"]
+    assert rows[0] == ["insee", "name", "epci", "epci_name", "population", "status", "listed", "joined"]
     expected = sorted(r["insee_com"] for r in src["pvd"] if r["insee_dep"] == departement)
     assert [r[0] for r in rows[1:]] == [f'="{code}"' for code in expected]
-    assert {r[2] for r in rows[1:]} == {f'="{departement}"'}
+    assert [r[2] for r in rows[1:]] == [f'="{src["epci_of"][code]}"' if code in src["epci_of"] else ""
+                                        for code in expected]
     names = {src["communes"][c]["nom"] for c in expected if c in src["communes"]}
     assert names <= {r[1] for r in rows[1:]} and any(n != n.encode("ascii", "ignore").decode() for n in names)
 
@@ -375,3 +389,106 @@ def test_issue_14_crte_of_town(enlarged_build, shared_data):
         rows = rows_of(ds, "crte-of-town", insee=code)
         assert sorted(rows, key=str) == sorted(expected[code], key=str), code
     assert any(len(expected[c]) == 2 for c in sample)  # a commune in two CRTE gives two rows
+
+# --- issue 14, PVD (vintages, participations, conventions d'adhésion) on the enlarged build -------
+
+@pytest.fixture(scope="module")
+def enlarged(enlarged_build):
+    return query.open_graph(enlarged_build)
+
+
+@pytest.fixture(scope="module")
+def pvd_files():
+    from tests.test_importers_pvd import read_files
+
+    return read_files()
+
+
+def _pvd_status(files, code, joined):
+    return ("plus listée en 2024-08" if code not in files["2024-08"] else
+            "adhérente" if code in joined else "lauréate")
+
+
+def _first_vintage(files, code):
+    return next(v for v in ("2021-01", "2024-02", "2024-08") if code in files[v])
+
+
+def test_issue_14_programmes_of_ugine(enlarged, pvd_files):
+    """Ugine is in PVD since the January 2021 list and joined on the date of its convention d'adhésion
+    (the August 2024 list), never "since 2023-07-03" (the framework convention, which is its ORT)."""
+    from tests.test_importers_pvd import expected_joined
+
+    joined = expected_joined(pvd_files)["73303"]
+    [pvd] = [r for r in rows_of(enlarged, "programmes-of-town", insee="73303") if r[0] == "pvd"]
+    assert pvd == ("pvd", "Petites villes de demain", "adhérente", "2021-01", joined,
+                   f"pvd-adhesion-{pvd_files['epci_of']['73303']}-{joined}", joined)
+
+
+def test_issue_14_towns_in_programme_pvd_every_vintage(enlarged, pvd_files):
+    from tests.test_importers_pvd import expected_joined
+
+    joined = expected_joined(pvd_files)
+    towns = set(pvd_files["2021-01"]) | set(pvd_files["2024-02"]) | set(pvd_files["2024-08"])
+    expected = sorted((c, pvd_files["epci_of"].get(c), pvd_files["epci_names"].get(pvd_files["epci_of"].get(c)),
+                       pvd_files["population"][c], _pvd_status(pvd_files, c, joined), _first_vintage(pvd_files, c),
+                       joined.get(c)) for c in towns)
+    rows = rows_of(enlarged, "towns-in-programme", programme="pvd")
+    assert [(r[0], *r[2:]) for r in rows] == expected
+
+
+def test_issue_14_pvd_ort_timeline_savoie(enlarged, pvd_files):
+    """joined from the PVD lists, ort_signed the earliest ORT convention concerning the town: the ORT
+    table's signed rows and the curated framework convention "valant ORT" (data/conventions.ttl)."""
+    from rdflib import Graph, Namespace
+
+    from tests.test_importers_pvd import expected_joined
+
+    joined = expected_joined(pvd_files)
+    ort = defaultdict(list)
+    from tests.conftest import SHARED_MORE_DATA
+
+    with (SHARED_MORE_DATA / "ort_suivi_conventions_zlv_2024-10.csv").open(
+            encoding="utf-8", newline="") as fh:
+        for r in csv.DictReader(fh):
+            if r["Signée ?"] == "Signée" and r["Si signée, date de signature"]:
+                ort[r["Code commune"]].append(r["Si signée, date de signature"])
+    pvd = Namespace("https://w3id.org/pvd-graph/ontology#")
+    curated = Graph().parse(resources.DATA_DIR / "conventions.ttl")
+    for c in curated.subjects(predicate=None, object=pvd.ORTConvention):
+        for town in curated.objects(c, pvd.concerns):
+            ort[str(town).rsplit("/", 1)[-1]] += [str(d) for d in curated.objects(c, pvd.signedOn)]
+    towns = sorted(c for v in ("2021-01", "2024-02", "2024-08") for c in pvd_files[v] if c.startswith("73"))
+    expected = []
+    for c in sorted(set(towns)):
+        signed = min(ort[c]) if ort.get(c) else None
+        days = (datetime.fromisoformat(signed) - datetime.fromisoformat(joined[c])).days \
+            if signed and c in joined else None
+        expected.append((c, joined.get(c), signed, days))
+    rows = rows_of(enlarged, "pvd-ort-timeline", departement="73")
+    assert [(r[0], r[2], r[3], r[4]) for r in rows] == expected
+    assert dict((r[0], r[4]) for r in rows)["73157"] == 664  # Modane: 2021-06-03 → 2023-03-29
+
+
+def test_issue_14_partners_of_modane(enlarged, pvd_files):
+    """A typical PVD town: the signatories of its convention d'adhésion (its EPCI, the State, the other
+    towns of the group) and of its ORT, and the programme's agencies with their role."""
+    from rdflib import Graph, Namespace, URIRef
+
+    from tests.test_importers_pvd import expected_joined
+
+    joined = expected_joined(pvd_files)
+    epci = pvd_files["epci_of"]["73157"]
+    group = {c for c, d in joined.items() if d == joined["73157"] and pvd_files["epci_of"].get(c) == epci}
+    rows = rows_of(enlarged, "partners-of-town", insee="73157")
+    adhesion = f"pvd-adhesion-{epci}-{joined['73157']}"
+    assert {r[0] for r in rows if r[4] == adhesion} == {epci, "etat"} | (group - {"73157"})
+    assert all(r[2] == "signataire" and r[3] == "pvd" for r in rows if r[4] == adhesion)
+    pvd = Namespace("https://w3id.org/pvd-graph/ontology#")
+    programmes = Graph().parse(resources.DATA_DIR / "programmes.ttl")
+    prog = programmes.resource(URIRef("https://w3id.org/pvd-graph/id/programme/pvd"))
+    agencies = {(str(o.identifier).rsplit("/", 1)[-1], "pilote du programme") for o in prog.objects(pvd.ledBy)} | \
+        {(str(o.identifier).rsplit("/", 1)[-1], "partenaire du programme") for o in prog.objects(pvd.partner)}
+    assert {(r[0], r[2]) for r in rows if r[2] != "signataire"} == agencies and agencies
+    # the first rows are the signatories, the programme's agencies follow
+    roles = [r[2] for r in rows]
+    assert roles == sorted(roles, key=lambda x: (x != "signataire", x != "pilote du programme"))

@@ -131,8 +131,10 @@ def test_missing_required_param():
 
 def test_towns_in_programme_keeps_towns_without_epci_and_outside_regions(small):
     rows = values(query.run_query(small, "towns-in-programme", {"programme": "pvd"}))
-    assert rows == [("73011", "Albertville", "73", "200068997"), ("73303", "Ugine", "73", None),
-                    ("74010", "Annecy", "74", "200068997"), ("97502", "Saint-Pierre", "975", None)]
+    assert [r[:4] for r in rows] == [("73011", "Albertville", "200068997", "CA Arlysère"), ("73303", "Ugine", None, None),
+                                     ("74010", "Annecy", "200068997", "CA Arlysère"), ("97502", "Saint-Pierre", None, None)]
+    # no participation node, no population in the small graph: status, listed, joined empty, not ""
+    assert {r[4:] for r in rows} == {(None, None, None, None)}
 
 
 @pytest.mark.parametrize("params, expected", [
@@ -151,16 +153,17 @@ def test_towns_in_programme_filters(small, params, expected):
 def test_partners_of_town_follow_umbrella_conventions_at_any_depth(small):
     rows = values(query.run_query(small, "partners-of-town", {"insee": "73011"}))
     assert sorted(rows, key=str) == sorted([
-        ("etat", "État", "top", "2020-05-01"),
-        ("200068997", "CA Arlysère", "mid", "2021-06-01"),
-    ], key=str)  # the town itself is not its own partner
+        ("etat", "État", "signataire", "acv", "top", "2020-05-01"),
+        ("200068997", "CA Arlysère", "signataire", "acv", "mid", "2021-06-01"),
+    ], key=str)  # the town itself is not its own partner; no programme has ledBy/partner here
 
 
-def test_programmes_of_town_since_is_the_first_signed_convention(small):
+def test_programmes_of_town_without_participation_gives_the_first_signed_convention(small):
     rows = values(query.run_query(small, "programmes-of-town", {"insee": "73303"}))
-    assert rows == [("pvd", "Petites villes de demain", "2021-06-02")]
+    assert rows == [("pvd", "Petites villes de demain", None, None, None, "other", "2021-06-02")]
     rows = values(query.run_query(small, "programmes-of-town", {"insee": "73011"}))
-    assert rows == [("acv", "Action cœur de ville", None), ("pvd", "Petites villes de demain", None)]
+    assert rows == [("acv", "Action cœur de ville", None, None, None, None, None),
+                    ("pvd", "Petites villes de demain", None, None, None, None, None)]
 
 
 def test_conventions_between_is_inclusive(small):
@@ -248,10 +251,12 @@ def test_unknown_name_is_a_user_error():
 def test_formats(small):
     cols, rows = query.run_query(small, "towns-in-programme", {"programme": "pvd", "departement": "73"})
     assert query.format_rows(cols, rows, "csv") == (
-        "insee,name,departement,epci\r\n73011,Albertville,73,200068997\r\n73303,Ugine,73,\r\n")
-    assert query.format_rows(cols, rows, "tsv").splitlines()[2] == "73303\tUgine\t73\t"
+        "insee,name,epci,epci_name,population,status,listed,joined\r\n"
+        "73011,Albertville,200068997,CA Arlysère,,,,\r\n73303,Ugine,,,,,,\r\n")
+    assert query.format_rows(cols, rows, "tsv").splitlines()[2] == "73303\tUgine\t\t\t\t\t\t"
     assert json.loads(query.format_rows(cols, rows, "json"))[1] == {
-        "insee": "73303", "name": "Ugine", "departement": "73", "epci": None}
+        "insee": "73303", "name": "Ugine", "epci": None, "epci_name": None, "population": None,
+        "status": None, "listed": None, "joined": None}
     table = query.format_rows(cols, rows, "table").splitlines()
     assert table[0].split() == cols and table[-1] == "(2 rows)"
 
@@ -262,7 +267,8 @@ def test_cli_query_csv(small_file, capsys):
     assert main(["query", "towns-in-programme", "--param", "programme=pvd", "--param", "epci=200068997",
                  "--format", "csv", "--graph", str(small_file)]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "insee,name,departement,epci", "73011,Albertville,73,200068997", "74010,Annecy,74,200068997"]
+        "insee,name,epci,epci_name,population,status,listed,joined",
+        "73011,Albertville,200068997,CA Arlysère,,,,", "74010,Annecy,200068997,CA Arlysère,,,,"]
 
 
 def test_cli_query_file_with_params(small_file, tmp_path, capsys):

@@ -6,7 +6,8 @@
 Known sources (:data:`KNOWN_SOURCES`, keyed by source id, which also names the
 source's named graph): the COG files of ``@etalab/decoupage-administratif``
 (``cog-communes``, ``cog-epci``, ``cog-departements``, ``cog-regions``), the
-ANCT lists of *Petites villes de demain* (``anct-pvd``, CSV), *Action cœur de
+ANCT lists of *Petites villes de demain* (``anct-pvd``, CSV of 2021; ``anct-pvd-2024-08`` and
+``anct-pvd-2024-02``, GeoJSON with the conventions d'adhésion dates), *Action cœur de
 ville* (``anct-acv``, GeoJSON; its other vintages ``anct-acv-map-2024-09``, ``anct-acv-2024-09``,
 ``anct-acv-2024-02`` and ACV 2 ``anct-acv2``), CRTE (``anct-crte``, CSV), the ANCT commune × programme
 table (``anct-ngeo``, CSV: each commune's CRTE) and the ORT tracking table (``anct-ort``, XLSX workbook
@@ -29,7 +30,7 @@ from pathlib import Path
 
 from pvd_graph import fetch_manifest
 from pvd_graph.importers import (anct_acv, anct_acv2, anct_acv_map, anct_acv_superposeur, anct_ngeo, anct_ort, anct_pvd,
-                                 cog, crte)
+                                 anct_pvd_2024, cog, crte)
 from pvd_graph.importers.base import ImportResult, Reject, SourceInfo
 from pvd_graph.importers.common import Earlier, Importer, ImportRun
 
@@ -40,7 +41,7 @@ __all__ = ["KNOWN_SOURCES", "FETCH_MANIFEST", "Earlier", "ImportResult", "Import
 #: importer resolves commune groupings through the COG communes; the ORT importer resolves each
 #: commune's EPCI through the COG communes and EPCI).
 KNOWN_SOURCES: dict[str, Importer] = {
-    imp.id: imp for imp in (*cog.IMPORTERS, anct_pvd.IMPORTER,
+    imp.id: imp for imp in (*cog.IMPORTERS, *anct_pvd_2024.IMPORTERS, anct_pvd.IMPORTER,
                                  # the ACV layouts that share names with anct-acv's come first (by content)
                                  anct_acv2.IMPORTER, *anct_acv_superposeur.IMPORTERS, anct_acv_map.IMPORTER,
                                  anct_acv.IMPORTER, crte.IMPORTER, anct_ngeo.IMPORTER, anct_ort.IMPORTER)

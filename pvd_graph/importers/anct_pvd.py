@@ -8,11 +8,21 @@ Those labels and populations duplicate the COG's; they are emitted in this
 source's own named graph so that the build's conflict report can compare them
 (the assembly keeps the COG's value by source precedence).
 
+Each town also gets its participation (:meth:`Emitter.participation`): this list of January 2021
+is one ``pvd:listedIn`` of it, the oldest vintage that names it (its selection); the 2024 lists
+(:mod:`pvd_graph.importers.anct_pvd_2024`) date its convention d'adhésion.
+
 A row is rejected when the commune cannot be identified (bad INSEE code,
-département not matching the code, duplicate town, name with markup); a bad
+département not matching the code, duplicate town, name with markup) or, when the geographic
+code is imported with it, is not a current commune of the COG (merged or renumbered since); a bad
 secondary value (SIREN, population, id_pvd) is dropped with a warning and the
 row kept. ``date_signature`` (nearly always empty, once ``01/2021``) and the
-département/région names are not mapped: the model has no PVD adhesion date.
+département/région names are not mapped: the 2024 lists give the adhésion dates.
+
+A **former EPCI**: when the COG's EPCI are imported, a ``siren_epci`` that is not an EPCI of the
+COG 2026 (200067221, CC Centre Morbihan Communauté, merged since) is not emitted as an EPCI nor as
+the town's membership (it would be presented as current): it is reported in ``rejects.csv``
+(``value dropped``) with the list's name and the commune's EPCI in the COG.
 """
 
 from __future__ import annotations
@@ -24,10 +34,9 @@ from pvd_graph.identifiers import (
     commune_iri,
     departement_iri,
     epci_iri,
-    programme_iri,
 )
 from pvd_graph.importers import readers
-from pvd_graph.importers.base import ImportResult
+from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (
     Duplicates,
     Emitter,
@@ -36,6 +45,7 @@ from pvd_graph.importers.common import (
     RowError,
     check_departement,
     csv_rows,
+    not_current,
     optional_cell,
     reject,
     required_cell,
@@ -49,11 +59,13 @@ REQUIRED = ("insee_com", "lib_com", "insee_dep", "siren_epci")
 def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
     file = str(result.source.path)
     seen = Duplicates()
-    programme = emit.node(programme_iri("pvd"))
     for line, row in csv_rows(data, result, REQUIRED):
         try:
             code = required_cell("insee_com", row, run.codes.insee)
             seen.check(code, line, "insee_com", code)
+            if run.earlier.current_communes is not None and code not in run.earlier.current_communes:
+                err = not_current(code, run.earlier)
+                raise RowError("insee_com", code, err.reason)
             dep = check_departement("insee_dep", row, code)
             label = required_cell("lib_com", row, readers.name)
             epci_label = required_cell("lib_epci", row, readers.name) if readers.cell(row.get("lib_epci")) else None
@@ -62,6 +74,12 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> N
             continue
         where = (file, line)
         siren = optional_cell("siren_epci", row, run.codes.siren, result, where)
+        if siren and run.earlier.epci_names is not None and siren not in run.earlier.epci_names:
+            cog = run.earlier.epci_of_commune.get(code)
+            result.warnings.append(Reject(file, line, "siren_epci", siren, (
+                f"not an EPCI of the COG 2026: a former EPCI ({epci_label or 'no name'}), not presented as "
+                f"current; the COG's EPCI of commune {code} is {cog or 'none'}")))
+            siren = None
         population = optional_cell("pop", row, readers.integer, result, where)
         pid = optional_cell("id_pvd", row, lambda v: check_slug(v.strip().lower()), result, where)
         s = emit.entity(commune_iri(code), OX.Commune)
@@ -69,7 +87,7 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> N
         emit.string(s, OX.inseeCode, code)
         emit.integer(s, OX.population, population)
         emit.add(s, OX.inDepartement, emit.node(departement_iri(dep)))
-        emit.add(s, OX.participatesIn, programme)
+        emit.participation(s, "commune", code, "pvd")
         emit.string(s, OX.programmeId, pid)
         if siren:
             e = emit.entity(epci_iri(siren), OX.EPCI)
@@ -90,4 +108,5 @@ IMPORTER = Importer(
     id="anct-pvd", title="Communes du programme Petites villes de demain", url=RESOURCE_URL,
     licence=LICENCE_ETALAB_2, publisher="anct", vintage="2021-01",
     filenames=("*pvd*.csv", "*petites*villes*.csv"), sniff=_sniff, parse=parse,
+    needs=("cog-communes", "cog-epci"), precedence=4,
 )

@@ -98,6 +98,9 @@ def parse_communes(data: bytes, result: ImportResult, emit: Emitter, run: Import
     if run.earlier.current_communes is None:  # lets the ORT importer refuse codes that are not current
         run.earlier.current_communes = set()
     current = run.earlier.current_communes
+    if run.earlier.merged_into is None:  # lets the programme lists say which commune a former code is now part of
+        run.earlier.merged_into = {}
+    merged_into = run.earlier.merged_into
     for i, obj in _rows(data, result):
         kind = obj.get("type")
         if kind in NOT_CURRENT:
@@ -113,6 +116,8 @@ def parse_communes(data: bytes, result: ImportResult, emit: Emitter, run: Import
         except RowError as err:
             reject(result, file, i, err)
             continue
+        for old in obj.get("anciensCodes") or ():
+            merged_into.setdefault(old, code)
         siren = optional_cell("siren", obj, run.codes.siren, result, (file, i))
         population = optional_cell("population", obj, readers.integer, result, (file, i))
         if siren:

@@ -36,6 +36,7 @@ from pvd_graph.importers.readers import (
     read_csv,
 )
 from pvd_graph.importers.readers import cell as readers_cell
+from pvd_graph.importers.readers import load_json as readers_load_json
 from pvd_graph.namespaces import OX, OX_GEOSPARQL, OX_PROV, OX_RDF, OX_RDFS, OX_XSD, ids
 
 #: IRI of an imported source (a prov:Entity / dcat:Distribution)
@@ -196,6 +197,11 @@ class Earlier:
     epci_of_commune: dict[str, str] | None = None
     #: SIREN → name of every EPCI, filled by ``cog-epci``
     epci_names: dict[str, str] | None = None
+    #: former INSEE code → the current commune whose ``anciensCodes`` list it, filled by ``cog-communes``
+    merged_into: dict[str, str] | None = None
+    #: INSEE code → convention d'adhésion date of every town the newest PVD list dates, filled by
+    #: ``anct-pvd-2024-08`` (the older list keys its conventions by these dates: pvd_graph.importers.anct_pvd_2024)
+    pvd_adhesion: dict[str, dt.date] | None = None
 
 
 @dataclass
@@ -334,3 +340,27 @@ def csv_rows(data: bytes, result: ImportResult, required: tuple[str, ...]):
             reject(result, file, line, RowError("(row)", "", row[BROKEN]))
             continue
         yield line, row
+
+
+def geojson_features(data: bytes, result: ImportResult, required: tuple[str, ...]) -> list:
+    """The features of a GeoJSON FeatureCollection, recording how it was read; a *required*
+    property that no feature has makes the whole file a :class:`SourceError` (not this format)."""
+    doc, encoding = readers_load_json(data)
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" \
+            or not isinstance(doc.get("features"), list):
+        raise SourceError("expected a GeoJSON FeatureCollection")
+    result.reading = f"geojson, {encoding}"
+    props = [f.get("properties") for f in doc["features"] if isinstance(f, dict)]
+    for column in required:
+        if props and not any(isinstance(p, dict) and column in p for p in props):
+            raise SourceError(f"missing required property {column!r} in every feature")
+    return doc["features"]
+
+
+def not_current(code: str, earlier: Earlier) -> RowError:
+    """Why *code* is refused: not a current commune of the COG; the commune it is now part of when the
+    COG lists it among a current commune's former codes (``anciensCodes``: a merger or renumbering)."""
+    now = (earlier.merged_into or {}).get(code)
+    reason = "not a current commune in the COG 2026 (merged or renumbered since)" if now is None else \
+        f"not a current commune in the COG 2026: a former code of commune {now} (merged or renumbered since)"
+    return RowError("code", code, reason)
