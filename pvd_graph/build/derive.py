@@ -15,6 +15,7 @@ from collections.abc import Callable
 import pyoxigraph as ox
 
 from pvd_graph.build.assemble import ONTOLOGY_GRAPH, Conflict
+from pvd_graph.build.derive_ort import ort_dates
 from pvd_graph.namespaces import OX, OX_RDF, RDFS, named_graph_iri
 from pvd_graph.store import Store
 
@@ -46,6 +47,7 @@ def class_hierarchy(ds: Store) -> tuple[list[ox.Triple], list[Conflict]]:
 
 #: The derivations, in order (a later one sees the triples of the earlier ones).
 DERIVATIONS: list[Derivation] = [class_hierarchy]
+DERIVATIONS.append(ort_dates)  # pvd_graph/build/derive_ort.py
 
 
 def derive(ds: Store, derivations: list[Derivation] | None = None) -> list[Conflict]:
