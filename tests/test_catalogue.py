@@ -492,3 +492,21 @@ def test_issue_14_partners_of_modane(enlarged, pvd_files):
     # the first rows are the signatories, the programme's agencies follow
     roles = [r[2] for r in rows]
     assert roles == sorted(roles, key=lambda x: (x != "signataire", x != "pilote du programme"))
+
+def test_issue_14_conventions_of_town_columns_and_curated_rows(curated):
+    """The issue's columns; on the curated graph, Albertville's rows are the curated conventions that
+    concern it and those they are part of (read from data/conventions.ttl with rdflib), titled as there."""
+    from rdflib import Graph, Namespace, URIRef
+
+    assert CATALOGUE["conventions-of-town"].returns == ["convention", "title", "type", "programme", "date",
+                                                        "status", "signatories"]
+    assert [p.name for p in CATALOGUE["conventions-of-town"].params] == ["insee"]
+    pvd = Namespace("https://w3id.org/pvd-graph/ontology#")
+    turtle = Graph().parse(resources.DATA_DIR / "conventions.ttl", format="turtle")
+    town = URIRef("https://w3id.org/pvd-graph/id/commune/73011")
+    direct = set(turtle.subjects(pvd.concerns, town))
+    framing = {f for c in direct for f in turtle.objects(c, pvd.partOf)}
+    expected = {(str(c).rsplit("/", 1)[1], str(turtle.value(c, URIRef("http://www.w3.org/2000/01/rdf-schema#label"))),
+                 str(turtle.value(c, pvd.signedOn))) for c in direct | framing}
+    rows = rows_of(curated, "conventions-of-town", insee="73011")
+    assert {(r[0], r[1], r[4]) for r in rows} == expected and len(rows) == len(expected) == 2

@@ -89,13 +89,15 @@ def test_corsican_communes_keep_their_2a_2b_codes(national, cog_json):
 def test_epci_types_classes_and_members(national, cog_json):
     r = national[0]["cog-epci"]
     assert r.rows_accepted == len(cog_json["epci"])
-    assert subjects_of_type(r, OX.EPCI) == {epci_iri(e["code"]) for e in cog_json["epci"]}
-    classes = {"CC": OX.CommunauteDeCommunes, "CA": OX.CommunauteDAgglomeration, "CU": OX.CommunauteUrbaine,
-               "METRO": OX.Metropole, "MET69": OX.Metropole}
+    # the Métropole de Lyon (MET69) is listed with the EPCI but is a collectivité (CGCT L3611-1)
+    assert subjects_of_type(r, OX.EPCI) == {epci_iri(e["code"]) for e in cog_json["epci"] if e["type"] != "MET69"}
+    classes = {"CC": {OX.EPCI, OX.CommunauteDeCommunes}, "CA": {OX.EPCI, OX.CommunauteDAgglomeration},
+               "CU": {OX.EPCI, OX.CommunauteUrbaine}, "METRO": {OX.EPCI, OX.Metropole},
+               "MET69": {OX.SpecialStatusCollectivity}}
     idx = index(r)
     for e in cog_json["epci"]:
         types = set(idx[(epci_iri(e["code"]), OXC.type.value)])
-        assert types == {OX.EPCI.value, classes[e["type"]].value}
+        assert types == {c.value for c in classes[e["type"]]}
         assert idx[(epci_iri(e["code"]), OX.epciType.value)] == [e["type"]]
     members = [t for t in r.triples if t.predicate == OX.memberOf]
     assert len(members) == sum(len(e["membres"]) for e in cog_json["epci"])
@@ -117,6 +119,72 @@ def test_departements_and_regions(national, cog_json):
     # no département points to a région that is not imported
     region_iris = subjects_of_type(regs, OX.Region)
     assert {t.object.value for t in deps.triples if t.predicate == OX.inRegion} <= region_iris
+
+
+#: Divisions of the COG without an authority of their own, or whose node is another kind of authority:
+#: facts of the law (ontology/README.md, "Territories and their authorities"), not of the files.
+NO_DEPARTEMENT_COUNCIL = {
+    "75": None,  # the Ville de Paris since 2019 (loi n° 2017-257)
+    "2A": None, "2B": None,  # the Collectivité de Corse since 2018 (loi n° 2015-991, art. 30)
+    "67": None, "68": None,  # the Collectivité européenne d'Alsace since 2021 (loi n° 2019-816)
+    "972": "SingleCollectivity", "973": "SingleCollectivity",  # since 2015-12-31 (loi n° 2011-884)
+    "976": "SingleCollectivity",  # the Département de Mayotte (loi n° 2010-1487)
+}
+NO_REGION_COUNCIL = {"94": "SpecialStatusCollectivity", "02": None, "03": None, "06": None}
+#: overseas collectivities under art. 74 of the Constitution, and New Caledonia (title XIII)
+OVERSEAS_COLLECTIVITIES = {"975", "977", "978", "986", "987", "988"}
+#: TAAF and Clipperton: administered by the State, no elected body
+STATE_ADMINISTERED = {"984", "989"}
+
+
+def _classes_and_superclasses(ontology, classes):
+    """*classes* (IRIs) closed under rdfs:subClassOf in the ontology (what an RDFS reasoner concludes)."""
+    from rdflib import RDFS, URIRef
+
+    out, todo = set(), [URIRef(c) for c in classes]
+    while todo:
+        c = todo.pop()
+        if c not in out:
+            out.add(c)
+            todo.extend(ontology.objects(c, RDFS.subClassOf))
+    return {str(c) for c in out}
+
+
+def test_issue_14_territories_typed_as_what_they_are(national, cog_json, ontology):
+    """Each département and région is the COG's division; it is a local authority (even by RDFS inference)
+    only when it has a council of its own: not Paris, Corsica's two départements, Alsace's two, the single
+    collectivities' régions, TAAF or Clipperton; the overseas collectivities are typed as such, and the
+    Collectivité de Corse, the Ville de Paris and the Métropole de Lyon as collectivités à statut
+    particulier. Expectations from the COG files' codes and zones and the legal facts above."""
+    local_authority = OX.LocalAuthority.value
+    com = {d["code"] for d in cog_json["departements"] if d.get("zone") == "com"}
+    assert com == OVERSEAS_COLLECTIVITIES | STATE_ADMINISTERED  # what the 2026 files hold
+    for source, items, no_council, council, kind in (
+            ("cog-departements", cog_json["departements"],
+             {**NO_DEPARTEMENT_COUNCIL, **dict.fromkeys(OVERSEAS_COLLECTIVITIES, "OverseasCollectivity"),
+              **dict.fromkeys(STATE_ADMINISTERED)}, "DepartementCollectivity", "departement"),
+            ("cog-regions", cog_json["regions"], {**NO_REGION_COUNCIL, **dict.fromkeys(com)},
+             "RegionCollectivity", "region")):
+        idx = index(national[0][source])
+        for item in items:
+            code = item["code"]
+            expected = no_council[code] if code in no_council else council
+            assert item.get("zone") in ("metro", "drom") or code in no_council, code
+            types = set(idx[(f"https://w3id.org/pvd-graph/id/{kind}/{code}", OXC.type.value)])
+            division = (OX.Departement if kind == "departement" else OX.Region).value
+            assert types == {division} | ({getattr(OX, expected).value} if expected else set()), (kind, code, types)
+            inferred = _classes_and_superclasses(ontology, types)
+            assert (local_authority in inferred) == (expected is not None), (kind, code)
+    for source, iri in (("cog-communes", commune_iri("75056")),
+                        ("cog-epci", epci_iri(next(e["code"] for e in cog_json["epci"] if e["type"] == "MET69")))):
+        types = set(index(national[0][source])[(iri, OXC.type.value)])
+        assert OX.SpecialStatusCollectivity.value in types, iri
+        inferred = _classes_and_superclasses(ontology, types)
+        assert local_authority in inferred and OX.EPCI.value not in inferred, iri
+    # every other commune is only a commune
+    communes = national[0]["cog-communes"]
+    special = subjects_of_type(communes, OX.SpecialStatusCollectivity)
+    assert special == {commune_iri("75056")}
 
 
 def _pvd_rows(shared_data):

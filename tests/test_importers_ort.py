@@ -296,3 +296,144 @@ def test_a_workbook_is_recognised_by_its_sheet_under_another_name(tmp_path):
     book.save(tmp_path / "other.xlsx")
     assert importers.detect(tmp_path / "export.xlsx") is anct_ort.IMPORTER
     assert importers.detect(tmp_path / "other.xlsx") is None
+
+
+# --- issue 14: participations, titles, points, figures ------------------------------------------
+
+GEO = "http://www.opengis.net/ont/geosparql#"
+LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+
+
+def _groups(table: list[dict], cog) -> dict[str, list[dict]]:
+    """The table's current rows by operation key, as the grouping rule (ontology/README.md) says:
+    signed dated rows by (COG EPCI, date), any other row alone (keyed by its INSEE code)."""
+    current, epci_of = cog
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for r in table:
+        code = r["Code commune"]
+        if code not in current:
+            continue
+        date = r["Si signée, date de signature"]
+        signed_dated = r["Signée ?"] == "Signée" and date and code in epci_of
+        groups[f"{epci_of[code]}-{date}" if signed_dated else code].append(r)
+    return groups
+
+
+def test_issue_14_every_ort_commune_has_its_participation(imported, table, cog):
+    """Every current commune of the table has ``participation/commune-{INSEE}-ort``: in programme ort,
+    listed in the table, status as the table says it, joined through its operation's convention when
+    signed (none otherwise), and the shortcut ``pvd:participatesIn``."""
+    _, store = imported
+    expected = {}
+    for key, rows in _groups(table, cog).items():
+        for r in rows:
+            signed = r["Signée ?"] == "Signée"
+            expected[r["Code commune"]] = (r["Signée ?"] or None, ids.convention(f"ort-{key}") if signed else None)
+    got = _select(store, f"""SELECT ?p ?insee ?status ?conv WHERE {{
+        ?p a pvd:Participation ; pvd:participant ?t ; pvd:inProgramme <{ids.programme('ort')}> ;
+           pvd:listedIn <{ids.source('anct-ort')}> .
+        ?t pvd:participatesIn <{ids.programme('ort')}> .
+        OPTIONAL {{ ?p pvd:participationStatus ?status }} OPTIONAL {{ ?p pvd:joinedThrough ?conv }}
+        BIND (STRAFTER(STR(?t), "/commune/") AS ?insee) }}""")
+    assert len(got) == len(expected) == 2285
+    assert {insee: (status, conv) for _, insee, status, conv in got} == expected
+    assert {p for p, *_ in got} == {ids.participation(f"commune-{insee}-ort") for insee in expected}
+    (n,) = _select(store, "SELECT (COUNT(*) AS ?n) WHERE { ?p a pvd:Participation }")[0]
+    assert int(n) == len(expected)
+
+
+def test_issue_14_ort_titles_name_the_towns_and_their_epci(imported, table, cog, shared_data):
+    """« Convention d'ORT — Albertville, Ugine (CA Arlysère) »: the group's towns in the table's order,
+    then the COG's name of their EPCI; the operation's title likewise; never a bare town name."""
+    _, store = imported
+    epci_names = {e["code"]: " ".join(e["nom"].split())  # as the COG importer reads names: spaces collapsed
+                  for e in json.loads((shared_data / "cog" / "epci.json").read_text("utf-8"))}
+    _, epci_of = cog
+    expected_conv, expected_op = {}, {}
+    for key, rows in _groups(table, cog).items():
+        towns = ", ".join(r["Commune"].split(" - ", 1)[1] for r in rows)
+        epci = epci_of.get(rows[0]["Code commune"])
+        where = towns + (f" ({epci_names[epci]})" if epci in epci_names else "")
+        expected_op[ids.ort(key)] = f"Opération de revitalisation de territoire — {where}"
+        if rows[0]["Signée ?"] == "Signée":
+            expected_conv[ids.convention(f"ort-{key}")] = f"Convention d'ORT — {where}"
+    labels = dict(_select(store, f"SELECT ?s ?l WHERE {{ ?s a pvd:ORTConvention ; <{LABEL}> ?l }}"))
+    assert labels == expected_conv
+    ops = dict(_select(store, f"SELECT ?s ?l WHERE {{ ?s a pvd:ORT ; <{LABEL}> ?l }}"))
+    assert ops == expected_op
+    assert labels[ids.convention("ort-200068997-2023-07-03")] == "Convention d'ORT — Ugine (CA Arlysère)"
+    names = {r["Commune"].split(" - ", 1)[1] for r in table}
+    assert not names & set(labels.values())
+
+
+def test_issue_14_points_of_ort_towns_as_geosparql(imported, table, cog):
+    """Each current commune's point as the table gives it (longitude, latitude columns): one
+    ``geo:hasGeometry <commune#point-anct-ort>`` with ``geo:asWKT "POINT(lon lat)"^^geo:wktLiteral``."""
+    _, store = imported
+    current, _ = cog
+    got = _select(store, f"""SELECT ?t ?g ?wkt WHERE {{ ?t <{GEO}hasGeometry> ?g . ?g a <{GEO}Geometry> ;
+        <{GEO}asWKT> ?wkt FILTER (DATATYPE(?wkt) = <{GEO}wktLiteral>) }}""")
+    rows = [r for r in table if r["Code commune"] in current]
+    assert len(got) == len(rows)
+    points = {}
+    for t, g, wkt in got:
+        assert g == t + "#point-anct-ort"
+        lon, lat = wkt.removeprefix("POINT(").removesuffix(")").split()
+        points[t] = (float(lon), float(lat))
+    assert points == {ids.commune(r["Code commune"]): (float(r["longitude"]), float(r["latitude"])) for r in rows}
+
+
+def test_issue_14_an_impossible_point_is_dropped_with_a_warning(tmp_path, shared_data, table):
+    """A latitude out of range, a longitude that is not a number, a coordinate alone: no point for that
+    commune, one warning naming line and field; the rest of the row (its operation) is kept."""
+    with ORT_CSV.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        fields, rows = reader.fieldnames, list(reader)
+    broken = {2: ("latitude", "95.2"), 3: ("longitude", "est"), 4: ("longitude", "")}  # file lines
+    for line, (column, value) in broken.items():
+        rows[line - 2][column] = value
+    path = tmp_path / ORT_CSV.name
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    result = _import(_sources(tmp_path / "src", shared_data, path))
+    warned = {(w.line, w.field) for w in result.warnings if w.field in ("longitude", "latitude")}
+    assert warned == {(2, "latitude"), (3, "longitude"), (4, "latitude")}
+    text = result.ntriples().decode("utf-8")
+    for line in broken:
+        commune = ids.commune(rows[line - 2]["Code commune"])
+        assert f"<{commune}#point-anct-ort>" not in text
+        assert f"<{ids.participation('commune-' + rows[line - 2]['Code commune'] + '-ort')}>" in text
+    assert result.rows_accepted == len(table) - 5
+
+
+def test_issue_14_group_figures_for_the_manifest(imported, table, cog):
+    """The importer's figures (written to manifest.json by the build) are the grouping's, from the file."""
+    result, _ = imported
+    groups = _groups(table, cog)
+    signed = {k: rows for k, rows in groups.items() if rows[0]["Signée ?"] == "Signée"}
+    dated = {k: rows for k, rows in signed.items() if rows[0]["Si signée, date de signature"]}
+    assert result.figures == {
+        "operations": len(groups),
+        "signed conventions": len(signed),
+        "dated (EPCI, date) groups": len(dated),
+        "groups of several communes": sum(len(rows) > 1 for rows in dated.values()),
+        "signed without a date": len(signed) - len(dated),
+        "operations not signed": len(groups) - len(signed),
+    }
+    assert (len(dated), result.figures["groups of several communes"]) == (963, 433)
+
+
+def test_issue_14_manifest_records_the_ort_grouping(enlarged_build, table, cog):
+    """manifest.json of the national build gives, under the ORT source, the grouping figures of the file."""
+    manifest = json.loads((enlarged_build / "manifest.json").read_text(encoding="utf-8"))
+    (ort,) = [s for s in manifest["sources"] if s["id"] == "anct-ort"]
+    groups = _groups(table, cog)
+    signed = [rows for rows in groups.values() if rows[0]["Signée ?"] == "Signée"]
+    dated = [rows for rows in signed if rows[0]["Si signée, date de signature"]]
+    assert ort["figures"] == {"operations": len(groups), "signed conventions": len(signed),
+                              "dated (EPCI, date) groups": len(dated),
+                              "groups of several communes": sum(len(rows) > 1 for rows in dated),
+                              "signed without a date": len(signed) - len(dated),
+                              "operations not signed": sum(1 for rows in groups.values() if rows[0]["Signée ?"] != "Signée")}

@@ -75,7 +75,12 @@ def test_every_pvd_term_used_in_shapes_data_and_checks_is_declared():
     (PVD.EPCI, ORG.FormalOrganization), (PVD.LocalAuthority, ORG.FormalOrganization),
     (PVD.Organisation, ORG.Organization), (PVD.Agency, PVD.Organisation), (PVD.State, PVD.Organisation),
     (PVD.LocalAuthority, PVD.Organisation),
-    *[(c, sup) for c in (PVD.Commune, PVD.EPCI, PVD.Departement, PVD.Region)
+    *[(c, sup) for c in (PVD.Commune, PVD.EPCI) for sup in (PVD.LocalAuthority, PVD.Territory)],
+    # a département or région of the COG is a territory; its authority, when it has one, a class of its own
+    (PVD.Departement, PVD.Territory), (PVD.Region, PVD.Territory),
+    (PVD.DepartementCollectivity, PVD.Departement), (PVD.RegionCollectivity, PVD.Region),
+    (PVD.DepartementCollectivity, PVD.LocalAuthority), (PVD.RegionCollectivity, PVD.LocalAuthority),
+    *[(c, sup) for c in (PVD.SingleCollectivity, PVD.SpecialStatusCollectivity, PVD.OverseasCollectivity)
       for sup in (PVD.LocalAuthority, PVD.Territory)],
     *[(c, PVD.EPCI) for c in (PVD.CommunauteDeCommunes, PVD.CommunauteDAgglomeration,
                                PVD.CommunauteUrbaine, PVD.Metropole)],
@@ -96,7 +101,7 @@ def test_property_alignment(ontology, sub, sup):
 
 
 @pytest.mark.parametrize(("prop", "domain", "range_"), [
-    (PVD.memberOf, PVD.Commune, PVD.EPCI), (PVD.inDepartement, PVD.Commune, PVD.Departement),
+    (PVD.inDepartement, PVD.Commune, PVD.Departement),
     (PVD.inRegion, PVD.Departement, PVD.Region), (PVD.signatory, PVD.Convention, PVD.Organisation),
     (PVD.underProgramme, PVD.Convention, PVD.Programme), (PVD.partOf, PVD.Convention, PVD.Convention),
     (PVD.population, PVD.Territory, URIRef("http://www.w3.org/2001/XMLSchema#integer")),
@@ -105,3 +110,12 @@ def test_property_alignment(ontology, sub, sup):
 def test_domains_and_ranges_of_the_core_properties(ontology, prop, domain, range_):
     assert ontology.value(prop, RDFS.domain) == domain
     assert ontology.value(prop, RDFS.range) == range_
+
+
+def test_member_of_an_epci_or_the_metropole_de_lyon(ontology):
+    """The COG lists the Métropole de Lyon's communes as its members; it is not an EPCI (CGCT L3611-1)."""
+    from rdflib.collection import Collection
+
+    assert ontology.value(PVD.memberOf, RDFS.domain) == PVD.Commune
+    union = ontology.value(ontology.value(PVD.memberOf, RDFS.range), OWL.unionOf)
+    assert list(Collection(ontology, union)) == [PVD.EPCI, PVD.SpecialStatusCollectivity]

@@ -178,7 +178,7 @@ def manifest(result: BuildResult) -> dict:
         "sources": [
             {"id": r.source.id, "file": str(r.source.path), "sha256": r.source.sha256,
              "rows_read": r.rows_read, "rows_accepted": r.rows_accepted,
-             "rows_rejected": r.rows_rejected, "error": r.error}
+             "rows_rejected": r.rows_rejected, "error": r.error, **({"figures": r.figures} if r.figures else {})}
             for r in result.imports
         ],
         "curated": result.curated,

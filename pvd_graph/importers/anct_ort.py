@@ -7,8 +7,10 @@ is read the same way (both give the same triples, tested). Columns read: ``Commu
 ``Signée ?`` (``Signée``, ``Non signée``, ``En cours`` or empty), ``Si signée, date de
 signature`` (ISO), ``Si non signée, date de signature envisagée`` (free text: « 4e trimestre
 2023 »), ``Durée (en années)`` (``0`` = not filled in), ``Date de fin estimée``
-(``DD-MM-YYYY``). Never read: ``Remarques`` and ``Actualisé par`` (they name people),
-the coordinates (a later step), the flags and ``Avancement``.
+(``DD-MM-YYYY``), ``longitude`` and ``latitude`` (WGS84 degrees: the town's point, as GeoSPARQL
+through :meth:`Emitter.point`; an impossible one, not a number or out of range, is dropped with a
+warning). Never read: ``Remarques`` and ``Actualisé par`` (they name people), the flags and
+``Avancement``.
 
 The model (ontology/README.md, "The ORT"): the ORT is an operation (``pvd:ORT`` at
 ``ort/{key}``), not a programme. Grouping rule: the ``Signée`` rows of one EPCI with the same
@@ -23,8 +25,12 @@ A signed operation has a ``pvd:ORTConvention`` at ``convention/ort-{key}``: ``pv
 ``pvd:durationYears`` (when not 0), ``pvd:estimatedEnd``, ``pvd:concerns`` the communes and
 signatories as L303-2 states them (the State, the EPCI, the communes of the group): inferred
 from the law, not read from the table, so the convention also carries ``prov:wasDerivedFrom``
-the article and a ``skos:editorialNote`` saying so. Every covered commune, signed or not,
-``pvd:participatesIn`` ``programme/ort`` (the national scheme node the queries name).
+the article and a ``skos:editorialNote`` saying so. Every covered commune, signed or not, has its
+participation (:meth:`Emitter.participation`, programme ``ort``: status the table's, joined through
+its operation's convention when signed), with the shortcut ``pvd:participatesIn programme/ort``
+(the national scheme node the queries name). Titles: « Convention d'ORT — Albertville, Ugine (CA
+Arlysère) », the operation's likewise (the towns of the group in the table's order, their EPCI in
+the COG). The grouping figures (:func:`group_counts`) are the result's ``figures`` (the manifest).
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ from pvd_graph.importers.common import (
     ImportRun,
     RowError,
     csv_rows,
+    optional,
     optional_cell,
     reject,
     required_cell,
@@ -66,6 +73,7 @@ SHEET = "Suivi conventions"
 CODE, EPCI, STATUS = "code commune", "epci", "signée ?"
 SIGNED, PLANNED = "si signée, date de signature", "si non signée, date de signature envisagée"
 DURATION, END, NAME = "durée (en années)", "date de fin estimée", "commune"
+LONGITUDE, LATITUDE = "longitude", "latitude"
 REQUIRED = (CODE, EPCI, STATUS, SIGNED)
 STATUSES = ("Signée", "Non signée", "En cours")
 #: EPCI cells that say the commune has none (L'Île-d'Yeu)
@@ -87,6 +95,7 @@ class _Operation:
     end: dt.date | None = None
     first: int = 0
     towns: list[tuple[str, str | None]] = field(default_factory=list)  # (INSEE, name)
+    points: dict[str, tuple[float, float]] = field(default_factory=dict)  # INSEE → (longitude, latitude)
 
 
 def _fold(text: str) -> str:
@@ -235,10 +244,32 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> N
         op.duration = op.duration if op.duration is not None else duration
         op.end = op.end if op.end is not None else end
         op.towns.append((code, town))
+        point = _point(row, result, where)
+        if point is not None:
+            op.points[code] = point
         result.rows_accepted += 1
     _emit(emit, operations, earlier.epci_names or {})
-    # the build prints "how it was read" in its summary: the grouping is reported there
-    result.reading += "; " + ", ".join(f"{n} {what}" for what, n in group_counts(operations).items())
+    # the build prints "how it was read" in its summary and the manifest records the figures
+    result.figures.update(group_counts(operations))
+    result.reading += "; " + ", ".join(f"{n} {what}" for what, n in result.figures.items())
+
+
+def _point(row: dict, result: ImportResult, where: tuple[str, int]) -> tuple[float, float] | None:
+    """The row's (longitude, latitude), or None: an impossible one (not a number, out of range, one
+    coordinate without the other) is dropped with one warning, the rest of the row kept."""
+    lon_text, lat_text = readers.cell(row.get(LONGITUDE)), readers.cell(row.get(LATITUDE))
+    if lon_text is None and lat_text is None:
+        return None
+    if lon_text is None or lat_text is None:
+        present = LONGITUDE if lon_text is not None else LATITUDE
+        result.warnings.append(Reject(where[0], where[1], present, row.get(present) or "",
+                                      "a coordinate without the other: point dropped, rest of the row kept"))
+        return None
+    lon = optional(LONGITUDE, lon_text, lambda v: readers.coordinate(v, -180, 180), result, where)
+    if lon is None:
+        return None
+    lat = optional(LATITUDE, lat_text, lambda v: readers.coordinate(v, -90, 90), result, where)
+    return None if lat is None else (lon, lat)
 
 
 def _epci(row: dict, code: str, earlier, result: ImportResult, where: tuple[str, int]) -> str | None:
@@ -263,9 +294,10 @@ def _epci(row: dict, code: str, earlier, result: ImportResult, where: tuple[str,
 
 
 def _label(op: _Operation, epci_names: dict[str, str], what: str) -> str:
+    """« Convention d'ORT — Albertville, Ugine (CA Arlysère) »: a group's towns are its own (one row per
+    commune), so two operations never share a title."""
     towns = ", ".join(name or code for code, name in op.towns)
-    where = f"{epci_names[op.epci]} ({towns})" if op.epci in epci_names else towns
-    return f"{what} — {where}" + (f", {op.signed.isoformat()}" if op.signed else "")
+    return f"{what} — {towns}" + (f" ({epci_names[op.epci]})" if op.epci in epci_names else "")
 
 
 def _emit(emit: Emitter, operations: list[_Operation], epci_names: dict[str, str]) -> None:
@@ -279,14 +311,17 @@ def _emit(emit: Emitter, operations: list[_Operation], epci_names: dict[str, str
         emit.string(o, OX.plannedSigning, op.planned)
         epci = emit.entity(epci_iri(op.epci), OX.EPCI) if op.epci else None
         towns = [emit.entity(commune_iri(code), OX.Commune) for code, _ in op.towns]
-        for town in towns:
+        signed = op.status == "Signée"
+        c = emit.entity(convention_iri(f"ort-{op.key}"), OX.Convention, OX.ORTConvention) if signed else None
+        for (code, _), town in zip(op.towns, towns):
             emit.add(o, OX.concerns, town)
-            emit.add(town, OX.participatesIn, programme)
+            emit.participation(town, "commune", code, "ort", joined_through=c, status=op.status)
+            if code in op.points:
+                emit.point(town, *op.points[code])
         if epci is not None:
             emit.add(o, OX.concerns, epci)
-        if op.status != "Signée":
+        if c is None:
             continue
-        c = emit.entity(convention_iri(f"ort-{op.key}"), OX.Convention, OX.ORTConvention)
         emit.add(c, OX_PROV.wasDerivedFrom, law)
         emit.label(c, _label(op, epci_names, "Convention d'ORT"))
         emit.add(c, OX.underProgramme, programme)
@@ -310,7 +345,8 @@ def _fr(text: str):
 
 
 def group_counts(operations: list[_Operation]) -> dict[str, int]:
-    """What the build log can say about the grouping: operations, dated groups, several communes."""
+    """The grouping's figures (the build log and the manifest): operations, signed conventions, dated
+    (EPCI, date) groups and those of several communes, signed rows without a date, operations not signed."""
     dated = [op for op in operations if op.signed is not None]
     return {
         "operations": len(operations),
@@ -318,6 +354,7 @@ def group_counts(operations: list[_Operation]) -> dict[str, int]:
         "dated (EPCI, date) groups": len(dated),
         "groups of several communes": sum(len(op.towns) > 1 for op in dated),
         "signed without a date": sum(op.status == "Signée" and op.signed is None for op in operations),
+        "operations not signed": sum(op.status != "Signée" for op in operations),  # Non signée, En cours, empty
     }
 
 

@@ -62,6 +62,9 @@ class ImportResult:
     warnings: list[Reject] = field(default_factory=list)
     #: how the file was read, for the summary: e.g. "utf-8-sig, ';'" or "json"
     reading: str = ""
+    #: figures the importer computed about its source, by name (e.g. the ORT grouping: "dated (EPCI,
+    #: date) groups"); written to the manifest under the source
+    figures: dict[str, int] = field(default_factory=dict)
 
     _parsed: tuple[int, list[ox.Triple]] | None = field(default=None, repr=False, compare=False)
 

@@ -14,10 +14,18 @@ Choices made here:
   975, … Clipperton 989) both in ``regions.json`` and in ``departements.json``
   under the same three-digit code, with ``zone: com``. Legally they are
   neither régions nor départements, but the COG's territorial hierarchy puts
-  them there and their communes point at them, so they are imported as the
-  source gives them (a ``pvd:Departement`` in the ``pvd:Region`` of the same
-  code) and the shapes accept these codes. Queries that want only the
-  départements proper can filter on the code.
+  them there and their communes point at them, so they keep that place (a
+  ``pvd:Departement`` in the ``pvd:Region`` of the same code: divisions of the
+  code, territories, not authorities) and the shapes accept these codes.
+* Territories typed as what they are (ontology/README.md, "Territories and
+  their authorities", with the legal basis of each): ``pvd:Departement`` and
+  ``pvd:Region`` are the code's divisions; a division is also typed as the
+  authority that governs it only when it has one of its own:
+  :data:`DEPARTEMENT_AUTHORITY`, :data:`REGION_AUTHORITY` (by code, else by the
+  COG's ``zone``: a metropolitan or DROM division has its council), the Ville de
+  Paris on commune 75056 and the Métropole de Lyon (``MET69``) a
+  ``pvd:SpecialStatusCollectivity``, not an EPCI. An overseas (``com``) code the
+  tables do not know is typed as a division only and reported.
 * An EPCI's ``pvd:population`` is its ``populationMunicipale``; each member
   gives ``commune pvd:memberOf epci``.
 """
@@ -60,6 +68,35 @@ TARBALL_URL = npm_tarball_url(PACKAGE, PACKAGE_VERSION)
 #: sha512 published by the npm registry for the 6.0.0 tarball (``npm view … dist.integrity``)
 INTEGRITY = ("sha512-XavYsFlbcM/prKr8hNHPKER94IHw/dsxNM4nxjWMYk6PLFACpEedvn/7wK8Baozm0dCYhWWc"
              "f+7bcWpA5pmCaQ==")
+
+#: Départements whose node is not a département council (code → the authority class of the node, or
+#: None when no authority of the code's own governs it); any other ``metro``/``drom`` code is a
+#: pvd:DepartementCollectivity. Legal basis in ontology/README.md, "Territories and their authorities".
+DEPARTEMENT_AUTHORITY = {
+    "75": None,  # the Ville de Paris (commune 75056) since 2019-01-01: loi n° 2017-257
+    "2A": None, "2B": None,  # the Collectivité de Corse (région 94) since 2018-01-01: loi n° 2015-991 art. 30
+    "67": None, "68": None,  # the Collectivité européenne d'Alsace since 2021-01-01: loi n° 2019-816
+    "972": OX.SingleCollectivity, "973": OX.SingleCollectivity,  # since 2015-12-31: loi n° 2011-884
+    "976": OX.SingleCollectivity,  # the Département de Mayotte since 2011: loi n° 2010-1487
+    # overseas collectivities (zone com): art. 74 of the Constitution, New Caledonia title XIII
+    "975": OX.OverseasCollectivity, "977": OX.OverseasCollectivity, "978": OX.OverseasCollectivity,
+    "986": OX.OverseasCollectivity, "987": OX.OverseasCollectivity, "988": OX.OverseasCollectivity,
+    "984": None, "989": None,  # TAAF and Clipperton: administered by the State (loi n° 55-1052), no elected body
+}
+#: Régions likewise; any other ``metro``/``drom`` code is a pvd:RegionCollectivity; the ``com`` codes
+#: are divisions only (the authority is typed on the département node of the same code).
+REGION_AUTHORITY = {
+    "94": OX.SpecialStatusCollectivity,  # the Collectivité de Corse: CGCT art. L4421-1
+    "02": None, "03": None,  # the collectivités uniques of Martinique and Guyane (départements 972, 973)
+    "06": None,  # the Département de Mayotte (département 976) exercises the region's powers
+    **dict.fromkeys(("975", "977", "978", "984", "986", "987", "988", "989")),  # zone com: see DEPARTEMENT_AUTHORITY
+}
+#: Communes whose node is also another kind of authority: the Ville de Paris (CGCT art. L2512-1)
+COMMUNE_AUTHORITY = {"75056": OX.SpecialStatusCollectivity}
+#: COG EPCI types that are not EPCI: the Métropole de Lyon (CGCT art. L3611-1)
+NOT_EPCI = {"MET69": OX.SpecialStatusCollectivity}
+#: the COG ``zone`` of divisions with a council of their own unless listed above
+COUNCIL_ZONES = {"metro", "drom"}
 
 #: entries of communes.json that are not current communes, skipped by design
 NOT_CURRENT = {
@@ -123,7 +160,7 @@ def parse_communes(data: bytes, result: ImportResult, emit: Emitter, run: Import
         if siren:
             by_siren[siren] = code
         current.add(code)
-        s = emit.entity(commune_iri(code), OX.Commune)
+        s = emit.entity(commune_iri(code), OX.Commune, *_also(COMMUNE_AUTHORITY.get(code)))
         emit.label(s, label)
         emit.string(s, OX.inseeCode, code)
         emit.string(s, OX.siren, siren)
@@ -155,7 +192,8 @@ def parse_epci(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun)
             reject(result, file, i, err)
             continue
         population = optional_cell("populationMunicipale", obj, readers.integer, result, (file, i))
-        s = emit.entity(epci_iri(siren), OX.EPCI, EPCI_CLASSES[kind])
+        classes = (NOT_EPCI[kind],) if kind in NOT_EPCI else (OX.EPCI, EPCI_CLASSES[kind])
+        s = emit.entity(epci_iri(siren), *classes)
         epci_names[siren] = label
         emit.label(s, label)
         emit.string(s, OX.siren, siren)
@@ -177,11 +215,28 @@ def parse_epci(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun)
         result.rows_accepted += 1
 
 
-def _parse_divisions(data: bytes, result: ImportResult, emit: Emitter, *, normalise, iri, cls,
+def _also(cls) -> tuple:
+    return () if cls is None else (cls,)
+
+
+def _authority(code: str, zone: object, table: dict, council, result: ImportResult, where: tuple[str, int]):
+    """The authority class of a division's node, besides its division class (None: none of its own)."""
+    if code in table:
+        return table[code]
+    if zone in COUNCIL_ZONES:
+        return council
+    result.warnings.append(Reject(where[0], where[1], "zone", str(zone),
+                                  f"division {code} is not in the table of authorities and not metropolitan "
+                                  "or a DROM: typed as a division of the code only, no authority"))
+    return None
+
+
+def _parse_divisions(data: bytes, result: ImportResult, emit: Emitter, *, normalise, iri, cls, authorities,
                      parent: tuple[str, object, object, object] | None = None) -> None:
     """Départements or régions: code, name and, for départements, the région they are in.
 
-    *parent* is ``(field, normaliser, iri function, property)`` of the enclosing division.
+    *parent* is ``(field, normaliser, iri function, property)`` of the enclosing division;
+    *authorities* is ``(table, council class)`` for :func:`_authority`.
     """
     file = str(result.source.path)
     seen = Duplicates()
@@ -194,7 +249,8 @@ def _parse_divisions(data: bytes, result: ImportResult, emit: Emitter, *, normal
         except RowError as err:
             reject(result, file, i, err)
             continue
-        s = emit.entity(iri(code), cls)
+        authority = _authority(code, obj.get("zone"), *authorities, result, (file, i))
+        s = emit.entity(iri(code), cls, *_also(authority))
         emit.label(s, label)
         emit.string(s, OX.inseeCode, code)
         if parent:
@@ -204,11 +260,13 @@ def _parse_divisions(data: bytes, result: ImportResult, emit: Emitter, *, normal
 
 def parse_departements(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
     _parse_divisions(data, result, emit, normalise=run.codes.departement, iri=departement_iri,
-                     cls=OX.Departement, parent=("region", run.codes.region, region_iri, OX.inRegion))
+                     cls=OX.Departement, authorities=(DEPARTEMENT_AUTHORITY, OX.DepartementCollectivity),
+                     parent=("region", run.codes.region, region_iri, OX.inRegion))
 
 
 def parse_regions(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
-    _parse_divisions(data, result, emit, normalise=run.codes.region, iri=region_iri, cls=OX.Region)
+    _parse_divisions(data, result, emit, normalise=run.codes.region, iri=region_iri, cls=OX.Region,
+                     authorities=(REGION_AUTHORITY, OX.RegionCollectivity))
 
 
 # --- recognising the files --------------------------------------------------
