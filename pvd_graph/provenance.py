@@ -40,7 +40,10 @@ def provenance_quads(results: Iterable[ImportResult], graph_iri: ox.NamedNode | 
 
     for r in results:
         info = r.source
-        if info.id == "unknown":
+        if info.id == "unknown" or r.error is not None:
+            # a refused file (an older COG set aside, a second file of one source) is not part of
+            # the dataset: describing it on the source's node would give that node a second vintage,
+            # checksum and address (rejects.csv and manifest.json report it)
             continue
         s = ox.NamedNode(ids.source(info.id))
         for cls in (OX_PROV.Entity, OX_DCAT.Distribution, OX.Source):
@@ -66,10 +69,9 @@ def provenance_quads(results: Iterable[ImportResult], graph_iri: ox.NamedNode | 
             add(c, OX_RDF.type, OX_SPDX.Checksum)
             add(c, OX_SPDX.algorithm, OX_SPDX.checksumAlgorithm_sha256)
             add(c, OX_SPDX.checksumValue, ox.Literal(info.sha256, datatype=OX_XSD.hexBinary))
-        if r.error is None:
-            for prop, n in ((OX.rowsRead, r.rows_read), (OX.rowsAccepted, r.rows_accepted),
-                            (OX.rowsRejected, r.rows_rejected)):
-                add(s, prop, ox.Literal(str(n), datatype=OX_XSD.integer))
+        for prop, n in ((OX.rowsRead, r.rows_read), (OX.rowsAccepted, r.rows_accepted),
+                        (OX.rowsRejected, r.rows_rejected)):
+            add(s, prop, ox.Literal(str(n), datatype=OX_XSD.integer))
     for slug in sorted(publishers & _PUBLISHER_LABELS.keys()):
         org = ox.NamedNode(ids.organisation(slug))
         add(org, OX_RDF.type, OX.Organisation)

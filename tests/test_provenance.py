@@ -56,11 +56,23 @@ def test_vintage_and_retrieval_time_from_fetch_manifest(tmp_path, shared_data):
     assert b["vintage"].value == results[0].source.vintage
 
 
-def test_failed_source_has_no_row_counts(tmp_path):
+def test_failed_source_is_not_described(tmp_path):
+    """A refused file is not part of the dataset: no source node, no row counts (rejects.csv says it)."""
     (tmp_path / "epci.json").write_bytes(b"")
     results, _ = importers.import_directory(tmp_path)
-    quads = provenance_quads(results, GRAPH)
-    assert quads and not [q for q in quads if q.predicate.value.endswith("rowsRead")]
+    assert results and all(r.error for r in results)
+    assert provenance_quads(results, GRAPH) == []
+
+
+def test_a_set_aside_cog_does_not_add_its_vintage_to_the_current_one(shared_data):
+    """Issue 14: the 2021 and 2023 COG of more-data, set aside, gave source/cog-communes three
+    cogVintage values (2021, 2023, 2026) and three checksums: only the imported file describes it."""
+    from conftest import SHARED_MORE_DATA
+
+    results, _ = importers.import_directory([shared_data / "cog", SHARED_MORE_DATA / "cog-2021"])
+    vintages = {q.object.value for q in provenance_quads(results, GRAPH)
+                if q.predicate.value.endswith("cogVintage") and q.subject.value.endswith("/cog-communes")}
+    assert vintages == {"2026"}
 
 
 # --- one record per source: licence, address and version live in the importers -------------------

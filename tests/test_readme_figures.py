@@ -1,4 +1,5 @@
-"""The README's figures ("What the graph contains") against a national build of ../shared/data (issue #12).
+"""The README's figures ("What the graph contains") against the national build of ../shared/data and
+../shared/more-data, the README's national command (issues #12, #14).
 
 Each figure is read from the README text and compared with a count made by a query on
 the build (or from its ``rejects.csv`` / ``conflicts.csv``), so the README cannot drift
@@ -9,6 +10,7 @@ own README states for the package version.
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -17,6 +19,8 @@ import pytest
 
 from pvd_graph import resources, store
 from pvd_graph.namespaces import ID, PREFIXES
+
+from conftest import SHARED_MORE_DATA
 
 REPO = Path(__file__).resolve().parents[1]
 PVD = PREFIXES["pvd"]
@@ -58,13 +62,18 @@ def count(ds, where: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def union(national_build):
-    return store.open_built(national_build)
+def union(enlarged_build):
+    return store.open_built(enlarged_build)
 
 
 @pytest.fixture(scope="module")
-def named(national_build):
-    return store.open_built(national_build, graphs="named")
+def named(enlarged_build):
+    return store.open_built(enlarged_build, graphs="named")
+
+
+def listed_by(named, source: str) -> int:
+    """Participants that the list *source* names (its own graph's pvd:listedIn)."""
+    return count(named, f"GRAPH <https://w3id.org/pvd-graph/graph/{source}> {{ ?p pvd:listedIn ?s ; pvd:participant ?x }}")
 
 
 def test_territories(union, named):
@@ -76,35 +85,74 @@ def test_territories(union, named):
     assert epci == count(union, "?x a pvd:EPCI")
     # the EPCI of the COG, and those known only from another source (named in the README)
     in_cog = count(named, "GRAPH <https://w3id.org/pvd-graph/graph/cog-epci> { ?x a pvd:EPCI }")
-    assert f"{in_cog:,} are in the COG" in cell
     others = [str(r[0]).removeprefix(ID) for r in store.query(named, f"""PREFIX pvd: <{PVD}>
         SELECT DISTINCT ?e WHERE {{ ?e a pvd:EPCI
           FILTER NOT EXISTS {{ GRAPH <https://w3id.org/pvd-graph/graph/cog-epci> {{ ?e a pvd:EPCI }} }} }}""")]
     assert len(others) == epci - in_cog
-    assert re.search(rf"\b{epci - in_cog} only in the 2021 PVD list", cell)
-    assert all(f"`{iri}`" in cell for iri in others), others
+    if others:
+        assert f"{in_cog:,} are in the COG" in cell
+        assert re.search(rf"\b{epci - in_cog} only in another source", cell)
+        assert all(f"`{iri}`" in cell for iri in others), others
+    else:
+        assert "only in another source" not in cell
+    # the 2021 list's former EPCI is named as not current, and is not typed an EPCI
+    assert "200067221" in cell and count(union, "BIND(id:epci\\/200067221 AS ?x) ?x a pvd:EPCI") == 0
 
 
-def test_programme_towns_and_conventions(union, national_build):
-    pvd, acv = row("Petites villes de demain"), row("Action cœur de ville")
+def test_programme_towns_and_conventions(union, named, enlarged_build):
+    pvd, acv, acv2 = row("Petites villes de demain"), row("*Action cœur de ville*:"), row("Action cœur de ville 2")
     assert figure(pvd, "towns") == count(union, "?x pvd:participatesIn id:programme\\/pvd")
+    assert figure(pvd, "of the 2021 list") == listed_by(named, "anct-pvd")
+    assert figure(pvd, "of February 2024") == listed_by(named, "anct-pvd-2024-02")
+    assert figure(pvd, "of August 2024") == listed_by(named, "anct-pvd-2024-08")
+    assert figure(pvd, "conventions d'adhésion") == count(union, "?x a pvd:AdhesionConvention")
+    assert figure(pvd, "of several towns") == count(union, """{ SELECT ?x WHERE { ?x a pvd:AdhesionConvention ;
+        pvd:concerns ?t . ?t a pvd:Commune } GROUP BY ?x HAVING (COUNT(DISTINCT ?t) > 1) }""")
     assert figure(acv, "towns") == count(union, "?x pvd:participatesIn id:programme\\/acv")
     assert figure(acv, "conventions") == count(union, "?x a pvd:Convention ; pvd:underProgramme id:programme\\/acv")
-    with open(national_build / resources.REJECTS_CSV, encoding="utf-8", newline="") as fh:
+    assert figure(acv, "dated") == count(union, "?x a pvd:Convention ; pvd:underProgramme id:programme\\/acv ; pvd:signedOn ?d")
+    assert figure(acv2, "towns") == count(union, "?x pvd:participatesIn id:programme\\/acv2")
+    assert figure(acv2, "laureates") == len(json.loads(
+        (SHARED_MORE_DATA / "superposeur-anct_acv2_geom_2024-09.geojson").read_text(encoding="utf-8"))["features"])
+    with open(enlarged_build / resources.REJECTS_CSV, encoding="utf-8", newline="") as fh:
         rejected = [r for r in csv.DictReader(fh) if r["source"] == "anct-pvd" and r["outcome"] == "row rejected"]
     assert figure(pvd, "row rejected" if len(rejected) == 1 else "rows rejected") == len(rejected)
     assert all(f"`{r['value']}`" in pvd for r in rejected)
 
 
-def test_conflicts(national_build):
+def test_crte_and_ort(union, named, enlarged_build):
+    crte, ort = row("CRTE perimeters"), row("ORT tracking table")
+    assert figure(crte, "contracts") == count(union, "?x a pvd:CRTEContract")
+    assert figure(crte, "groupings") == count(union, "?c a pvd:CRTEContract ; pvd:hasGrouping ?x")
+    assert figure(crte, "communes in a CRTE by the table") == listed_by(named, "anct-ngeo")
+    assert figure(ort, "communes in") == count(union, "?x pvd:participatesIn id:programme\\/ort")
+    assert figure(ort, "operations") == count(union, "?x a pvd:ORT")
+    assert figure(ort, "signed conventions") == count(named, """GRAPH <https://w3id.org/pvd-graph/graph/anct-ort> {
+        ?x a pvd:ORTConvention }""")
+    figures = json.loads((enlarged_build / "manifest.json").read_text(encoding="utf-8"))
+    (ort_source,) = [src for src in figures["sources"] if src.get("id") == "anct-ort"]
+    assert figure(ort, "dated groups") == ort_source["figures"]["dated (EPCI, date) groups"]
+    assert figure(ort, "of several communes") == ort_source["figures"]["groups of several communes"]
+    with open(enlarged_build / resources.REJECTS_CSV, encoding="utf-8", newline="") as fh:
+        outcomes = Counter(r["outcome"] for r in csv.DictReader(fh) if r["source"] == "anct-ort")
+    assert figure(ort, "rows rejected") == outcomes["row rejected"]
+    assert figure(ort, "values dropped") == outcomes["value dropped"]
+
+
+def test_conflicts(enlarged_build):
     text = readme_section("What the graph contains")
     (sentence,) = [p for p in text.split("\n\n") if "sources disagree" in p]
-    with open(national_build / "conflicts.csv", encoding="utf-8", newline="") as fh:
-        by_property = Counter(r["property"].removeprefix(PVD).rsplit("#", 1)[-1] for r in csv.DictReader(fh))
-    assert figure(sentence, "populations") == by_property["population"]
-    assert figure(sentence, "names") == by_property["label"]
-    assert figure(sentence, "EPCI memberships") == by_property["memberOf"]
-    assert sum(by_property.values()) == by_property["population"] + by_property["label"] + by_property["memberOf"]
+    with open(enlarged_build / "conflicts.csv", encoding="utf-8", newline="") as fh:
+        by_property = Counter(r["property"].removeprefix(PVD).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+                              for r in csv.DictReader(fh))
+    said = {"population": "populations", "label": "names", "memberOf": "EPCI memberships",
+            "signedOn": "signature dates", "concerns": "CRTE coverings", "epciType": "EPCI types"}
+    for prop, n in by_property.items():
+        assert prop in said, f"conflicts on {prop} are not described in the README"
+        assert figure(sentence, said[prop]) == n, prop
+    for prop, noun in said.items():
+        if prop not in by_property:
+            assert not re.search(r"\d[\d,]* " + re.escape(noun) + r"\b", sentence), noun
 
 
 def cog_vintage(shared_data: Path) -> str:
