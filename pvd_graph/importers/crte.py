@@ -8,7 +8,7 @@ nat_jur_grp_supra``.
 
 Each ``id_crte`` becomes one ``pvd:CRTEContract`` (also ``a pvd:Convention``) at
 ``convention/crte-{slug}`` (the id lower-cased, runs of other characters turned
-into ``-``, a leading ``crte-`` not doubled): title "CRTE — {lib_crte}",
+into ``-``, a leading ``crte-`` not doubled): title ``lib_crte`` (prefixed "CRTE — " unless it starts with "CRTE"),
 ``pvd:underProgramme programme/crte``, ``pvd:programmeId`` the id as written,
 the flags ``crte_interdep`` / ``crte_interreg`` as ``pvd:interDepartemental`` /
 ``pvd:interRegional`` booleans, and ``pvd:listedForDepartement`` each
@@ -102,8 +102,9 @@ def grouping_iri(siren: str) -> str:
 
 
 def crte_title(lib_crte: str) -> str:
-    """The contract's readable title: ``"CRTE — {lib_crte}"``."""
-    return f"CRTE — {lib_crte}"
+    """The contract's readable title: ``lib_crte`` when it already says it is a CRTE (all 854 of the
+    2022 list: "CRTE du Pays de Gex Agglo"), else ``"CRTE — {lib_crte}"`` (never a bare place name)."""
+    return lib_crte if lib_crte[:4].upper() == "CRTE" else f"CRTE — {lib_crte}"
 
 
 def flag(value: object) -> bool:
