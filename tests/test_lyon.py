@@ -16,7 +16,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from pvd_graph import importers, store
+from pvd_graph import importers, lookup, query, store
+from pvd_graph.errors import UserError
 from pvd_graph.identifiers import commune_iri, convention_iri, epci_iri
 from pvd_graph.importers.crte import crte_slug
 from pvd_graph.namespaces import named_graph_iri
@@ -53,6 +54,11 @@ def named(enlarged_build):
     return store.open_built(enlarged_build, graphs="named")
 
 
+@pytest.fixture(scope="module")
+def graph(enlarged_build):
+    return query.open_graph(enlarged_build)
+
+
 def test_lyon_is_a_special_status_collectivity_in_every_graph(named, enlarged_build, lyon, cog_epci):
     """No source's graph types the Métropole de Lyon pvd:EPCI or pvd:Metropole (the CRTE list names it,
     nature MET69); each EPCI class holds exactly the COG's EPCI of that type; the build conforms."""
@@ -80,6 +86,45 @@ def test_lyon_crte_covers_its_communes(named, lyon):
     rows = named.select(f"""SELECT ?t WHERE {{ GRAPH <{named_graph_iri('derived')}> {{
         <{convention_iri(slug)}> <{PVD}concerns> ?t }} }}""")
     assert {t.value for (t,) in rows} == {commune_iri(m["code"]) for m in lyon["membres"]}
+
+
+def test_an_epci_parameter_accepts_the_metropole_de_lyon(graph, lyon, shared_data):
+    """``towns-in-programme --param epci=200046977`` lists the Métropole's communes in the CRTE; the
+    SIREN of the Ville de Paris (a collectivité à statut particulier outside the EPCI list) is refused."""
+    _, rows = query.run_query(graph, "towns-in-programme", {"programme": "crte", "epci": lyon["code"]})
+    assert {query.plain(r[0]) for r in rows} == {m["code"] for m in lyon["membres"]}
+    assert {query.plain(r[3]) for r in rows} == {lyon["nom"]}
+    communes = json.loads((shared_data / "cog" / "communes.json").read_text(encoding="utf-8"))
+    (paris,) = [c["siren"] for c in communes if c["code"] == "75056" and c["type"] == "commune-actuelle"]
+    with pytest.raises(UserError, match=f"no EPCI with code {paris} in this graph"):
+        query.run_query(graph, "towns-in-programme", {"programme": "crte", "epci": paris})
+
+
+def test_an_epci_name_finds_the_metropole_de_lyon(graph, lyon):
+    """``viz --focus "Métropole de Lyon"`` and other EPCI name look-ups find it, by name and by SIREN."""
+    (match,) = lookup.by_name(graph, lyon["nom"], kinds=("epci",))
+    assert (match.iri, match.code) == (epci_iri(lyon["code"]), lyon["code"])
+    assert lookup.by_code(graph, "siren", lyon["code"], "EPCI") == epci_iri(lyon["code"])
+    assert lookup.is_a(graph, epci_iri(lyon["code"]), "EPCI")
+    assert not lookup.is_a(graph, commune_iri("75056"), "EPCI")
+
+
+def test_the_metropole_de_lyon_has_its_siren_identifier_and_links(enlarged_build, lyon):
+    """The alignments (alignments.nt) give it its SIREN identifier, its geo.api.gouv.fr /epcis/ route
+    (the API serves the COG's EPCI list, Lyon included) and its Annuaire des entreprises page, like an EPCI."""
+    from pvd_graph import resources
+
+    aligned = ox.Store()
+    aligned.load(path=str(enlarged_build / resources.ALIGNMENTS_NT), format=ox.RdfFormat.N_TRIPLES)
+    s = epci_iri(lyon["code"])
+    links = {(p.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1], o.value)
+             for p, o in aligned.query(f"SELECT ?p ?o WHERE {{ <{s}> ?p ?o }}")}
+    assert ("identifier", s + "#siren") in links
+    assert ("seeAlso", f"https://geo.api.gouv.fr/epcis/{lyon['code']}") in links
+    assert ("seeAlso", f"https://annuaire-entreprises.data.gouv.fr/entreprise/{lyon['code']}") in links
+    paris = [o.value for (o,) in aligned.query(
+        f"SELECT ?o WHERE {{ <{commune_iri('75056')}> <http://www.w3.org/2000/01/rdf-schema#seeAlso> ?o }}")]
+    assert paris and not [o for o in paris if "/epcis/" in o]  # linked as a commune, not as an EPCI
 
 
 def test_an_ort_in_the_metropole_is_signed_by_it_typed_as_a_collectivity(tmp_path, shared_data, lyon):
