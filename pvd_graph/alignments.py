@@ -12,7 +12,8 @@ used; nothing is guessed:
   the town itself) to:
 
   - API Découpage administratif (geo.api.gouv.fr, Etalab/DINUM), whose routes
-    ``/communes/{code INSEE}``, ``/epcis/{SIREN}``, ``/departements/{code}``
+    ``/communes/{code INSEE}``, ``/epcis/{SIREN}`` (the EPCI and the Métropole de Lyon, which its
+    EPCI list serves with them), ``/departements/{code}``
     and ``/regions/{code}`` are documented by the publisher
     (https://geo.api.gouv.fr/decoupage-administratif and the release notes of
     github.com/datagouv/api-geo). Overseas collectivities (codes 975 and
@@ -34,6 +35,7 @@ from collections.abc import Iterator
 
 import pyoxigraph as ox
 from pvd_graph import ntriples
+from pvd_graph.lookup import of_class
 from pvd_graph.namespaces import (
     OX_ADMS,
     OX_DCTERMS,
@@ -73,8 +75,9 @@ _RULES = (
     ("Commune", "siren", "siren", None, r""),
 )
 
-_QUERY = """
-SELECT DISTINCT ?s ?code WHERE {{ ?s a <{cls}> ; <{prop}> ?code }}
+#: the entities of a class (``pvd:EPCI`` with the Métropole de Lyon: :func:`pvd_graph.lookup.of_class`)
+_QUERY = """PREFIX pvd: <{pvd}>
+SELECT DISTINCT ?iri ?code WHERE {{ {of_class} ?iri <{prop}> ?code }}
 """
 
 
@@ -86,7 +89,7 @@ def identifier_node(entity: str, scheme: str) -> ox.NamedNode:
 def _rows(ds: Store) -> Iterator[tuple[ox.NamedNode, str, str | None, str]]:
     """(entity, scheme, geo.api route or None, code) for every rule and matching entity, unordered."""
     for cls, prop, frag, route, pattern in _RULES:
-        sparql = _QUERY.format(cls=PVD[cls], prop=PVD[prop])
+        sparql = _QUERY.format(pvd=PVD, of_class=of_class(cls), prop=PVD[prop])
         rows = [(s, code.value) for s, code in ds.select(sparql, union=True)]
         served = re.compile(pattern)
         for entity, code in rows:

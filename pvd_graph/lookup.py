@@ -33,19 +33,36 @@ KINDS = {
     "epci": ("EPCI", "siren", "EPCI", "EPCI"),
 }
 
+#: what a class name finds beyond its own instances: the COG lists the Métropole de Lyon with the EPCI
+#: (epci.json, type MET69; IRI ``id/epci/200046977``), but it is a collectivité à statut particulier (CGCT
+#: art. L3611-1), typed so and not ``pvd:EPCI``: an EPCI name or SIREN finds it too. The Ville de Paris,
+#: also of that class but not in the EPCI list (no ``pvd:epciType``), is not found as an EPCI.
+ALSO = {"EPCI": "?iri a pvd:SpecialStatusCollectivity ; pvd:epciType ?epciType"}
+
+
+def of_class(cls: str) -> str:
+    """A SPARQL group pattern binding ``?iri`` to each ``pvd:<cls>`` (and what :data:`ALSO` adds);
+    prefix ``pvd:`` assumed."""
+    own = f"{{ ?iri a pvd:{cls} }}"
+    return f"{own} UNION {{ {ALSO[cls]} }}" if cls in ALSO else own
+
+
 _BY_LABEL = _PREFIXES + """SELECT ?iri ?code ?label ?dep ?name WHERE {
   ?iri rdfs:label ?label . FILTER (STR(?label) = ?name)
-  ?iri a pvd:%(cls)s ; pvd:%(prop)s ?code .
+  %(of_class)s
+  ?iri pvd:%(prop)s ?code .
   OPTIONAL { ?iri pvd:inDepartement/pvd:inseeCode ?dep }
 }"""
 
 _ALL = _PREFIXES + """SELECT ?iri ?code ?label ?dep WHERE {
-  ?iri a pvd:%(cls)s ; pvd:%(prop)s ?code ; rdfs:label ?label .
+  %(of_class)s
+  ?iri pvd:%(prop)s ?code ; rdfs:label ?label .
   OPTIONAL { ?iri pvd:inDepartement/pvd:inseeCode ?dep }
 }"""
 
-_BY_CODE = _PREFIXES + """SELECT ?iri ?code ?cls WHERE {
-  ?iri pvd:%(prop)s ?code ; a ?cls .
+_BY_CODE = _PREFIXES + """SELECT ?iri ?code WHERE {
+  ?iri pvd:%(prop)s ?code .
+  %(of_class)s
 }"""
 
 _OF_CLASS = _PREFIXES + """SELECT DISTINCT ?iri ?cls WHERE {
@@ -96,14 +113,15 @@ def by_name(ds, name: str, kinds: tuple[str, ...] = ("commune",)) -> list[Match]
     exact: list[Match] = []
     for kind in kinds:
         cls, prop = KINDS[kind][:2]
-        exact += _matches(_select(ds, _BY_LABEL % {"cls": cls, "prop": prop}, {"name": Literal(name)}))
+        exact += _matches(_select(ds, _BY_LABEL % {"of_class": of_class(cls), "prop": prop}, {"name": Literal(name)}))
     if exact:
         return exact
     key = fold(name)
     loose: list[Match] = []
     for kind in kinds:
         cls, prop = KINDS[kind][:2]
-        loose += [m for m in _matches(_select(ds, _ALL % {"cls": cls, "prop": prop}, {})) if fold(m.label) == key]
+        loose += [m for m in _matches(_select(ds, _ALL % {"of_class": of_class(cls), "prop": prop}, {}))
+                  if fold(m.label) == key]
     return loose
 
 
@@ -116,7 +134,7 @@ def resolve_name(ds, name: str, kinds: tuple[str, ...] = ("commune",), what: str
         return found[0]
     if not found:
         labels = sorted({str(r[2]) for kind in kinds for r in _select(
-            ds, _ALL % {"cls": KINDS[kind][0], "prop": KINDS[kind][1]}, {})})
+            ds, _ALL % {"of_class": of_class(KINDS[kind][0]), "prop": KINDS[kind][1]}, {})})
         close = difflib.get_close_matches(name.strip(), labels, n=5, cutoff=0.8)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise UserError(f"{where}no {kind_words} named {name.strip()!r} in this graph{hint}")
@@ -126,16 +144,23 @@ def resolve_name(ds, name: str, kinds: tuple[str, ...] = ("commune",), what: str
 
 
 def by_code(ds, prop: str, code: str, cls: str) -> str | None:
-    """The IRI of the ``pvd:<cls>`` whose ``pvd:<prop>`` is *code*, or ``None``."""
-    rows = _select(ds, _BY_CODE % {"prop": prop}, {"code": Literal(code), "cls": URIRef(str(PVD[cls]))})
+    """The IRI of the ``pvd:<cls>`` (or what :data:`ALSO` adds) whose ``pvd:<prop>`` is *code*, or ``None``."""
+    rows = _select(ds, _BY_CODE % {"prop": prop, "of_class": of_class(cls)}, {"code": Literal(code)})
     return str(rows[0][0]) if rows else None
 
 
+def _also(ds, cls: str, bindings: dict) -> set[str]:
+    """IRIs that :data:`ALSO` adds to *cls*."""
+    return {str(r[0]) for r in _select(ds, _PREFIXES + f"SELECT ?iri WHERE {{ {ALSO[cls]} }}", bindings)} \
+        if cls in ALSO else set()
+
+
 def is_a(ds, iri: str, cls: str) -> bool:
-    """Whether *iri* is a ``pvd:<cls>`` (directly or through ``rdfs:subClassOf``)."""
-    return bool(_select(ds, _OF_CLASS, {"iri": URIRef(iri), "cls": URIRef(str(PVD[cls]))}))
+    """Whether *iri* is a ``pvd:<cls>`` (directly or through ``rdfs:subClassOf``), or what :data:`ALSO` adds."""
+    return bool(_select(ds, _OF_CLASS, {"iri": URIRef(iri), "cls": URIRef(str(PVD[cls]))})
+                or _also(ds, cls, {"iri": URIRef(iri)}))
 
 
 def members(ds, cls: str) -> list[str]:
-    """IRIs of every ``pvd:<cls>`` in the graph, sorted."""
-    return sorted({str(r[0]) for r in _select(ds, _OF_CLASS, {"cls": URIRef(str(PVD[cls]))})})
+    """IRIs of every ``pvd:<cls>`` in the graph (and what :data:`ALSO` adds), sorted."""
+    return sorted({str(r[0]) for r in _select(ds, _OF_CLASS, {"cls": URIRef(str(PVD[cls]))})} | _also(ds, cls, {}))

@@ -56,11 +56,12 @@ def test_identifiers_are_those_rdflib_finds(curated_build):
 
     from pvd_graph import resources
     from pvd_graph.alignments import _QUERY, _RULES
+    from pvd_graph.lookup import of_class
     from pvd_graph.namespaces import ONTOLOGY
 
     graph = Graph().parse(curated_build / resources.GRAPH_NT, format="nt")
     expected = {(f"{s}#{frag}", str(code)) for cls, prop, frag, _route, _pattern in _RULES
-                for s, code in graph.query(_QUERY.format(cls=ONTOLOGY + cls, prop=ONTOLOGY + prop))}
+                for s, code in graph.query(_QUERY.format(pvd=ONTOLOGY, of_class=of_class(cls), prop=ONTOLOGY + prop))}
     got = {(q.subject.value, q.object.value) for q in alignment_quads(store.open_built(curated_build))
            if q.predicate.value.endswith("#notation")}
     assert got == expected

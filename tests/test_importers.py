@@ -331,7 +331,7 @@ def test_issue_13_code_memos_belong_to_one_import_run(shared_data):
 def test_issue_13_an_importer_runs_after_the_sources_it_needs(shared_data, tmp_path):
     """CRTE reads the COG communes' SIREN → INSEE map: declared, and the import order is checked."""
     crte, communes = importers.KNOWN_SOURCES["anct-crte"], importers.KNOWN_SOURCES["cog-communes"]
-    assert crte.needs == ("cog-communes",)
+    assert crte.needs == ("cog-communes", "cog-epci")
     importers.check_order(importers.KNOWN_SOURCES)
     with pytest.raises(RuntimeError, match="anct-crte needs cog-communes, which comes after it"):
         importers.check_order({"anct-crte": crte, "cog-communes": communes})

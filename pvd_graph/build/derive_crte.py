@@ -1,7 +1,8 @@
 """The communes each CRTE covers through its groupings, and the cross-check with the ngeo table.
 
 The ANCT list of CRTE (source ``anct-crte``) names groupings, not communes. A CRTE covers the
-communes of each EPCI it groups: for every ``?crte pvd:hasGrouping ?epci`` and every commune
+communes of each EPCI it groups (a grouping with a ``pvd:epciType``: the EPCI, and the Métropole de
+Lyon, which is not one but has member communes too): for every ``?crte pvd:hasGrouping ?epci`` and every commune
 ``pvd:memberOf ?epci`` in the geographic code of the build (COG 2026), ``?crte pvd:concerns
 ?commune`` is derived (graph ``graph/derived``). A commune grouping (nature ``COM``) is
 concerned directly by the list; the communes of another grouping (the établissements publics
@@ -40,7 +41,8 @@ def crte_coverage(ds: Store) -> tuple[list[ox.Triple], list[Conflict]]:
     triples = []
     for crte, town, epci in ds.select(f"""
         SELECT DISTINCT ?crte ?town ?epci WHERE {{
-          GRAPH <{CRTE_GRAPH}> {{ ?crte <{OX.hasGrouping.value}> ?epci . ?epci a <{OX.EPCI.value}> }}
+          GRAPH <{CRTE_GRAPH}> {{ ?crte <{OX.hasGrouping.value}> ?epci }}
+          GRAPH ?t {{ ?epci <{OX.epciType.value}> [] }}
           GRAPH ?g {{ ?town <{OX.memberOf.value}> ?epci }}
         }}"""):
         triples.append(ox.Triple(crte, OX.concerns, town))

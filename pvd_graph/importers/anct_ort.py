@@ -58,6 +58,7 @@ from pvd_graph.importers.common import (
     ImportRun,
     RowError,
     csv_rows,
+    epci_classes,
     optional,
     optional_cell,
     reject,
@@ -248,7 +249,7 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> N
         if point is not None:
             op.points[code] = point
         result.rows_accepted += 1
-    _emit(emit, operations, earlier.epci_names or {})
+    _emit(emit, operations, earlier.epci_names or {}, earlier.epci_types or {})
     # the build prints "how it was read" in its summary and the manifest records the figures
     result.figures.update(group_counts(operations))
     result.reading += "; " + ", ".join(f"{n} {what}" for what, n in result.figures.items())
@@ -300,7 +301,8 @@ def _label(op: _Operation, epci_names: dict[str, str], what: str) -> str:
     return f"{what} — {towns}" + (f" ({epci_names[op.epci]})" if op.epci in epci_names else "")
 
 
-def _emit(emit: Emitter, operations: list[_Operation], epci_names: dict[str, str]) -> None:
+def _emit(emit: Emitter, operations: list[_Operation], epci_names: dict[str, str],
+          epci_types: dict[str, str]) -> None:
     programme = emit.node(programme_iri("ort"))
     state = emit.node(organisation_iri("etat"))
     law = emit.node(CCH_L303_2)
@@ -309,7 +311,9 @@ def _emit(emit: Emitter, operations: list[_Operation], epci_names: dict[str, str
         emit.label(o, _label(op, epci_names, "Opération de revitalisation de territoire"))
         emit.string(o, OX.ortStatus, op.status)
         emit.string(o, OX.plannedSigning, op.planned)
-        epci = emit.entity(epci_iri(op.epci), OX.EPCI) if op.epci else None
+        # the COG's EPCI of the communes, typed as the COG types it (the Métropole de Lyon is no EPCI)
+        epci = (emit.entity(epci_iri(op.epci), *(epci_classes(epci_types[op.epci]) if op.epci in epci_types
+                                                 else (OX.EPCI,))) if op.epci else None)
         towns = [emit.entity(commune_iri(code), OX.Commune) for code, _ in op.towns]
         signed = op.status == "Signée"
         c = emit.entity(convention_iri(f"ort-{op.key}"), OX.Convention, OX.ORTConvention) if signed else None

@@ -44,12 +44,13 @@ from pvd_graph.identifiers import (
 from pvd_graph.importers import readers
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (
-    EPCI_CLASSES,
+    EPCI_TYPES,
     Duplicates,
     Emitter,
     Importer,
     ImportRun,
     RowError,
+    epci_classes,
     optional,
     optional_cell,
     reject,
@@ -93,8 +94,6 @@ REGION_AUTHORITY = {
 }
 #: Communes whose node is also another kind of authority: the Ville de Paris (CGCT art. L2512-1)
 COMMUNE_AUTHORITY = {"75056": OX.SpecialStatusCollectivity}
-#: COG EPCI types that are not EPCI: the Métropole de Lyon (CGCT art. L3611-1)
-NOT_EPCI = {"MET69": OX.SpecialStatusCollectivity}
 #: the COG ``zone`` of divisions with a council of their own unless listed above
 COUNCIL_ZONES = {"metro", "drom"}
 
@@ -175,16 +174,16 @@ def parse_epci(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun)
     seen = Duplicates()
     members_seen: dict[str, tuple[str, int]] = {}
     if run.earlier.epci_of_commune is None:  # lets the ORT importer resolve a commune's EPCI
-        run.earlier.epci_of_commune, run.earlier.epci_names = {}, {}
-    epci_of, epci_names = run.earlier.epci_of_commune, run.earlier.epci_names
+        run.earlier.epci_of_commune, run.earlier.epci_names, run.earlier.epci_types = {}, {}, {}
+    epci_of, epci_names, epci_types = run.earlier.epci_of_commune, run.earlier.epci_names, run.earlier.epci_types
     for i, obj in _rows(data, result):
         try:
             siren = required_cell("code", obj, run.codes.siren)
             seen.check(siren, i, "code", siren)
             label = required_cell("nom", obj, readers.name)
             kind = required_cell("type", obj, str)
-            if kind not in EPCI_CLASSES:
-                raise RowError("type", kind, f"unknown EPCI type (expected {', '.join(EPCI_CLASSES)})")
+            if kind not in EPCI_TYPES:
+                raise RowError("type", kind, f"unknown EPCI type (expected {', '.join(EPCI_TYPES)})")
             members = obj.get("membres") or []
             if not isinstance(members, list):
                 raise RowError("membres", members, "not a list")
@@ -192,9 +191,9 @@ def parse_epci(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun)
             reject(result, file, i, err)
             continue
         population = optional_cell("populationMunicipale", obj, readers.integer, result, (file, i))
-        classes = (NOT_EPCI[kind],) if kind in NOT_EPCI else (OX.EPCI, EPCI_CLASSES[kind])
-        s = emit.entity(epci_iri(siren), *classes)
+        s = emit.entity(epci_iri(siren), *epci_classes(kind))
         epci_names[siren] = label
+        epci_types[siren] = kind
         emit.label(s, label)
         emit.string(s, OX.siren, siren)
         emit.string(s, OX.epciType, kind)

@@ -139,8 +139,19 @@ EPCI_CLASSES = {
     "CA": OX.CommunauteDAgglomeration,
     "CU": OX.CommunauteUrbaine,
     "METRO": OX.Metropole,
-    "MET69": OX.Metropole,
 }
+#: type codes that the COG (and the CRTE list) give with the EPCI but that are not EPCI: the
+#: Métropole de Lyon, a collectivité à statut particulier (CGCT art. L3611-1)
+NOT_EPCI = {"MET69": OX.SpecialStatusCollectivity}
+#: every type code of the COG's EPCI list, in its order
+EPCI_TYPES = (*EPCI_CLASSES, *NOT_EPCI)
+
+
+def epci_classes(kind: str) -> tuple[ox.NamedNode, ...]:
+    """The classes of a body that the COG lists with the EPCI under type *kind* (a key of EPCI_TYPES):
+    pvd:EPCI and its subclass, or, for the Métropole de Lyon, what it is instead. Every importer naming
+    such a body types it through this function, so that no source's graph says otherwise."""
+    return (NOT_EPCI[kind],) if kind in NOT_EPCI else (OX.EPCI, EPCI_CLASSES[kind])
 
 
 class RowError(Exception):
@@ -197,6 +208,9 @@ class Earlier:
     epci_of_commune: dict[str, str] | None = None
     #: SIREN → name of every EPCI, filled by ``cog-epci``
     epci_names: dict[str, str] | None = None
+    #: SIREN → type code (``pvd:epciType``, a key of :data:`EPCI_TYPES`) of every body of the COG's EPCI
+    #: list, filled by ``cog-epci``: another source naming one types it as the COG does (:func:`epci_classes`)
+    epci_types: dict[str, str] | None = None
     #: former INSEE code → the current commune whose ``anciensCodes`` list it, filled by ``cog-communes``
     merged_into: dict[str, str] | None = None
     #: INSEE code → convention d'adhésion date of every town the newest PVD list dates, filled by

@@ -17,7 +17,12 @@ the flags ``crte_interdep`` / ``crte_interreg`` as ``pvd:interDepartemental`` /
 Each row's grouping (``siren_groupement``, Luhn-checked) is linked by
 ``pvd:hasGrouping``:
 
-* ``nature_juridique`` an EPCI type (CC, CA, CU, METRO, MET69): the EPCI of that SIREN;
+* ``nature_juridique`` an EPCI type (CC, CA, CU, METRO, MET69): the body of that SIREN at
+  ``epci/{siren}``, typed by :func:`pvd_graph.importers.common.epci_classes` from its type in the COG
+  EPCI of the same import (``needs`` ``cog-epci``; the list's own nature only for a SIREN the COG does
+  not list): an EPCI and its subclass, or for the Métropole de Lyon (MET69) a collectivité à statut
+  particulier, not an EPCI. The list's nature stays as its ``pvd:epciType`` (a disagreement with the
+  COG's is in ``conflicts.csv``);
 * ``COM`` (or ``type_grp_crte`` "Commune"): the commune, its SIREN mapped to its INSEE
   code by the COG communes of the same import (the importer ``needs`` ``cog-communes``;
   without them such a row is rejected with that reason);
@@ -60,7 +65,7 @@ from pvd_graph.identifiers import (
 from pvd_graph.importers import readers
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (
-    EPCI_CLASSES,
+    EPCI_TYPES,
     Duplicates,
     Emitter,
     Importer,
@@ -68,6 +73,7 @@ from pvd_graph.importers.common import (
     RowError,
     check,
     csv_rows,
+    epci_classes,
     optional_cell,
     reject,
     required_cell,
@@ -152,8 +158,10 @@ class _Parser:
     def organisation(self, field_name: str, siren: str, nature: str, kind: str = ""):
         """(node, participant kind ``epci``/``commune`` or None, code) of a grouping given by SIREN and nature."""
         emit = self.emit
-        if nature in EPCI_CLASSES:
-            target = emit.entity(epci_iri(siren), OX.EPCI, EPCI_CLASSES[nature])
+        if nature in EPCI_TYPES:
+            # typed as the COG of this import types it (its type wins the pvd:epciType conflict too)
+            cog_types = self.run.earlier.epci_types or {}
+            target = emit.entity(epci_iri(siren), *epci_classes(cog_types.get(siren, nature)))
             emit.string(target, OX.epciType, nature)
             emit.string(target, OX.siren, siren)
             return target, "epci", siren
@@ -166,7 +174,7 @@ class _Parser:
             emit.string(target, OX.siren, siren)
             emit.string(target, OX.legalNature, nature)
             return target, None, siren
-        known = ", ".join([*EPCI_CLASSES, "COM", *sorted(GROUPING_NATURES)])
+        known = ", ".join([*EPCI_TYPES, "COM", *sorted(GROUPING_NATURES)])
         raise RowError(field_name, nature, f"unknown legal nature (expected one of {known})")
 
     def contract(self, line: int, row: dict) -> tuple[str, _Contract | None, dict[str, object], str]:
@@ -277,5 +285,5 @@ def _sniff(path: Path, head: bytes) -> bool:
 IMPORTER = Importer(
     id="anct-crte", title="Contrats pour la réussite de la transition écologique (CRTE) et leurs groupements",
     url=RESOURCE_URL, licence=LICENCE_ETALAB_2, publisher="anct", vintage="2022-12",
-    filenames=("*crte*.csv",), sniff=_sniff, parse=parse, needs=("cog-communes",),
+    filenames=("*crte*.csv",), sniff=_sniff, parse=parse, needs=("cog-communes", "cog-epci"),
 )
