@@ -53,7 +53,9 @@ from pvd_graph.namespaces import LICENCE_ETALAB_2, OX, OX_DCTERMS, OX_XSD, ids
 # the reader lower-cases header names
 YEAR, INI, FIN, LIB_INI, LIB_FIN = "annee_modif", "com_ini", "com_fin", "lib_com_ini", "lib_com_fin"
 REQUIRED = (YEAR, INI, FIN, LIB_INI, LIB_FIN)
-ORIGIN = "https://raw.githubusercontent.com/MTES-MCT/zero-logement-vacant/main/analytics/dbt/seeds/"
+#: where the copies held here come from (MTES-MCT/zero-logement-vacant, from INSEE's COG tables)
+MERGERS_URL = "https://raw.githubusercontent.com/MTES-MCT/zero-logement-vacant/main/analytics/dbt/seeds/fusions.csv"
+SPLITS_URL = "https://raw.githubusercontent.com/MTES-MCT/zero-logement-vacant/main/analytics/dbt/seeds/scissions.csv"
 
 #: Mergers after the tables' last year (2024), each row as the tables would give it, with its sources:
 #: Hesdin, Huby-Saint-Leu, Marconne and Sainte-Austreberthe formed the commune nouvelle of Hesdin-la-Forêt
@@ -243,19 +245,19 @@ def parse_splits(data: bytes, result: ImportResult, emit: Emitter, run: ImportRu
     _parse(data, result, emit, run, merger=False)
 
 
-def _importer(id_: str, title: str, file: str, patterns: tuple[str, ...], parse, needs: tuple[str, ...]) -> Importer:
+def _importer(id_: str, title: str, url: str, patterns: tuple[str, ...], parse, needs: tuple[str, ...]) -> Importer:
     return Importer(
-        id=id_, title=title, url=ORIGIN + file, licence=LICENCE_ETALAB_2, publisher="insee", vintage="2024",
+        id=id_, title=title, url=url, licence=LICENCE_ETALAB_2, publisher="insee", vintage="2024",
         # both tables have the same columns: recognised by their names only
         filenames=patterns, sniff=lambda path, head: False, parse=parse, needs=needs,
     )
 
 
 MERGERS = _importer("insee-fusions", "Fusions de communes (table INSEE du code officiel géographique)",
-                    "fusions.csv", ("insee_fusions_communes*.csv", "fusions.csv"), parse_mergers,
+                    MERGERS_URL, ("insee_fusions_communes*.csv", "fusions.csv"), parse_mergers,
                     ("cog-communes", "insee-scissions"))
 SPLITS = _importer("insee-scissions", "Scissions de communes (table INSEE du code officiel géographique)",
-                   "scissions.csv", ("insee_scissions_communes*.csv", "scissions.csv"), parse_splits,
+                   SPLITS_URL, ("insee_scissions_communes*.csv", "scissions.csv"), parse_splits,
                    ("cog-communes",))
 #: the splits first: the merger table names the versions of a code that a split ended
 IMPORTERS = (SPLITS, MERGERS)
