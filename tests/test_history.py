@@ -217,3 +217,21 @@ def test_no_violation_from_the_history(enlarged_build):
     report = (enlarged_build / "validation.txt").read_text(encoding="utf-8")
     assert "0 violations" in report
     assert "FormerCommune" not in report and "-until-" not in report
+
+
+def test_ort_rows_of_former_communes_name_the_commune_that_carries_them_on(enlarged_build, cog):
+    """The ORT rows whose commune is no longer current stay rejected (the ORT importer does not move a row
+    to another commune), but the reason names the current commune whose ``anciensCodes`` list the code,
+    never a bare "not current"."""
+    listed = {old: c["code"] for c in cog if c["type"] == "commune-actuelle" for old in c.get("anciensCodes", ())}
+    current = {c["code"] for c in cog if c["type"] == "commune-actuelle"}
+    ort = SHARED_MORE_DATA / "ort_suivi_conventions_zlv_2024-10.csv"
+    with ort.open(encoding="utf-8", newline="") as fh:
+        former = {r["Code commune"] for r in csv.DictReader(fh) if r["Code commune"] not in current}
+    assert former and former <= set(listed)
+    with (enlarged_build / "rejects.csv").open(encoding="utf-8", newline="") as fh:
+        reasons = {r["value"]: r["reason"] for r in csv.DictReader(fh)
+                   if r["source"] == "anct-ort" and r["outcome"] == "row rejected"}
+    assert set(reasons) == former
+    for code in former:
+        assert f"a former code of commune {listed[code]}" in reasons[code], reasons[code]
