@@ -59,6 +59,7 @@ from pvd_graph.importers.common import (
     RowError,
     csv_rows,
     epci_classes,
+    not_current,
     optional,
     optional_cell,
     reject,
@@ -196,7 +197,7 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> N
             code = required_cell(CODE, row, run.codes.insee)
             seen.check(code, line, CODE, code)
             if code not in earlier.current_communes:
-                raise RowError(CODE, code, "not a current commune in the COG (merged or renumbered since)")
+                raise RowError(CODE, code, not_current(code, earlier).reason)  # names the commune it is part of
             status = readers.cell(row.get(STATUS))
             if status is not None and status not in STATUSES:
                 raise RowError(STATUS, status, f"unknown status (expected {', '.join(STATUSES)} or empty)")

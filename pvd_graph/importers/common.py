@@ -216,6 +216,9 @@ class Earlier:
     #: INSEE code → convention d'adhésion date of every town the newest PVD list dates, filled by
     #: ``anct-pvd-2024-08`` (the older list keys its conventions by these dates: pvd_graph.importers.anct_pvd_2024)
     pvd_adhesion: dict[str, dt.date] | None = None
+    #: INSEE code → the years in which a commune of that code ended by a split, filled by ``insee-scissions``
+    #: (the merger table names the versions of a code that a later split ended: pvd_graph.importers.insee_history)
+    split_ends: dict[str, set[str]] | None = None
 
 
 @dataclass
