@@ -202,6 +202,9 @@ class Earlier:
     #: INSEE code → convention d'adhésion date of every town the newest PVD list dates, filled by
     #: ``anct-pvd-2024-08`` (the older list keys its conventions by these dates: pvd_graph.importers.anct_pvd_2024)
     pvd_adhesion: dict[str, dt.date] | None = None
+    #: kind (``membership``, ``name``) → millésime → key → (value, node IRI): what each vintage of the geographic
+    #: code said, filled by ``cog-epci``/``cog-communes`` and the older vintages (pvd_graph.importers.cog_history)
+    history: dict | None = None
 
 
 @dataclass
