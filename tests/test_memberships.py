@@ -37,6 +37,21 @@ def names(year: str) -> dict[str, str]:
     return {c["code"]: c["nom"] for c in _load(year, "communes.json") if c["type"] == "commune-actuelle"}
 
 
+def periods() -> set[tuple[str, str, str, str | None, tuple[str, ...]]]:
+    """(INSEE, SIREN, from, until or None, the vintages showing it) of every continuous membership."""
+    shown = {y: members(y) for y in VINTAGES}
+    found = set()
+    for pair in set().union(*shown.values()):
+        run: list[str] = []
+        for year in VINTAGES + [None]:
+            if year is not None and pair in shown[year]:
+                run.append(year)
+            elif run:
+                found.add((*pair, f"{run[0]}-01-01", None if year is None else f"{year}-01-01", tuple(run)))
+                run = []
+    return found
+
+
 @pytest.fixture(scope="module")
 def enlarged(enlarged_build):
     return query.open_graph(enlarged_build)
@@ -68,17 +83,7 @@ def test_membership_of_every_commune_at_each_vintage_is_that_years_epci_json(enl
 def test_membership_dates_are_the_vintages_that_show_it(enlarged):
     """``validFrom`` is 1 January of the first vintage of a continuous run, ``validUntil`` that of the first
     vintage read without it (absent while 2026 shows it); one node per continuous run."""
-    shown = {y: members(y) for y in VINTAGES}
-    expected = set()
-    for pair in set().union(*shown.values()):
-        run: list[str] = []
-        for year in VINTAGES + [None]:
-            if year is not None and pair in shown[year]:
-                run.append(year)
-            elif run:
-                expected.add((commune_iri(pair[0]), epci_iri(pair[1]), f"{run[0]}-01-01",
-                              None if year is None else f"{year}-01-01"))
-                run = []
+    expected = {(commune_iri(c), epci_iri(e), f, u) for c, e, f, u, _ in periods()}
     rows = _select(enlarged, """
         SELECT ?c ?e (STR(?f) AS ?from) (STR(?u) AS ?until) WHERE {
           ?m a pvd:Membership ; org:member ?c ; org:organization ?e ; pvd:validFrom ?f .

@@ -42,6 +42,9 @@ def test_older_cog_folders_are_read_as_history_or_set_aside_and_said(shared_data
             assert r.source.id == f"cog-{year}-{name[:-5]}" and r.source.vintage == year
             assert "historique" in r.source.title
             assert r.rows_read == len(rows) and r.rows_rejected == 0
+            # the build's "not imported: column …" lines say what the vintage is read for
+            assert r.warnings and all(w.line == "" and f"code of {year} is read as history" in w.reason
+                                      for w in r.warnings)
     # the 2026 code alone is the current code: its communes as the 2026 file lists them
     communes = [r for r in results if r.source.id == "cog-communes" and not r.error]
     assert [str(r.source.path.relative_to(tmp_path)) for r in communes] == ["cog/communes.json"]

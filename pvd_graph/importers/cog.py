@@ -28,7 +28,7 @@ Choices made here:
   tables do not know is typed as a division only and reported.
 * An EPCI's ``pvd:population`` is its ``populationMunicipale``; each member
   gives ``commune pvd:memberOf epci`` (the current shortcut) and its dated ``pvd:Membership``
-  (:mod:`pvd_graph.importers.cog_history`, which also reads the older vintages).
+  (:mod:`pvd_graph.importers.history`; :mod:`pvd_graph.importers.cog_history` reads the older vintages).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from pvd_graph.identifiers import (
     epci_iri,
     region_iri,
 )
-from pvd_graph.importers import readers
+from pvd_graph.importers import history, readers
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (
     EPCI_CLASSES,
@@ -127,7 +127,6 @@ def _rows(data: bytes, result: ImportResult):
 
 
 def parse_communes(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
-    from pvd_graph.importers import cog_history  # (which imports this module): the names older vintages compare with
     file = str(result.source.path)
     skipped: Counter[str] = Counter()
     seen = Duplicates()
@@ -162,7 +161,7 @@ def parse_communes(data: bytes, result: ImportResult, emit: Emitter, run: Import
         if siren:
             by_siren[siren] = code
         current.add(code)
-        cog_history.current_name(run, VINTAGE, code, label)
+        history.current_name(run, VINTAGE, code, label)
         s = emit.entity(commune_iri(code), OX.Commune, *_also(COMMUNE_AUTHORITY.get(code)))
         emit.label(s, label)
         emit.string(s, OX.inseeCode, code)
@@ -187,7 +186,6 @@ def epci_row(obj: dict, run: ImportRun) -> tuple[str, str, str, list]:
 
 
 def parse_epci(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
-    from pvd_graph.importers import cog_history  # (which imports this module): the dated memberships (issue 15)
     file = str(result.source.path)
     seen = Duplicates()
     members_seen: dict[str, tuple[str, int]] = {}
@@ -222,7 +220,7 @@ def parse_epci(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun)
             members_seen.setdefault(code, (siren, i))
             epci_of.setdefault(code, siren)
             emit.add(emit.entity(commune_iri(code)), OX.memberOf, s)
-            cog_history.membership(emit, run, VINTAGE, code, siren)
+            history.membership(emit, run, VINTAGE, code, siren)
         result.rows_accepted += 1
 
 

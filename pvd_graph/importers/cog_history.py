@@ -7,7 +7,7 @@ What an older vintage is read for (ontology/README.md, "Memberships and names pe
 
 * **memberships**: each (commune, EPCI) pair of its ``epci.json`` is a ``pvd:Membership``
   (``id/membership/{insee}-{siren}``, ``org:member``, ``org:organization``) that this vintage shows
-  (``pvd:shownIn``); the current code states the 2026 ones (:func:`membership`, called by
+  (``pvd:shownIn``); the current code states the 2026 ones (:func:`pvd_graph.importers.history.membership`, called by
   :func:`pvd_graph.importers.cog.parse_epci`). One node per *continuous* membership: a pair that the
   next newer vintage read also shows is the same node (this vintage only adds its ``pvd:shownIn``);
   a pair that ends and comes back later gets a node of its own, ``{insee}-{siren}-{last vintage}``
@@ -32,83 +32,24 @@ code in the same import an older vintage is refused (it cannot tell current from
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import replace
 
 import pyoxigraph as ox
-from rdflib.namespace import ORG
 
 from pvd_graph.identifiers import commune_iri, epci_iri
-from pvd_graph.importers import cog, readers
-from pvd_graph.importers.base import ImportResult
+from pvd_graph.importers import cog, history, readers
+from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (Emitter, Importer, ImportRun, RowError, optional, reject,
                                         required_cell)
-from pvd_graph.importers.readers import SourceError
-from pvd_graph.namespaces import OX, OX_SKOS, OxTerms, ids, unpkg_url
-
-OX_ORG = OxTerms(ORG)
+from pvd_graph.namespaces import OX, OX_SKOS, ids, unpkg_url
 
 #: millésime → the version of ``@etalab/decoupage-administratif`` that holds it (its README)
 PACKAGE_VERSIONS = {"2023": "3.1.1", "2021": "1.1.1"}
 
-MEMBERSHIP, NAME = "membership", "name"
-
-
-def _history(run: ImportRun) -> dict:
-    """kind → vintage → key → (value, node IRI or None): what each vintage read so far said."""
-    if run.earlier.history is None:
-        run.earlier.history = {MEMBERSHIP: {}, NAME: {}}
-    return run.earlier.history
-
-
-def _period_node(run: ImportRun, kind: str, vintage: str, key, value, mint: Callable[[str | None], str | None]):
-    """(node of *key* = *value* in *vintage*, whether this vintage is the first to state it).
-
-    The node is that of the same key and value in the next newer vintage read (a continuous period);
-    else a new one, ``mint(None)`` unless another period already has that IRI, then ``mint(vintage)``.
-    """
-    history = _history(run)[kind]
-    newer = sorted(v for v in history if v > vintage)
-    said = history[newer[0]].get(key) if newer else None
-    new = said is None or said[0] != value
-    node = None if new else said[1]
-    if new:
-        node = mint(None)
-        if node is not None and any(said.get(key, (None, None))[1] == node for said in history.values()):
-            node = mint(vintage)
-    history.setdefault(vintage, {})[key] = (value, node)
-    return node, new
-
-
-def membership(emit: Emitter, run: ImportRun, vintage: str, insee: str, siren: str) -> None:
-    """The membership of commune *insee* in EPCI *siren* as the COG of *vintage* shows it."""
-    iri, new = _period_node(run, MEMBERSHIP, vintage, (insee, siren), siren,
-                            lambda last: ids.path(f"membership/{insee}-{siren}" + (f"-{last}" if last else "")))
-    m = emit.node(iri)
-    if new:
-        m = emit.entity(iri, OX.Membership)
-        emit.add(m, OX_ORG.member, emit.node(commune_iri(insee)))
-        emit.add(m, OX_ORG.organization, emit.node(epci_iri(siren)))
-    emit.add(m, OX.shownIn, emit.source)
-
-
-def current_name(run: ImportRun, vintage: str, insee: str, name: str) -> None:
-    """Record the current name of commune *insee* (its ``rdfs:label``), which older vintages compare with."""
-    _period_node(run, NAME, vintage, insee, name, lambda last: None)
-
-
-def _require_current(run: ImportRun, vintage: str, kind: str) -> dict:
-    """What the current code said of *kind* in this import, or a :class:`SourceError` (file set aside)."""
-    said = _history(run)[kind].get(cog.VINTAGE)
-    if said is None:
-        raise SourceError(f"geographic code of {vintage}: read as history against the current {cog.VINTAGE} code, "
-                          f"which this import does not hold: set aside")
-    return said
-
 
 def parse_epci_history(vintage: str):
     def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
-        _require_current(run, vintage, MEMBERSHIP)
+        history.require_current(run, cog.VINTAGE, vintage, history.MEMBERSHIP)
         current_epci = run.earlier.epci_names or {}
         file = str(result.source.path)
         for i, obj in cog._rows(data, result):
@@ -127,14 +68,16 @@ def parse_epci_history(vintage: str):
                 code = optional("membres.code", member.get("code") if isinstance(member, dict) else member,
                                 run.codes.insee, result, (file, i))
                 if code is not None:
-                    membership(emit, run, vintage, code, siren)
+                    history.membership(emit, run, vintage, code, siren)
             result.rows_accepted += 1
+        _read_for(result, file, vintage, ("modeFinancement", "populationMunicipale", "populationTotale"),
+                  "dated memberships and former EPCI")
     return parse
 
 
 def parse_communes_history(vintage: str):
     def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
-        current = _require_current(run, vintage, NAME)
+        current = history.require_current(run, cog.VINTAGE, vintage, history.NAME)
         file = str(result.source.path)
         skipped: Counter[str] = Counter()
         for i, obj in cog._rows(data, result):
@@ -152,7 +95,7 @@ def parse_communes_history(vintage: str):
                 continue
             result.rows_accepted += 1
             c = commune_iri(code)
-            iri, new = _period_node(run, NAME, vintage, code, label, lambda _: ids.fragment(c, f"name-{vintage}"))
+            iri, new = history.period_node(run, history.NAME, vintage, code, label, lambda _: ids.fragment(c, f"name-{vintage}"))
             if iri is None:
                 continue  # the current name: nothing to add
             n = emit.node(iri)
@@ -163,7 +106,15 @@ def parse_communes_history(vintage: str):
                 emit.add(emit.node(c), OX_SKOS.altLabel, ox.Literal(label, language="fr"))
             emit.add(n, OX.shownIn, emit.source)
         result.skipped.update(skipped)
+        _read_for(result, file, vintage, ("codesPostaux", "population"), "former names")
     return parse
+
+
+def _read_for(result: ImportResult, file: str, vintage: str, columns: tuple[str, ...], what: str) -> None:
+    """Say in the build's lines what an older vintage is read for, and which of its columns are not read."""
+    for column in columns:
+        result.warnings.append(Reject(file, "", column, f"COG {vintage}",
+                                      f"the code of {vintage} is read as history ({what}) only"))
 
 
 def _history_importer(current: Importer, vintage: str, parse, what: str, precedence: int) -> Importer:
