@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from pvd_graph.build.assemble import ONTOLOGY_GRAPH, Conflict
 from pvd_graph.build.derive_crte import crte_coverage
-from pvd_graph.build.derive_history import periods
+from pvd_graph.build.derive_memberships import periods
 from pvd_graph.build.derive_ort import ort_dates
 from pvd_graph.build.derive_pvd import pvd_status
 from pvd_graph.namespaces import OX, OX_RDF, RDFS, named_graph_iri

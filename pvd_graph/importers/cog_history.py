@@ -13,7 +13,7 @@ What an older vintage is read for (ontology/README.md, "Memberships and names pe
   a pair that ends and comes back later gets a node of its own, ``{insee}-{siren}-{last vintage}``
   (commune 59192 Émerchicourt: 200042190 in 2021 and 2026, 245901152 in 2023). The dates
   (``pvd:validFrom``/``pvd:validUntil``) are derived from the vintages that show a node
-  (:mod:`pvd_graph.build.derive_history`).
+  (:mod:`pvd_graph.build.derive_memberships`).
 * **former EPCI**: an EPCI of this vintage that is not an EPCI of the current code is a
   ``pvd:FormerEPCI`` (name, SIREN, legal form as this vintage gives them), never ``a pvd:EPCI``
   (what every query takes as current).
