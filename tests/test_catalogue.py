@@ -519,3 +519,29 @@ def test_issue_14_conventions_of_town_columns_and_curated_rows(curated):
                  str(turtle.value(c, pvd.signedOn))) for c in direct | framing}
     rows = rows_of(curated, "conventions-of-town", insee="73011")
     assert {(r[0], r[1], r[4]) for r in rows} == expected and len(rows) == len(expected) == 2
+
+
+# --- issue 15: EPCI memberships per vintage ------------------------------------------------------
+
+def test_issue_15_epci_history_of_every_pvd_town(enlarged, shared_data):
+    """``epci-history-of-town`` gives, for every PVD town of the 2021 list that is a current commune, its
+    continuous memberships as the COG 2021, 2023 and 2026 epci.json files show them (computed here
+    from the files), each EPCI named as the newest vintage that has it; Baud (56010) was in
+    200067221, a former EPCI, until 2023."""
+    from tests.test_memberships import VINTAGES, _load, periods
+
+    epci_names = {}
+    for year in VINTAGES:  # oldest first: the newest vintage's name stays
+        epci_names.update({e["code"]: e["nom"] for e in _load(year, "epci.json")})
+    current = {c["code"] for c in _load("2026", "communes.json") if c["type"] == "commune-actuelle"}
+    with (shared_data / "anct_pvd_communes_2021.csv").open(encoding="utf-8-sig", newline="") as fh:
+        towns = {r["insee_com"] for r in csv.DictReader(fh)} & current
+    expected = defaultdict(set)
+    for insee, siren, start, until, years in periods():
+        if insee in towns:
+            expected[insee].add((siren, epci_names[siren], start, until, until is None, ", ".join(years)))
+    assert len(towns) > 1500 and all(expected[t] for t in towns)
+    for insee in sorted(towns):
+        assert set(rows_of(enlarged, "epci-history-of-town", insee=insee)) == expected[insee], insee
+    assert ("200067221", "CC Centre Morbihan Communauté", "2021-01-01", "2023-01-01", False, "2021") in expected["56010"]
+

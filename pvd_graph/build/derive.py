@@ -17,6 +17,7 @@ import pyoxigraph as ox
 from pvd_graph.build.assemble import ONTOLOGY_GRAPH, Conflict
 from pvd_graph.build.derive_crte import crte_coverage
 from pvd_graph.build.derive_history import carried_on, former_participants
+from pvd_graph.build.derive_memberships import periods
 from pvd_graph.build.derive_ort import ort_dates
 from pvd_graph.build.derive_pvd import pvd_status
 from pvd_graph.namespaces import OX, OX_RDF, RDFS, named_graph_iri
@@ -50,7 +51,7 @@ def class_hierarchy(ds: Store) -> tuple[list[ox.Triple], list[Conflict]]:
 
 #: The derivations, in order (a later one sees the triples of the earlier ones).
 DERIVATIONS: list[Derivation] = [class_hierarchy, crte_coverage, pvd_status, ort_dates, carried_on,
-                                 former_participants]
+                                 former_participants, periods]
 
 
 def derive(ds: Store, derivations: list[Derivation] | None = None) -> list[Conflict]:

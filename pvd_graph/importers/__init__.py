@@ -30,7 +30,7 @@ from pathlib import Path
 
 from pvd_graph import fetch_manifest
 from pvd_graph.importers import (anct_acv, anct_acv2, anct_acv_map, anct_acv_superposeur, anct_ngeo, anct_ort, anct_pvd,
-                                 anct_pvd_2024, cog, crte, insee_history)
+                                 anct_pvd_2024, cog, cog_history, crte, insee_history)
 from pvd_graph.importers.base import ImportResult, Reject, SourceInfo
 from pvd_graph.importers.common import Earlier, Importer, ImportRun
 
@@ -41,7 +41,7 @@ __all__ = ["KNOWN_SOURCES", "FETCH_MANIFEST", "Earlier", "ImportResult", "Import
 #: importer resolves commune groupings through the COG communes; the ORT importer resolves each
 #: commune's EPCI through the COG communes and EPCI).
 KNOWN_SOURCES: dict[str, Importer] = {
-    imp.id: imp for imp in (*cog.IMPORTERS, *anct_pvd_2024.IMPORTERS, anct_pvd.IMPORTER,
+    imp.id: imp for imp in (*cog.IMPORTERS, *cog_history.IMPORTERS, *anct_pvd_2024.IMPORTERS, anct_pvd.IMPORTER,
                                  # the ACV layouts that share names with anct-acv's come first (by content)
                                  anct_acv2.IMPORTER, *anct_acv_superposeur.IMPORTERS, anct_acv_map.IMPORTER,
                                  anct_acv.IMPORTER, crte.IMPORTER, anct_ngeo.IMPORTER, anct_ort.IMPORTER,
@@ -137,6 +137,7 @@ def import_directory(directory: Path | str | Sequence[Path | str],
                     rel = path.relative_to(folder)
                     ignored.append(str(rel if len(folders) == 1 else folder / rel))
             else:
+                imp = history_importer(path.relative_to(folder), imp)
                 found.append((order[imp.id], str(path), path, imp, folder))
     run = ImportRun()  # one per call: nothing is shared with another import
     results = []
@@ -156,22 +157,40 @@ def import_directory(directory: Path | str | Sequence[Path | str],
 _VINTAGE_FOLDER = re.compile(r"cog[-_ ]?((?:19|20)[0-9]{2})", re.IGNORECASE)
 
 
+def _folder_vintage(relative: Path) -> tuple[str, str] | None:
+    """(millésime, folder name) of the first folder of *relative* named for a millésime (``cog-2021``), or None."""
+    for part in relative.parts[:-1]:
+        m = _VINTAGE_FOLDER.fullmatch(part)
+        if m:
+            return m.group(1), part
+    return None
+
+
+def history_importer(relative: Path, importer: Importer) -> Importer:
+    """The importer that reads a geographic-code file of an older millésime as history (``cog-2021/epci.json``
+    → ``cog-2021-epci``, :mod:`pvd_graph.importers.cog_history`); else *importer* itself."""
+    found = _folder_vintage(relative) if importer.id.startswith("cog-") else None
+    return cog_history.BY_VINTAGE.get((found[0], importer.id), importer) if found else importer
+
+
 def other_cog_vintage(relative: Path, importer: Importer) -> tuple[str, str] | None:
     """The millésime of a geographic-code file set aside and why, or ``None``: it sits in a folder named for another
     millésime (``cog-2021/communes.json``) than the one the COG importer reads (2026).
 
     The files of ``@etalab/decoupage-administratif`` do not name their vintage, so the folder's
     name is the only clue; an older code must never replace or mix with the current one (its
-    communes would look current). Older vintages are kept for the history of the code (issue 15).
+    communes would look current). The EPCI and communes of 2021 and 2023 are read as history by
+    importers of their own (:func:`history_importer`); the other files of an older code are set aside.
     """
-    if not importer.id.startswith("cog-"):
+    found = _folder_vintage(relative)
+    if not importer.id.startswith("cog-") or importer.vintage != cog.VINTAGE or found is None \
+            or found[0] == cog.VINTAGE:
         return None
-    for part in relative.parts[:-1]:
-        m = _VINTAGE_FOLDER.fullmatch(part)
-        if m and m.group(1) != cog.VINTAGE:
-            return m.group(1), (f"geographic code of {m.group(1)} (folder {part}), not the {cog.VINTAGE} code "
-                                f"this build reads: set aside, never mixed with it")
-    return None
+    year, part = found
+    read = "; the EPCI and communes of this code are read as history" if any(v == year for v, _ in cog_history.BY_VINTAGE) \
+        else ""
+    return year, (f"geographic code of {year} (folder {part}), not the {cog.VINTAGE} code this build reads: "
+                  f"set aside, never mixed with it{read}")
 
 
 def source_paths(directory: Path) -> list[Path]:

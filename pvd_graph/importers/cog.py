@@ -27,7 +27,8 @@ Choices made here:
   ``pvd:SpecialStatusCollectivity``, not an EPCI. An overseas (``com``) code the
   tables do not know is typed as a division only and reported.
 * An EPCI's ``pvd:population`` is its ``populationMunicipale``; each member
-  gives ``commune pvd:memberOf epci``.
+  gives ``commune pvd:memberOf epci`` (the current shortcut) and its dated ``pvd:Membership``
+  (:mod:`pvd_graph.importers.history`; :mod:`pvd_graph.importers.cog_history` reads the older vintages).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from pvd_graph.identifiers import (
     epci_iri,
     region_iri,
 )
-from pvd_graph.importers import readers
+from pvd_graph.importers import history, readers
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (
     EPCI_TYPES,
@@ -159,6 +160,7 @@ def parse_communes(data: bytes, result: ImportResult, emit: Emitter, run: Import
         if siren:
             by_siren[siren] = code
         current.add(code)
+        history.current_name(run, VINTAGE, code, label)
         s = emit.entity(commune_iri(code), OX.Commune, *_also(COMMUNE_AUTHORITY.get(code)))
         emit.label(s, label)
         emit.string(s, OX.inseeCode, code)
@@ -167,6 +169,19 @@ def parse_communes(data: bytes, result: ImportResult, emit: Emitter, run: Import
         emit.add(s, OX.inDepartement, emit.node(departement_iri(dep)))
         result.rows_accepted += 1
     result.skipped.update(skipped)
+
+
+def epci_row(obj: dict, run: ImportRun) -> tuple[str, str, str, list]:
+    """(SIREN, name, legal form, members) of an object of ``epci.json``; a :class:`RowError` if one is bad."""
+    siren = required_cell("code", obj, run.codes.siren)
+    label = required_cell("nom", obj, readers.name)
+    kind = required_cell("type", obj, str)
+    if kind not in EPCI_TYPES:
+        raise RowError("type", kind, f"unknown EPCI type (expected {', '.join(EPCI_TYPES)})")
+    members = obj.get("membres") or []
+    if not isinstance(members, list):
+        raise RowError("membres", members, "not a list")
+    return siren, label, kind, members
 
 
 def parse_epci(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
@@ -178,15 +193,8 @@ def parse_epci(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun)
     epci_of, epci_names, epci_types = run.earlier.epci_of_commune, run.earlier.epci_names, run.earlier.epci_types
     for i, obj in _rows(data, result):
         try:
-            siren = required_cell("code", obj, run.codes.siren)
+            siren, label, kind, members = epci_row(obj, run)
             seen.check(siren, i, "code", siren)
-            label = required_cell("nom", obj, readers.name)
-            kind = required_cell("type", obj, str)
-            if kind not in EPCI_TYPES:
-                raise RowError("type", kind, f"unknown EPCI type (expected {', '.join(EPCI_TYPES)})")
-            members = obj.get("membres") or []
-            if not isinstance(members, list):
-                raise RowError("membres", members, "not a list")
         except RowError as err:
             reject(result, file, i, err)
             continue
@@ -211,6 +219,7 @@ def parse_epci(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun)
             members_seen.setdefault(code, (siren, i))
             epci_of.setdefault(code, siren)
             emit.add(emit.entity(commune_iri(code)), OX.memberOf, s)
+            history.membership(emit, run, VINTAGE, code, siren)
         result.rows_accepted += 1
 
 

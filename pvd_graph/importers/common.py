@@ -219,6 +219,9 @@ class Earlier:
     #: INSEE code → the years in which a commune of that code ended by a split, filled by ``insee-scissions``
     #: (the merger table names the versions of a code that a later split ended: pvd_graph.importers.insee_history)
     split_ends: dict[str, set[str]] | None = None
+    #: kind (``membership``, ``name``) → millésime → key → (value, node IRI): what each vintage of the geographic
+    #: code said, filled by ``cog-epci``/``cog-communes`` and the older vintages (pvd_graph.importers.cog_history)
+    history: dict | None = None
 
 
 @dataclass

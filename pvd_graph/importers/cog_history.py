@@ -1,0 +1,136 @@
+"""Older vintages of the geographic code (COG 2021 and 2023) read as HISTORY, never as the current code.
+
+``@etalab/decoupage-administratif`` 1.1.1 (millésime 2021) and 3.1.1 (2023) have the layout of the
+current package (6.0.0, 2026, :mod:`pvd_graph.importers.cog`); their files carry no millésime, so
+the folder's name says it (``cog-2021/epci.json``: :func:`pvd_graph.importers.other_cog_vintage`).
+What an older vintage is read for (ontology/README.md, "Memberships and names per vintage"):
+
+* **memberships**: each (commune, EPCI) pair of its ``epci.json`` is a ``pvd:Membership``
+  (``id/membership/{insee}-{siren}``, ``org:member``, ``org:organization``) that this vintage shows
+  (``pvd:shownIn``); the current code states the 2026 ones (:func:`pvd_graph.importers.history.membership`, called by
+  :func:`pvd_graph.importers.cog.parse_epci`). One node per *continuous* membership: a pair that the
+  next newer vintage read also shows is the same node (this vintage only adds its ``pvd:shownIn``);
+  a pair that ends and comes back later gets a node of its own, ``{insee}-{siren}-{last vintage}``
+  (commune 59192 Émerchicourt: 200042190 in 2021 and 2026, 245901152 in 2023). The dates
+  (``pvd:validFrom``/``pvd:validUntil``) are derived from the vintages that show a node
+  (:mod:`pvd_graph.build.derive_memberships`).
+* **former EPCI**: an EPCI of this vintage that is not an EPCI of the current code is a
+  ``pvd:FormerEPCI`` (name, SIREN, legal form as this vintage gives them), never ``a pvd:EPCI``
+  (what every query takes as current).
+* **former names**: a current commune whose name in this vintage differs from its current one keeps it
+  as ``skos:altLabel`` and as a dated name (``pvd:FormerName`` ``<commune#name-{newest vintage showing it}>``,
+  ``rdfs:label``, ``pvd:nameOf``); the current ``rdfs:label`` is never touched.
+
+Nothing else of an older vintage is imported: its communes never become current resources (a code
+that is not current is only an ``org:member`` of its memberships), and its départements, régions,
+populations and postcodes are set aside. Newer vintages are read first (import order of
+:data:`pvd_graph.importers.KNOWN_SOURCES`: 2026, then 2023, then 2021), which is what lets a
+vintage find the node of the same membership or name in the next newer one; without the current
+code in the same import an older vintage is refused (it cannot tell current from former).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+import pyoxigraph as ox
+
+from pvd_graph.identifiers import commune_iri, epci_iri
+from pvd_graph.importers import cog, history, readers
+from pvd_graph.importers.base import ImportResult, Reject
+from pvd_graph.importers.common import (Emitter, Importer, ImportRun, RowError, optional, reject,
+                                        required_cell)
+from pvd_graph.namespaces import OX, OX_SKOS, ids, unpkg_url
+
+#: millésime → the version of ``@etalab/decoupage-administratif`` that holds it (its README)
+PACKAGE_VERSIONS = {"2023": "3.1.1", "2021": "1.1.1"}
+
+
+def parse_epci_history(vintage: str):
+    def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
+        history.require_current(run, cog.VINTAGE, vintage, history.MEMBERSHIP)
+        current_epci = run.earlier.epci_names or {}
+        file = str(result.source.path)
+        for i, obj in cog._rows(data, result):
+            try:
+                siren, label, kind, members = cog.epci_row(obj, run)
+            except RowError as err:
+                reject(result, file, i, err)
+                continue
+            if siren not in current_epci and kind not in cog.NOT_EPCI:
+                e = emit.entity(epci_iri(siren), OX.FormerEPCI)
+                emit.label(e, label)
+                emit.string(e, OX.siren, siren)
+                emit.string(e, OX.epciType, kind)
+                emit.add(e, OX.shownIn, emit.source)
+            for member in members:
+                code = optional("membres.code", member.get("code") if isinstance(member, dict) else member,
+                                run.codes.insee, result, (file, i))
+                if code is not None:
+                    history.membership(emit, run, vintage, code, siren)
+            result.rows_accepted += 1
+        _read_for(result, file, vintage, ("modeFinancement", "populationMunicipale", "populationTotale"),
+                  "dated memberships and former EPCI")
+    return parse
+
+
+def parse_communes_history(vintage: str):
+    def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
+        current = history.require_current(run, cog.VINTAGE, vintage, history.NAME)
+        file = str(result.source.path)
+        skipped: Counter[str] = Counter()
+        for i, obj in cog._rows(data, result):
+            if obj.get("type") != "commune-actuelle":
+                skipped[f"part of a commune in {vintage} (arrondissement, commune déléguée or associée)"] += 1
+                continue
+            try:
+                code = required_cell("code", obj, run.codes.insee)
+                label = required_cell("nom", obj, readers.name)
+            except RowError as err:
+                reject(result, file, i, err)
+                continue
+            if code not in current:
+                skipped[f"not a current commune in {cog.VINTAGE} (merged or renumbered since)"] += 1
+                continue
+            result.rows_accepted += 1
+            c = commune_iri(code)
+            iri, new = history.period_node(run, history.NAME, vintage, code, label, lambda _: ids.fragment(c, f"name-{vintage}"))
+            if iri is None:
+                continue  # the current name: nothing to add
+            n = emit.node(iri)
+            if new:
+                n = emit.entity(iri, OX.FormerName)
+                emit.label(n, label)
+                emit.add(n, OX.nameOf, emit.node(c))
+                emit.add(emit.node(c), OX_SKOS.altLabel, ox.Literal(label, language="fr"))
+            emit.add(n, OX.shownIn, emit.source)
+        result.skipped.update(skipped)
+        _read_for(result, file, vintage, ("codesPostaux", "population"), "former names")
+    return parse
+
+
+def _read_for(result: ImportResult, file: str, vintage: str, columns: tuple[str, ...], what: str) -> None:
+    """Say in the build's lines what an older vintage is read for, and which of its columns are not read."""
+    for column in columns:
+        result.warnings.append(Reject(file, "", column, f"COG {vintage}",
+                                      f"the code of {vintage} is read as history ({what}) only"))
+
+
+def _history_importer(current: Importer, vintage: str, parse, what: str, precedence: int) -> Importer:
+    kind = current.id.removeprefix("cog-")
+    file = current.filenames[0]
+    return replace(current, id=f"cog-{vintage}-{kind}", vintage=vintage, precedence=precedence,
+                   title=f"{current.title}, millésime {vintage} (lu comme historique : {what})",
+                   url=unpkg_url(cog.PACKAGE, PACKAGE_VERSIONS[vintage], f"data/{file}"), parse=parse(vintage),
+                   needs=("cog-communes", "cog-epci"))
+
+
+#: newest first (see the module's docstring); an older vintage loses to a newer one (precedence)
+IMPORTERS = tuple(
+    imp for n, vintage in enumerate(PACKAGE_VERSIONS) for imp in (
+        _history_importer(cog.EPCI, vintage, parse_epci_history, "appartenances datées, EPCI disparus", 3 + n),
+        _history_importer(cog.COMMUNES, vintage, parse_communes_history, "anciens noms", 3 + n))
+)
+#: (millésime, current importer id) → the importer that reads that file of that millésime as history
+BY_VINTAGE = {(imp.vintage, "cog-" + imp.id.split("-", 2)[2]): imp for imp in IMPORTERS}
