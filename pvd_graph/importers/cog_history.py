@@ -39,7 +39,7 @@ import pyoxigraph as ox
 from pvd_graph.identifiers import commune_iri, epci_iri
 from pvd_graph.importers import cog, history, readers
 from pvd_graph.importers.base import ImportResult, Reject
-from pvd_graph.importers.common import (Emitter, Importer, ImportRun, RowError, optional, reject,
+from pvd_graph.importers.common import (NOT_EPCI, Emitter, Importer, ImportRun, RowError, optional, reject,
                                         required_cell)
 from pvd_graph.namespaces import OX, OX_SKOS, ids, unpkg_url
 
@@ -58,7 +58,7 @@ def parse_epci_history(vintage: str):
             except RowError as err:
                 reject(result, file, i, err)
                 continue
-            if siren not in current_epci and kind not in cog.NOT_EPCI:
+            if siren not in current_epci and kind not in NOT_EPCI:
                 e = emit.entity(epci_iri(siren), OX.FormerEPCI)
                 emit.label(e, label)
                 emit.string(e, OX.siren, siren)
