@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import owlrl
+import pyoxigraph as ox
 import pytest
 from rdflib import OWL, RDF, Dataset, Graph, Literal, URIRef
 
@@ -192,3 +193,38 @@ def test_issue_15_ontology_lets_two_populations_stay_two():
     g.add((town, PVD.population, Literal(19978)))
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(g)
     assert [(s, o) for s, o in g.subject_objects(OWL.sameAs) if isinstance(s, Literal) and s != o] == []
+
+
+SHORTCUT_CHECK = resources.CHECKS_DIR / "population-shortcut-violation.rq"
+
+
+def test_issue_15_shortcut_check_flags_a_population_that_is_not_the_latest_figure():
+    """``population-shortcut-violation``: the shortcut must be the newest population municipale;
+    an older list's ``pvd:count`` does not count. A agrees, B keeps its 2021 value, C has no figure."""
+    from pvd_graph.store import new_dataset
+    from pvd_graph.validate import run_checks
+
+    def figure(code: str, source: str, day: str, prop: str, n: int) -> str:
+        return (f"<{ids.fragment(ids.commune(code), 'population-' + source)}> pvd:ofTerritory <{ids.commune(code)}> ;"
+                f' pvd:{prop} {n} ; pvd:asOf "{day}"^^xsd:date .\n')
+
+    text = (f"@prefix pvd: <{PVD}> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+            f"<{ids.commune('73011')}> pvd:population 19978 .\n"
+            + figure("73011", "anct-pvd", "2021-01-01", "count", 18899)
+            + figure("73011", "cog-communes", "2026-01-01", "populationMunicipale", 19978)
+            + f"<{ids.commune('84054')}> pvd:population 20042 .\n"
+            + figure("84054", "cog-2021", "2021-01-01", "populationMunicipale", 20042)
+            + figure("84054", "cog-communes", "2026-01-01", "populationMunicipale", 20244)
+            + f"<{ids.commune('85047')}> pvd:population 20622 .\n")
+    ds = new_dataset()
+    ds.load(text.encode(), ox.RdfFormat.TURTLE)
+    results = run_checks(ds, [SHORTCUT_CHECK])
+    assert sorted((r.focus, r.value) for r in results) == [(ids.commune("84054"), "20042"),
+                                                          (ids.commune("85047"), "20622")]
+    assert "20244" in next(r.message for r in results if r.focus == ids.commune("84054"))
+
+
+def test_issue_15_shortcut_check_is_clean_on_the_national_build(enlarged_build):
+    from pvd_graph.validate import run_checks
+
+    assert run_checks(query.open_graph(enlarged_build), [SHORTCUT_CHECK]) == []
