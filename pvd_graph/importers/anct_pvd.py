@@ -3,10 +3,13 @@
 Each accepted row says: the commune ``pvd:participatesIn`` ``programme/pvd``,
 with its INSEE code, département, EPCI membership as read (``siren_epci``),
 ``pvd:programmeId`` (``id_pvd``, shared by the towns of one joint application)
-when present, and the name, population and EPCI name as this file gives them.
-Those labels and populations duplicate the COG's; they are emitted in this
-source's own named graph so that the build's conflict report can compare them
-(the assembly keeps the COG's value by source precedence).
+when present, and the name and EPCI name as this file gives them.
+Those labels duplicate the COG's; they are emitted in this source's own named
+graph so that the build's conflict report can compare them (the assembly keeps
+the COG's value by source precedence). The population ``pop`` is this list's own
+dated figure (:func:`pvd_graph.importers.figures.population`: ``pvd:count``, the
+kind not being stated, as of 2021-01-01), never the ``pvd:population`` shortcut:
+the PVD < 20,000 warning reads it (``PVDTownShape``).
 
 Each town also gets its participation (:meth:`Emitter.participation`): this list of January 2021
 is one ``pvd:listedIn`` of it, the oldest vintage that names it (its selection); the 2024 lists
@@ -35,7 +38,7 @@ from pvd_graph.identifiers import (
     departement_iri,
     epci_iri,
 )
-from pvd_graph.importers import readers
+from pvd_graph.importers import figures, readers
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (
     Duplicates,
@@ -85,7 +88,7 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> N
         s = emit.entity(commune_iri(code), OX.Commune)
         emit.label(s, label)
         emit.string(s, OX.inseeCode, code)
-        emit.integer(s, OX.population, population)
+        figures.population(emit, result, s, count=population)
         emit.add(s, OX.inDepartement, emit.node(departement_iri(dep)))
         emit.participation(s, "commune", code, "pvd")
         emit.string(s, OX.programmeId, pid)

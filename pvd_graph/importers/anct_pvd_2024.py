@@ -30,8 +30,13 @@ Row numbers are feature indexes (first = 0). A feature is rejected when its town
 identified, is listed twice, or its code is not a current commune of the COG 2026 (merged or
 renumbered since: the history of codes is issue 15). An unreadable date or point is dropped
 with a warning. Not imported: ``id_territoire``/``id_pvd`` (renumbered between vintages: Modane
-is ``pvd-84-73-5`` in 2021, ``pvd-84-73-15`` in 2024), names and populations (the COG's), the
+is ``pvd-84-73-5`` in 2021, ``pvd-84-73-15`` in 2024), names (the COG's), the
 February ``siren_epci`` (compared with the COG's EPCI, a difference reported).
+
+The February list's ``pop`` is its own dated figure of the town
+(:func:`pvd_graph.importers.figures.population`: ``pvd:count`` as of 2024-02-01, the file not
+saying which population it is; 1,494 of its 1,646 values equal the COG 2023 ``population``),
+never the ``pvd:population`` shortcut. The August list gives no population.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from pvd_graph.identifiers import commune_iri, convention_iri, epci_iri, organisation_iri, programme_iri
-from pvd_graph.importers import readers
+from pvd_graph.importers import figures, readers
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (
     Duplicates,
@@ -157,6 +162,8 @@ def _parser(town_of, newest: bool):
                 continue
             signed = optional_cell("date_signature", props, lambda v: readers.date(v, run.today), result, where)
             towns.append((_Town(code, name, signed), _point(feature, result, where)))
+            figures.population(emit, result, emit.node(commune_iri(code)),
+                               count=optional_cell("pop", props, readers.integer, result, where))
             if signed is not None:
                 dates[code] = signed
             result.rows_accepted += 1

@@ -26,9 +26,15 @@ Choices made here:
   Paris on commune 75056 and the Métropole de Lyon (``MET69``) a
   ``pvd:SpecialStatusCollectivity``, not an EPCI. An overseas (``com``) code the
   tables do not know is typed as a division only and reported.
-* An EPCI's ``pvd:population`` is its ``populationMunicipale``; each member
-  gives ``commune pvd:memberOf epci`` (the current shortcut) and its dated ``pvd:Membership``
-  (:mod:`pvd_graph.importers.history`; :mod:`pvd_graph.importers.cog_history` reads the older vintages).
+* Populations are dated figures (:func:`pvd_graph.importers.figures.population`, as of the
+  first day of the vintage): a commune's ``population`` is its *population municipale* (the
+  package's ``build/population.js`` reads INSEE's ``PMUN`` column), an EPCI's
+  ``populationMunicipale`` and ``populationTotale`` are what they say. The ``pvd:population``
+  shortcut (municipale) is emitted only by the current vintage (:data:`VINTAGE`), so that an
+  older code read in the same build adds its figures without fighting over the shortcut.
+* Each EPCI member gives ``commune pvd:memberOf epci`` (the current shortcut) and its dated
+  ``pvd:Membership`` (:mod:`pvd_graph.importers.history`; :mod:`pvd_graph.importers.cog_history` reads the
+  older vintages).
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from pvd_graph.identifiers import (
     epci_iri,
     region_iri,
 )
-from pvd_graph.importers import history, readers
+from pvd_graph.importers import figures, history, readers
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (
     EPCI_TYPES,
@@ -165,7 +171,7 @@ def parse_communes(data: bytes, result: ImportResult, emit: Emitter, run: Import
         emit.label(s, label)
         emit.string(s, OX.inseeCode, code)
         emit.string(s, OX.siren, siren)
-        emit.integer(s, OX.population, population)
+        _population(emit, result, s, municipale=population)
         emit.add(s, OX.inDepartement, emit.node(departement_iri(dep)))
         result.rows_accepted += 1
     result.skipped.update(skipped)
@@ -199,13 +205,14 @@ def parse_epci(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun)
             reject(result, file, i, err)
             continue
         population = optional_cell("populationMunicipale", obj, readers.integer, result, (file, i))
+        totale = optional_cell("populationTotale", obj, readers.integer, result, (file, i))
         s = emit.entity(epci_iri(siren), *epci_classes(kind))
         epci_names[siren] = label
         epci_types[siren] = kind
         emit.label(s, label)
         emit.string(s, OX.siren, siren)
         emit.string(s, OX.epciType, kind)
-        emit.integer(s, OX.population, population)
+        _population(emit, result, s, municipale=population, totale=totale)
         for member in members:
             code = optional("membres.code", member.get("code") if isinstance(member, dict) else member,
                             run.codes.insee, result, (file, i))
@@ -221,6 +228,13 @@ def parse_epci(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun)
             emit.add(emit.entity(commune_iri(code)), OX.memberOf, s)
             history.membership(emit, run, VINTAGE, code, siren)
         result.rows_accepted += 1
+
+
+def _population(emit: Emitter, result: ImportResult, s, *, municipale: int | None, totale: int | None = None) -> None:
+    """The code's dated figure of *s*, and the current ``pvd:population`` shortcut from the current vintage."""
+    figures.population(emit, result, s, municipale=municipale, totale=totale)
+    if result.source.vintage == VINTAGE:
+        emit.integer(s, OX.population, municipale)
 
 
 def _also(cls) -> tuple:
