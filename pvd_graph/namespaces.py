@@ -143,7 +143,7 @@ OXC = SimpleNamespace(type=OX_RDF.type, label=OX_RDFS.label, wasDerivedFrom=OX_P
 
 #: The types of resource IRIs ``https://w3id.org/pvd-graph/id/<type>/<key>`` (see :mod:`pvd_graph.identifiers`).
 ID_TYPES = ("commune", "epci", "departement", "region", "programme", "organisation", "convention",
-            "participation", "ort", "source", "grouping")
+            "participation", "ort", "source", "grouping", "membership")
 #: ``commune:`` = ``https://w3id.org/pvd-graph/id/commune/``..., the prefixes of ``ontology/context.jsonld``:
 #: Turtle then reads ``commune:73011``, where ``id:`` alone makes writers escape the slash (``id:commune\/73011``).
 ID_PREFIXES = {name: f"{ID}{name}/" for name in ID_TYPES}
@@ -184,6 +184,7 @@ class ResourceIRIs:
     ort = staticmethod(_minter("ort"))
     source = staticmethod(_minter("source"))
     grouping = staticmethod(_minter("grouping"))
+    membership = staticmethod(_minter("membership"))
 
     @staticmethod
     def path(path: str) -> str:

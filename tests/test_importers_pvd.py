@@ -16,7 +16,7 @@ import pytest
 from pvd_graph import query
 from pvd_graph.importers import ImportRun, KNOWN_SOURCES, import_file
 from pvd_graph.importers.anct_pvd_2024 import MODE_EMPLOI, TITLE
-from pvd_graph.namespaces import ids
+from pvd_graph.namespaces import OX, ids
 from tests.conftest import SHARED_DATA, SHARED_MORE_DATA
 
 AUGUST = SHARED_MORE_DATA / "superposeur-anct_pvd_geom_2024-09.geojson"
@@ -259,8 +259,11 @@ def test_a_former_epci_of_the_2021_list_is_not_presented_as_current(graph, enlar
               if re.fullmatch(r"\d{9}", r["siren_epci"]) and r["siren_epci"] not in files["epci_codes"]}
     assert "200067221" in former
     for siren in former:
-        assert not select(graph, f"SELECT ?x WHERE {{ {{ <{ids.epci(siren)}> a ?x }} UNION "
-                                 f"{{ ?x pvd:memberOf <{ids.epci(siren)}> }} }}"), siren
+        # the older geographic codes, read as history, type it a former EPCI (issue 15): never pvd:EPCI,
+        # never a current membership
+        types = {t for (t,) in select(graph, f"SELECT ?x WHERE {{ <{ids.epci(siren)}> a ?x }}")}
+        assert types <= {OX.FormerEPCI.value}, siren
+        assert not select(graph, f"SELECT ?x WHERE {{ ?x pvd:memberOf <{ids.epci(siren)}> }}"), siren
     towns = {r["insee_com"] for r in files["rows_2021"] if r["siren_epci"] in former}
     dropped = {r["line"]: r for r in _csv(enlarged_build, "rejects.csv")
                if r["source"] == "anct-pvd" and r["field"] == "siren_epci" and r["value"] in former}

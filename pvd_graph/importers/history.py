@@ -54,7 +54,7 @@ def period_node(run: ImportRun, kind: str, vintage: str, key, value, mint: Calla
 def membership(emit: Emitter, run: ImportRun, vintage: str, insee: str, siren: str) -> None:
     """The membership of commune *insee* in EPCI *siren* as the COG of *vintage* shows it."""
     iri, new = period_node(run, MEMBERSHIP, vintage, (insee, siren), siren,
-                            lambda last: ids.path(f"membership/{insee}-{siren}" + (f"-{last}" if last else "")))
+                            lambda last: ids.membership(f"{insee}-{siren}" + (f"-{last}" if last else "")))
     m = emit.node(iri)
     if new:
         m = emit.entity(iri, OX.Membership)
