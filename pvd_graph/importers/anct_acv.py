@@ -73,12 +73,12 @@ from pvd_graph.importers.common import (
     RowError,
     check,
     check_departement,
+    geojson_features,
     optional,
     optional_cell,
     reject,
     required_cell,
 )
-from pvd_graph.importers.readers import SourceError
 from pvd_graph.namespaces import LICENCE_ETALAB_2, OX, OX_SKOS
 
 #: No stable data.gouv.fr resource for this layer was found; the file comes from
@@ -133,20 +133,6 @@ class _Convention:
     towns: list[Town] = field(default_factory=list)
 
 
-def features(data: bytes, result: ImportResult, required: tuple[str, ...], what: str = "geojson") -> list:
-    """The features of a GeoJSON FeatureCollection whose features all lack none of *required*."""
-    doc, encoding = readers.load_json(data)
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" \
-            or not isinstance(doc.get("features"), list):
-        raise SourceError("expected a GeoJSON FeatureCollection")
-    result.reading = f"{what}, {encoding}"
-    props = [f.get("properties") for f in doc["features"] if isinstance(f, dict)]
-    for column in required:
-        if props and not any(isinstance(p, dict) and column in p for p in props):
-            raise SourceError(f"missing required property {column!r} in every feature")
-    return doc["features"]
-
-
 def insee_town(name_field: str) -> TownReader:
     """The one town of a feature that gives ``insee_com``, ``insee_dep``, the name in *name_field*
     and, when present, ``siren_epci``, the action counts and a Point."""
@@ -198,7 +184,7 @@ def parser(layout: Layout, required: tuple[str, ...], what: str = "geojson",
     """The ``parse`` function of an importer of *layout* (*unwrap* turns the bytes into GeoJSON)."""
 
     def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
-        doc = features(unwrap(data) if unwrap else data, result, required, what)
+        doc = geojson_features(unwrap(data) if unwrap else data, result, required, what)
         parse_features(doc, layout, result, emit, run)
 
     return parse

@@ -362,14 +362,15 @@ def csv_rows(data: bytes, result: ImportResult, required: tuple[str, ...]):
         yield line, row
 
 
-def geojson_features(data: bytes, result: ImportResult, required: tuple[str, ...]) -> list:
-    """The features of a GeoJSON FeatureCollection, recording how it was read; a *required*
-    property that no feature has makes the whole file a :class:`SourceError` (not this format)."""
+def geojson_features(data: bytes, result: ImportResult, required: tuple[str, ...], what: str = "geojson") -> list:
+    """The features of a GeoJSON FeatureCollection, recording how it was read (*what*, e.g. ``js``
+    for one unwrapped from a JavaScript assignment); a *required* property that no feature has
+    makes the whole file a :class:`SourceError` (not this format)."""
     doc, encoding = readers_load_json(data)
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" \
             or not isinstance(doc.get("features"), list):
         raise SourceError("expected a GeoJSON FeatureCollection")
-    result.reading = f"geojson, {encoding}"
+    result.reading = f"{what}, {encoding}"
     props = [f.get("properties") for f in doc["features"] if isinstance(f, dict)]
     for column in required:
         if props and not any(isinstance(p, dict) and column in p for p in props):
