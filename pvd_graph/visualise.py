@@ -24,7 +24,9 @@ from __future__ import annotations
 import html
 import importlib.util
 import json
+import math
 import re
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,10 +34,11 @@ import networkx as nx
 
 from pvd_graph.errors import UserError
 from pvd_graph.namespaces import ID
-from pvd_graph.network import NODE_TYPES, RELATIONS, aggregate_communes, collapse
+from pvd_graph.network import NODE_TYPES, RELATIONS, aggregate_communes, aggregate_departements, collapse
 
-#: Above this many nodes, communes are merged into their EPCI for drawing.
-HTML_AGGREGATE_ABOVE = 1500
+#: Above this many nodes, communes are merged into their EPCI for drawing (and, when that is
+#: still above it, communes and EPCI into their département: :func:`drawable`).
+HTML_AGGREGATE_ABOVE = 600
 #: Above this many nodes (after aggregation) a drawing is refused.
 HTML_MAX_NODES = 4000
 #: Pictures get crowded sooner than the interactive page.
@@ -45,7 +48,7 @@ IMAGE_AGGREGATE_ABOVE = 400
 COLOURS = {
     "commune": "#56B4E9", "epci": "#0072B2", "departement": "#009E73", "region": "#2CA02C",
     "state": "#D55E00", "agency": "#E69F00", "organisation": "#CC79A7", "programme": "#F0E442",
-    "convention": "#8C8C8C", "resource": "#CCCCCC",
+    "convention": "#8C8C8C", "resource": "#C8B89E",
 }
 #: vis-network shapes per node type (the legend shows the colours).
 SHAPES = {
@@ -58,27 +61,66 @@ MARKERS = {
     "commune": "o", "epci": "D", "departement": "^", "region": "v", "state": "*",
     "agency": "h", "organisation": "h", "programme": "*", "convention": "s", "resource": "o",
 }
-EDGE_COLOURS = {
-    "cosigned": "#555555", "signatory": "#555555", "concerns": "#AAAAAA", "memberOf": "#0072B2",
-    "participatesIn": "#C9B800", "ledBy": "#E69F00", "partner": "#E69F00",
-    "underProgramme": "#C9B800", "partOf": "#8C8C8C",
+#: One colour and one line style per relation, none shared (the legend shows both).
+EDGE_COLOURS = {  # Paul Tol's muted palette and greys: none is a node type's colour
+    "cosigned": "#444444", "signatory": "#AA4499", "concerns": "#9A9A9A", "memberOf": "#332288",
+    "participatesIn": "#999933", "ledBy": "#CC6677", "partner": "#44AA99",
+    "underProgramme": "#117733", "partOf": "#882255",
 }
+#: Dash pattern per relation as (dash, gap) lengths in pixels; None is a solid line.
+EDGE_DASHES: dict[str, tuple[int, ...] | None] = {
+    "cosigned": None, "signatory": None, "concerns": (2, 4), "memberOf": (8, 4),
+    "participatesIn": (4, 4), "ledBy": None, "partner": (10, 3, 2, 3),
+    "underProgramme": (2, 2), "partOf": (12, 6),
+}
+#: Short names of programmes in drawn labels: the distinct end of a convention's title stays visible.
+_ABBREVIATIONS = (
+    ("Petites villes de demain", "PVD"), ("Action cœur de ville", "ACV"),
+    ("Opération de revitalisation de territoire", "ORT"),
+    ("Contrat de relance et de transition écologique", "CRTE"),
+    ("Agence nationale de la cohésion des territoires", "ANCT"),
+)
+#: Node types drawn first, under the actors (the State must not hide behind the programme's star).
+_BACKGROUND = ("programme", "convention", "resource")
 
 EXTENSIONS = (".html", ".png", ".svg", ".graphml", ".gexf")
 
 
-def write_network(graph: nx.MultiGraph, path: Path | str, title: str | None = None) -> nx.MultiGraph:
+def write_network(graph: nx.MultiGraph, path: Path | str, title: str | None = None,
+                  link_base: str | None = None) -> nx.MultiGraph:
     """Write *graph* to *path*, in the format its extension names; returns the graph written.
 
-    The graph written is *graph* itself, or its aggregation by EPCI for a
-    large HTML page or picture (see the module docstring).
+    The graph written is *graph* itself (in :func:`canonical` order), or its
+    aggregation by EPCI for a large HTML page or picture (see the module
+    docstring). *link_base* (HTML only): the address of a ``pvd-graph serve``
+    whose entity pages a click opens instead of the ``https://w3id.org/…`` IRI.
     """
     path = Path(path)
     writer = writer_for(path)
+    graph = canonical(graph)
     if writer in (write_graphml, write_gexf):
         writer(graph, path)
         return graph
+    if writer is write_html:
+        return writer(graph, path, title=title, link_base=link_base)
     return writer(graph, path, title=title)
+
+
+def canonical(graph: nx.MultiGraph) -> nx.MultiGraph:
+    """*graph* with its nodes and edges inserted in a fixed order, so that one command gives one file.
+
+    networkx keeps insertion order, and the network is built from sets whose
+    order changes with Python's string hashing from one process to the next:
+    the seeded layouts then start from other positions. Nodes come sorted by
+    IRI, background types (programmes, conventions) first so that they are
+    drawn under the actors; edges sorted by their two ends and relation.
+    """
+    out = nx.MultiGraph(**graph.graph)
+    out.add_nodes_from(sorted(graph.nodes(data=True),
+                              key=lambda item: (item[1].get("type") not in _BACKGROUND, item[0])))
+    out.add_edges_from(sorted(((*sorted((u, v)), key, attrs) for u, v, key, attrs in graph.edges(keys=True, data=True)),
+                              key=lambda edge: (edge[0], edge[1], str(edge[2]))))
+    return out
 
 
 def writer_for(path: Path) -> Callable:
@@ -102,11 +144,18 @@ def writer_for(path: Path) -> Callable:
 
 
 def drawable(graph: nx.MultiGraph, aggregate_above: int | None = None) -> nx.MultiGraph:
-    """*graph*, aggregated by EPCI when above *aggregate_above* nodes; refuses what stays too big."""
+    """*graph*, aggregated when above *aggregate_above* nodes; refuses what stays too big.
+
+    First the communes merge into their EPCI; when that is still above the
+    threshold (a national programme), communes and EPCI merge into their
+    département. What was done is in ``graph.graph["aggregated"]``, which the
+    title and the legend say.
+    """
     if aggregate_above is None:
         aggregate_above = HTML_AGGREGATE_ABOVE
     if graph.number_of_nodes() > aggregate_above:
-        graph = aggregate_communes(graph)
+        by_epci = aggregate_communes(graph)
+        graph = canonical(by_epci if by_epci.number_of_nodes() <= aggregate_above else aggregate_departements(graph))
     if graph.number_of_nodes() > HTML_MAX_NODES:
         raise UserError(f"{graph.number_of_nodes()} nodes even with communes merged into their EPCI: "
                         "too many to draw; narrow it with --departement, --programme or --focus")
@@ -125,7 +174,7 @@ def default_title(graph: nx.MultiGraph) -> str:
     if meta.get("departement"):
         parts.append(f"département {meta['departement']}")
     if meta.get("aggregated"):
-        parts.append("(communes regroupées par EPCI)")
+        parts.append(f"({AGGREGATED_NOTES.get(meta['aggregated'], meta['aggregated'])})")
     return " — ".join(parts[:1] + [" · ".join(parts[1:])]) if len(parts) > 1 else parts[0]
 
 
@@ -166,30 +215,59 @@ def _tooltip(attrs: dict) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _vis_data(graph: nx.MultiGraph) -> dict:
+def is_focus(attrs: dict) -> bool:
+    """The town (or EPCI, resource) an ego network is drawn around."""
+    return attrs.get("distance") == 0 and attrs.get("type") not in ("convention", "programme")
+
+
+def link(iri: str, link_base: str | None) -> str:
+    """Where a click on *iri* goes: its page on *link_base* (a ``pvd-graph serve``) when it is the project's."""
+    if link_base and iri.startswith(ID):
+        return link_base.rstrip("/") + "/id/" + iri[len(ID):]
+    return iri
+
+
+def _vis_data(graph: nx.MultiGraph, link_base: str | None = None) -> dict:
     degree = dict(graph.degree())
     nodes = []
     for n, attrs in graph.nodes(data=True):
         node_type = attrs.get("type", "resource")
         size = 10 + min(30, 3 * degree[n] ** 0.5)
-        if attrs.get("distance") == 0 and node_type not in ("convention", "programme"):
+        node = {
+            "id": n, "label": attrs.get("label", n), "title": _tooltip(attrs),
+            "iri": attrs.get("iri", n), "href": link(attrs.get("iri", n), link_base),
+            "group": node_type, "shape": SHAPES.get(node_type, "dot"),
+        }
+        if is_focus(attrs):  # the centre: bigger, with a thick dark border and a bold label
             size += 10
-        nodes.append({
-            "id": n, "label": attrs.get("label", n), "title": _tooltip(attrs), "iri": attrs.get("iri", n),
-            "group": node_type, "shape": SHAPES.get(node_type, "dot"), "size": round(size, 1),
-            "color": COLOURS.get(node_type, COLOURS["resource"]),
-        })
+            node.update(borderWidth=4, font={"bold": True, "size": 18},
+                        color={"background": COLOURS.get(node_type, COLOURS["resource"]), "border": FOCUS_BORDER})
+        node["size"] = round(size, 1)
+        nodes.append(node)
     edges = []
     for u, v, key, attrs in graph.edges(keys=True, data=True):
         weight = attrs.get("weight", 1)
         title = RELATIONS.get(key, key) + (f" ({weight} conventions)" if key == "cosigned" else "")
+        dashes = EDGE_DASHES.get(key)
         edges.append({
             "from": u, "to": v, "title": title, "relation": key,
             "width": min(8, 1 + weight) if key == "cosigned" else 1.5,
-            "dashes": key in ("memberOf", "concerns", "participatesIn"),
-            "color": {"color": EDGE_COLOURS.get(key, "#999999"), "opacity": 0.7},
+            "dashes": list(dashes) if dashes else False,
+            "color": {"color": EDGE_COLOURS.get(key, "#999999"), "opacity": 0.8},
         })
     return {"nodes": nodes, "edges": edges}
+
+
+#: Border of the focus node, in the page and in pictures (said in the legend).
+FOCUS_BORDER = "#000000"
+
+
+def _line_sample(relation: str) -> str:
+    """A short line drawn in *relation*'s colour and dash pattern, for the page's legend."""
+    dashes = EDGE_DASHES.get(relation)
+    dash = f' stroke-dasharray="{" ".join(map(str, dashes))}"' if dashes else ""
+    return (f'<svg class="ln" width="26" height="8" aria-hidden="true"><line x1="0" y1="4" x2="26" y2="4" '
+            f'stroke="{EDGE_COLOURS[relation]}" stroke-width="2"{dash}/></svg>')
 
 
 def _legend_html(graph: nx.MultiGraph) -> str:
@@ -197,10 +275,27 @@ def _legend_html(graph: nx.MultiGraph) -> str:
     relations = {k for _, _, k in graph.edges(keys=True)}
     items = [f'<li><span class="sw" style="background:{COLOURS[t]}"></span>{html.escape(name)}</li>'
              for t, name in NODE_TYPES.items() if t in types]
-    items += [f'<li><span class="ln{" dash" if r in ("memberOf", "concerns", "participatesIn") else ""}" '
-              f'style="border-color:{EDGE_COLOURS[r]}"></span>{html.escape(name)}</li>'
-              for r, name in RELATIONS.items() if r in relations]
+    if any(is_focus(a) for _, a in graph.nodes(data=True)):
+        items.append(f'<li><span class="sw focus" style="border-color:{FOCUS_BORDER}"></span>au centre du réseau</li>')
+    items += [f'<li>{_line_sample(r)}{html.escape(name)}</li>' for r, name in RELATIONS.items() if r in relations]
+    if aggregated_note(graph):
+        items.append(f'<li class="note">{html.escape(aggregated_note(graph))}</li>')
     return "\n".join(items)
+
+
+#: What the title and legend say of an aggregated drawing (keys: ``graph.graph["aggregated"]``).
+AGGREGATED_NOTES = {
+    "communes merged into their EPCI": "communes regroupées par EPCI",
+    "communes and EPCI merged into their département": "communes et EPCI regroupés par département",
+}
+
+
+def aggregated_note(graph: nx.MultiGraph) -> str:
+    """The legend's line for an aggregated drawing (empty when nothing was merged)."""
+    what = graph.graph.get("aggregated")
+    if not what:
+        return ""
+    return f"{AGGREGATED_NOTES.get(what, what)} ; taille : nombre de communes, épaisseur : nombre de liens"
 
 
 def _physics(n: int) -> dict:
@@ -219,6 +314,12 @@ def _physics(n: int) -> dict:
         "nodes": {"font": {"size": 14 if n <= 300 else 10, "strokeWidth": 3, "strokeColor": "#ffffff"},
                   "borderWidth": 1, "widthConstraint": {"maximum": 170}},  # long names wrap
         "edges": {"smooth": False},
+        # Every group styled as the legend says: vis-network otherwise gives groups colours of its
+        # own palette, which win over a node's colour in some of its layouts.
+        "groups": {t: {"color": {"background": COLOURS[t], "border": "#333333",
+                                 "highlight": {"background": COLOURS[t], "border": "#000000"},
+                                 "hover": {"background": COLOURS[t], "border": "#000000"}},
+                       "shape": SHAPES[t]} for t in NODE_TYPES},
     }
 
 
@@ -242,8 +343,9 @@ html, body { margin: 0; height: 100%; font-family: system-ui, sans-serif; font-s
 #legend { list-style: none; margin: 8px 0 0; padding: 0; font-size: 13px; }
 #legend li { margin: 2px 0; white-space: nowrap; }
 .sw { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; border: 1px solid #0003; }
-.ln { display: inline-block; width: 18px; border-top: 2px solid; margin-right: 5px; vertical-align: 3px; }
-.ln.dash { border-top-style: dashed; }
+.ln { margin-right: 5px; vertical-align: 1px; }
+.sw.focus { background: #fff; border: 3px solid; width: 7px; height: 7px; }
+#legend li.note { white-space: normal; color: #555; margin-top: 6px; }
 #hint { font-size: 11px; color: #666; margin-top: 6px; }
 div.vis-tooltip { white-space: pre-line; font-family: system-ui, sans-serif; font-size: 13px; max-width: 420px; }
 </style>
@@ -284,7 +386,7 @@ __LEGEND__
   network.on("click", function (p) {
     if (p.nodes.length === 1) {
       var n = nodes.get(p.nodes[0]);
-      if (n && n.iri) { window.open(n.iri, "_blank", "noopener"); }
+      if (n && n.href) { window.open(n.href, "_blank", "noopener"); }
     }
   });
   var search = document.getElementById("search"), found = document.getElementById("found");
@@ -317,7 +419,8 @@ def _inline(text: str, tag: str) -> str:
     return text.replace(f"</{tag}", f"<\\/{tag}")
 
 
-def write_html(graph: nx.MultiGraph, path: Path | str, title: str | None = None) -> nx.MultiGraph:
+def write_html(graph: nx.MultiGraph, path: Path | str, title: str | None = None,
+               link_base: str | None = None) -> nx.MultiGraph:
     """A self-contained interactive page of *graph*; returns the graph drawn (maybe aggregated)."""
     graph = drawable(graph)
     script, css = _vis_assets()
@@ -327,7 +430,7 @@ def write_html(graph: nx.MultiGraph, path: Path | str, title: str | None = None)
             .replace("__TITLE__", html.escape(title))
             .replace("__COUNT__", f"{n} nœuds · {m} liens (chargement…)")
             .replace("__LEGEND__", _legend_html(graph))
-            .replace("__DATA__", _json_for_script(_vis_data(graph)))
+            .replace("__DATA__", _json_for_script(_vis_data(graph, link_base)))
             .replace("__OPTIONS__", _json_for_script(_physics(n)))
             .replace("__VIS_CSS__", _inline(css, "style"))
             .replace("__VIS_JS__", _inline(script, "script")))
@@ -373,21 +476,27 @@ def write_image(graph: nx.MultiGraph, path: Path | str, title: str | None = None
     for key in RELATIONS:
         edgelist = [(u, v) for u, v, k in graph.edges(keys=True) if k == key]
         if edgelist:
-            widths = [min(6, 0.6 + graph.edges[u, v, key].get("weight", 1) * 0.6) for u, v in edgelist]
+            widths = [edge_width(graph.edges[u, v, key].get("weight", 1)) for u, v in edgelist]
             nx.draw_networkx_edges(graph, pos, edgelist=edgelist, ax=ax, edge_color=EDGE_COLOURS[key],
-                                   width=widths, alpha=0.6,
-                                   style="dashed" if key in ("memberOf", "concerns", "participatesIn") else "solid")
+                                   width=widths, alpha=0.7, style=_mpl_style(key))
     degree = dict(graph.degree())
     scale = min(1.0, (60 / graph.number_of_nodes()) ** 0.5)  # smaller marks for crowded pictures
-    for node_type in NODE_TYPES:
+    # background types first (drawn under), then the actors; the focus last, ringed
+    order = sorted(NODE_TYPES, key=lambda t: t not in _BACKGROUND)
+    for node_type in order:
         nodelist = [n for n, t in graph.nodes(data="type") if t == node_type]
         if nodelist:
-            sizes = [scale * (180 + 120 * min(25, degree[n]) ** 0.5) for n in nodelist]
+            sizes = [scale * (180 + 120 * min(25, degree[n]) ** 0.5) if "communes" not in graph.nodes[n]
+                     else scale * (120 + 90 * graph.nodes[n]["communes"] ** 0.5) for n in nodelist]
+            focus = [is_focus(graph.nodes[n]) for n in nodelist]
             nx.draw_networkx_nodes(graph, pos, nodelist=nodelist, ax=ax, node_color=COLOURS[node_type],
-                                   node_shape=MARKERS[node_type], node_size=sizes,
-                                   edgecolors="#333333", linewidths=0.6)
-    labels = {n: _short(graph.nodes[n].get("label", n))
-              for n in _labelled(graph, 60 if graph.number_of_nodes() <= 60 else 25)}
+                                   node_shape=MARKERS[node_type], node_size=[s * (1.6 if f else 1) for s, f in zip(sizes, focus)],
+                                   edgecolors=[FOCUS_BORDER if f else "#333333" for f in focus],
+                                   linewidths=[3.0 if f else 0.6 for f in focus])
+    small = graph.number_of_nodes() <= 60
+    chosen = _labelled(graph, 60 if small else 25)
+    labels = {n: _short(graph.nodes[n].get("label", n), lines=3 if small else 2)
+              for n in graph if n in chosen}  # in the graph's (canonical) order: the same file every run
     ys = [y for _, y in pos.values()]
     drop = 0.035 * ((max(ys) - min(ys)) or 1)  # labels under their node, not over it
     label_pos = {n: (x, y - drop) for n, (x, y) in pos.items()}
@@ -397,13 +506,17 @@ def write_image(graph: nx.MultiGraph, path: Path | str, title: str | None = None
     handles = [Line2D([], [], marker=MARKERS[t], linestyle="", markersize=10, markerfacecolor=COLOURS[t],
                       markeredgecolor="#333333", label=name) for t, name in NODE_TYPES.items() if t in present]
     relations = {k for _, _, k in graph.edges(keys=True)}
-    handles += [Line2D([], [], color=EDGE_COLOURS[r], label=name,
-                       linestyle="--" if r in ("memberOf", "concerns", "participatesIn") else "-")
+    if any(is_focus(a) for _, a in graph.nodes(data=True)):
+        handles.append(Line2D([], [], marker="o", linestyle="", markersize=11, markerfacecolor="white",
+                              markeredgecolor=FOCUS_BORDER, markeredgewidth=2.5, label="au centre du réseau"))
+    handles += [Line2D([], [], color=EDGE_COLOURS[r], label=name, linestyle=_mpl_style(r), linewidth=1.8)
                 for r, name in RELATIONS.items() if r in relations]
+    if aggregated_note(graph):
+        handles.append(Line2D([], [], linestyle="", label=textwrap.fill(aggregated_note(graph), 40)))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=10)
     ax.set_title(title or default_title(graph), fontsize=13)
     ax.set_axis_off()
-    ax.margins(0.08)
+    ax.margins(0.12)  # room for the labels of the outermost nodes
     fig.tight_layout()
     fmt = Path(path).suffix[1:].lower()
     # SVG keeps its text as text (searchable, selectable); no date, so output is repeatable.
@@ -412,8 +525,34 @@ def write_image(graph: nx.MultiGraph, path: Path | str, title: str | None = None
     return graph
 
 
-def _short(label: str, width: int = 40) -> str:
-    return label if len(label) <= width else label[: width - 1] + "…"
+def edge_width(weight: int) -> float:
+    """A picture's line width for a tie of *weight* (conventions shared, or links merged): grows slowly."""
+    return min(4.5, 0.6 + 1.1 * math.log2(1 + weight))
+
+
+def _mpl_style(relation: str):
+    """matplotlib's line style for *relation*'s dash pattern (the page's pattern, in points)."""
+    dashes = EDGE_DASHES.get(relation)
+    return (0, tuple(d * 0.6 for d in dashes)) if dashes else "solid"
+
+
+def _short(label: str, width: int = 30, lines: int = 2) -> str:
+    """A label on at most *lines* lines of about *width* characters, programme names abbreviated.
+
+    What is too long is cut in the middle, not at the end: two conventions' titles
+    differ at their end (« … — Ugine », « … — Albertville »).
+    """
+    room = width * lines
+    if len(label) > width:
+        for name, short in _ABBREVIATIONS:
+            label = label.replace(name, short)
+    if len(label) > room:
+        head = (room - 1) * 2 // 5
+        label = label[:head].rstrip() + "…" + label[len(label) - (room - 1 - head):].lstrip()
+    wrapped = textwrap.wrap(label, width, break_long_words=False, break_on_hyphens=False)
+    if len(wrapped) > lines:  # long words: keep the cut label on as few lines as it takes
+        wrapped = textwrap.wrap(label, width + 8, break_long_words=True)[:lines]
+    return "\n".join(wrapped)
 
 
 # --- GraphML / GEXF -------------------------------------------------------------------

@@ -24,9 +24,25 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-conventions", dest="conventions", action="store_false",
                         help="no convention nodes: tie signatories directly, weighted by shared conventions")
     parser.add_argument("--title", help="title of the page or picture")
+    parser.add_argument("--link-base", metavar="URL",
+                        help="HTML: a click opens the node's page on this pvd-graph serve (e.g. http://127.0.0.1:8000) "
+                             "instead of its https://w3id.org/… IRI")
     parser.add_argument("--out", required=True, metavar="FILE",
                         help="output file: .html, .png, .svg, .graphml or .gexf")
     add_quiet(parser)
+
+
+def link_base(value: str | None) -> str | None:
+    """--link-base checked: an http(s) address, one line otherwise."""
+    from urllib.parse import urlsplit
+
+    from pvd_graph.errors import UserError
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise UserError(f"--link-base {value!r}: expected the address of a pvd-graph serve, e.g. http://127.0.0.1:8000")
+    return value
 
 
 def run(args) -> int:
@@ -36,7 +52,8 @@ def run(args) -> int:
     from pvd_graph.network import build_network
     from pvd_graph.visualise import write_network, writer_for
 
-    writer_for(Path(args.out))  # a wrong extension fails before the graph is loaded
+    writer_for(Path(args.out))  # a wrong extension (or --link-base) fails before the graph is loaded
+    link_base(args.link_base)
     progress = Progress(args.quiet)
     ds = store.open_built(args.graph)
     progress("graph loaded")
@@ -48,7 +65,7 @@ def run(args) -> int:
     graph = build_network(ds, focus=focus, depth=args.depth, programme=args.programme,
                           departement=args.departement, include_conventions=args.conventions)
     progress(f"network: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")
-    drawn = write_network(graph, Path(args.out), title=args.title)
+    drawn = write_network(graph, Path(args.out), title=args.title, link_base=link_base(args.link_base))
     note = f" ({drawn.graph['aggregated']})" if drawn.graph.get("aggregated") else ""
     progress(f"wrote {args.out}: {drawn.number_of_nodes()} nodes, {drawn.number_of_edges()} edges{note}")
     return 0
