@@ -24,6 +24,7 @@ SHARED_FILES = ("anct_pvd_communes_2021.csv", "anct_acv_communes_2024.geojson", 
                 "cog/epci.json", "cog/departements.json", "cog/regions.json")
 #: The files of SHARED_MORE_DATA that the tests read (the enlarged national build reads the whole folder).
 SHARED_MORE_FILES = ("README.md", "ort_suivi_conventions_zlv_2024-10.csv", "crte_groupements_datagouv_2022-12.csv",
+                     "contours/departements-version-simplifiee.geojson", "contours/regions-version-simplifiee.geojson",
                      "superposeur-anct_pvd_geom_2024-09.geojson", "acv_coeurdeville_2024-09.js",
                      "cog-2021/communes.json", "cog-2023/communes.json")
 

@@ -1,0 +1,410 @@
+"""Maps of programme towns: points over département and région outlines (PNG, SVG, offline HTML).
+
+The points are the graph's own GeoSPARQL geometries (``geo:hasGeometry/geo:asWKT``, one per
+source that gives a position); the outlines are GeoJSON the user gives (``--outlines``) or, by
+default, the département and région outlines that the build's source folders held (the
+``contours/`` of ``../shared/more-data``, which the build sets aside as drawing data and names in
+``manifest.json``). Nothing is fetched from a tile server or a CDN.
+
+What cannot be placed is said, never dropped silently: a town without a point, or whose only
+points lie outside its zone (the ANCT ACV files place overseas towns at the positions of their
+own inset maps, not at their coordinates), is counted in the legend and in the log.
+
+Overseas départements are drawn as insets, each at its real coordinates, in a column beside
+metropolitan France (the outlines shipped in ``contours/`` cover metropolitan France only: the
+insets then show their points in a frame, and say that their outline is not provided).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pvd_graph import store
+from pvd_graph.errors import UserError
+from pvd_graph.namespaces import ID, ONTOLOGY
+from pvd_graph.visualise import link
+
+#: Bounding boxes (lon min, lon max, lat min, lat max) of metropolitan France and of each overseas
+#: département: a point outside its zone's box is not a position of the town (see the module docstring).
+ZONES = {
+    "metro": (-5.5, 10.0, 41.0, 51.5),
+    "971": (-62.0, -60.9, 15.8, 16.6),   # Guadeloupe
+    "972": (-61.3, -60.7, 14.3, 14.95),  # Martinique
+    "973": (-54.7, -51.5, 2.0, 6.0),     # Guyane
+    "974": (55.1, 56.0, -21.5, -20.8),   # La Réunion
+    "976": (44.9, 45.4, -13.1, -12.5),   # Mayotte
+}
+OVERSEAS = {"971": "Guadeloupe", "972": "Martinique", "973": "Guyane", "974": "La Réunion", "976": "Mayotte"}
+
+#: Colours of categories (Okabe–Ito, then Tol's muted palette): programme slugs or statuses, in order.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#332288",
+           "#882255", "#117733", "#999933", "#AA4499")
+ATTRIBUTION = "Contours : IGN Admin Express COG simplifié (Licence Ouverte) · points : sources du graphe"
+
+_QUERY = """
+PREFIX pvd: <{ont}>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX geo: <http://www.opengis.net/ont/geosparql#>
+SELECT ?town ?insee ?name ?dep ?reg
+       (GROUP_CONCAT(DISTINCT STR(?wkt); separator="|") AS ?points)
+       (GROUP_CONCAT(DISTINCT STR(?st); separator=" ; ") AS ?statuses) WHERE {{
+  ?town pvd:participatesIn <{programme}> ; a pvd:Commune ; pvd:inseeCode ?insee ; pvd:inDepartement ?d .
+  ?d pvd:inseeCode ?dep .
+  OPTIONAL {{ ?d pvd:inRegion/pvd:inseeCode ?reg }}
+  OPTIONAL {{ ?town rdfs:label ?name }}
+  OPTIONAL {{ ?town geo:hasGeometry/geo:asWKT ?wkt }}
+  OPTIONAL {{ ?p pvd:participant ?town ; pvd:inProgramme <{programme}> ; pvd:participationStatus ?st }}
+}} GROUP BY ?town ?insee ?name ?dep ?reg ORDER BY ?insee
+"""
+
+
+@dataclass
+class Town:
+    iri: str
+    insee: str
+    name: str
+    departement: str
+    region: str
+    category: str
+    lon: float | None = None
+    lat: float | None = None
+
+    @property
+    def zone(self) -> str:
+        return self.departement if self.departement in OVERSEAS else "metro"
+
+
+@dataclass
+class MapData:
+    """What a map draws: placed towns, the ones it could not place, and what was asked."""
+    towns: list[Town]
+    unplaced: list[Town]
+    programmes: list[str]
+    colour_by: str
+    categories: list[str] = field(default_factory=list)
+    departement: str | None = None
+    region: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)  # programme slug → its label in the graph
+
+
+def _parse_point(wkt: str) -> tuple[float, float] | None:
+    text = wkt.strip()
+    if not text.upper().startswith("POINT(") or not text.endswith(")"):
+        return None
+    try:
+        lon, lat = (float(x) for x in text[6:-1].split())
+    except ValueError:
+        return None
+    return lon, lat
+
+
+def _in_zone(lon: float, lat: float, zone: str) -> bool:
+    x0, x1, y0, y1 = ZONES[zone]
+    return x0 <= lon <= x1 and y0 <= lat <= y1
+
+
+def map_data(ds, programmes: list[str], departement: str | None = None, region: str | None = None,
+             colour_by: str | None = None) -> MapData:
+    """The towns of *programmes* (slugs) with a position, filtered by *departement* or *region* code.
+
+    *colour_by*: ``programme`` or ``status`` (the participation status the graph gives);
+    by default ``status`` for one programme, ``programme`` for several. A town in several
+    of the programmes drawn is the category "a + b".
+    """
+    if not programmes:
+        raise UserError("map: give at least one --programme (e.g. --programme pvd)")
+    known = {str(row[0]).rsplit("/", 1)[-1] for row in store.query(
+        ds, f"SELECT DISTINCT ?p WHERE {{ ?p a <{ONTOLOGY}Programme> }}")}
+    unknown = [p for p in programmes if p not in known]
+    if unknown:
+        raise UserError(f"--programme {unknown[0]!r}: no such programme in the graph (known: {', '.join(sorted(known))})")
+    labels = {str(r[0]).rsplit("/", 1)[-1]: str(r[1]) for r in store.query(
+        ds, f"SELECT ?p ?l WHERE {{ ?p a <{ONTOLOGY}Programme> ; <http://www.w3.org/2000/01/rdf-schema#label> ?l "
+            f"FILTER(LANG(?l) = 'fr' || LANG(?l) = '') }}")}
+    colour_by = colour_by or ("status" if len(programmes) == 1 else "programme")
+    if colour_by not in ("programme", "status"):
+        raise UserError(f"--colour-by {colour_by!r}: expected programme or status")
+    by_town: dict[str, Town] = {}
+    in_programmes: dict[str, list[str]] = {}
+    points: dict[str, list[str]] = {}
+    for slug in programmes:
+        for row in store.query(ds, _QUERY.format(ont=ONTOLOGY, programme=f"{ID}programme/{slug}")):
+            d = row.asdict()
+            iri = str(d["town"])
+            dep, reg = str(d["dep"]), str(d.get("reg", ""))
+            if departement and dep != departement or region and reg != region:
+                continue
+            status = str(d.get("statuses", "")) or "statut non donné"
+            town = by_town.setdefault(iri, Town(iri, str(d["insee"]), str(d.get("name", d["insee"])), dep, reg, status))
+            in_programmes.setdefault(iri, []).append(slug)
+            points.setdefault(iri, []).extend(p for p in str(d.get("points", "")).split("|") if p)
+    for iri, town in by_town.items():
+        if colour_by == "programme":
+            town.category = " + ".join(in_programmes[iri])
+        for wkt in sorted(set(points[iri])):
+            xy = _parse_point(wkt)
+            if xy and _in_zone(*xy, town.zone):
+                town.lon, town.lat = xy
+                break
+    towns = sorted(by_town.values(), key=lambda t: t.insee)
+    placed = [t for t in towns if t.lon is not None]
+    counts = Counter(t.category for t in towns)
+    categories = sorted(counts, key=lambda c: (-counts[c], c))
+    return MapData(placed, [t for t in towns if t.lon is None], list(programmes), colour_by, categories,
+                   departement, region, {p: labels.get(p, p) for p in programmes})
+
+
+# --- outlines ---------------------------------------------------------------------------
+
+def load_outlines(path: Path) -> list[tuple[str, str, list[list[tuple[float, float]]]]]:
+    """(code, name, rings) of each feature of a GeoJSON file of polygons; one line for a bad file."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path}: not a readable GeoJSON file ({exc.__class__.__name__}: {exc})") from None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        raise UserError(f"{path}: not a GeoJSON FeatureCollection")
+    out = []
+    for i, feature in enumerate(data.get("features", []), start=1):
+        geometry = (feature or {}).get("geometry") or {}
+        props = (feature or {}).get("properties") or {}
+        kind, coords = geometry.get("type"), geometry.get("coordinates")
+        polygons = [coords] if kind == "Polygon" else coords if kind == "MultiPolygon" else None
+        if polygons is None:
+            raise UserError(f"{path}: feature {i}: geometry {kind!r} is not a Polygon or MultiPolygon")
+        rings = [[(float(x), float(y)) for x, y, *_ in ring] for polygon in polygons for ring in polygon]
+        out.append((str(props.get("code", "")), str(props.get("nom", props.get("name", ""))), rings))
+    return out
+
+
+def default_outlines(build: Path | None) -> tuple[Path | None, Path | None]:
+    """The département and région outline files the build's source folders held (or None)."""
+    if build is None or not (Path(build) / "manifest.json").is_file():
+        return None, None
+    manifest = json.loads((Path(build) / "manifest.json").read_text(encoding="utf-8"))
+    found: dict[str, Path] = {}
+    for name in manifest.get("ignored", []):
+        low = Path(name).name.lower()
+        for kind in ("departements", "regions"):
+            if low.startswith(kind) and low.endswith(".geojson") and Path(name).is_file():
+                found.setdefault(kind, Path(name))
+    return found.get("departements"), found.get("regions")
+
+
+# --- drawing ------------------------------------------------------------------------------
+
+def colours(data: MapData) -> dict[str, str]:
+    return {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(data.categories)}
+
+
+def title(data: MapData) -> str:
+    what = " et ".join(data.labels.get(p, p) for p in data.programmes)
+    where = (f" — département {data.departement}" if data.departement
+             else f" — région {data.region}" if data.region else "")
+    return f"Communes du programme {what}{where}"
+
+
+def legend_lines(data: MapData) -> list[tuple[str | None, str]]:
+    """(colour or None, text) for each category with its count, then what was not placed."""
+    placed = Counter(t.category for t in data.towns)
+    lines: list[tuple[str | None, str]] = [(colours(data)[c], f"{c} ({placed[c]})") for c in data.categories
+                                          if placed[c]]
+    if data.unplaced:
+        lines.append((None, f"{len(data.unplaced)} commune(s) sans position connue, non placée(s)"))
+    return lines
+
+
+def _bounds(rings, towns: list[Town]) -> tuple[float, float, float, float]:
+    xs = [x for ring in rings for x, _ in ring] + [t.lon for t in towns]
+    ys = [y for ring in rings for _, y in ring] + [t.lat for t in towns]
+    if not xs:
+        return ZONES["metro"]
+    pad = 0.03 * max(max(xs) - min(xs), max(ys) - min(ys), 0.2)
+    return min(xs) - pad, max(xs) + pad, min(ys) - pad, max(ys) + pad
+
+
+def write_image(data: MapData, path: Path, departements=None, regions=None, choropleth: bool = False) -> None:
+    """PNG or SVG: metropolitan France (or the area asked) with overseas insets, legend and counts."""
+    import matplotlib
+
+    fig, _axes = draw(data, departements, regions, choropleth)
+    fmt = Path(path).suffix[1:].lower()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "pvd-graph"}):
+        fig.savefig(path, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
+
+
+def draw(data: MapData, departements=None, regions=None, choropleth: bool = False):
+    """The map as a matplotlib Figure (never through pyplot) and its axes by zone (``metro``, ``971``…)."""
+    import matplotlib
+    from matplotlib.collections import PatchCollection
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Polygon
+
+    metro = [t for t in data.towns if t.zone == "metro"]
+    overseas = sorted({t.zone for t in data.towns if t.zone != "metro"})
+    shown_deps = [d for d in departements or [] if not data.departement or d[0] == data.departement]
+    if data.region:
+        deps_of_region = {t.departement for t in data.towns + data.unplaced}
+        shown_deps = [d for d in shown_deps if d[0] in deps_of_region]
+    main_area = bool(metro) or (not overseas and bool(shown_deps))
+    fig = Figure(figsize=(12, 10), dpi=110)
+    ax = fig.add_axes((0.22, 0.06, 0.56, 0.86)) if main_area else None
+    axes = {"metro": ax} if ax is not None else {}
+    palette = colours(data)
+    if ax is not None:
+        per_dep = Counter(t.departement for t in data.towns + data.unplaced)
+        patches, faces = [], []
+        cmap = matplotlib.colormaps["Greys"]  # no hue: the points keep theirs
+        top = max(per_dep.values(), default=1)
+        for code, _name, rings in shown_deps:
+            for ring in rings:
+                patches.append(Polygon(ring, closed=True))
+                faces.append(cmap(0.05 + 0.5 * per_dep[code] / top) if choropleth and per_dep.get(code) else "#f1f1ef")
+        ax.add_collection(PatchCollection(patches, facecolors=faces, edgecolors="#b5b5b5", linewidths=0.4))
+        shown_regions = [r for r in regions or [] if not data.departement and (not data.region or r[0] == data.region)]
+        if shown_regions:
+            ax.add_collection(PatchCollection([Polygon(r, closed=True) for _c, _n, rings in shown_regions for r in rings],
+                                              facecolors="none", edgecolors="#6b6b6b", linewidths=0.9))
+        _scatter(ax, metro, palette)
+        x0, x1, y0, y1 = _bounds([r for _c, _n, rings in shown_deps for r in rings], metro)
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)))
+        ax.set_axis_off()
+        if choropleth:
+            from matplotlib.cm import ScalarMappable
+            from matplotlib.colors import Normalize
+            shades = matplotlib.colors.LinearSegmentedColormap.from_list("shades", [cmap(0.05), cmap(0.55)])
+            bar = fig.colorbar(ScalarMappable(Normalize(0, top), shades), ax=ax, fraction=0.03, pad=0.01)
+            bar.set_label("communes du programme par département")
+    for i, zone in enumerate(overseas):  # insets, one under the other on the left
+        inset = axes[zone] = fig.add_axes((0.02, 0.76 - i * 0.17, 0.17, 0.15))
+        towns = [t for t in data.towns if t.zone == zone]
+        _scatter(inset, towns, palette, size=14)
+        x0, x1, y0, y1 = ZONES[zone]
+        inset.set_xlim(x0, x1)
+        inset.set_ylim(y0, y1)
+        inset.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)))
+        inset.set_xticks([])
+        inset.set_yticks([])
+        inset.set_title(f"{OVERSEAS[zone]} ({len(towns)})", fontsize=9)
+        if not any(code == zone for code, _n, _r in departements or []):
+            inset.text(0.5, 0.04, "contour non fourni", transform=inset.transAxes, ha="center", fontsize=7, color="#777")
+    handles = [Line2D([], [], marker="o", linestyle="", markersize=7, markerfacecolor=colour or "white",
+                      markeredgecolor="#333333" if colour else "white", label=text)
+               for colour, text in legend_lines(data)]
+    fig.legend(handles=handles, loc="upper right", bbox_to_anchor=(0.995, 0.93), frameon=False, fontsize=9,
+               title="statut" if data.colour_by == "status" else "programme", title_fontsize=9)
+    fig.suptitle(f"{title(data)} · {len(data.towns) + len(data.unplaced)} communes", fontsize=13)
+    fig.text(0.99, 0.01, ATTRIBUTION, ha="right", fontsize=7, color="#555555")
+    return fig, axes
+
+
+def _scatter(ax, towns: list[Town], palette: dict[str, str], size: float = 9) -> None:
+    for category, colour in palette.items():
+        chosen = [t for t in towns if t.category == category]
+        if chosen:
+            ax.scatter([t.lon for t in chosen], [t.lat for t in chosen], s=size, c=colour,
+                       edgecolors="#222222", linewidths=0.25, zorder=3)
+
+
+# --- offline HTML -------------------------------------------------------------------------
+
+#: A page area with at most this many towns names them beside their point.
+LABEL_UP_TO = 40
+
+
+def _svg_area(rings_by_code, towns: list[Town], palette: dict[str, str], bounds, width: int,
+              link_base: str | None, zone_rings=None) -> str:
+    x0, x1, y0, y1 = bounds
+    kx = math.cos(math.radians((y0 + y1) / 2))
+    scale = width / ((x1 - x0) * kx)
+    height = round((y1 - y0) * scale)
+
+    def xy(lon: float, lat: float) -> str:
+        return f"{(lon - x0) * kx * scale:.1f},{(y1 - lat) * scale:.1f}"
+
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">']
+    for code, name, rings in rings_by_code:
+        d = " ".join("M" + " L".join(xy(x, y) for x, y in ring) + "Z" for ring in rings)
+        parts.append(f'<path class="dep" d="{d}"><title>{html.escape(name)} ({html.escape(code)})</title></path>')
+    for t in towns:
+        href = link(t.iri, link_base)
+        cx, cy = xy(t.lon, t.lat).split(",")
+        parts.append(f'<a href="{html.escape(href)}"><circle cx="{cx}" cy="{cy}" r="3.2" fill="{palette[t.category]}">'
+                     f'<title>{html.escape(t.name)} ({t.insee}) — {html.escape(t.category)}</title></circle></a>')
+        if len(towns) <= LABEL_UP_TO:
+            parts.append(f'<text x="{float(cx) + 5:.1f}" y="{float(cy) + 4:.1f}">{html.escape(t.name)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def write_html(data: MapData, path: Path, departements=None, regions=None, link_base: str | None = None) -> None:
+    """A self-contained page: inline SVG (tooltips are SVG titles, points link to entity pages)."""
+    palette = colours(data)
+    metro = [t for t in data.towns if t.zone == "metro"]
+    deps = [d for d in departements or [] if not data.departement or d[0] == data.departement]
+    if data.region:
+        wanted = {t.departement for t in data.towns + data.unplaced}
+        deps = [d for d in deps if d[0] in wanted]
+    body = []
+    if metro or deps:
+        body.append(_svg_area(deps, metro, palette, _bounds([r for _c, _n, rings in deps for r in rings], metro),
+                              760, link_base))
+    insets = []
+    for zone in sorted({t.zone for t in data.towns if t.zone != "metro"}):
+        towns = [t for t in data.towns if t.zone == zone]
+        insets.append(f'<figure><figcaption>{OVERSEAS[zone]} ({len(towns)})</figcaption>'
+                      f'{_svg_area([], towns, palette, ZONES[zone], 170, link_base)}</figure>')
+    legend = "".join(f'<li><span class="sw" style="background:{c}"></span>{html.escape(text)}</li>' if c
+                     else f'<li class="note">{html.escape(text)}</li>' for c, text in legend_lines(data))
+    page = _PAGE.format(title=html.escape(title(data)), total=len(data.towns) + len(data.unplaced),
+                        insets="".join(insets), main="".join(body), legend=legend,
+                        attribution=html.escape(ATTRIBUTION))
+    Path(path).write_text(page, encoding="utf-8")
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8"><meta name="generator" content="pvd-graph">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 12px; color: #222; }}
+h1 {{ font-size: 18px; margin: 0 0 8px; }}
+#map {{ display: flex; gap: 12px; align-items: flex-start; }}
+#insets figure {{ margin: 0 0 8px; border: 1px solid #ccc; }}
+#insets figcaption {{ font-size: 12px; padding: 2px 4px; background: #f5f5f5; }}
+path.dep {{ fill: #f1f1ef; stroke: #b5b5b5; stroke-width: 0.6; }}
+path.dep:hover {{ fill: #e4e4df; }}
+circle {{ stroke: #222; stroke-width: 0.4; }}
+circle:hover {{ stroke-width: 1.5; }}
+text {{ font-size: 11px; fill: #333; paint-order: stroke; stroke: #fff; stroke-width: 3px; pointer-events: none; }}
+#legend {{ list-style: none; padding: 0; font-size: 13px; }}
+.sw {{ display: inline-block; width: 11px; height: 11px; border-radius: 50%; margin-right: 6px; border: 1px solid #333; }}
+.note {{ color: #555; margin-top: 6px; }}
+small {{ color: #555; }}
+</style></head><body>
+<h1>{title} · {total} communes</h1>
+<div id="map"><div id="insets">{insets}</div><div id="main">{main}</div><ul id="legend">{legend}</ul></div>
+<small>{attribution}</small>
+</body></html>
+"""
+
+
+EXTENSIONS = (".png", ".svg", ".html")
+
+
+def write_map(data: MapData, path: Path, departements=None, regions=None, choropleth: bool = False,
+              link_base: str | None = None) -> None:
+    suffix = Path(path).suffix.lower()
+    if suffix == ".html":
+        write_html(data, path, departements, regions, link_base)
+    elif suffix in (".png", ".svg"):
+        write_image(data, path, departements, regions, choropleth)
+    else:
+        raise UserError(f"{path}: unknown map extension {Path(path).suffix!r}; expected one of {', '.join(EXTENSIONS)}")
