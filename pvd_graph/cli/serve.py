@@ -19,6 +19,15 @@ def add_arguments(parser) -> None:
                         help="most rows (SELECT) or triples (CONSTRUCT) per answer; more gives 422 (default: 10000)")
     parser.add_argument("--workers", type=int, default=max(1, min(4, os.cpu_count() or 1)), metavar="N",
                         help="query worker processes, each holding a copy of the graph (default: CPUs, at most 4)")
+    parser.add_argument("--queue-wait", type=float, default=2.0, metavar="S",
+                        help="while every worker is busy, how long a query waits for one before 503 with "
+                             "Retry-After (default: 2)")
+    parser.add_argument("--max-memory", type=float, default=1024.0, metavar="MIB",
+                        help="memory a worker may take for one query above the loaded graph; past it the query "
+                             "gets 503 and the worker is replaced (default: 1024)")
+    parser.add_argument("--spares", type=int, default=1, metavar="N",
+                        help="loaded idle workers that take over at once from a worker killed by the time limit, "
+                             "the memory cap or a client gone (default: 1; 0 saves their memory)")
     add_quiet(parser)
 
 
@@ -26,8 +35,11 @@ def run(args) -> int:
     from pvd_graph.errors import UserError
     from pvd_graph.server import serve
 
-    if args.workers < 1 or args.timeout <= 0 or args.max_results < 1:
-        raise UserError("--workers, --timeout and --max-results must be positive")
+    if args.workers < 1 or args.timeout <= 0 or args.max_results < 1 or args.queue_wait <= 0 or args.max_memory <= 0 or args.spares < 0:
+        raise UserError("--workers, --timeout, --max-results, --queue-wait and --max-memory must be positive, "
+                        "--spares zero or more")
+    progress = Progress(args.quiet)
     serve(args.graph, host=args.host, port=args.port, workers=args.workers, timeout=args.timeout,
-          max_results=args.max_results, log=Progress(args.quiet))
+          max_results=args.max_results, log=progress, queue_wait=args.queue_wait, max_memory=args.max_memory,
+          spares=args.spares, events=Progress(False) if args.quiet else progress)
     return 0

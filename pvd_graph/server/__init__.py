@@ -17,8 +17,12 @@ from pvd_graph.server.pool import PoolConfig, QueryPool
 
 
 def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, timeout: float = 10.0,
-          max_results: int = 10_000, log=None) -> None:
+          max_results: int = 10_000, log=None, queue_wait: float = 2.0, max_memory: float = 1024.0,
+          spares: int = 1, events=None) -> None:
     """Listen on *host*:*port*, load *graph* (a build folder or RDF file) in the query workers, serve until interrupted.
+
+    *log* receives the start-up lines, *events* one line per operator event
+    (timeout, memory cut, crash, abandoned query, worker replaced).
 
     The address is bound first: a port in use or an address this machine does
     not have is a :class:`~pvd_graph.errors.UserError` before anything is loaded.
@@ -39,8 +43,9 @@ def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 
     try:
         base = f"http://{url_host(host)}:{port}"
         pool = QueryPool(PoolConfig(graph=None if graph is None else str(graph), workers=workers, timeout=timeout,
-                                    limits=Limits(max_results=max_results), id_base=ID))
-        log(f"loading the graph in {workers} query worker(s)")
+                                    limits=Limits(max_results=max_results), id_base=ID, queue_wait=queue_wait,
+                                    max_memory=max_memory, spares=spares), log=events or log)
+        log(f"loading the graph in {workers} query worker(s)" + (f" and {spares} spare(s)" if spares else ""))
         pool.start()
         try:
             view = DatasetView.of(pool.figures, Path(graph or resources.DEFAULT_BUILD_DIR).is_dir())

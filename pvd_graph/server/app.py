@@ -10,11 +10,12 @@ HTML, Turtle, JSON-LD and N-Triples.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
@@ -80,15 +81,46 @@ async def _body(request: Request) -> bytes:
     if declared and declared.isdigit() and int(declared) > DRAIN:
         raise too_large
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > DRAIN:
-            break
-        if size <= MAX_BODY:
-            chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > DRAIN:
+                break
+            if size <= MAX_BODY:
+                chunks.append(chunk)
+    except ClientDisconnect:
+        raise _Gone() from None
     if size > MAX_BODY:
         raise too_large
     return b"".join(chunks)
+
+
+class _Gone(Exception):
+    """The client disconnected before its answer: nothing more is sent, nothing is logged as an error."""
+
+
+async def _disconnected(request: Request) -> None:
+    """Return when the client closes the connection (the request body, if any, has been read)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _unless_gone(request: Request, work) -> Reply:
+    """Await *work* (a :meth:`QueryPool.run`), cancelling it if the client disconnects first.
+
+    Cancelling the pool's run kills the worker running the query, so an
+    abandoned runaway query stops taking a worker at once.
+    """
+    task, gone = asyncio.ensure_future(work), asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait((task, gone), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise _Gone()
+    return task.result()
 
 
 def _one(params: dict[str, list[str]], name: str) -> str | None:
@@ -136,13 +168,13 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
         try:
             check_query(query)  # cheap: refuse before a worker is taken
         except Refused as exc:
-            raise BadRequest(403, str(exc)) from None
-        reply = await pool.run({
+            raise BadRequest(exc.status, str(exc)) from None
+        reply = await _unless_gone(request, pool.run({
             "op": "sparql", "query": query, "accept": request.headers.get("accept"),
             "format": _first(params, "format"),
             "default_graph_uri": params.get("default-graph-uri"),
             "named_graph_uri": params.get("named-graph-uri"),
-        })
+        }))
         return _response(reply)
 
     async def sparql(request: Request) -> Response:
@@ -167,6 +199,8 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
             raise BadRequest(415, "POST a form (application/x-www-form-urlencoded) or application/sparql-query")
         except BadRequest as exc:
             return _response(error(exc.status, str(exc)))
+        except _Gone:
+            return Response(status_code=499)  # never sent: the connection is closed
 
     async def entity(request: Request) -> Response:
         path = request.path_params["path"]
@@ -178,8 +212,12 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
             fmt = _first(params, "format")
         except BadRequest as exc:
             return _response(error(exc.status, str(exc)))
-        reply = await pool.run({"op": "entity", "iri": ids.path(path), "accept": request.headers.get("accept"),
-                                "format": fmt, "id_base": ID})
+        try:
+            reply = await _unless_gone(request, pool.run({
+                "op": "entity", "iri": ids.path(path), "accept": request.headers.get("accept"),
+                "format": fmt, "id_base": ID}))
+        except _Gone:
+            return Response(status_code=499)  # never sent: the connection is closed
         return _response(reply)
 
     async def home(request: Request) -> Response:

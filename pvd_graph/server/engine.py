@@ -98,7 +98,7 @@ def run_sparql(store: Store, request: dict, limits: Limits) -> Reply:
     try:
         verdict = check_query(text)
     except Refused as exc:
-        return error(403, str(exc))
+        return error(exc.status, str(exc))
     # A build folder is served with the union of the sources stored in the default graph
     # (each triple once) and the sources as named graphs. A bare .nq/.trig file has an
     # empty default graph: then the default graph is the union of the named graphs,
