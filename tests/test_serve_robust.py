@@ -24,6 +24,7 @@ FILLER = 60_000  # labels: enough for a worker to take a few seconds to load, an
 TIMEOUT = 6.0
 QUEUE_WAIT = 1.0
 MAX_MEMORY = 150
+REQUEST_TIMEOUT = 2.0
 #: A cartesian product counted (60,400² rows): runs for minutes in little memory.
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
 #: A cartesian product sorted: the worker materialises it, growing fast.
@@ -45,7 +46,8 @@ def graph(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(graph, tmp_path_factory):
     srv = Server(graph[0], "--workers", "2", "--timeout", str(TIMEOUT), "--queue-wait", str(QUEUE_WAIT),
-                 "--max-memory", str(MAX_MEMORY), log_dir=tmp_path_factory.mktemp("logs"))
+                 "--max-memory", str(MAX_MEMORY),
+                 "--request-timeout", str(REQUEST_TIMEOUT), log_dir=tmp_path_factory.mktemp("logs"))
     yield srv
     srv.stop()
 
@@ -222,3 +224,83 @@ def test_client_leaving_during_the_body_prints_no_traceback(server, graph):
     time.sleep(1)
     assert "Traceback" not in server.output() and "Exception in ASGI" not in server.output()
     assert_counts(server, graph, 1)
+
+
+def _until_closed(sock: socket.socket, drip: bytes = b"") -> tuple[float, bytes]:
+    """Seconds until the server closes *sock* and what it sent; *drip* is sent a byte each 0.3 s meanwhile."""
+    t0, received = time.monotonic(), b""
+    sock.settimeout(0.3)
+    while time.monotonic() - t0 < 30:
+        if drip:
+            try:
+                sock.sendall(drip[:1])
+            except OSError:
+                break
+            drip = drip[1:] or drip
+        try:
+            data = sock.recv(4096)
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+        if not data:
+            break
+        received += data
+    return time.monotonic() - t0, received
+
+
+def test_slow_and_idle_clients_are_disconnected(server, graph):
+    """An idle socket, headers sent a byte at a time, a body shorter than its Content-Length: 408 and closed."""
+    cases = {
+        "idle": (b"", b""),
+        "slow headers": (b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\n", b"X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+        "short body": (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+                       b"Content-Length: 100\r\n\r\nASK {", b""),
+        "idle keep-alive": (b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n\r\n", b""),
+    }
+    results = {}
+
+    def run(name, start, drip):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(start)
+            results[name] = _until_closed(sock, drip)
+
+    threads = [threading.Thread(target=run, args=(name, *case)) for name, case in cases.items()]
+    for t in threads:
+        t.start()
+    assert_counts(server, graph, 2)  # others are served meanwhile
+    for t in threads:
+        t.join(60)
+    for name, (seconds, received) in results.items():
+        assert seconds < REQUEST_TIMEOUT + 5, (name, seconds)
+        if name == "idle keep-alive":  # answered, then closed by uvicorn's keep-alive timeout (5 s)
+            assert received.startswith(b"HTTP/1.1 200"), (name, received)
+        else:
+            assert received.startswith(b"HTTP/1.1 408"), (name, received)
+    assert len(results) == len(cases)
+    assert "Traceback" not in server.output()
+
+
+def test_hundreds_of_idle_sockets_do_not_lock_others_out(server, graph):
+    """More idle sockets than the server takes at once (512): they are dropped and clients get in again."""
+    socks = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(520)]
+    try:
+        deadline, status = time.monotonic() + REQUEST_TIMEOUT + 10, None
+        while time.monotonic() < deadline:
+            status = light(server).status_code
+            if status == 200:
+                break
+            time.sleep(0.5)
+        assert status == 200
+        closed = 0
+        for sock in socks:
+            sock.settimeout(5)
+            try:
+                closed += sock.recv(4096).startswith(b"HTTP/1.1 408")
+            except OSError:
+                pass
+        assert closed == len(socks)
+    finally:
+        for sock in socks:
+            sock.close()
+    assert_counts(server, graph)

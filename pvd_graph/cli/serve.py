@@ -28,6 +28,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--spares", type=int, default=1, metavar="N",
                         help="loaded idle workers that take over at once from a worker killed by the time limit, "
                              "the memory cap or a client gone (default: 1; 0 saves their memory)")
+    parser.add_argument("--request-timeout", type=float, default=10.0, metavar="S",
+                        help="seconds a client has to send a whole request; a slower or idle one gets 408 and is "
+                             "disconnected (default: 10)")
     add_quiet(parser)
 
 
@@ -35,11 +38,16 @@ def run(args) -> int:
     from pvd_graph.errors import UserError
     from pvd_graph.server import serve
 
-    if args.workers < 1 or args.timeout <= 0 or args.max_results < 1 or args.queue_wait <= 0 or args.max_memory <= 0 or args.spares < 0:
-        raise UserError("--workers, --timeout, --max-results, --queue-wait and --max-memory must be positive, "
-                        "--spares zero or more")
+    positive = {"--workers": args.workers, "--timeout": args.timeout, "--max-results": args.max_results,
+                "--queue-wait": args.queue_wait, "--max-memory": args.max_memory,
+                "--request-timeout": args.request_timeout}
+    for option, value in positive.items():
+        if value <= 0:
+            raise UserError(f"{option} {value:g}: must be positive")
+    if args.spares < 0:
+        raise UserError(f"--spares {args.spares}: must be 0 or more")
     progress = Progress(args.quiet)
     serve(args.graph, host=args.host, port=args.port, workers=args.workers, timeout=args.timeout,
           max_results=args.max_results, log=progress, queue_wait=args.queue_wait, max_memory=args.max_memory,
-          spares=args.spares, events=Progress(False) if args.quiet else progress)
+          spares=args.spares, events=Progress(False) if args.quiet else progress, request_timeout=args.request_timeout)
     return 0

@@ -18,7 +18,7 @@ from pvd_graph.server.pool import PoolConfig, QueryPool
 
 def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, timeout: float = 10.0,
           max_results: int = 10_000, log=None, queue_wait: float = 2.0, max_memory: float = 1024.0,
-          spares: int = 1, events=None) -> None:
+          spares: int = 1, events=None, request_timeout: float = 10.0) -> None:
     """Listen on *host*:*port*, load *graph* (a build folder or RDF file) in the query workers, serve until interrupted.
 
     *log* receives the start-up lines, *events* one line per operator event
@@ -36,7 +36,7 @@ def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 
     from pvd_graph.namespaces import ID
     from pvd_graph.server.app import MAX_URL, create_app
     from pvd_graph.server.description import DatasetView
-    from pvd_graph.server.listener import listen, url_host
+    from pvd_graph.server.listener import guarded_protocol, listen, url_host
 
     log = log or (lambda _m: None)
     sock = listen(host, port)
@@ -50,7 +50,8 @@ def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 
         try:
             view = DatasetView.of(pool.figures, Path(graph or resources.DEFAULT_BUILD_DIR).is_dir())
             config = uvicorn.Config(create_app(pool, view=view), log_level="warning", access_log=False,
-                                    h11_max_incomplete_event_size=8 * MAX_URL, limit_concurrency=512)
+                                    h11_max_incomplete_event_size=8 * MAX_URL, limit_concurrency=512,
+                                    http=guarded_protocol(request_timeout))
             server = uvicorn.Server(config)
             log(f"loaded {view.summary()}")
             # the socket already listens: connections made from now on wait in its queue until served
