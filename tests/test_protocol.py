@@ -41,7 +41,7 @@ def server(tmp_path_factory):
     lines += [f'<{ID}commune/99999> <http://www.w3.org/2000/01/rdf-schema#label> "Commune {i}"@fr <{g(1)}> .'
               for i in range(200)]  # a resource page long enough to be gzipped
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    srv = Server(path, "--workers", "1", "--spares", "0", log_dir=tmp_path_factory.mktemp("logs"))
+    srv = Server(path, "--workers", "1", log_dir=tmp_path_factory.mktemp("logs"))
     yield srv
     srv.stop()
 

@@ -25,9 +25,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--max-memory", type=float, default=1024.0, metavar="MIB",
                         help="memory a worker may take for one query above the loaded graph; past it the query "
                              "gets 503 and the worker is replaced (default: 1024)")
-    parser.add_argument("--spares", type=int, default=1, metavar="N",
-                        help="loaded idle workers that take over at once from a worker killed by the time limit, "
-                             "the memory cap or a client gone (default: 1; 0 saves their memory)")
     parser.add_argument("--request-timeout", type=float, default=10.0, metavar="S",
                         help="seconds a client has to send a whole request; a slower or idle one gets 408 and is "
                              "disconnected (default: 10)")
@@ -44,10 +41,8 @@ def run(args) -> int:
     for option, value in positive.items():
         if value <= 0:
             raise UserError(f"{option} {value:g}: must be positive")
-    if args.spares < 0:
-        raise UserError(f"--spares {args.spares}: must be 0 or more")
     progress = Progress(args.quiet)
     serve(args.graph, host=args.host, port=args.port, workers=args.workers, timeout=args.timeout,
           max_results=args.max_results, log=progress, queue_wait=args.queue_wait, max_memory=args.max_memory,
-          spares=args.spares, events=Progress(False) if args.quiet else progress, request_timeout=args.request_timeout)
+          events=Progress(False) if args.quiet else progress, request_timeout=args.request_timeout)
     return 0

@@ -18,7 +18,7 @@ from pvd_graph.server.pool import PoolConfig, QueryPool
 
 def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, timeout: float = 10.0,
           max_results: int = 10_000, log=None, queue_wait: float = 2.0, max_memory: float = 1024.0,
-          spares: int = 1, events=None, request_timeout: float = 10.0) -> None:
+          events=None, request_timeout: float = 10.0) -> None:
     """Listen on *host*:*port*, load *graph* (a build folder or RDF file) in the query workers, serve until interrupted.
 
     *log* receives the start-up lines, *events* one line per operator event
@@ -44,8 +44,8 @@ def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 
         base = f"http://{url_host(host)}:{port}"
         pool = QueryPool(PoolConfig(graph=None if graph is None else str(graph), workers=workers, timeout=timeout,
                                     limits=Limits(max_results=max_results), id_base=ID, queue_wait=queue_wait,
-                                    max_memory=max_memory, spares=spares), log=events or log)
-        log(f"loading the graph in {workers} query worker(s)" + (f" and {spares} spare(s)" if spares else ""))
+                                    max_memory=max_memory), log=events or log)
+        log(f"loading the graph (once: the {workers} query worker(s) are forks of the process holding it)")
         pool.start()
         try:
             view = DatasetView.of(pool.figures, Path(graph or resources.DEFAULT_BUILD_DIR).is_dir())

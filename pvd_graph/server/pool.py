@@ -16,20 +16,20 @@ is how every runaway ends:
   the query gets 503;
 * **crash**: a worker that dies (SIGSEGV, abort) gives 500.
 
-A killed worker is replaced in the background: the answer never waits for the
-replacement to load. ``spares`` workers are kept loaded and idle for that: a
-killed worker's slot takes a spare at once (a fresh spare then loads in the
-background), so abandoning ``workers`` runaway queries still leaves a worker
-ready within milliseconds; without a spare left, the slot reloads the graph
-(seconds) while the other slots serve. While every slot is
-busy, a new query waits at most ``queue_wait`` seconds for one, then gets 503
-with ``Retry-After``. Each of these events is one log line (what, a hash of
-the query, how long it ran).
+A killed worker is replaced in the background, and fast: the graph is loaded
+once, by a *template* process that runs no query; every worker is a ``fork``
+of it (the loaded store is shared copy-on-write, so workers cost little
+memory), and replacing a killed one takes a fork, a fraction of a second,
+never a reload. The answer never waits for it; the other slots serve
+meanwhile. While every slot is busy, a new query waits at most
+``queue_wait`` seconds for one, then gets 503 with ``Retry-After``. Each of
+these events is one log line (what, a hash of the query, how long it ran).
 
-Workers are started with the ``spawn`` method (no ``fork`` of a threaded
-server) and load the build's ``dataset.nq`` through :func:`pvd_graph.store.open_built`;
-they answer on a thread with a :data:`WORKER_STACK` stack (see
-:mod:`~pvd_graph.server.guard` for why).
+The template is started with the ``spawn`` method (no ``fork`` of the
+threaded web server) and loads the build's ``dataset.nq`` through
+:func:`pvd_graph.store.open_built`; it is single-threaded when it forks (an
+in-memory Oxigraph store starts no thread). Workers answer on a thread with a
+:data:`WORKER_STACK` stack (see :mod:`~pvd_graph.server.guard` for why).
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ import asyncio
 import hashlib
 import multiprocessing
 import os
-import queue
+import signal
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -78,32 +79,44 @@ class PoolConfig:
     id_base: str | None = None
     queue_wait: float = 2.0  # seconds a query waits for a free worker before 503
     max_memory: float = 1024.0  # MiB a worker may grow above its loaded size while answering
-    spares: int = 1  # loaded idle workers ready to replace a killed one
 
     def __post_init__(self):
         self.limits = self.limits or Limits()
 
 
-def _worker_main(conn, config: PoolConfig) -> None:  # runs in the child process
-    import threading
-
-    threading.stack_size(WORKER_STACK)
-    thread = threading.Thread(target=_serve_queries, args=(conn, config), name="pvd-graph-queries")
-    thread.start()
-    thread.join()
-
-
-def _serve_queries(conn, config: PoolConfig) -> None:
+def _template_main(conn, config: PoolConfig) -> None:  # the spawned template process
     from pvd_graph.errors import UserError as _UserError
-    from pvd_graph.server.engine import dataset_figures, describe_entity, run_sparql
+    from pvd_graph.server.engine import dataset_figures
     from pvd_graph.store import open_built
 
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the workers it forks are reaped by the kernel
     try:
         store = open_built(config.graph, graphs="both")
     except _UserError as exc:
         conn.send(("error", str(exc)))
         return
     conn.send(("ready", dataset_figures(store)))
+    while True:
+        try:
+            worker_conn = conn.recv()  # the worker's end of a new pipe to the web process
+        except (EOFError, KeyboardInterrupt):
+            return
+        pid = os.fork()
+        if pid == 0:
+            conn.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            threading.stack_size(WORKER_STACK)
+            thread = threading.Thread(target=_serve_queries, args=(store, worker_conn, config), name="pvd-graph-queries")
+            thread.start()
+            thread.join()
+            os._exit(0)
+        worker_conn.close()
+        conn.send(pid)
+
+
+def _serve_queries(store, conn, config: PoolConfig) -> None:  # a forked worker
+    from pvd_graph.server.engine import describe_entity, run_sparql
+
     while True:
         try:
             request = conn.recv()
@@ -121,57 +134,94 @@ def _serve_queries(conn, config: PoolConfig) -> None:
         conn.send(reply)
 
 
-class _Slot:
-    """One worker process and the pipe to it; used by one thread at a time."""
+class _Template:
+    """The process holding the loaded graph, forking a worker on demand (one fork at a time)."""
 
-    def __init__(self, ctx, config: PoolConfig, number: int):
-        self.ctx, self.config, self.number = ctx, config, number
+    def __init__(self, ctx, config: PoolConfig):
+        self.ctx, self.config = ctx, config
         self.proc = self.conn = None
         self.figures: dict = {}
-        self.restarts = 0
-        self.loaded_mib: float | None = None
-        self.killed = False  # set at once by kill(): the process may take a moment to be gone
+        self.lock = threading.Lock()
 
     def start(self) -> None:
         parent, child = self.ctx.Pipe()
-        self.proc = self.ctx.Process(target=_worker_main, args=(child, self.config), daemon=True,
-                                     name="pvd-graph-query-worker")
+        self.proc = self.ctx.Process(target=_template_main, args=(child, self.config), daemon=True,
+                                     name="pvd-graph-template")
         self.proc.start()
         child.close()
         self.conn = parent
         try:
             kind, value = parent.recv()
         except EOFError:
-            raise UserError("a query worker died while loading the graph") from None
+            raise UserError("the process loading the graph died while loading it") from None
         if kind == "error":
             raise UserError(value)
         self.figures = value
-        self.loaded_mib = resident_mib(self.proc.pid)
+
+    def fork(self):
+        """A new worker: its pid and the web process's end of its pipe."""
+        ours, theirs = self.ctx.Pipe()
+        with self.lock:
+            try:
+                self.conn.send(theirs)
+                pid = self.conn.recv()
+            except (EOFError, OSError):
+                raise UserError("the process holding the graph is gone: no worker can be started") from None
+            finally:
+                theirs.close()
+        return pid, ours
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(5)
+        if self.conn is not None:
+            self.conn.close()
+
+
+class _Slot:
+    """One worker process (a fork of the template) and the pipe to it; used by one thread at a time."""
+
+    def __init__(self, template: _Template, config: PoolConfig, number: int):
+        self.template, self.config, self.number = template, config, number
+        self.pid = self.conn = None
+        self.restarts = 0
+        self.loaded_mib: float | None = None
+        self.killed = False  # set at once by kill(): the process may take a moment to be gone
+
+    def start(self) -> None:
+        self.pid, self.conn = self.template.fork()
+        self.loaded_mib = resident_mib(self.pid)
         self.killed = False
 
     def kill(self) -> None:
         """Stop the worker now (a no-op if it is already dead); the thread waiting on it returns."""
         self.killed = True
-        if self.proc is not None and self.proc.is_alive():
-            self.proc.kill()
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     @property
     def dead(self) -> bool:
-        return self.killed or self.proc is None or not self.proc.is_alive()
+        if self.killed or self.pid is None:
+            return True
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
 
     def stop(self) -> None:
         self.kill()
-        if self.proc is not None:
-            self.proc.join(5)
         if self.conn is not None:
             self.conn.close()
 
-    def adopt(self, spare: _Slot) -> None:
-        """Take over the loaded process of *spare* (this slot's own process is stopped)."""
-        self.proc, self.conn, self.figures, self.loaded_mib = spare.proc, spare.conn, spare.figures, spare.loaded_mib
-        self.killed = False
-        spare.proc = spare.conn = None
+    def restart(self) -> None:
+        self.stop()
         self.restarts += 1
+        self.start()
 
     def call(self, request: dict, timeout: float) -> tuple[Reply, str | None]:
         """The worker's reply and what went wrong (``None``, ``"timeout"``, ``"memory"``, ``"crash"``)."""
@@ -186,7 +236,7 @@ class _Slot:
                     return error(503, f"query cancelled: it ran longer than the time limit of {timeout:g} s"), "timeout"
                 if self.conn.poll(min(left, WATCH_INTERVAL)):
                     return self.conn.recv(), None
-                used = None if cap is None else resident_mib(self.proc.pid)
+                used = None if cap is None else resident_mib(self.pid)
                 if used is not None and used > cap:
                     self.kill()
                     return error(503, "query cancelled: it needed more memory than this endpoint allows "
@@ -202,65 +252,35 @@ class QueryPool:
     def __init__(self, config: PoolConfig, log=None):
         self.config = config
         self.log = log or (lambda _m: None)
-        ctx = multiprocessing.get_context("spawn")
-        self.slots = [_Slot(ctx, config, i + 1) for i in range(config.workers)]
-        self.spares = [_Slot(ctx, config, 0) for _ in range(config.spares)]
-        self._ready: queue.SimpleQueue[_Slot] = queue.SimpleQueue()  # loaded spares
-        # a thread per call, per replacement and per spare loading: never more at once
-        self._threads = ThreadPoolExecutor(max_workers=2 * config.workers + config.spares, thread_name_prefix="pvd-query")
+        self.template = _Template(multiprocessing.get_context("spawn"), config)
+        self.slots = [_Slot(self.template, config, i + 1) for i in range(config.workers)]
+        # a thread per call and per replacement: never more at once
+        self._threads = ThreadPoolExecutor(max_workers=2 * config.workers, thread_name_prefix="pvd-query")
         self._idle: asyncio.Queue | None = None
 
     @property
     def figures(self) -> dict:
-        """What each worker loaded (see :func:`~pvd_graph.server.engine.dataset_figures`)."""
-        return self.slots[0].figures
+        """What the workers hold (see :func:`~pvd_graph.server.engine.dataset_figures`)."""
+        return self.template.figures
 
     def start(self) -> None:
-        """Start every worker (in parallel) and wait until each has loaded the graph."""
-        errors = []
-
-        def start(slot):
-            try:
+        """Load the graph in the template, then fork every worker."""
+        try:
+            self.template.start()
+            for slot in self.slots:
                 slot.start()
-            except UserError as exc:
-                errors.append(exc)
-
-        list(self._threads.map(start, self.slots + self.spares))
-        if errors:
+        except UserError:
             self.close()
-            raise errors[0]
-        for spare in self.spares:
-            self._ready.put(spare)
+            raise
 
     def close(self) -> None:
-        for slot in self.slots + self.spares:
+        for slot in self.slots:
             slot.stop()
+        self.template.stop()
         self._threads.shutdown(wait=False, cancel_futures=True)
 
-    def _replace(self, slot: _Slot) -> str:
-        """Give *slot* a live worker again (on a pool thread): a loaded spare if one is ready, else a new one."""
-        slot.stop()
-        try:
-            spare = self._ready.get_nowait()
-        except queue.Empty:
-            slot.start()
-            return "with a new worker (graph reloaded)"
-        slot.adopt(spare)
-        self._threads.submit(self._refill, spare)
-        return "with a spare"
-
-    def _refill(self, spare: _Slot) -> None:
-        started = time.monotonic()
-        try:
-            spare.start()
-        except UserError as exc:
-            self.log(f"spare worker: could not be started ({exc})")
-            return
-        self._ready.put(spare)
-        self.log(f"spare worker: loaded in {time.monotonic() - started:.1f} s")
-
     def _release(self, slot: _Slot) -> None:
-        """Put *slot* back in line; a killed worker is first replaced, on a pool thread."""
+        """Put *slot* back in line; a killed worker is first replaced (a fork), on a pool thread."""
         if not slot.dead:
             self._idle.put_nowait(slot)
             return
@@ -269,13 +289,12 @@ class QueryPool:
 
         def replaced(future):
             if future.exception() is not None:
-                self.log(f"worker {slot.number}: could not be replaced ({future.exception()}); "
-                         "one worker less")
+                self.log(f"worker {slot.number}: could not be replaced ({future.exception()}); one worker less")
                 return
-            self.log(f"worker {slot.number}: replaced {future.result()} in {time.monotonic() - started:.1f} s")
+            self.log(f"worker {slot.number}: replaced in {time.monotonic() - started:.2f} s")
             self._idle.put_nowait(slot)
 
-        loop.run_in_executor(self._threads, self._replace, slot).add_done_callback(replaced)
+        loop.run_in_executor(self._threads, slot.restart).add_done_callback(replaced)
 
     async def run(self, request: dict) -> Reply:
         """The reply to *request*; cancelling this coroutine (the client left) kills the worker running it."""
