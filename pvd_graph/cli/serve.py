@@ -18,7 +18,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--max-results", type=int, default=10_000, metavar="N",
                         help="most rows (SELECT) or triples (CONSTRUCT) per answer; more gives 422 (default: 10000)")
     parser.add_argument("--workers", type=int, default=max(1, min(4, os.cpu_count() or 1)), metavar="N",
-                        help="query worker processes, each holding a copy of the graph (default: CPUs, at most 4)")
+                        help="query worker processes, forks of the one process that loads the graph (they share it) "
+                             "(default: CPUs, at most 4)")
     parser.add_argument("--queue-wait", type=float, default=2.0, metavar="S",
                         help="while every worker is busy, how long a query waits for one before 503 with "
                              "Retry-After (default: 2)")
