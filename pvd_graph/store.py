@@ -153,15 +153,16 @@ class Store:
 
     def query(self, sparql: str, bindings: Mapping[str, object] | None = None,
               prefixes: Mapping[str, str] | None = None, union: bool | None = None,
-              default_graph: list | None = None, named_graphs: list | None = None):
+              default_graph: list | None = None, named_graphs: list | None = None, base_iri: str | None = None):
         """Run a SPARQL query; Oxigraph's own result (solutions, boolean or triples).
 
         *bindings* bind variables (by name, without ``?``) to terms, pyoxigraph's or
         rdflib's; *prefixes* are declared; *union* (default: the store's
         ``default_union``) makes the default graph the union of every graph;
-        *default_graph* (graph names) replaces the default graph instead.
+        *default_graph* (graph names) replaces the default graph instead;
+        *base_iri* resolves the query's relative IRIs.
         """
-        kwargs: dict = {"prefixes": dict(prefixes) if prefixes else None}
+        kwargs: dict = {"prefixes": dict(prefixes) if prefixes else None, "base_iri": base_iri}
         if default_graph is not None:
             kwargs["default_graph"] = default_graph
         else:

@@ -18,7 +18,17 @@ def add_arguments(parser) -> None:
     parser.add_argument("--max-results", type=int, default=10_000, metavar="N",
                         help="most rows (SELECT) or triples (CONSTRUCT) per answer; more gives 422 (default: 10000)")
     parser.add_argument("--workers", type=int, default=max(1, min(4, os.cpu_count() or 1)), metavar="N",
-                        help="query worker processes, each holding a copy of the graph (default: CPUs, at most 4)")
+                        help="query worker processes, forks of the one process that loads the graph (they share it) "
+                             "(default: CPUs, at most 4)")
+    parser.add_argument("--queue-wait", type=float, default=2.0, metavar="S",
+                        help="while every worker is busy, how long a query waits for one before 503 with "
+                             "Retry-After (default: 2)")
+    parser.add_argument("--max-memory", type=float, default=1024.0, metavar="MIB",
+                        help="memory a worker may take for one query above the loaded graph; past it the query "
+                             "gets 503 and the worker is replaced (default: 1024)")
+    parser.add_argument("--request-timeout", type=float, default=10.0, metavar="S",
+                        help="seconds a client has to send a whole request; a slower or idle one gets 408 and is "
+                             "disconnected (default: 10)")
     add_quiet(parser)
 
 
@@ -26,8 +36,14 @@ def run(args) -> int:
     from pvd_graph.errors import UserError
     from pvd_graph.server import serve
 
-    if args.workers < 1 or args.timeout <= 0 or args.max_results < 1:
-        raise UserError("--workers, --timeout and --max-results must be positive")
+    positive = {"--workers": args.workers, "--timeout": args.timeout, "--max-results": args.max_results,
+                "--queue-wait": args.queue_wait, "--max-memory": args.max_memory,
+                "--request-timeout": args.request_timeout}
+    for option, value in positive.items():
+        if value <= 0:
+            raise UserError(f"{option} {value:g}: must be positive")
+    progress = Progress(args.quiet)
     serve(args.graph, host=args.host, port=args.port, workers=args.workers, timeout=args.timeout,
-          max_results=args.max_results, log=Progress(args.quiet))
+          max_results=args.max_results, log=progress, queue_wait=args.queue_wait, max_memory=args.max_memory,
+          events=Progress(False) if args.quiet else progress, request_timeout=args.request_timeout)
     return 0

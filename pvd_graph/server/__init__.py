@@ -17,8 +17,12 @@ from pvd_graph.server.pool import PoolConfig, QueryPool
 
 
 def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, timeout: float = 10.0,
-          max_results: int = 10_000, log=None) -> None:
+          max_results: int = 10_000, log=None, queue_wait: float = 2.0, max_memory: float = 1024.0,
+          events=None, request_timeout: float = 10.0) -> None:
     """Listen on *host*:*port*, load *graph* (a build folder or RDF file) in the query workers, serve until interrupted.
+
+    *log* receives the start-up lines, *events* one line per operator event
+    (timeout, memory cut, crash, abandoned query, worker replaced).
 
     The address is bound first: a port in use or an address this machine does
     not have is a :class:`~pvd_graph.errors.UserError` before anything is loaded.
@@ -32,20 +36,22 @@ def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 
     from pvd_graph.namespaces import ID
     from pvd_graph.server.app import MAX_URL, create_app
     from pvd_graph.server.description import DatasetView
-    from pvd_graph.server.listener import listen, url_host
+    from pvd_graph.server.listener import guarded_protocol, listen, url_host
 
     log = log or (lambda _m: None)
     sock = listen(host, port)
     try:
         base = f"http://{url_host(host)}:{port}"
         pool = QueryPool(PoolConfig(graph=None if graph is None else str(graph), workers=workers, timeout=timeout,
-                                    limits=Limits(max_results=max_results), id_base=ID))
-        log(f"loading the graph in {workers} query worker(s)")
+                                    limits=Limits(max_results=max_results), id_base=ID, queue_wait=queue_wait,
+                                    max_memory=max_memory), log=events or log)
+        log(f"loading the graph (once: the {workers} query worker(s) are forks of the process holding it)")
         pool.start()
         try:
             view = DatasetView.of(pool.figures, Path(graph or resources.DEFAULT_BUILD_DIR).is_dir())
             config = uvicorn.Config(create_app(pool, view=view), log_level="warning", access_log=False,
-                                    h11_max_incomplete_event_size=8 * MAX_URL, limit_concurrency=512)
+                                    h11_max_incomplete_event_size=8 * MAX_URL, limit_concurrency=512,
+                                    http=guarded_protocol(request_timeout))
             server = uvicorn.Server(config)
             log(f"loaded {view.summary()}")
             # the socket already listens: connections made from now on wait in its queue until served

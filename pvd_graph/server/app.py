@@ -10,11 +10,15 @@ HTML, Turtle, JSON-LD and N-Triples.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import re
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
@@ -45,12 +49,22 @@ class BadRequest(Exception):
         self.status = status
 
 
-def _response(reply: Reply) -> Response:
+def _response(reply: Reply, request: Request | None = None) -> Response:
+    """*reply* as a response; given the *request*, a 200 gets an ``ETag`` and a matching ``If-None-Match`` a 304.
+
+    The ETag is weak (``W/``): the same answer may be sent gzipped or not.
+    """
     headers = dict(reply.headers)
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Access-Control-Allow-Origin"] = "*"
     if reply.media_type.startswith("text/html"):
         headers.update(_HTML_HEADERS)
+    if request is not None and reply.status == 200:
+        digest = hashlib.sha256(reply.media_type.encode() + b"\0" + reply.body).hexdigest()[:32]
+        headers["ETag"] = tag = f'W/"{digest}"'
+        wanted = {t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")}
+        if tag.removeprefix("W/") in wanted or "*" in wanted:
+            return Response(status_code=304, headers={k: v for k, v in headers.items() if k in ("ETag", "Vary")})
     return Response(reply.body, status_code=reply.status, headers=headers, media_type=reply.media_type)
 
 
@@ -80,15 +94,46 @@ async def _body(request: Request) -> bytes:
     if declared and declared.isdigit() and int(declared) > DRAIN:
         raise too_large
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > DRAIN:
-            break
-        if size <= MAX_BODY:
-            chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > DRAIN:
+                break
+            if size <= MAX_BODY:
+                chunks.append(chunk)
+    except ClientDisconnect:
+        raise _Gone() from None
     if size > MAX_BODY:
         raise too_large
     return b"".join(chunks)
+
+
+class _Gone(Exception):
+    """The client disconnected before its answer: nothing more is sent, nothing is logged as an error."""
+
+
+async def _disconnected(request: Request) -> None:
+    """Return when the client closes the connection (the request body, if any, has been read)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _unless_gone(request: Request, work) -> Reply:
+    """Await *work* (a :meth:`QueryPool.run`), cancelling it if the client disconnects first.
+
+    Cancelling the pool's run kills the worker running the query, so an
+    abandoned runaway query stops taking a worker at once.
+    """
+    task, gone = asyncio.ensure_future(work), asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait((task, gone), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise _Gone()
+    return task.result()
 
 
 def _one(params: dict[str, list[str]], name: str) -> str | None:
@@ -136,19 +181,20 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
         try:
             check_query(query)  # cheap: refuse before a worker is taken
         except Refused as exc:
-            raise BadRequest(403, str(exc)) from None
-        reply = await pool.run({
+            raise BadRequest(exc.status, str(exc)) from None
+        reply = await _unless_gone(request, pool.run({
             "op": "sparql", "query": query, "accept": request.headers.get("accept"),
-            "format": _first(params, "format"),
+            "format": _first(params, "format"), "base_iri": str(request.url.replace(query="", fragment="")),
             "default_graph_uri": params.get("default-graph-uri"),
             "named_graph_uri": params.get("named-graph-uri"),
-        })
-        return _response(reply)
+        }))
+        reply.headers.setdefault("Vary", "Accept")
+        return _response(reply, request)
 
     async def sparql(request: Request) -> Response:
         try:
             params = _form(request.scope.get("query_string", b""))
-            if request.method == "GET":
+            if request.method in ("GET", "HEAD"):
                 return await sparql_request(request, params, _one(params, "query"))
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
             body = await _body(request)
@@ -159,6 +205,9 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
             if ctype == "application/sparql-update":
                 raise BadRequest(403, "SPARQL Update is not allowed: this endpoint is read-only")
             if ctype == "application/sparql-query":
+                charset = re.search(r";\s*charset=\"?([^\";]+)", request.headers.get("content-type", ""), re.I)
+                if charset and charset.group(1).strip().lower() not in ("utf-8", "utf8"):
+                    raise BadRequest(400, f"charset {charset.group(1).strip()} is not accepted: send the query in UTF-8")
                 try:
                     query = body.decode("utf-8")
                 except UnicodeDecodeError:
@@ -167,6 +216,8 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
             raise BadRequest(415, "POST a form (application/x-www-form-urlencoded) or application/sparql-query")
         except BadRequest as exc:
             return _response(error(exc.status, str(exc)))
+        except _Gone:
+            return Response(status_code=499)  # never sent: the connection is closed
 
     async def entity(request: Request) -> Response:
         path = request.path_params["path"]
@@ -178,9 +229,13 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
             fmt = _first(params, "format")
         except BadRequest as exc:
             return _response(error(exc.status, str(exc)))
-        reply = await pool.run({"op": "entity", "iri": ids.path(path), "accept": request.headers.get("accept"),
-                                "format": fmt, "id_base": ID})
-        return _response(reply)
+        try:
+            reply = await _unless_gone(request, pool.run({
+                "op": "entity", "iri": ids.path(path), "accept": request.headers.get("accept"),
+                "format": fmt, "id_base": ID}))
+        except _Gone:
+            return Response(status_code=499)  # never sent: the connection is closed
+        return _response(reply, request)
 
     async def home(request: Request) -> Response:
         return RedirectResponse("/sparql", status_code=302)
@@ -190,7 +245,18 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
         Route("/sparql", sparql, methods=["GET", "POST"]),
         Route("/id/{path:path}", entity),
     ])
-    return _Limits(app)
+    return _Limits(_wrapped(app))
+
+
+def _wrapped(app):
+    """*app* with gzip (for clients that accept it) and CORS.
+
+    CORS: any origin may query (public data, no credentials); preflights
+    (OPTIONS with ``Access-Control-Request-*``) are answered, so a page served
+    elsewhere can POST ``application/sparql-query``.
+    """
+    return CORSMiddleware(GZipMiddleware(app, minimum_size=1024), allow_origins=["*"],
+                          allow_methods=["GET", "HEAD", "POST"], allow_headers=["*"], max_age=86400)
 
 
 class _Limits:

@@ -98,18 +98,24 @@ def run_sparql(store: Store, request: dict, limits: Limits) -> Reply:
     try:
         verdict = check_query(text)
     except Refused as exc:
-        return error(403, str(exc))
+        return error(exc.status, str(exc))
     # A build folder is served with the union of the sources stored in the default graph
     # (each triple once) and the sources as named graphs. A bare .nq/.trig file has an
     # empty default graph: then the default graph is the union of the named graphs,
     # unless the query says FROM (Oxigraph would otherwise ignore its FROM clauses) or the
     # request gives default-graph-uri.
     union = not verdict.from_clause and store.default_graph_is_empty()
-    kwargs = {"union": union, "prefixes": _prefixes()}
-    if request.get("default_graph_uri"):
-        kwargs["default_graph"] = [ox.NamedNode(g) for g in request["default_graph_uri"]]
-    if request.get("named_graph_uri"):
-        kwargs["named_graphs"] = [ox.NamedNode(g) for g in request["named_graph_uri"]]
+    kwargs = {"union": union, "prefixes": _prefixes(), "base_iri": request.get("base_iri")}
+    # SPARQL 1.1 Protocol §2.1.4: protocol graphs replace the query's FROM / FROM NAMED, and
+    # either one alone makes the dataset: default-graph-uri alone leaves no named graph,
+    # named-graph-uri alone an empty default graph (Oxigraph reads [] as "none").
+    default, named = request.get("default_graph_uri"), request.get("named_graph_uri")
+    if default or named:
+        try:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default or ()]
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named or ()]
+        except ValueError as exc:
+            return error(400, f"default-graph-uri / named-graph-uri must be absolute IRIs: {exc}")
     try:
         result = store.query(text, **kwargs)
     except (SyntaxError, ValueError) as exc:

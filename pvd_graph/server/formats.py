@@ -30,7 +30,7 @@ RESULTS = (
 GRAPHS = (
     _f("turtle ttl n3", "text/turtle", ("application/x-turtle",), ox.RdfFormat.TURTLE),
     _f("ntriples nt n-triples", "application/n-triples", ("text/plain",), ox.RdfFormat.N_TRIPLES),
-    _f("jsonld json-ld json", "application/ld+json", ("application/x-json+ld",), ox.RdfFormat.JSON_LD),
+    _f("jsonld json-ld json", "application/ld+json", ("application/x-json+ld", "application/json"), ox.RdfFormat.JSON_LD),
     _f("rdfxml rdf xml", "application/rdf+xml", (), ox.RdfFormat.RDF_XML),
 )
 HTML = _f("html", "text/html", ("application/xhtml+xml",), None)
@@ -66,7 +66,10 @@ def negotiate(offers: tuple[Format, ...], accept: str | None, key: str | None = 
     """The format to answer with. ``key`` (from ``?format=``) wins over ``Accept``.
 
     No ``Accept`` header means the first offer; a header matching nothing raises
-    :class:`NotAcceptable`.
+    :class:`NotAcceptable`. A ``key`` this endpoint does not know (SPARQLWrapper
+    sends ``format=rdf+xml`` with its RDF/XML ``Accept``) gives way to
+    ``Accept`` when that names a media type (not only ``*/*``): a client asking
+    clearly is not refused for a name it added.
     """
     if key:
         key = key.strip().lower()
@@ -77,6 +80,8 @@ def negotiate(offers: tuple[Format, ...], accept: str | None, key: str | None = 
                 return offer
         if any(key in o.keys for o in RESULTS + GRAPHS + (HTML,)):
             return offers[0]  # e.g. format=csv on a CONSTRUCT: the default of this result kind
+        if any(media not in ("*/*", "*") for media, _q in parse_accept(accept)):
+            return negotiate(offers, accept)
         raise NotAcceptable(f"unknown format {key!r}; use one of {', '.join(o.keys[0] for o in offers)}")
     ranges = parse_accept(accept)
     if not ranges:

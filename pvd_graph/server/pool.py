@@ -2,25 +2,72 @@
 
 Oxigraph has no query timeout and a query cannot be interrupted from Python,
 so each query runs in one of ``workers`` child processes that hold their own
-copy of the store. The web process waits for the answer at most ``timeout``
-seconds; past that it kills the worker (the runaway query dies with it),
-answers 503, and starts a fresh worker in the same slot. Other slots keep
-serving meanwhile, so one slow query never blocks the others; while every
-slot is busy, new queries wait in line up to ``timeout`` seconds, then get 503.
+copy of the store. Killing the process is the only way to stop a query, so it
+is how every runaway ends:
 
-Workers are started with the ``spawn`` method (no ``fork`` of a threaded
-server) and load the build's ``dataset.nq`` through :func:`pvd_graph.store.open_built`.
+* **time limit**: the web process waits for the answer at most ``timeout``
+  seconds; then it kills the worker and answers 503 at once;
+* **client gone**: when the client disconnects before the answer, the web
+  application cancels the request (see :mod:`~pvd_graph.server.app`) and the
+  worker running it is killed;
+* **memory**: while waiting, the web process reads the worker's resident size
+  (``/proc/PID/statm``, Linux) every :data:`WATCH_INTERVAL` seconds; past
+  ``max_memory`` MiB above what it held once loaded, the worker is killed and
+  the query gets 503;
+* **crash**: a worker that dies (SIGSEGV, abort) gives 500.
+
+A killed worker is replaced in the background, and fast: the graph is loaded
+once, by a *template* process that runs no query; every worker is a ``fork``
+of it (the loaded store is shared copy-on-write, so workers cost little
+memory), and replacing a killed one takes a fork, a fraction of a second,
+never a reload. The answer never waits for it; the other slots serve
+meanwhile. While every slot is busy, a new query waits at most
+``queue_wait`` seconds for one, then gets 503 with ``Retry-After``. Each of
+these events is one log line (what, a hash of the query, how long it ran).
+
+The template is started with the ``spawn`` method (no ``fork`` of the
+threaded web server) and loads the build's ``dataset.nq`` through
+:func:`pvd_graph.store.open_built`; it is single-threaded when it forks (an
+in-memory Oxigraph store starts no thread). Workers answer on a thread with a
+:data:`WORKER_STACK` stack (see :mod:`~pvd_graph.server.guard` for why).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from pvd_graph.errors import UserError
 from pvd_graph.server.engine import Limits, Reply, error
+
+#: Stack of the thread that runs queries in a worker. Reserved, not used: the
+#: pages are only touched by a deeply recursive query.
+WORKER_STACK = 256 * 1024 * 1024
+#: Seconds between two reads of a busy worker's memory.
+WATCH_INTERVAL = 0.05
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def query_hash(request: dict) -> str:
+    """A short name for a query in the log (the query text itself may be long or private)."""
+    text = request.get("query") or request.get("iri") or ""
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:12]
+
+
+def resident_mib(pid: int) -> float | None:
+    """Resident memory of process *pid* in MiB, ``None`` where ``/proc`` cannot tell."""
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * _PAGE / 2 ** 20
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 @dataclass
@@ -30,22 +77,46 @@ class PoolConfig:
     timeout: float = 10.0
     limits: Limits = None
     id_base: str | None = None
+    queue_wait: float = 2.0  # seconds a query waits for a free worker before 503
+    max_memory: float = 1024.0  # MiB a worker may grow above its loaded size while answering
 
     def __post_init__(self):
         self.limits = self.limits or Limits()
 
 
-def _worker_main(conn, config: PoolConfig) -> None:  # runs in the child process
+def _template_main(conn, config: PoolConfig) -> None:  # the spawned template process
     from pvd_graph.errors import UserError as _UserError
-    from pvd_graph.server.engine import dataset_figures, describe_entity, run_sparql
+    from pvd_graph.server.engine import dataset_figures
     from pvd_graph.store import open_built
 
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the workers it forks are reaped by the kernel
     try:
         store = open_built(config.graph, graphs="both")
     except _UserError as exc:
         conn.send(("error", str(exc)))
         return
     conn.send(("ready", dataset_figures(store)))
+    while True:
+        try:
+            worker_conn = conn.recv()  # the worker's end of a new pipe to the web process
+        except (EOFError, KeyboardInterrupt):
+            return
+        pid = os.fork()
+        if pid == 0:
+            conn.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            threading.stack_size(WORKER_STACK)
+            thread = threading.Thread(target=_serve_queries, args=(store, worker_conn, config), name="pvd-graph-queries")
+            thread.start()
+            thread.join()
+            os._exit(0)
+        worker_conn.close()
+        conn.send(pid)
+
+
+def _serve_queries(store, conn, config: PoolConfig) -> None:  # a forked worker
+    from pvd_graph.server.engine import describe_entity, run_sparql
+
     while True:
         try:
             request = conn.recv()
@@ -56,40 +127,94 @@ def _worker_main(conn, config: PoolConfig) -> None:  # runs in the child process
                 reply = describe_entity(store, request)
             else:
                 reply = run_sparql(store, request, config.limits)
+        except MemoryError:
+            reply = error(503, "query cancelled: it needed more memory than this endpoint allows")
         except Exception as exc:  # an engine bug must not kill the worker silently
             reply = error(500, f"internal error: {type(exc).__name__}: {exc}")
         conn.send(reply)
 
 
-class _Slot:
-    """One worker process and the pipe to it; used by one thread at a time."""
+class _Template:
+    """The process holding the loaded graph, forking a worker on demand (one fork at a time)."""
 
     def __init__(self, ctx, config: PoolConfig):
         self.ctx, self.config = ctx, config
         self.proc = self.conn = None
         self.figures: dict = {}
-        self.restarts = 0
+        self.lock = threading.Lock()
 
     def start(self) -> None:
         parent, child = self.ctx.Pipe()
-        self.proc = self.ctx.Process(target=_worker_main, args=(child, self.config), daemon=True,
-                                     name="pvd-graph-query-worker")
+        self.proc = self.ctx.Process(target=_template_main, args=(child, self.config), daemon=True,
+                                     name="pvd-graph-template")
         self.proc.start()
         child.close()
         self.conn = parent
         try:
             kind, value = parent.recv()
         except EOFError:
-            raise UserError("a query worker died while loading the graph") from None
+            raise UserError("the process loading the graph died while loading it") from None
         if kind == "error":
             raise UserError(value)
         self.figures = value
 
+    def fork(self):
+        """A new worker: its pid and the web process's end of its pipe."""
+        ours, theirs = self.ctx.Pipe()
+        with self.lock:
+            try:
+                self.conn.send(theirs)
+                pid = self.conn.recv()
+            except (EOFError, OSError):
+                raise UserError("the process holding the graph is gone: no worker can be started") from None
+            finally:
+                theirs.close()
+        return pid, ours
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.is_alive():
             self.proc.kill()
-        if self.proc is not None:
             self.proc.join(5)
+        if self.conn is not None:
+            self.conn.close()
+
+
+class _Slot:
+    """One worker process (a fork of the template) and the pipe to it; used by one thread at a time."""
+
+    def __init__(self, template: _Template, config: PoolConfig, number: int):
+        self.template, self.config, self.number = template, config, number
+        self.pid = self.conn = None
+        self.restarts = 0
+        self.loaded_mib: float | None = None
+        self.killed = False  # set at once by kill(): the process may take a moment to be gone
+
+    def start(self) -> None:
+        self.pid, self.conn = self.template.fork()
+        self.loaded_mib = resident_mib(self.pid)
+        self.killed = False
+
+    def kill(self) -> None:
+        """Stop the worker now (a no-op if it is already dead); the thread waiting on it returns."""
+        self.killed = True
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    @property
+    def dead(self) -> bool:
+        if self.killed or self.pid is None:
+            return True
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    def stop(self) -> None:
+        self.kill()
         if self.conn is not None:
             self.conn.close()
 
@@ -98,66 +223,107 @@ class _Slot:
         self.restarts += 1
         self.start()
 
-    def call(self, request: dict, timeout: float) -> Reply:
+    def call(self, request: dict, timeout: float) -> tuple[Reply, str | None]:
+        """The worker's reply and what went wrong (``None``, ``"timeout"``, ``"memory"``, ``"crash"``)."""
+        deadline = time.monotonic() + timeout
+        cap = None if self.loaded_mib is None else self.loaded_mib + self.config.max_memory
         try:
             self.conn.send(request)
-            if self.conn.poll(timeout):
-                return self.conn.recv()
-        except (EOFError, OSError, BrokenPipeError):
-            self.restart()
-            return error(500, "the query worker crashed; it has been restarted")
-        self.restart()
-        return error(503, f"query cancelled: it ran longer than the time limit of {timeout:g} s")
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.kill()
+                    return error(503, f"query cancelled: it ran longer than the time limit of {timeout:g} s"), "timeout"
+                if self.conn.poll(min(left, WATCH_INTERVAL)):
+                    return self.conn.recv(), None
+                used = None if cap is None else resident_mib(self.pid)
+                if used is not None and used > cap:
+                    self.kill()
+                    return error(503, "query cancelled: it needed more memory than this endpoint allows "
+                                      f"({self.config.max_memory:g} MiB per query)"), "memory"
+        except (EOFError, OSError):
+            self.kill()
+            return error(500, "the query worker crashed; it is being restarted"), "crash"
 
 
 class QueryPool:
-    """``workers`` query processes, used from the asyncio web process."""
+    """``workers`` query processes, used from the asyncio web process; *log* receives one line per event."""
 
-    def __init__(self, config: PoolConfig):
+    def __init__(self, config: PoolConfig, log=None):
         self.config = config
-        ctx = multiprocessing.get_context("spawn")
-        self.slots = [_Slot(ctx, config) for _ in range(config.workers)]
-        self._threads = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="pvd-query")
+        self.log = log or (lambda _m: None)
+        self.template = _Template(multiprocessing.get_context("spawn"), config)
+        self.slots = [_Slot(self.template, config, i + 1) for i in range(config.workers)]
+        # a thread per call and per replacement: never more at once
+        self._threads = ThreadPoolExecutor(max_workers=2 * config.workers, thread_name_prefix="pvd-query")
         self._idle: asyncio.Queue | None = None
 
     @property
     def figures(self) -> dict:
-        """What each worker loaded (see :func:`~pvd_graph.server.engine.dataset_figures`)."""
-        return self.slots[0].figures
+        """What the workers hold (see :func:`~pvd_graph.server.engine.dataset_figures`)."""
+        return self.template.figures
 
     def start(self) -> None:
-        """Start every worker (in parallel) and wait until each has loaded the graph."""
-        errors = []
-
-        def start(slot):
-            try:
+        """Load the graph in the template, then fork every worker."""
+        try:
+            self.template.start()
+            for slot in self.slots:
                 slot.start()
-            except UserError as exc:
-                errors.append(exc)
-
-        list(self._threads.map(start, self.slots))
-        if errors:
+        except UserError:
             self.close()
-            raise errors[0]
+            raise
 
     def close(self) -> None:
         for slot in self.slots:
             slot.stop()
+        self.template.stop()
         self._threads.shutdown(wait=False, cancel_futures=True)
 
+    def _release(self, slot: _Slot) -> None:
+        """Put *slot* back in line; a killed worker is first replaced (a fork), on a pool thread."""
+        if not slot.dead:
+            self._idle.put_nowait(slot)
+            return
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+
+        def replaced(future):
+            if future.exception() is not None:
+                self.log(f"worker {slot.number}: could not be replaced ({future.exception()}); one worker less")
+                return
+            self.log(f"worker {slot.number}: replaced in {time.monotonic() - started:.2f} s")
+            self._idle.put_nowait(slot)
+
+        loop.run_in_executor(self._threads, slot.restart).add_done_callback(replaced)
+
     async def run(self, request: dict) -> Reply:
+        """The reply to *request*; cancelling this coroutine (the client left) kills the worker running it."""
         loop = asyncio.get_running_loop()
         if self._idle is None:
             self._idle = asyncio.Queue()
             for slot in self.slots:
                 self._idle.put_nowait(slot)
         try:
-            slot = await asyncio.wait_for(self._idle.get(), self.config.timeout)
+            slot = await asyncio.wait_for(self._idle.get(), self.config.queue_wait)
         except (asyncio.TimeoutError, TimeoutError):
-            reply = error(503, "the server is busy: every query worker is taken; try again later")
-            reply.headers["Retry-After"] = "5"
+            reply = error(503, f"the server is busy: every query worker is taken and none was free within "
+                               f"{self.config.queue_wait:g} s; try again later")
+            reply.headers["Retry-After"] = str(max(1, round(self.config.queue_wait)))
             return reply
+        started = time.monotonic()
         future = loop.run_in_executor(self._threads, slot.call, request, self.config.timeout)
-        # the slot goes back to the line only when its thread is done, even if the client left
-        future.add_done_callback(lambda _f: self._idle.put_nowait(slot))
-        return await asyncio.shield(future)
+        # the slot goes back to the line only when its thread is done, replaced first if it was killed
+        future.add_done_callback(lambda _f: self._release(slot))
+        try:
+            reply, event = await asyncio.shield(future)
+        except asyncio.CancelledError:
+            slot.kill()
+            self.log(f"client gone: query {query_hash(request)} abandoned after "
+                     f"{time.monotonic() - started:.1f} s; worker {slot.number} killed")
+            raise
+        if event is not None:
+            what = {"timeout": "timed out", "memory": f"passed the memory cap ({self.config.max_memory:g} MiB)",
+                    "crash": "crashed its worker"}[event]
+            self.log(f"{event}: query {query_hash(request)} {what} after {time.monotonic() - started:.1f} s; "
+                     f"worker {slot.number} killed")
+        return reply
