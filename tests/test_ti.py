@@ -130,6 +130,13 @@ def test_communes_of_member_epci_are_in_ti_as_derived_facts(enlarged_build, expe
     assert list(listed) == []
 
 
-def test_the_enlarged_build_conforms_with_the_ti_graph(enlarged_build):
+def test_the_enlarged_build_conforms_with_the_ti_graph(enlarged_build, expected):
+    territories, *_ = expected
     report = (enlarged_build / "validation.txt").read_text(encoding="utf-8")
     assert report.count("Violation") == 0, report[:2000]
+    # a territory whose members are all unknown to the COG (établissements publics territoriaux) is a warning
+    empty = {tid for tid, (_, members) in territories.items() if not members}
+    assert empty
+    warned = {line.split("id:territory/ti-2-", 1)[1].split(" ", 1)[0] for line in report.splitlines()
+              if line.startswith("Warning: id:territory/ti-2-") and "pvd:hasMember" in line}
+    assert warned == empty
