@@ -30,7 +30,7 @@ from pvd_graph.identifiers import check_slug, commune_iri
 from pvd_graph.importers import anct_engagement, common, readers
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import Emitter, Importer, ImportRun, RowError
-from pvd_graph.namespaces import LICENCE_ETALAB_2, OX
+from pvd_graph.namespaces import LICENCE_ETALAB_2, OX, datagouv_resource_url
 
 #: scheme (the id column without ``id_``) → data.gouv.fr resource id, as ANCT's map downloads them
 SCHEMES = {
@@ -49,7 +49,6 @@ SCHEMES = {
     "va": "fbef04bb-3df9-4d6d-a23f-0a0034f6a3f8",
     "acv2": "ed3486ee-a70d-4ad7-b448-49f1c340dfe9",
 }
-RESOURCE_URL = "https://www.data.gouv.fr/api/1/datasets/r/{}"
 NO_CONVENTION = ("column not imported: the date of a convention whose signatories the list does not give (a "
                  "convention of the graph names them)")
 
@@ -103,7 +102,7 @@ _OTHER_IDS = {"id_pvd", "id_acv", "id_crte", "id_fs", "id_ti", "id_engcit"}
 IMPORTERS = tuple(
     Importer(id=f"anct-list-{scheme}", title=f"Liste ANCT des communes du dispositif id_{scheme} (data.gouv.fr, "
                                              f"ressource {resource})",
-             url=RESOURCE_URL.format(resource), licence=LICENCE_ETALAB_2, publisher="anct", vintage="",
+             url=datagouv_resource_url(resource), licence=LICENCE_ETALAB_2, publisher="anct", vintage="",
              filenames=(cache_name(scheme),), sniff=_sniffer(scheme), parse=parser(scheme),
              needs=("cog-communes",), precedence=7)
     for scheme, resource in SCHEMES.items()
