@@ -10,8 +10,10 @@ ANCT lists of *Petites villes de demain* (``anct-pvd``, CSV of 2021; ``anct-pvd-
 ``anct-pvd-2024-02``, GeoJSON with the conventions d'adhésion dates), *Action cœur de
 ville* (``anct-acv``, GeoJSON; its other vintages ``anct-acv-map-2024-09``, ``anct-acv-2024-09``,
 ``anct-acv-2024-02`` and ACV 2 ``anct-acv2``), CRTE (``anct-crte``, CSV), the ANCT commune × programme
-table (``anct-ngeo``, CSV: each commune's CRTE) and the ORT tracking table (``anct-ort``, XLSX workbook
-or its CSV export).
+table (``anct-ngeo``, CSV: each commune's CRTE and its ids in the programmes cross-checked), the ORT tracking
+table (``anct-ort``, XLSX workbook or its CSV export), Territoires d'industrie (``anct-ti``), Villages d'avenir
+(``anct-va``), the engagement schemes (``anct-engagement``) and ANCT's lists in its common layout
+(``anct-list-{scheme}``).
 
 A file is recognised by its name first (``communes.json``, ``*pvd*.csv``…),
 then by its content: CSV header columns, a GeoJSON FeatureCollection with the
