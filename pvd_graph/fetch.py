@@ -16,6 +16,8 @@ What is fetched, from where:
   which ``data/communes.json``, ``epci.json``, ``departements.json``,
   ``regions.json`` and the licence are extracted. The tarball is preferred to
   a CDN's per-file URLs because its checksum is published by the registry.
+* on request (``fetch --list SCHEME``), ANCT's list of communes of a scheme in its common layout,
+  data.gouv.fr resource of :data:`pvd_graph.importers.anct_lists.SCHEMES` → ``anct_liste_{scheme}.csv``;
 * *Action cœur de ville*: no stable data.gouv.fr resource URL for the towns
   layer with convention dates was found; the GeoJSON comes from the ANCT
   cartography and must be put in the sources folder by the user.
@@ -47,7 +49,7 @@ from pathlib import Path
 import requests
 
 from pvd_graph import fetch_manifest, http_client
-from pvd_graph.importers import anct_ort, anct_pvd, cog, crte
+from pvd_graph.importers import anct_lists, anct_ort, anct_pvd, cog, crte
 
 #: The COG package's version, tarball and checksum: those of the importers' source record
 COG_VERSION = cog.PACKAGE_VERSION
@@ -79,6 +81,10 @@ REMOTES = (
     Remote("ort_suivi_conventions.xlsx", anct_ort.IMPORTER.url),
     Remote(COG_TARBALL, cog.TARBALL_URL, integrity=COG_INTEGRITY, members=COG_MEMBERS),
 )
+#: ANCT's lists of communes in the common layout (:mod:`pvd_graph.importers.anct_lists`), by scheme: fetched
+#: on request only (``fetch --list SCHEME``), each as the cache name its importer recognises
+LIST_REMOTES = {scheme: Remote(anct_lists.cache_name(scheme), imp.url)
+                for scheme, imp in zip(anct_lists.SCHEMES, anct_lists.IMPORTERS)}
 
 
 @dataclass
@@ -116,15 +122,16 @@ class _FetchError(Exception):
 
 
 def fetch_all(cache: Path | str, base_url: str | None = None, timeout: float = 60.0,
-              remotes: tuple[Remote, ...] | None = None) -> FetchReport:
-    """Bring every remote file of the cache up to date; never raises on network trouble."""
+              remotes: tuple[Remote, ...] | None = None, lists: tuple[str, ...] = ()) -> FetchReport:
+    """Bring every remote file of the cache up to date, and ANCT's lists of the schemes *lists* (keys of
+    :data:`LIST_REMOTES`); never raises on network trouble."""
     cache = Path(cache)
     cache.mkdir(parents=True, exist_ok=True)
     base_url = base_url or os.environ.get("PVD_GRAPH_FETCH_BASE") or None
     manifest = fetch_manifest.read(cache)
     report = FetchReport(cache)
     session = http_client.session()
-    for remote in REMOTES if remotes is None else remotes:
+    for remote in (REMOTES if remotes is None else remotes) + tuple(LIST_REMOTES[s] for s in lists):
         url = f"{base_url.rstrip('/')}/{remote.name}" if base_url else remote.url
         try:
             outcome = _fetch_one(session, cache, remote, url, manifest, timeout)

@@ -256,6 +256,11 @@ def annuaire_url(siren: str) -> str:
     return ANNUAIRE + siren
 
 
+def datagouv_resource_url(resource_id: str) -> str:
+    """The stable data.gouv.fr address of a resource (it redirects to the current file)."""
+    return f"https://www.data.gouv.fr/api/1/datasets/r/{resource_id}"
+
+
 def media_type_iri(media_type: str) -> str:
     """IANA's IRI of a media type (``text/turtle``)."""
     return IANA_MEDIA_TYPES + media_type

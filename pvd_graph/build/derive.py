@@ -19,7 +19,10 @@ from pvd_graph.build.derive_crte import crte_coverage
 from pvd_graph.build.derive_history import carried_on, former_participants
 from pvd_graph.build.derive_memberships import periods
 from pvd_graph.build.derive_ort import ort_dates
+from pvd_graph.build.derive_programmes import programme_names
 from pvd_graph.build.derive_pvd import pvd_status
+from pvd_graph.build.derive_ngeo import ngeo_cross_check
+from pvd_graph.build.derive_ti import ti_communes
 from pvd_graph.namespaces import OX, OX_RDF, RDFS, named_graph_iri
 from pvd_graph.store import Store
 
@@ -51,7 +54,8 @@ def class_hierarchy(ds: Store) -> tuple[list[ox.Triple], list[Conflict]]:
 
 #: The derivations, in order (a later one sees the triples of the earlier ones).
 DERIVATIONS: list[Derivation] = [class_hierarchy, crte_coverage, pvd_status, ort_dates, carried_on,
-                                 former_participants, periods]
+                                 former_participants, periods, ti_communes,
+                                 programme_names, ngeo_cross_check]
 
 
 def derive(ds: Store, derivations: list[Derivation] | None = None) -> list[Conflict]:

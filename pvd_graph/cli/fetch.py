@@ -15,6 +15,9 @@ def add_arguments(parser) -> None:
                              "addresses (also $PVD_GRAPH_FETCH_BASE)")
     parser.add_argument("--timeout", type=float, default=60.0, metavar="S",
                         help="seconds to wait for a server (default 60)")
+    parser.add_argument("--list", dest="lists", action="append", default=[], metavar="SCHEME",
+                        help="also fetch ANCT's data.gouv.fr list of communes of this scheme, named by its id "
+                             "column without 'id_' (cde, site, cite, va…; 'all' for every one); repeatable")
 
 
 def run(args) -> int:
@@ -23,7 +26,13 @@ def run(args) -> int:
     from pvd_graph.fetch import fetch_all
 
     cache = args.cache or resources.DEFAULT_CACHE_DIR
-    report = fetch_all(cache, base_url=args.base_url, timeout=args.timeout)
+    from pvd_graph.importers.anct_lists import SCHEMES
+
+    unknown = [s for s in args.lists if s not in SCHEMES and s != "all"]
+    if unknown:
+        raise UserError(f"fetch --list: unknown scheme {unknown[0]!r} (known: {', '.join(SCHEMES)}, or all)")
+    lists = tuple(SCHEMES) if "all" in args.lists else tuple(dict.fromkeys(args.lists))
+    report = fetch_all(cache, base_url=args.base_url, timeout=args.timeout, lists=lists)
     if report.offline:
         first = report.outcomes[0]
         raise UserError(f"offline: cannot reach {first.url} ({first.detail}); cache {cache} left as it was")

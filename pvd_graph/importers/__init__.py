@@ -10,8 +10,10 @@ ANCT lists of *Petites villes de demain* (``anct-pvd``, CSV of 2021; ``anct-pvd-
 ``anct-pvd-2024-02``, GeoJSON with the conventions d'adhésion dates), *Action cœur de
 ville* (``anct-acv``, GeoJSON; its other vintages ``anct-acv-map-2024-09``, ``anct-acv-2024-09``,
 ``anct-acv-2024-02`` and ACV 2 ``anct-acv2``), CRTE (``anct-crte``, CSV), the ANCT commune × programme
-table (``anct-ngeo``, CSV: each commune's CRTE) and the ORT tracking table (``anct-ort``, XLSX workbook
-or its CSV export).
+table (``anct-ngeo``, CSV: each commune's CRTE and its ids in the programmes cross-checked), the ORT tracking
+table (``anct-ort``, XLSX workbook or its CSV export), Territoires d'industrie (``anct-ti``), Villages d'avenir
+(``anct-va``), the engagement schemes (``anct-engagement``) and ANCT's lists in its common layout
+(``anct-list-{scheme}``).
 
 A file is recognised by its name first (``communes.json``, ``*pvd*.csv``…),
 then by its content: CSV header columns, a GeoJSON FeatureCollection with the
@@ -29,8 +31,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pvd_graph import fetch_manifest
-from pvd_graph.importers import (anct_acv, anct_acv2, anct_acv_map, anct_acv_superposeur, anct_ngeo, anct_ort, anct_pvd,
-                                 anct_pvd_2024, cog, cog_history, crte, insee_history)
+from pvd_graph.importers import (anct_acv, anct_acv2, anct_acv_map, anct_acv_superposeur, anct_engagement, anct_lists, anct_ngeo, anct_ort, anct_pvd,
+                                 anct_pvd_2024, anct_ti, anct_va, cog, cog_history, crte, insee_history)
 from pvd_graph.importers.base import ImportResult, Reject, SourceInfo
 from pvd_graph.importers.common import Earlier, Importer, ImportRun
 
@@ -45,7 +47,8 @@ KNOWN_SOURCES: dict[str, Importer] = {
                                  # the ACV layouts that share names with anct-acv's come first (by content)
                                  anct_acv2.IMPORTER, *anct_acv_superposeur.IMPORTERS, anct_acv_map.IMPORTER,
                                  anct_acv.IMPORTER, crte.IMPORTER, anct_ngeo.IMPORTER, anct_ort.IMPORTER,
-                                 *insee_history.IMPORTERS)
+                                 *insee_history.IMPORTERS, anct_ti.IMPORTER, anct_va.IMPORTER,
+                                 anct_engagement.IMPORTER, *anct_lists.IMPORTERS)
 }
 
 

@@ -1,15 +1,24 @@
-"""The ANCT commune × programme table ("ngeo", COG 2023): which CRTE covers each commune.
+"""The ANCT commune × programme table ("ngeo", COG 2023): which CRTE covers each commune, and the
+commune's ids in the other programmes the build cross-checks.
 
 One row per commune of the COG 2023 (``insee_com``, ``lib_com``) and one column per ANCT
 programme holding the commune's id(s) in it (``id_pvd``, ``id_ti``, ``id_crte``, ``id_acv``…),
 several values joined by ``" ; "``; ids only, no labels.
 
-This importer reads ``id_crte`` only: each id is the CRTE contract ``convention/crte-{slug}``
+``id_crte``: each id is the CRTE contract ``convention/crte-{slug}``
 (the slug of :func:`pvd_graph.importers.crte.crte_slug`, as the CRTE list names it), which
 ``pvd:concerns`` the commune, and the commune's participation in programme ``crte``
-(:meth:`Emitter.participation`) is joined through it and ``pvd:listedIn`` this table. The other
-programme columns are left for the other-programmes issue: each non-empty one is reported (a
-"value dropped" line per column in ``rejects.csv``, with its count), never skipped silently.
+(:meth:`Emitter.participation`) is joined through it and ``pvd:listedIn`` this table.
+
+``id_pvd``, ``id_ti``, ``id_acv``, ``id_acv2``, ``id_va`` (:data:`CHECKED`): the table's entry of a
+current commune in that programme, ``<commune#ngeo-{programme}>`` a ``pvd:TableEntry``
+(``pvd:entryOf`` the commune, ``pvd:entryIn`` the programme, ``dcterms:identifier`` each id), never a
+participation: the table is one more account of who is in a programme, which the build compares
+with the programme's own files (:mod:`pvd_graph.build.derive_ngeo`, lines in ``conflicts.csv``)
+rather than merging it into their participations (its vintage would date them). The other programme
+columns are left for a later step: each non-empty one is reported (a line per column in
+``rejects.csv``, with its count), never skipped silently; so are the values of checked columns on
+codes that are not current communes (not compared).
 
 A row without ``id_crte`` (overseas collectivities, a few others) is skipped by design and
 counted. A COG 2023 code that is not a current commune of the COG of the same import (merged or
@@ -27,7 +36,7 @@ from pvd_graph.importers import common
 from pvd_graph.importers.common import Emitter, Importer, ImportRun, RowError
 from pvd_graph.importers.crte import crte_slug, split_cell
 from pvd_graph.importers.readers import SourceError
-from pvd_graph.namespaces import OX
+from pvd_graph.namespaces import OX, OX_DCTERMS, ids
 
 #: where the copy held here comes from (the table is ANCT's internal one; no licence is stated upstream)
 ORIGIN_URL = ("https://raw.githubusercontent.com/MTES-MCT/zero-logement-vacant/main/"
@@ -37,6 +46,26 @@ REQUIRED = (CODE, CRTE)
 #: columns that are no programme id
 _NOT_PROGRAMMES = {CODE, "lib_com"}
 NO_CRTE = "no CRTE id (id_crte empty): nothing to import for the CRTE"
+#: column → programme slug of the columns whose entries the build cross-checks with the programme's files
+CHECKED = {"id_pvd": "pvd", "id_ti": "ti", "id_acv": "acv", "id_acv2": "acv2", "id_va": "va"}
+NOT_CURRENT = "values on COG 2023 codes that are not current communes (merged or renumbered since): not compared"
+
+
+def entry_iri(insee: str, programme: str) -> str:
+    """``<commune/{insee}#ngeo-{programme}>``: the table's entry of the commune in the programme."""
+    return ids.fragment(commune_iri(insee), f"ngeo-{programme}")
+
+
+def _entries(emit: Emitter, code: str, row: dict) -> None:
+    town = emit.node(commune_iri(code))
+    for column, programme in CHECKED.items():
+        values = split_cell(row.get(column))
+        if values:
+            e = emit.entity(entry_iri(code, programme), OX.TableEntry)
+            emit.add(e, OX.entryOf, town)
+            emit.add(e, OX.entryIn, emit.node(ids.programme(programme)))
+            for value in values:
+                emit.string(e, OX_DCTERMS.identifier, value)
 
 
 def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
@@ -47,13 +76,21 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> N
                           "(communes.json) in the same import to tell which are current")
     seen = common.Duplicates()
     left: dict[str, int] = {}
+    stale: dict[str, int] = {}
     for line, row in common.csv_rows(data, result, REQUIRED):
         for column, value in row.items():
-            if column not in _NOT_PROGRAMMES and column != CRTE and readers.cell(value) is not None:
+            if column not in _NOT_PROGRAMMES and column != CRTE and column not in CHECKED \
+                    and readers.cell(value) is not None:
                 left[column] = left.get(column, 0) + 1
         try:
             code = common.required_cell(CODE, row, run.codes.insee)
             seen.check(code, line, CODE, code)
+            if code in current:
+                _entries(emit, code, row)
+            else:
+                for column in CHECKED:
+                    if split_cell(row.get(column)):
+                        stale[column] = stale.get(column, 0) + 1
             ids = split_cell(row.get(CRTE))
             if not ids:
                 result.skipped[NO_CRTE] = result.skipped.get(NO_CRTE, 0) + 1
@@ -75,6 +112,8 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> N
         result.warnings.append(Reject(file, "", column, f"{count} values",
                                       "column not imported by this build (ids of another programme, "
                                       "left for the other-programmes issue)"))
+    for column, count in sorted(stale.items()):
+        result.warnings.append(Reject(file, "", column, f"{count} values", NOT_CURRENT))
 
 
 def _sniff(path: Path, head: bytes) -> bool:
