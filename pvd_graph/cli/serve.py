@@ -19,6 +19,9 @@ def add_arguments(parser) -> None:
                         help="most rows (SELECT) or triples (CONSTRUCT) per answer; more gives 422 (default: 10000)")
     parser.add_argument("--workers", type=int, default=max(1, min(4, os.cpu_count() or 1)), metavar="N",
                         help="query worker processes, each holding a copy of the graph (default: CPUs, at most 4)")
+    parser.add_argument("--assets", metavar="DIR", default=None,
+                        help="folder where npm installed @triply/yasgui, the query page's editor (default: "
+                             "$PVD_GRAPH_ASSETS, else ~/.cache/pvd-graph/assets; without it the page is a plain form)")
     add_quiet(parser)
 
 
@@ -29,5 +32,6 @@ def run(args) -> int:
     if args.workers < 1 or args.timeout <= 0 or args.max_results < 1:
         raise UserError("--workers, --timeout and --max-results must be positive")
     serve(args.graph, host=args.host, port=args.port, workers=args.workers, timeout=args.timeout,
-          max_results=args.max_results, log=Progress(args.quiet))
+          max_results=args.max_results, log=Progress(args.quiet),
+          assets_dir=args.assets)
     return 0

@@ -10,16 +10,19 @@ HTML, Turtle, JSON-LD and N-Triples.
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from pvd_graph.errors import UserError
 from pvd_graph.namespaces import ID, ids
 from pvd_graph.server import formats, pages
+from pvd_graph.server.assets import Assets
 from pvd_graph.server.description import DatasetView, service_description
 from pvd_graph.server.engine import Reply, error
 from pvd_graph.server.guard import Refused, check_query
@@ -37,6 +40,14 @@ _HTML_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
 }
+#: The query page with the editor: scripts, styles, images and requests from this server only.
+_EDITOR_HEADERS = {
+    **_HTML_HEADERS,
+    "Content-Security-Policy": ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; form-action 'self'"),
+}
+#: Request parameters of /catalogue/NAME that are not the query's own parameters.
+_PROTOCOL_PARAMS = {"query", "format"}
 
 
 class BadRequest(Exception):
@@ -54,8 +65,9 @@ def _response(reply: Reply) -> Response:
     return Response(reply.body, status_code=reply.status, headers=headers, media_type=reply.media_type)
 
 
-def _html(text: str, status: int = 200) -> Response:
-    return Response(text, status_code=status, media_type="text/html; charset=utf-8", headers=_HTML_HEADERS)
+def _html(text: str, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(text, status_code=status, media_type="text/html; charset=utf-8",
+                    headers=dict(headers or _HTML_HEADERS))
 
 
 def _form(raw: bytes) -> dict[str, list[str]]:
@@ -106,12 +118,21 @@ def _first(params: dict[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-def create_app(pool: QueryPool, examples: list[dict] | None = None, view: DatasetView | None = None) -> Starlette:
-    """The ASGI application over a started :class:`QueryPool`; *view* describes what its workers loaded."""
+def create_app(pool: QueryPool, examples: list[dict] | None = None, view: DatasetView | None = None,
+               assets: Assets | None = None) -> Starlette:
+    """The ASGI application over a started :class:`QueryPool`; *view* describes what its workers loaded.
+
+    *assets* says where the query page's editor is (:func:`~pvd_graph.server.assets.locate`);
+    without it the page is the plain form.
+    """
+    from pvd_graph.query import load_catalogue
+
     config = pool.config
     limits = {"timeout": config.timeout, "max_results": config.limits.max_results}
     examples = examples if examples is not None else catalogue_examples()
     view = view or DatasetView.of(pool.figures, build=False)
+    asset_files = assets.files() if assets else {}
+    queries = load_catalogue()
 
     def no_query(request: Request, params: dict) -> Response:
         """``/sparql`` without a query: the service description for RDF clients, else the query page."""
@@ -121,7 +142,8 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
         except formats.NotAcceptable:
             fmt = formats.HTML
         if fmt is formats.HTML:
-            page = _html(pages.query_page(examples, limits, _one(params, "edit") or "", view))
+            page = _html(pages.query_page(examples, limits, _one(params, "edit") or "", view, editor=bool(asset_files)),
+                         headers=_EDITOR_HEADERS if asset_files else None)
             page.headers["Vary"] = "Accept"
             return page
         endpoint = str(request.url.replace(query="", fragment=""))
@@ -185,9 +207,67 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
     async def home(request: Request) -> Response:
         return RedirectResponse("/sparql", status_code=302)
 
+    async def asset(request: Request) -> Response:
+        path = asset_files.get(request.path_params["name"])
+        if path is None:
+            return _response(error(404, "no such file"))
+        return FileResponse(path, headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "max-age=3600"})
+
+    async def catalogue(request: Request) -> Response:
+        """A catalogue query with its parameters as request fields, bound as RDF terms (``pvd-graph query --param``).
+
+        The query text is the catalogue's, or the ``query`` field (the editor sends
+        the text of its tab). A browser asking for HTML gets a table; other clients
+        get the SPARQL results in the negotiated format.
+        """
+        cq = queries.get(request.path_params["name"])
+        if cq is None:
+            return _response(error(404, f"no catalogue query {request.path_params['name']!r}"))
+        try:
+            params = _form(request.scope.get("query_string", b""))
+            if request.method == "POST":
+                ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+                if ctype != "application/x-www-form-urlencoded":
+                    raise BadRequest(415, "POST a form (application/x-www-form-urlencoded)")
+                params = {**params, **_form(await _body(request))}
+            text = _one(params, "query") or cq.text
+            values = {k: _one(params, k) for k in params if k not in _PROTOCOL_PARAMS}
+            notes: list[str] = []
+            try:
+                terms = cq.bindings({k: v for k, v in values.items() if v.strip()}, notes=notes)
+            except UserError as exc:
+                raise BadRequest(400, str(exc)) from None
+            try:
+                check_query(text)
+            except Refused as exc:
+                raise BadRequest(403, str(exc)) from None
+            try:
+                fmt = formats.negotiate((formats.HTML,) + formats.RESULTS, request.headers.get("accept"),
+                                        _first(params, "format"))
+            except formats.NotAcceptable:
+                fmt = None  # the worker answers 406 (or the format of a CONSTRUCT)
+        except BadRequest as exc:
+            return _response(error(exc.status, str(exc)))
+        html = fmt is formats.HTML
+        reply = await pool.run({
+            "op": "sparql", "query": text, "bindings": terms,
+            "accept": "application/sparql-results+json" if html else request.headers.get("accept"),
+            "format": None if html else _first(params, "format")})
+        if not html or reply.status != 200 or not reply.media_type.startswith("application/sparql-results+json"):
+            return _response(reply)
+        data = json.loads(reply.body)
+        head = cq.returns or data["head"]["vars"]
+        rows = [[b.get(v, {}).get("value", "") for v in head] for b in data["results"]["bindings"]]
+        given = ", ".join(f"{k}={v}" for k, v in values.items() if v.strip()) or "sans paramètre"
+        page = _html(pages.results_page(f"{cq.title or cq.name} ({given})", head, rows, notes))
+        page.headers["Vary"] = "Accept"
+        return page
+
     app = Starlette(routes=[
         Route("/", home),
         Route("/sparql", sparql, methods=["GET", "POST"]),
+        Route("/catalogue/{name}", catalogue, methods=["GET", "POST"]),
+        Route("/assets/{name}", asset),
         Route("/id/{path:path}", entity),
     ])
     return _Limits(app)
@@ -213,5 +293,7 @@ def catalogue_examples() -> list[dict]:
     """The catalogue queries (``queries/*.rq``) with their title and description, for the query page."""
     from pvd_graph.query import load_catalogue
 
-    return [{"title": q.title or name, "description": q.description, "query": q.text}
+    return [{"name": name, "title": q.title or name, "description": q.description, "query": q.text,
+             "params": [{"name": p.name, "optional": p.optional, "description": p.description, "example": p.example}
+                        for p in q.params]}
             for name, q in load_catalogue().items()]

@@ -105,7 +105,8 @@ def run_sparql(store: Store, request: dict, limits: Limits) -> Reply:
     # unless the query says FROM (Oxigraph would otherwise ignore its FROM clauses) or the
     # request gives default-graph-uri.
     union = not verdict.from_clause and store.default_graph_is_empty()
-    kwargs = {"union": union, "prefixes": _prefixes()}
+    # bindings: the parameters of a catalogue query (/catalogue/NAME), RDF terms, never pasted into the text
+    kwargs = {"union": union, "prefixes": _prefixes(), "bindings": request.get("bindings")}
     if request.get("default_graph_uri"):
         kwargs["default_graph"] = [ox.NamedNode(g) for g in request["default_graph_uri"]]
     if request.get("named_graph_uri"):

@@ -1,12 +1,15 @@
-"""The HTML the server writes: the query page and the entity pages.
+"""The HTML the server writes: the query page, catalogue results and the entity pages.
 
 Every piece of graph text goes through :func:`html.escape` (labels come from
-files published by many hands). Pages carry no script at all, and the server
-adds a Content-Security-Policy forbidding scripts as a second barrier.
+files published by many hands). Pages carry no inline script: the only scripts
+are the query page's editor files under ``/assets/`` (see
+:mod:`~pvd_graph.server.assets`), and the server's Content-Security-Policy
+allows scripts from this server on that page only, none elsewhere.
 """
 
 from __future__ import annotations
 
+import json
 from html import escape
 from urllib.parse import quote, urlencode
 
@@ -15,7 +18,7 @@ import pyoxigraph as ox
 _STYLE = """body{font-family:system-ui,sans-serif;max-width:70rem;margin:1rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;vertical-align:top}
 code,textarea{font-family:ui-monospace,monospace}textarea{width:100%;height:14rem}.iri{color:#555;font-size:.9em}
-details{margin:.5rem 0}pre{background:#f5f5f5;padding:.5rem;overflow:auto}"""
+details{margin:.5rem 0}form.example input{width:9rem;margin-right:.5rem}.note{color:#8a4b00}pre{background:#f5f5f5;padding:.5rem;overflow:auto}"""
 
 
 def _page(title: str, body: str, head: str = "") -> str:
@@ -122,26 +125,70 @@ def dataset_section(view) -> str:
             "<code>/sparql</code> sans requête, avec <code>Accept: text/turtle</code>.</p>")
 
 
-def query_page(examples: list[dict], limits: dict, query: str = "", view=None) -> str:
-    """The endpoint's home: a query form, the dataset it serves and the catalogue queries as runnable examples."""
+def _example_form(e: dict) -> str:
+    """A catalogue query as a form: one field per parameter, bound by ``/catalogue/NAME`` (never pasted into the text)."""
+    fields = "".join(
+        f'<label>{escape(p["name"])} <input name="{escape(p["name"])}"'
+        f'{"" if p["optional"] else " required"} placeholder="{escape(p["example"] or "")}" '
+        f'title="{escape(p["description"])}"></label>{"" if p["optional"] else " *"} '
+        for p in e["params"])
+    return (f'<form class="example" method="get" action="/catalogue/{escape(e["name"])}" '
+            f'data-example="{escape(e["name"])}">{fields}<button type="submit">exécuter</button></form>')
+
+
+def _examples_json(examples: list[dict]) -> str:
+    """The examples for the editor's script, safe inside ``<script type="application/json">``."""
+    data = [{"name": e["name"], "title": e["title"], "query": e["query"]} for e in examples]
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+DEFAULT_QUERY = ("PREFIX pvd: <https://w3id.org/pvd-graph/ontology#>\n"
+                 "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+                 "SELECT ?commune ?nom WHERE {\n  ?commune a pvd:Commune ; rdfs:label ?nom .\n} LIMIT 10")
+
+
+def query_page(examples: list[dict], limits: dict, query: str = "", view=None, editor: bool = False) -> str:
+    """The endpoint's home: the editor (YASGUI when *editor*, else a plain form), the dataset, the catalogue.
+
+    Each catalogue query is a form whose fields are its parameters: without the
+    editor it answers with an HTML table (``/catalogue/NAME``), with the editor
+    its script runs it in a new YASGUI tab.
+    """
     items = "".join(
         f"<details><summary><b>{escape(e['title'])}</b> — {escape(e.get('description', ''))}</summary>"
-        f"<pre>{escape(e['query'])}</pre>"
-        f'<p><a href="/sparql?{escape(urlencode({"query": e["query"]}))}">exécuter</a> · '
-        f'<a href="/sparql?{escape(urlencode({"edit": e["query"]}))}">modifier</a></p></details>'
+        f"{_example_form(e)}<pre>{escape(e['query'])}</pre></details>"
         for e in examples)
-    default = query or "SELECT ?commune ?nom WHERE {\n  ?commune a pvd:Commune ; rdfs:label ?nom .\n} LIMIT 10"
-    body = ("<h1>pvd-graph — point d’accès SPARQL</h1>"
-            "<p>SPARQL 1.1 (lecture seule) sur <code>/sparql</code> : GET ou POST. Formats par l’en-tête "
-            "<code>Accept</code> ou <code>format=</code> : json, xml, csv, tsv ; turtle, ntriples, jsonld pour CONSTRUCT/DESCRIBE. "
-            f"Limites : {limits['timeout']:g} s par requête, {limits['max_results']} lignes par résultat. "
-            "SPARQL Update et SERVICE sont refusés.</p>"
-            '<form method="post" action="/sparql"><textarea name="query">' + escape(default) + "</textarea>"
-            '<p><label>Format <select name="format"><option>json</option><option>xml</option><option>csv</option>'
-            "<option>tsv</option><option>turtle</option><option>jsonld</option><option>ntriples</option></select></label> "
-            '<button type="submit">Exécuter</button></p></form>'
-            "<p>Les préfixes usuels (pvd:, rdfs:, xsd:, …) sont prédéclarés.</p>"
+    default = query or DEFAULT_QUERY
+    intro = ("<p>SPARQL 1.1 (lecture seule) sur <code>/sparql</code> : GET ou POST. Formats par l’en-tête "
+             "<code>Accept</code> ou <code>format=</code> : json, xml, csv, tsv ; turtle, ntriples, jsonld pour CONSTRUCT/DESCRIBE. "
+             f"Limites : {limits['timeout']:g} s par requête, {limits['max_results']} lignes par résultat. "
+             "SPARQL Update et SERVICE sont refusés. Les préfixes usuels (pvd:, rdfs:, xsd:, …) sont prédéclarés.</p>")
+    if editor:
+        tool = (f'<div id="yasgui" data-query="{escape(default)}"></div>'
+                f'<script type="application/json" id="pvd-examples">{_examples_json(examples)}</script>'
+                '<script defer src="/assets/yasgui.min.js"></script><script defer src="/assets/pvd-yasgui.js"></script>')
+        head = '<link rel="stylesheet" href="/assets/yasgui.min.css">'
+    else:
+        tool = ('<p class="note">Éditeur YASGUI absent de ce serveur : formulaire simple '
+                "(voir <code>pvd-graph serve --help</code>, option <code>--assets</code>).</p>"
+                '<form method="post" action="/sparql"><textarea name="query">' + escape(default) + "</textarea>"
+                '<p><label>Format <select name="format"><option>json</option><option>xml</option><option>csv</option>'
+                "<option>tsv</option><option>turtle</option><option>jsonld</option><option>ntriples</option></select></label> "
+                '<button type="submit">Exécuter</button></p></form>')
+        head = ""
+    body = ("<h1>pvd-graph — point d’accès SPARQL</h1>" + intro + tool
             + dataset_section(view)
-            + (f"<h2>Exemples du catalogue</h2>{items}" if items else "")
+            + (f"<h2>Exemples du catalogue</h2><p>Chaque requête a ses paramètres en champs "
+               f"(* : obligatoire).</p>{items}" if items else "")
             + '<p>Ressources : <a href="/id/commune/73011">/id/commune/73011</a></p>')
-    return _page("pvd-graph SPARQL", body)
+    return _page("pvd-graph SPARQL", body, head)
+
+
+def results_page(title: str, head: list[str], rows: list[list[str]], notes: list[str]) -> str:
+    """A SELECT result as an HTML table (a catalogue form sent without the editor)."""
+    table = ("<tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>"
+             + "".join("<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>" for row in rows))
+    said = "".join(f"<p>{escape(n)}</p>" for n in notes)
+    body = (f"<h1>{escape(title)}</h1>{said}<p>{_number(len(rows))} ligne{'s' if len(rows) != 1 else ''}.</p>"
+            f'<table>{table}</table><p><a href="/sparql">Point d’accès SPARQL</a></p>')
+    return _page(title, body)

@@ -1,0 +1,165 @@
+"""The endpoint in a browser, without a browser: the query page, its catalogue forms, the editor's files.
+
+Expected answers come from the curated Turtle sources read by rdflib and from
+the catalogue's own ``.rq`` headers; the editor files served are compared with
+the files on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from html import unescape
+from pathlib import Path
+from unittest import mock
+
+import pytest
+import requests
+from rdflib import Graph
+
+from pvd_graph.query import load_catalogue
+from serve_support import Server, free_port, run_serve
+
+#: What Chromium sends when it navigates to a page.
+CHROMIUM_ACCEPT = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,"
+                   "application/signed-exchange;v=b3;q=0.7")
+PVD = "https://w3id.org/pvd-graph/id/programme/pvd"
+
+
+def towns_in_programme(graph: Graph, programme: str, departement: str) -> list[str]:
+    """INSEE codes of the towns of a programme in a département, as towns-in-programme defines them."""
+    rows = graph.query(f"""
+        PREFIX pvd: <https://w3id.org/pvd-graph/ontology#>
+        SELECT DISTINCT ?insee WHERE {{
+          {{ ?town pvd:participatesIn <{programme}> }} UNION {{ ?conv pvd:underProgramme <{programme}> ; pvd:concerns ?town }}
+          ?town pvd:inseeCode ?insee ; pvd:inDepartement/pvd:inseeCode "{departement}" .
+        }}""")
+    return sorted(str(r.insee) for r in rows)
+
+
+@pytest.fixture(scope="module")
+def fake_editor(tmp_path_factory) -> Path:
+    """An npm prefix laid out like ``npm install @triply/yasgui`` (stand-in files: no npm in the quick loop)."""
+    prefix = tmp_path_factory.mktemp("assets")
+    build = prefix / "node_modules" / "@triply" / "yasgui" / "build"
+    build.mkdir(parents=True)
+    (build / "yasgui.min.js").write_text("window.Yasgui = undefined; // stand-in\n")
+    (build / "yasgui.min.css").write_text(".yasgui{}\n")
+    return prefix
+
+
+@pytest.fixture(scope="module")
+def plain(curated_build, tmp_path_factory):
+    """The server with no editor installed where it looks (``PVD_GRAPH_ASSETS`` on an empty folder)."""
+    empty = tmp_path_factory.mktemp("no-assets")
+    with mock.patch.dict(os.environ, {"PVD_GRAPH_ASSETS": str(empty)}):
+        srv = Server(curated_build, "--workers", "1", log_dir=tmp_path_factory.mktemp("logs"))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def with_editor(curated_build, fake_editor, tmp_path_factory):
+    srv = Server(curated_build, "--workers", "1", "--assets", str(fake_editor), log_dir=tmp_path_factory.mktemp("logs"))
+    yield srv
+    srv.stop()
+
+
+def _forms(page: str) -> dict[str, tuple[str, list[tuple[str, bool]]]]:
+    """Catalogue forms of the query page: name → (action, [(field, required)])."""
+    out = {}
+    for m in re.finditer(r'<form class="example" method="get" action="([^"]+)" data-example="([^"]+)">(.*?)</form>',
+                         page, re.S):
+        fields = [(name, " required" in rest) for name, rest in re.findall(r'<input name="([^"]+)"([^>]*)>', m.group(3))]
+        out[unescape(m.group(2))] = (unescape(m.group(1)), fields)
+    return out
+
+
+def test_catalogue_queries_are_forms_with_their_parameters(plain):
+    page = requests.get(plain.base + "/sparql", headers={"Accept": CHROMIUM_ACCEPT}, timeout=10)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    forms = _forms(page.text)
+    catalogue = load_catalogue()
+    assert set(forms) == set(catalogue)
+    for name, q in catalogue.items():
+        action, fields = forms[name]
+        assert action == f"/catalogue/{name}"
+        assert fields == [(p.name, not p.optional) for p in q.params], name
+    # no link runs a catalogue text with its parameters left unbound
+    assert "/sparql?query=" not in page.text
+
+
+def test_catalogue_form_answers_chromium_with_a_table(plain, curated):
+    """A catalogue form sent by a browser shows a table, not a raw results download."""
+    r = requests.get(plain.base + "/catalogue/towns-in-programme", params={"programme": "PVD", "departement": "73"},
+                     headers={"Accept": CHROMIUM_ACCEPT}, timeout=30)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    expected = towns_in_programme(curated, PVD, "73")
+    assert expected
+    cells = re.findall(r"<tr><td>([^<]*)</td>", r.text)
+    assert cells == expected
+    head = re.findall(r"<th>([^<]*)</th>", r.text)
+    assert head == load_catalogue()["towns-in-programme"].returns
+    assert "programme PVD read as pvd" in r.text  # the normalisation is said
+
+
+def test_catalogue_parameters_are_bound_not_pasted(plain, curated):
+    """The parameters bind the query's variables (SPARQL JSON for a client), whatever the posted text."""
+    cq = load_catalogue()["towns-in-programme"]
+    r = requests.post(plain.base + "/catalogue/towns-in-programme",
+                      data={"query": cq.text, "programme": "pvd", "departement": "73"},
+                      headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/sparql-results+json")
+    rows = r.json()["results"]["bindings"]
+    assert [b["insee"]["value"] for b in rows] == towns_in_programme(curated, PVD, "73")
+    assert {b["programme"]["value"] for b in rows} == {PVD}
+
+
+@pytest.mark.parametrize("params,status,words", [
+    ({"departement": "73"}, 400, "missing required parameter programme"),
+    ({"programme": "pvd", "departement": "7x"}, 400, "departement='7x'"),
+    ({"programme": "pvd", "nope": "1"}, 400, "unknown parameter 'nope'"),
+])
+def test_catalogue_bad_parameter_is_one_line(plain, params, status, words):
+    r = requests.get(plain.base + "/catalogue/towns-in-programme", params=params, timeout=10)
+    assert r.status_code == status and words in r.text and len(r.text.strip().splitlines()) == 1
+
+
+def test_unknown_catalogue_query_is_404(plain):
+    assert requests.get(plain.base + "/catalogue/no-such-query", timeout=10).status_code == 404
+
+
+def test_plain_form_when_the_editor_is_absent(plain):
+    page = requests.get(plain.base + "/sparql", headers={"Accept": CHROMIUM_ACCEPT}, timeout=10).text
+    assert '<textarea name="query">' in page and "<script" not in page
+    assert "Éditeur YASGUI absent" in page
+    assert "YASGUI not found" in plain.output() and "npm install" in plain.output()
+    assert requests.get(plain.base + "/assets/yasgui.min.js", timeout=10).status_code == 404
+
+
+def test_editor_files_served_from_the_install_folder(with_editor, fake_editor):
+    r = requests.get(with_editor.base + "/sparql", headers={"Accept": CHROMIUM_ACCEPT}, timeout=10)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert '<script defer src="/assets/yasgui.min.js"></script>' in r.text and '<div id="yasgui"' in r.text
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-eval" not in csp and "connect-src 'self'" in csp
+    build = fake_editor / "node_modules" / "@triply" / "yasgui" / "build"
+    for name in ("yasgui.min.js", "yasgui.min.css"):
+        got = requests.get(with_editor.base + "/assets/" + name, timeout=10)
+        assert got.status_code == 200 and got.content == (build / name).read_bytes()
+    setup = requests.get(with_editor.base + "/assets/pvd-yasgui.js", timeout=10)
+    assert setup.status_code == 200 and "new Yasgui(" in setup.text
+    assert requests.get(with_editor.base + "/assets/..%2Fsecret", timeout=10).status_code == 404
+    assert f"YASGUI from {build}" in with_editor.output()
+    # entity pages keep their script-free policy
+    entity = requests.get(with_editor.base + "/id/commune/73011", headers={"Accept": "text/html"}, timeout=10)
+    assert entity.headers["content-security-policy"].startswith("default-src 'none'")
+    assert "script-src" not in entity.headers["content-security-policy"]
+
+
+def test_assets_folder_without_the_editor_is_one_line(curated_build, tmp_path):
+    result = run_serve("--graph", str(curated_build), "--port", str(free_port()), "--assets", str(tmp_path))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("pvd-graph serve: error: --assets") and "npm install" in lines[-1]
+    assert "Traceback" not in result.stderr
