@@ -15,7 +15,7 @@ from unittest import mock
 
 import pytest
 import requests
-from rdflib import Graph
+from rdflib import RDFS, Graph, Literal
 
 from pvd_graph.query import load_catalogue
 from serve_support import Server, free_port, run_serve
@@ -123,6 +123,27 @@ def test_catalogue_parameters_are_bound_not_pasted(plain, curated):
 def test_catalogue_bad_parameter_is_one_line(plain, params, status, words):
     r = requests.get(plain.base + "/catalogue/towns-in-programme", params=params, timeout=10)
     assert r.status_code == status and words in r.text and len(r.text.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("query,params,words", [
+    ("towns-in-programme", {"programme": "nope"}, "no programme 'nope' in this graph"),
+    ("programmes-of-town", {"insee": "99999"}, "no commune with code 99999 in this graph"),
+])
+def test_catalogue_values_are_checked_on_the_graph(plain, query, params, words):
+    """A value of the right form that names nothing in the graph is refused, not an empty answer."""
+    r = requests.get(plain.base + f"/catalogue/{query}", params=params, headers={"Accept": CHROMIUM_ACCEPT}, timeout=30)
+    assert r.status_code == 400 and words in r.text and len(r.text.strip().splitlines()) == 1
+
+
+def test_catalogue_commune_by_name_as_the_cli(plain, curated):
+    """``insee=Albertville`` is looked up in the graph, said on the page, and answers as its code does."""
+    code = str(curated.value(predicate=RDFS.label, object=Literal("Albertville", lang="fr"), any=False)).rsplit("/", 1)[1]
+    pages = [requests.get(plain.base + "/catalogue/programmes-of-town", params={"insee": v},
+                          headers={"Accept": CHROMIUM_ACCEPT}, timeout=30) for v in ("Albertville", code)]
+    assert [r.status_code for r in pages] == [200, 200]
+    assert f"insee Albertville read as {code}" in pages[0].text
+    table = [re.search(r"<table>.*</table>", r.text, re.S).group(0) for r in pages]
+    assert table[0] == table[1] and table[0].count("<tr>") > 1
 
 
 def test_unknown_catalogue_query_is_404(plain):

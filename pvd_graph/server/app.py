@@ -23,6 +23,7 @@ from pvd_graph.errors import UserError
 from pvd_graph.namespaces import ID, ids
 from pvd_graph.server import formats, pages
 from pvd_graph.server.assets import Assets
+from pvd_graph.server.catalogue import NOTES_HEADER
 from pvd_graph.server.description import DatasetView, service_description
 from pvd_graph.server.engine import Reply, error
 from pvd_graph.server.guard import Refused, check_query
@@ -214,7 +215,7 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
         return FileResponse(path, headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "max-age=3600"})
 
     async def catalogue(request: Request) -> Response:
-        """A catalogue query with its parameters as request fields, bound as RDF terms (``pvd-graph query --param``).
+        """A catalogue query with its parameters as request fields (see :mod:`~pvd_graph.server.catalogue`).
 
         The query text is the catalogue's, or the ``query`` field (the editor sends
         the text of its tab). A browser asking for HTML gets a table; other clients
@@ -231,34 +232,32 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
                     raise BadRequest(415, "POST a form (application/x-www-form-urlencoded)")
                 params = {**params, **_form(await _body(request))}
             text = _one(params, "query") or cq.text
-            values = {k: _one(params, k) for k in params if k not in _PROTOCOL_PARAMS}
-            notes: list[str] = []
+            values = {k: v for k in params if k not in _PROTOCOL_PARAMS and (v := _one(params, k)).strip()}
             try:
-                terms = cq.bindings({k: v for k, v in values.items() if v.strip()}, notes=notes)
+                cq.check_form(values)  # cheap: refuse before a worker is taken
+                check_query(text)
             except UserError as exc:
                 raise BadRequest(400, str(exc)) from None
-            try:
-                check_query(text)
             except Refused as exc:
                 raise BadRequest(403, str(exc)) from None
             try:
-                fmt = formats.negotiate((formats.HTML,) + formats.RESULTS, request.headers.get("accept"),
-                                        _first(params, "format"))
+                html = formats.negotiate((formats.HTML,) + formats.RESULTS, request.headers.get("accept"),
+                                         _first(params, "format")) is formats.HTML
             except formats.NotAcceptable:
-                fmt = None  # the worker answers 406 (or the format of a CONSTRUCT)
+                html = False  # the worker answers 406 (or the format of a CONSTRUCT)
         except BadRequest as exc:
             return _response(error(exc.status, str(exc)))
-        html = fmt is formats.HTML
         reply = await pool.run({
-            "op": "sparql", "query": text, "bindings": terms,
+            "op": "catalogue", "name": cq.name, "values": values, "query": text,
             "accept": "application/sparql-results+json" if html else request.headers.get("accept"),
             "format": None if html else _first(params, "format")})
+        notes = json.loads(reply.headers.pop(NOTES_HEADER, "[]"))
         if not html or reply.status != 200 or not reply.media_type.startswith("application/sparql-results+json"):
             return _response(reply)
         data = json.loads(reply.body)
         head = cq.returns or data["head"]["vars"]
         rows = [[b.get(v, {}).get("value", "") for v in head] for b in data["results"]["bindings"]]
-        given = ", ".join(f"{k}={v}" for k, v in values.items() if v.strip()) or "sans paramètre"
+        given = ", ".join(f"{k}={v}" for k, v in values.items()) or "sans paramètre"
         page = _html(pages.results_page(f"{cq.title or cq.name} ({given})", head, rows, notes))
         page.headers["Vary"] = "Accept"
         return page

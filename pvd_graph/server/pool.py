@@ -38,6 +38,7 @@ class PoolConfig:
 def _worker_main(conn, config: PoolConfig) -> None:  # runs in the child process
     from pvd_graph.errors import UserError as _UserError
     from pvd_graph.server.engine import dataset_figures, describe_entity, run_sparql
+    from pvd_graph.server.catalogue import run_catalogue
     from pvd_graph.store import open_built
 
     try:
@@ -54,6 +55,8 @@ def _worker_main(conn, config: PoolConfig) -> None:  # runs in the child process
         try:
             if request["op"] == "entity":
                 reply = describe_entity(store, request)
+            elif request["op"] == "catalogue":
+                reply = run_catalogue(store, request, config.limits)
             else:
                 reply = run_sparql(store, request, config.limits)
         except Exception as exc:  # an engine bug must not kill the worker silently
