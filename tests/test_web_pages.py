@@ -15,7 +15,7 @@ from unittest import mock
 
 import pytest
 import requests
-from rdflib import RDFS, Graph, Literal
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
 
 from pvd_graph.query import load_catalogue
 from serve_support import Server, free_port, run_serve
@@ -184,3 +184,63 @@ def test_assets_folder_without_the_editor_is_one_line(curated_build, tmp_path):
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("pvd-graph serve: error: --assets") and "npm install" in lines[-1]
     assert "Traceback" not in result.stderr
+
+
+# --- entity pages: labels, order, types of what points here, paging
+
+
+ALBERTVILLE = URIRef("https://w3id.org/pvd-graph/id/commune/73011")
+PVD_NS = "https://w3id.org/pvd-graph/ontology#"
+
+
+def _section(page: str, heading: str) -> str:
+    return page.split(f"<h2>{heading}</h2>", 1)[1].split("<h2>", 1)[0]
+
+
+def _french(graph: Graph, node) -> str | None:
+    return next((str(o) for o in graph.objects(node, RDFS.label) if getattr(o, "language", None) == "fr"), None)
+
+
+def test_entity_facts_have_ontology_labels_in_reading_order(plain, curated, ontology):
+    page = requests.get(plain.base + "/id/commune/73011", headers={"Accept": CHROMIUM_ACCEPT}, timeout=10).text
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td></tr>", _section(page, "Faits"))
+    shown = [re.search(r'<span class="iri">([^<]+)</span>', prop).group(1) for prop, _ in rows]
+    facts = set(curated.predicate_objects(ALBERTVILLE))
+    assert len(rows) == len(facts)
+    for (prop, _), short in zip(rows, shown):
+        if short.startswith("pvd:"):
+            label = _french(ontology, URIRef(PVD_NS + short[4:]))
+            assert label and prop.startswith(f"{label} <span"), (short, prop)
+    # label, type, then codes and figures (literal values), then relations
+    kind = {}
+    for p, o in facts:
+        short = curated.namespace_manager.curie(p)
+        kind[short] = 0 if p == RDFS.label else 1 if p == RDF.type else 2 if isinstance(o, Literal) else 3
+    groups = [kind[s] for s in shown]
+    assert groups == sorted(groups) and groups[:2] == [0, 1]
+
+
+def test_entity_incoming_resources_have_their_type_and_a_label(plain, curated, ontology):
+    page = requests.get(plain.base + "/id/commune/73011", headers={"Accept": CHROMIUM_ACCEPT}, timeout=10).text
+    links = _section(page, "Liens entrants")
+    rows = re.findall(r'<tr><td><a href="/id/([^"]+)">([^<]*)</a>.*?</td><td>(.*?)</td><td>.*?</td></tr>', links)
+    incoming = {s for s, _ in curated.subject_predicates(ALBERTVILLE)}
+    assert {URIRef("https://w3id.org/pvd-graph/id/" + path) for path, _, _ in rows} == incoming
+    everything = curated + ontology
+    for path, text, types in rows:
+        subject = URIRef("https://w3id.org/pvd-graph/id/" + path)
+        kinds = set(everything.objects(subject, RDF.type))
+        specific = {k for k in kinds if not any(u != k and (u, RDFS.subClassOf * "+", k) in everything for u in kinds)}
+        assert sorted(unescape(t) for t in re.findall(r">([^<]+)</a>", types)) == \
+            sorted(_french(ontology, k) or curated.namespace_manager.curie(k) for k in specific), path
+        if (subject, URIRef(PVD_NS + "participant"), ALBERTVILLE) in curated:
+            programme = curated.value(subject, URIRef(PVD_NS + "inProgramme"))
+            assert unescape(text) == f"Participation : Albertville — {_french(curated, programme)}"
+        else:
+            assert unescape(text) in {str(o) for o in curated.objects(subject, RDFS.label)}, path
+
+
+@pytest.mark.parametrize("page", ["0", "x", "-1"])
+def test_entity_bad_page_number_is_400(plain, page):
+    r = requests.get(plain.base + "/id/commune/73011", params={"page": page}, headers={"Accept": "text/html"}, timeout=10)
+    assert r.status_code == 400 and "page=" in r.text

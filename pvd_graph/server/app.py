@@ -199,10 +199,13 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
         try:
             params = _form(request.scope.get("query_string", b""))
             fmt = _first(params, "format")
+            page = _first(params, "page") or "1"
+            if not page.isdigit() or int(page) < 1:
+                raise BadRequest(400, f"page={page!r}: give a page number from 1")
         except BadRequest as exc:
             return _response(error(exc.status, str(exc)))
         reply = await pool.run({"op": "entity", "iri": ids.path(path), "accept": request.headers.get("accept"),
-                                "format": fmt, "id_base": ID})
+                                "format": fmt, "id_base": ID, "page": int(page)})
         return _response(reply)
 
     async def home(request: Request) -> Response:

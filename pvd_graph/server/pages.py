@@ -15,6 +15,8 @@ from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 
+from pvd_graph.server.entity_page import PAGE_SIZE
+
 _STYLE = """body{font-family:system-ui,sans-serif;max-width:70rem;margin:1rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;vertical-align:top}
 code,textarea{font-family:ui-monospace,monospace}textarea{width:100%;height:14rem}.iri{color:#555;font-size:.9em}
@@ -42,14 +44,14 @@ def local_href(iri: str, id_base: str | None) -> str | None:
     return None
 
 
-def _node(node, labels: dict, id_base: str | None, prefixes: dict) -> str:
+def _node(node, labels: dict, id_base: str | None, prefixes: dict, show_iri: bool = True) -> str:
     if isinstance(node, ox.NamedNode):
         href = local_href(node.value, id_base)
         if href is None and node.value.startswith(("http://", "https://")):
             href = node.value
         label = labels.get(node)
         text = escape(label) if label else escape(compact(node.value, prefixes))
-        iri = f' <span class="iri">{escape(node.value)}</span>' if label else ""
+        iri = f' <span class="iri">{escape(node.value)}</span>' if label and show_iri else ""
         return f'<a href="{escape(href)}">{text}</a>{iri}' if href else f"{text}{iri}"
     if isinstance(node, ox.BlankNode):
         return f"<code>_:{escape(node.value)}</code>"
@@ -57,40 +59,106 @@ def _node(node, labels: dict, id_base: str | None, prefixes: dict) -> str:
         extra = ""
         if node.language:
             extra = f' <span class="iri">@{escape(node.language)}</span>'
-        elif node.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        elif node.datatype.value not in _PLAIN_DATATYPES:
             extra = f' <span class="iri">{escape(compact(node.datatype.value, prefixes))}</span>'
         return escape(node.value) + extra
     return escape(str(node))
 
 
-def entity_page(node: ox.NamedNode, outgoing, incoming, labels, total_in: int,
-                id_base: str | None, prefixes: dict) -> str:
-    """HTML for one resource: its facts, then the resources that point to it."""
+#: Datatypes a reader needs no reminder of: the value says it (``1606``, ``2023-07-03``).
+_PLAIN_DATATYPES = {"http://www.w3.org/2001/XMLSchema#" + t
+                    for t in ("string", "integer", "decimal", "double", "boolean", "date", "gYear", "dateTime")}
+#: French names of the properties the ontology does not label (those of W3C and DCMI vocabularies).
+_PROPERTY_NAMES = {
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#type": "type",
+    "http://www.w3.org/2000/01/rdf-schema#label": "nom",
+    "http://www.w3.org/2000/01/rdf-schema#comment": "commentaire",
+    "http://www.w3.org/2000/01/rdf-schema#seeAlso": "voir aussi",
+    "http://www.w3.org/2004/02/skos/core#prefLabel": "nom",
+    "http://www.w3.org/2004/02/skos/core#altLabel": "autre nom",
+    "http://www.w3.org/2004/02/skos/core#definition": "définition",
+    "http://www.w3.org/2002/07/owl#sameAs": "identique à",
+    "http://purl.org/dc/terms/title": "titre",
+    "http://purl.org/dc/terms/publisher": "éditeur",
+    "http://purl.org/dc/terms/temporal": "millésime",
+    "http://purl.org/dc/terms/modified": "modifié le",
+    "http://purl.org/dc/terms/issued": "publié le",
+    "http://purl.org/dc/terms/license": "licence",
+    "http://purl.org/dc/terms/source": "source",
+    "http://www.w3.org/ns/prov#wasDerivedFrom": "dérivé de",
+    "http://www.w3.org/ns/dcat#downloadURL": "téléchargement",
+    "http://www.w3.org/ns/dcat#landingPage": "page d’accueil",
+    "http://spdx.org/rdf/terms#checksum": "empreinte",
+    "http://spdx.org/rdf/terms#algorithm": "algorithme",
+    "http://spdx.org/rdf/terms#checksumValue": "valeur",
+}
+_NAME_PROPERTIES = {"http://www.w3.org/2000/01/rdf-schema#label", "http://www.w3.org/2004/02/skos/core#prefLabel",
+                    "http://purl.org/dc/terms/title"}
+_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def _property(pred, labels: dict, prefixes: dict) -> str:
+    """A property as its French label (the ontology's, else :data:`_PROPERTY_NAMES`), with its short name."""
+    short = compact(pred.value, prefixes)
+    name = labels.get(pred) or _PROPERTY_NAMES.get(pred.value)
+    return f'{escape(name)} <span class="iri">{escape(short)}</span>' if name else escape(short)
+
+
+def _rank(t, labels: dict, prefixes: dict) -> tuple:
+    """Facts in reading order: names, type, codes and figures (literals), relations, then structured values."""
+    p = t.predicate.value
+    group = (0 if p in _NAME_PROPERTIES else 1 if p == _TYPE else 2 if isinstance(t.object, ox.Literal)
+             else 3 if isinstance(t.object, ox.NamedNode) else 4)
+    return group, labels.get(t.predicate) or _PROPERTY_NAMES.get(p) or compact(p, prefixes), str(t.object)
+
+
+def _facts(subject, triples: list, labels: dict, id_base, prefixes: dict, depth: int = 0) -> str:
+    """Rows of *subject*'s facts; a blank-node value is shown once, as its own facts nested in the row."""
+    rows = []
+    for t in sorted((t for t in triples if t.subject == subject), key=lambda t: _rank(t, labels, prefixes)):
+        if isinstance(t.object, ox.BlankNode) and depth < 5:
+            value = f"<table>{_facts(t.object, triples, labels, id_base, prefixes, depth + 1)}</table>"
+        else:
+            value = _node(t.object, labels, id_base, prefixes)
+        rows.append(f"<tr><td>{_property(t.predicate, labels, prefixes)}</td><td>{value}</td></tr>")
+    return "".join(rows)
+
+
+def entity_page(view, id_base: str | None, prefixes: dict) -> str:
+    """HTML for one resource (an :class:`~pvd_graph.server.entity_page.EntityView`): its facts, then what points to it."""
+    node, labels = view.node, view.labels
     title = labels.get(node) or node.value
+    facts = _facts(node, view.outgoing, labels, id_base, prefixes)
 
-    def row(a, b):
-        return f"<tr><td>{a}</td><td>{b}</td></tr>"
+    def kind(types) -> str:
+        return ", ".join(_node(t, labels, id_base, prefixes, show_iri=False) for t in types) if types else ""
 
-    facts = "".join(
-        row(escape(compact(t.predicate.value, prefixes)), _node(t.object, labels, id_base, prefixes))
-        for t in outgoing if t.subject == node)
-    nested = [t for t in outgoing if t.subject != node]
-    nested_rows = "".join(
-        f"<tr><td>{_node(t.subject, labels, id_base, prefixes)}</td><td>{escape(compact(t.predicate.value, prefixes))}</td>"
-        f"<td>{_node(t.object, labels, id_base, prefixes)}</td></tr>" for t in nested)
     back = "".join(
-        row(_node(t.subject, labels, id_base, prefixes), escape(compact(t.predicate.value, prefixes)))
-        for t in incoming)
-    more = (f"<p>{total_in - len(incoming)} autres liens entrants non affichés "
-            f"(voir le point d’accès SPARQL).</p>") if total_in > len(incoming) else ""
+        f"<tr><td>{_node(t.subject, labels, id_base, prefixes)}</td><td>{kind(view.types.get(t.subject))}</td>"
+        f"<td>{_property(t.predicate, labels, prefixes)}</td></tr>" for t in view.incoming)
+    counts = "".join(
+        f"<tr><td>{_property(p, labels, prefixes)}</td><td>{kind([t] if t is not None else [])}</td>"
+        f"<td>{_number(n)}</td></tr>" for p, t, n in view.counts)
+    first = (view.page - 1) * PAGE_SIZE + 1
+    span = (f"<p>{_number(view.total_in)} lien{'s' if view.total_in != 1 else ''} entrant"
+            f"{'s' if view.total_in != 1 else ''}")
+    if view.pages > 1:
+        nav = " · ".join(
+            (f"<b>{n}</b>" if n == view.page else f'<a href="?page={n}">{n}</a>') for n in range(1, view.pages + 1))
+        span += (f" ; ici {_number(first)} à {_number(first + len(view.incoming) - 1)} "
+                 f"(page {view.page} sur {view.pages}) :</p><p class=pages>pages : {nav}</p>")
+    else:
+        span += ".</p>"
     alt = "".join(
         f'<a href="?format={k}" type="{m}">{n}</a> ' for k, m, n in
         (("turtle", "text/turtle", "Turtle"), ("jsonld", "application/ld+json", "JSON-LD"),
          ("ntriples", "application/n-triples", "N-Triples")))
     body = (f"<h1>{escape(title)}</h1><p class=iri>{escape(node.value)}</p><p>Formats : {alt}</p>"
             f"<h2>Faits</h2><table><tr><th>propriété</th><th>valeur</th></tr>{facts}</table>"
-            + (f"<h2>Détails</h2><table>{nested_rows}</table>" if nested else "")
-            + f"<h2>Liens entrants</h2><table><tr><th>ressource</th><th>propriété</th></tr>{back}</table>{more}"
+            "<h2>Liens entrants</h2>"
+            + (f"<table><tr><th>propriété</th><th>type de la ressource</th><th>ressources</th></tr>{counts}</table>"
+               + span + f"<table><tr><th>ressource</th><th>type</th><th>propriété</th></tr>{back}</table>"
+               if view.total_in else "<p>Aucun.</p>")
             + '<p><a href="/sparql">Point d’accès SPARQL</a></p>')
     head = ('<link rel="alternate" type="text/turtle" href="?format=turtle">'
             '<link rel="alternate" type="application/ld+json" href="?format=jsonld">')
