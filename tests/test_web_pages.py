@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import re
-from html import unescape
+from html import escape, unescape
 from pathlib import Path
 from unittest import mock
 
 import pytest
 import requests
-from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib import OWL, RDF, RDFS, SH, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+
+from pvd_graph import resources
 
 from pvd_graph.query import load_catalogue
 from serve_support import Server, free_port, run_serve
@@ -244,3 +247,63 @@ def test_entity_incoming_resources_have_their_type_and_a_label(plain, curated, o
 def test_entity_bad_page_number_is_400(plain, page):
     r = requests.get(plain.base + "/id/commune/73011", params={"page": page}, headers={"Accept": "text/html"}, timeout=10)
     assert r.status_code == 400 and "page=" in r.text
+
+
+# --- the vocabulary at its own IRIs, the VoID description, the w3id.org rules
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_ontology_page_and_turtle(plain, ontology):
+    html = requests.get(plain.base + "/ontology", headers={"Accept": CHROMIUM_ACCEPT}, timeout=10)
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert "Accept" in html.headers["vary"]
+    terms = {s for s in ontology.subjects(RDF.type, None) if str(s).startswith(PVD_NS)
+             and set(ontology.objects(s, RDF.type)) & {OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty}}
+    assert len(terms) > 50
+    for term in terms:
+        local = str(term)[len(PVD_NS):]
+        assert f'<tr id="{local}"><td><b>{escape(_french(ontology, term))}</b>' in html.text, local
+    turtle = requests.get(plain.base + "/ontology", headers={"Accept": "text/turtle"}, timeout=10)
+    assert turtle.headers["content-type"].startswith("text/turtle")
+    assert turtle.content == resources.ONTOLOGY_FILE.read_bytes()
+    jsonld = requests.get(plain.base + "/ontology", params={"format": "jsonld"}, timeout=10)
+    assert isomorphic(Graph().parse(data=jsonld.content, format="json-ld"), ontology)
+
+
+def test_entity_types_link_to_the_ontology_page(plain):
+    page = requests.get(plain.base + "/id/commune/73011", headers={"Accept": "text/html"}, timeout=10).text
+    assert '<a href="/ontology#Commune">' in page
+
+
+def test_shapes_page_and_turtle(plain, shapes):
+    turtle = requests.get(plain.base + "/shapes", headers={"Accept": "text/turtle"}, timeout=10)
+    assert turtle.status_code == 200 and turtle.headers["content-type"].startswith("text/turtle")
+    assert isomorphic(Graph().parse(data=turtle.content, format="turtle"), shapes)
+    html = requests.get(plain.base + "/shapes", headers={"Accept": CHROMIUM_ACCEPT}, timeout=10).text
+    node_shapes = set(shapes.subjects(RDF.type, SH.NodeShape))
+    assert node_shapes
+    for shape in node_shapes:
+        assert f'<tr id="{str(shape).rsplit("#", 1)[1]}">' in html
+
+
+def test_void_at_its_well_known_path(plain, curated_build):
+    r = requests.get(plain.base + "/.well-known/void", headers={"Accept": "text/turtle"}, timeout=10)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    expected = Graph().parse(curated_build / resources.VOID_TTL, format="turtle")
+    assert isomorphic(Graph().parse(data=r.content, format="turtle"), expected)
+
+
+def test_w3id_rules_lead_to_pages_the_server_answers(plain):
+    """Each IRI form of the graph, rewritten by deploy/w3id/.htaccess, is a path this server answers."""
+    rules = re.findall(r"^RewriteRule (\S+) (\S+) \[([^\]]+)\]", (REPO / "deploy/w3id/.htaccess").read_text(), re.M)
+    assert rules
+    iris = ["ontology", "ontology/0.1.0", "shapes", "id/commune/73011", "id/programme/pvd", "dataset", "sparql", ""]
+    for iri in iris:
+        rule = next(((pattern, target, flags) for pattern, target, flags in rules if re.search(pattern, iri)), None)
+        assert rule, f"no w3id rule for https://w3id.org/pvd-graph/{iri}"
+        pattern, target, flags = rule
+        assert re.search(r"R=30[237]", flags)
+        url = re.sub(pattern, target.replace("$", "\\"), iri).replace("https://DEPLOYMENT", plain.base)
+        r = requests.get(url, headers={"Accept": "text/turtle"}, timeout=10, allow_redirects=False)
+        assert r.status_code in (200, 302), (iri, url, r.status_code)

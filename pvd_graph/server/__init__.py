@@ -7,6 +7,8 @@
 * :mod:`~pvd_graph.server.formats` — content negotiation;
 * :mod:`~pvd_graph.server.pages` — HTML (query page, catalogue results, entity pages);
 * :mod:`~pvd_graph.server.catalogue` — catalogue queries with their parameters bound (``/catalogue/NAME``);
+* :mod:`~pvd_graph.server.ontology_pages` — ``/ontology``, ``/shapes``, ``/.well-known/void``;
+* :mod:`~pvd_graph.server.entity_page` — what an entity page shows, gathered in a worker;
 * :mod:`~pvd_graph.server.assets` — the query page's editor (YASGUI), found beside the package;
 * :mod:`~pvd_graph.server.description` — the dataset view: start-up line, query page, service description;
 * :mod:`~pvd_graph.server.app` — the Starlette application.

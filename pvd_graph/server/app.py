@@ -24,6 +24,7 @@ from pvd_graph.namespaces import ID, ids
 from pvd_graph.server import formats, pages
 from pvd_graph.server.assets import Assets
 from pvd_graph.server.catalogue import NOTES_HEADER
+from pvd_graph.server.ontology_pages import Documents, ontology_html, shapes_html
 from pvd_graph.server.description import DatasetView, service_description
 from pvd_graph.server.engine import Reply, error
 from pvd_graph.server.guard import Refused, check_query
@@ -134,6 +135,9 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
     view = view or DatasetView.of(pool.figures, build=False)
     asset_files = assets.files() if assets else {}
     queries = load_catalogue()
+    docs = Documents.load(config.graph)
+    doc_pages = {"ontology": ontology_html(docs.ontology, pages.html_page),
+                 "shapes": shapes_html(docs.shapes, pages.html_page)}
 
     def no_query(request: Request, params: dict) -> Response:
         """``/sparql`` without a query: the service description for RDF clients, else the query page."""
@@ -265,8 +269,39 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
         page.headers["Vary"] = "Accept"
         return page
 
+    def document(request: Request, doc, html: str | None) -> Response:
+        """An RDF document in the format asked for (``Accept`` or ``?format=``), or its HTML page."""
+        try:
+            params = _form(request.scope.get("query_string", b""))
+            offers = ((formats.HTML,) if html else ()) + formats.GRAPHS
+            fmt = formats.negotiate(offers, request.headers.get("accept"), _first(params, "format"))
+        except BadRequest as exc:
+            return _response(error(exc.status, str(exc)))
+        except formats.NotAcceptable as exc:
+            return _response(error(406, str(exc)))
+        if fmt is formats.HTML:
+            page = _html(html)
+            page.headers["Vary"] = "Accept"
+            return page
+        media = fmt.media_type + ("; charset=utf-8" if fmt.media_type.startswith("text/") else "")
+        return _response(Reply(200, media, doc.serialize(fmt), {"Vary": "Accept"}))
+
+    async def ontology(request: Request) -> Response:
+        return document(request, docs.ontology, doc_pages["ontology"])
+
+    async def shapes(request: Request) -> Response:
+        return document(request, docs.shapes, doc_pages["shapes"])
+
+    async def void(request: Request) -> Response:
+        if docs.void is None:
+            return _response(error(404, "this server does not serve a build folder: there is no void.ttl to describe it"))
+        return document(request, docs.void, None)
+
     app = Starlette(routes=[
         Route("/", home),
+        Route("/ontology", ontology),
+        Route("/shapes", shapes),
+        Route("/.well-known/void", void),
         Route("/sparql", sparql, methods=["GET", "POST"]),
         Route("/catalogue/{name}", catalogue, methods=["GET", "POST"]),
         Route("/assets/{name}", asset),

@@ -15,6 +15,7 @@ from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 
+from pvd_graph.namespaces import ONTOLOGY
 from pvd_graph.server.entity_page import PAGE_SIZE
 
 _STYLE = """body{font-family:system-ui,sans-serif;max-width:70rem;margin:1rem auto;padding:0 1rem;color:#222}
@@ -27,6 +28,10 @@ def _page(title: str, body: str, head: str = "") -> str:
     return (f'<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8"><title>{escape(title)}</title>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">{head}<style>{_STYLE}</style></head>'
             f'<body>{body}</body></html>\n')
+
+
+#: The page frame (title, style), for the other page modules.
+html_page = _page
 
 
 def compact(iri: str, prefixes: dict[str, str]) -> str:
@@ -47,6 +52,8 @@ def local_href(iri: str, id_base: str | None) -> str | None:
 def _node(node, labels: dict, id_base: str | None, prefixes: dict, show_iri: bool = True) -> str:
     if isinstance(node, ox.NamedNode):
         href = local_href(node.value, id_base)
+        if href is None and node.value.startswith(ONTOLOGY):  # a term: its entry on this server's /ontology page
+            href = "/ontology#" + quote(node.value[len(ONTOLOGY):], safe="-._~")
         if href is None and node.value.startswith(("http://", "https://")):
             href = node.value
         label = labels.get(node)
