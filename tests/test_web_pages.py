@@ -13,6 +13,7 @@ from html import escape, unescape
 from pathlib import Path
 from unittest import mock
 
+import pyoxigraph as ox
 import pytest
 import requests
 from rdflib import OWL, RDF, RDFS, SH, Graph, Literal, URIRef
@@ -21,6 +22,7 @@ from rdflib.compare import isomorphic
 from pvd_graph import resources
 
 from pvd_graph.query import load_catalogue
+from conftest import SHARED_DATA
 from serve_support import Server, free_port, run_serve
 
 #: What Chromium sends when it navigates to a page.
@@ -307,3 +309,71 @@ def test_w3id_rules_lead_to_pages_the_server_answers(plain):
         url = re.sub(pattern, target.replace("$", "\\"), iri).replace("https://DEPLOYMENT", plain.base)
         r = requests.get(url, headers={"Accept": "text/turtle"}, timeout=10, allow_redirects=False)
         assert r.status_code in (200, 302), (iri, url, r.status_code)
+
+
+# --- entity pages on the enlarged national build: a programme of thousands, a source, a town
+
+PVD_IRI = ox.NamedNode(PVD)
+
+
+@pytest.fixture(scope="module")
+def national(enlarged_build, tmp_path_factory):
+    srv = Server(enlarged_build, "--workers", "1", log_dir=tmp_path_factory.mktemp("logs"))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def national_triples(enlarged_build) -> list:
+    with open(enlarged_build / resources.GRAPH_NT, "rb") as fh:
+        return list(ox.parse(fh, format=ox.RdfFormat.N_TRIPLES))
+
+
+def test_programme_page_counts_and_pages_every_link(national, national_triples):
+    incoming = {t for t in national_triples if t.object == PVD_IRI}
+    participations = {t.subject for t in incoming if t.predicate.value == PVD_NS + "inProgramme"}
+    assert len(incoming) > 2000 and participations
+    pages = -(-len(incoming) // 200)
+    first = requests.get(national.base + "/id/programme/pvd", headers={"Accept": CHROMIUM_ACCEPT}, timeout=60)
+    assert first.status_code == 200 and len(first.content) < 150_000
+    said = re.search(r"<p>([\d\u202f]+) liens entrants ; ici 1 à 200 \(page 1 sur (\d+)\)", first.text)
+    assert said and int(said.group(1).replace("\u202f", "")) == len(incoming) and int(said.group(2)) == pages
+    counts = re.findall(r'<td><a href="/ontology#Participation">participation</a></td><td>([\d\u202f]+)</td>', first.text)
+    assert [int(c.replace("\u202f", "")) for c in counts] == [len(participations)]
+    seen = set()
+    for n in range(1, pages + 1):
+        page = first if n == 1 else requests.get(national.base + "/id/programme/pvd", params={"page": n},
+                                                 headers={"Accept": "text/html"}, timeout=60)
+        rows = re.findall(r'<tr><td><a href="/id/([^"]+)">', _section(page.text, "Liens entrants"))
+        assert len(rows) == (200 if n < pages else len(incoming) - 200 * (pages - 1))
+        seen.update(rows)
+    assert seen == {t.subject.value[len("https://w3id.org/pvd-graph/id/"):] for t in incoming}
+    # the RDF description keeps 2,000 links and says so
+    ttl = requests.get(national.base + "/id/programme/pvd", headers={"Accept": "text/turtle"}, timeout=60)
+    assert ttl.headers["x-incoming-links"].startswith(f"2000 of {len(incoming)} shown")
+    assert ttl.text.startswith(f"# 2000 of the {len(incoming)} incoming links")
+
+
+def test_source_page_shows_its_checksum_once(national):
+    """The checksum of the COG communes file (computed here from the file) appears once on its source's page."""
+    import hashlib
+
+    digest = hashlib.sha256((SHARED_DATA / "cog" / "communes.json").read_bytes()).hexdigest()
+    page = requests.get(national.base + "/id/source/cog-communes", headers={"Accept": "text/html"}, timeout=60).text
+    assert page.count(digest) == 1
+    assert "xsd:integer" not in page and "xsd:gYear" not in page
+
+
+def test_town_page_values_and_points(national, national_triples):
+    town = ox.NamedNode(str(ALBERTVILLE))
+    page = requests.get(national.base + "/id/commune/73011", headers={"Accept": "text/html"}, timeout=60).text
+    population = next(t.object for t in national_triples if t.subject == town and t.predicate.value == PVD_NS + "population")
+    assert f"<td>{population.value}</td>" in page and "xsd:integer" not in page
+    points = [t.object for t in national_triples if t.subject == town and t.object.value.startswith(town.value + "#")]
+    assert points
+    for point in points:
+        fragment = point.value.split("#", 1)[1]
+        assert page.count(f'<a id="{fragment}"') == 1
+        for t in national_triples:
+            if t.subject == point and isinstance(t.object, ox.Literal):
+                assert escape(t.object.value) in page, (point, t.predicate)

@@ -168,15 +168,22 @@ def _unique(triples):
     return out
 
 
+def _part_of(value, subject) -> bool:
+    """Whether *value* is a part of *subject*'s description: a blank node, or a hash IRI of the subject
+    (``…/commune/73011#point-anct-ort``: a point as one source gives it)."""
+    return isinstance(value, ox.BlankNode) or (
+        isinstance(value, ox.NamedNode) and value.value.startswith(subject.value + "#"))
+
+
 def _outgoing(store: Store, subject, graph=None) -> list[ox.Triple]:
-    """Facts about *subject*, with those of its blank-node values (a concise bounded description)."""
+    """Facts about *subject*, with those of its blank-node and hash-IRI values (a concise bounded description)."""
     found, todo, done = [], [subject], set()
     while todo and len(done) < 100:
         node = todo.pop()
         done.add(node)
         for q in store.quads(node, graph=graph):
             found.append(q.triple)
-            if isinstance(q.object, ox.BlankNode) and q.object not in done:
+            if _part_of(q.object, subject) and q.object not in done:
                 todo.append(q.object)
     return _unique(found)
 

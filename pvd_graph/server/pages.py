@@ -45,7 +45,8 @@ def compact(iri: str, prefixes: dict[str, str]) -> str:
 def local_href(iri: str, id_base: str | None) -> str | None:
     """The server path of a resource IRI under ``/id/``, or ``None`` for outside IRIs."""
     if id_base and iri.startswith(id_base):
-        return "/id/" + quote(iri[len(id_base):], safe="/-._~")
+        path, hash_, fragment = iri[len(id_base):].partition("#")
+        return "/id/" + quote(path, safe="/-._~") + (hash_ + quote(fragment, safe="-._~") if hash_ else "")
     return None
 
 
@@ -86,6 +87,10 @@ _PROPERTY_NAMES = {
     "http://www.w3.org/2004/02/skos/core#definition": "définition",
     "http://www.w3.org/2002/07/owl#sameAs": "identique à",
     "http://purl.org/dc/terms/title": "titre",
+    "http://purl.org/dc/terms/description": "description",
+    "http://www.w3.org/ns/org#member": "membre",
+    "http://www.opengis.net/ont/geosparql#hasGeometry": "géométrie",
+    "http://www.opengis.net/ont/geosparql#asWKT": "coordonnées (WKT)",
     "http://purl.org/dc/terms/publisher": "éditeur",
     "http://purl.org/dc/terms/temporal": "millésime",
     "http://purl.org/dc/terms/modified": "modifié le",
@@ -119,12 +124,18 @@ def _rank(t, labels: dict, prefixes: dict) -> tuple:
     return group, labels.get(t.predicate) or _PROPERTY_NAMES.get(p) or compact(p, prefixes), str(t.object)
 
 
-def _facts(subject, triples: list, labels: dict, id_base, prefixes: dict, depth: int = 0) -> str:
-    """Rows of *subject*'s facts; a blank-node value is shown once, as its own facts nested in the row."""
+def _facts(subject, triples: list, labels: dict, id_base, prefixes: dict, depth: int = 0, root=None) -> str:
+    """Rows of *subject*'s facts; a blank-node or hash-IRI value (``…/73011#point-anct-ort``) is shown
+    once, as its own facts nested in the row."""
+    root = root or subject
     rows = []
     for t in sorted((t for t in triples if t.subject == subject), key=lambda t: _rank(t, labels, prefixes)):
-        if isinstance(t.object, ox.BlankNode) and depth < 5:
-            value = f"<table>{_facts(t.object, triples, labels, id_base, prefixes, depth + 1)}</table>"
+        part = isinstance(t.object, ox.BlankNode) or (
+            isinstance(t.object, ox.NamedNode) and t.object.value.startswith(root.value + "#"))
+        if part and depth < 5 and any(n.subject == t.object for n in triples):
+            anchor = (f'<a id="{escape(t.object.value.split("#", 1)[1])}" class="iri">#{escape(t.object.value.split("#", 1)[1])}</a>'
+                      if isinstance(t.object, ox.NamedNode) else "")
+            value = anchor + f"<table>{_facts(t.object, triples, labels, id_base, prefixes, depth + 1, root)}</table>"
         else:
             value = _node(t.object, labels, id_base, prefixes)
         rows.append(f"<tr><td>{_property(t.predicate, labels, prefixes)}</td><td>{value}</td></tr>")
