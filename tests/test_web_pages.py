@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 from html import escape, unescape
 from pathlib import Path
 from unittest import mock
@@ -53,21 +54,28 @@ def fake_editor(tmp_path_factory) -> Path:
     return prefix
 
 
+@contextmanager
+def serving(build: Path, tmp_path_factory, *options: str, env: dict | None = None):
+    """``pvd-graph serve`` of *build* with one worker, stopped on leaving."""
+    with mock.patch.dict(os.environ, env or {}):
+        srv = Server(build, "--workers", "1", *options, log_dir=tmp_path_factory.mktemp("logs"))
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
 @pytest.fixture(scope="module")
 def plain(curated_build, tmp_path_factory):
     """The server with no editor installed where it looks (``PVD_GRAPH_ASSETS`` on an empty folder)."""
-    empty = tmp_path_factory.mktemp("no-assets")
-    with mock.patch.dict(os.environ, {"PVD_GRAPH_ASSETS": str(empty)}):
-        srv = Server(curated_build, "--workers", "1", log_dir=tmp_path_factory.mktemp("logs"))
-    yield srv
-    srv.stop()
+    with serving(curated_build, tmp_path_factory, env={"PVD_GRAPH_ASSETS": str(tmp_path_factory.mktemp("no-assets"))}) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")
 def with_editor(curated_build, fake_editor, tmp_path_factory):
-    srv = Server(curated_build, "--workers", "1", "--assets", str(fake_editor), log_dir=tmp_path_factory.mktemp("logs"))
-    yield srv
-    srv.stop()
+    with serving(curated_build, tmp_path_factory, "--assets", str(fake_editor)) as srv:
+        yield srv
 
 
 def _forms(page: str) -> dict[str, tuple[str, list[tuple[str, bool]]]]:
@@ -318,9 +326,8 @@ PVD_IRI = ox.NamedNode(PVD)
 
 @pytest.fixture(scope="module")
 def national(enlarged_build, tmp_path_factory):
-    srv = Server(enlarged_build, "--workers", "1", log_dir=tmp_path_factory.mktemp("logs"))
-    yield srv
-    srv.stop()
+    with serving(enlarged_build, tmp_path_factory) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")
