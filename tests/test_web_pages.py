@@ -362,12 +362,14 @@ def test_programme_page_counts_and_pages_every_link(national, national_triples):
 
 
 def test_source_page_shows_its_checksum_once(national):
-    """The checksum of the COG communes file (computed here from the file) appears once on its source's page."""
+    """The checksum of the COG communes file (computed here from the file) appears once on its source's page,
+    nested in the row of its property (no ``_:b0`` row with a second table repeating it)."""
     import hashlib
 
     digest = hashlib.sha256((SHARED_DATA / "cog" / "communes.json").read_bytes()).hexdigest()
     page = requests.get(national.base + "/id/source/cog-communes", headers={"Accept": "text/html"}, timeout=60).text
     assert page.count(digest) == 1
+    assert "<code>_:" not in page  # the checksum node is its facts, nested in the row, not a label shown again
     assert "xsd:integer" not in page and "xsd:gYear" not in page
 
 
