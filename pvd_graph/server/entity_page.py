@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from pvd_graph.namespaces import ONTOLOGY
+from pvd_graph.namespaces import OX
 
 if TYPE_CHECKING:
     from pvd_graph.store import Store
@@ -27,8 +27,8 @@ RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 _SUBCLASS = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 _TITLE = ox.NamedNode("http://purl.org/dc/terms/title")
-_PARTICIPANT = ox.NamedNode(ONTOLOGY + "participant")
-_IN_PROGRAMME = ox.NamedNode(ONTOLOGY + "inProgramme")
+_PARTICIPANT = OX.participant
+_IN_PROGRAMME = OX.inProgramme
 
 
 @dataclass

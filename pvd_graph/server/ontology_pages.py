@@ -19,16 +19,12 @@ from html import escape
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib.namespace import OWL, SH
 
 from pvd_graph import resources
-from pvd_graph.namespaces import ONTOLOGY, PREFIXES, SHAPES
+from pvd_graph.namespaces import OX_DCTERMS, OX_RDF, OX_RDFS, OX_SKOS, ONTOLOGY, PREFIXES, SHAPES, OxTerms
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-OWL = "http://www.w3.org/2002/07/owl#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-SH = "http://www.w3.org/ns/shacl#"
-DCTERMS = "http://purl.org/dc/terms/"
+_OWL, _SH = OxTerms(OWL), OxTerms(SH)
 
 
 @dataclass
@@ -54,16 +50,16 @@ class Document:
             return self.turtle
         return ox.serialize(self.triples, format=fmt.ox_format, prefixes=dict(PREFIXES))
 
-    def values(self, subject, prop: str) -> list:
-        return [t.object for t in self.triples if t.subject == subject and t.predicate.value == prop]
+    def values(self, subject, prop: ox.NamedNode) -> list:
+        return [t.object for t in self.triples if t.subject == subject and t.predicate == prop]
 
-    def text(self, subject, prop: str, lang: str = "fr") -> str:
+    def text(self, subject, prop: ox.NamedNode, lang: str = "fr") -> str:
         values = [v for v in self.values(subject, prop) if isinstance(v, ox.Literal)]
         best = next((v for v in values if v.language == lang), values[0] if values else None)
         return best.value if best else ""
 
-    def of_type(self, *types: str) -> list:
-        found = {t.subject for t in self.triples if t.predicate.value == RDF + "type" and t.object.value in types
+    def of_type(self, *types: ox.NamedNode) -> list:
+        found = {t.subject for t in self.triples if t.predicate == OX_RDF.type and t.object in types
                  and isinstance(t.subject, ox.NamedNode)}
         return sorted(found, key=lambda n: n.value)
 
@@ -104,46 +100,46 @@ def ontology_html(doc: Document, page) -> str:
     """The ontology's page: title, then each class and property with its labels, definitions and axioms."""
     onto = ox.NamedNode(ONTOLOGY.rstrip("#"))
     sections = []
-    for title, types in (("Classes", (OWL + "Class",)),
-                         ("Propriétés", (OWL + "ObjectProperty", OWL + "DatatypeProperty"))):
+    for title, types in (("Classes", (_OWL.Class,)),
+                         ("Propriétés", (_OWL.ObjectProperty, _OWL.DatatypeProperty))):
         rows = []
         for term in doc.of_type(*types):
             if not term.value.startswith(ONTOLOGY):
                 continue
             local = term.value[len(ONTOLOGY):]
             axioms = []
-            for prop, name in ((RDFS + "subClassOf", "sous-classe de"), (RDFS + "subPropertyOf", "sous-propriété de"),
-                               (RDFS + "domain", "domaine"), (RDFS + "range", "portée")):
+            for prop, name in ((OX_RDFS.subClassOf, "sous-classe de"), (OX_RDFS.subPropertyOf, "sous-propriété de"),
+                               (OX_RDFS.domain, "domaine"), (OX_RDFS.range, "portée")):
                 values = doc.values(term, prop)
                 if values:
                     axioms.append(f"{name} : " + ", ".join(_term_link(v) for v in values))
             rows.append(
-                f'<tr id="{escape(local)}"><td><b>{escape(doc.text(term, RDFS + "label"))}</b><br>'
-                f'<code>pvd:{escape(local)}</code><br><i>{escape(doc.text(term, RDFS + "label", "en"))}</i></td>'
-                f"<td>{escape(doc.text(term, SKOS + 'definition'))}<br><i>{escape(doc.text(term, SKOS + 'definition', 'en'))}</i>"
+                f'<tr id="{escape(local)}"><td><b>{escape(doc.text(term, OX_RDFS.label))}</b><br>'
+                f'<code>pvd:{escape(local)}</code><br><i>{escape(doc.text(term, OX_RDFS.label, "en"))}</i></td>'
+                f"<td>{escape(doc.text(term, OX_SKOS.definition))}<br><i>{escape(doc.text(term, OX_SKOS.definition, 'en'))}</i>"
                 + (f"<br>{'<br>'.join(axioms)}" if axioms else "") + "</td></tr>")
         sections.append(f"<h2>{title} ({len(rows)})</h2><table>{''.join(rows)}</table>")
-    version = doc.text(onto, OWL + "versionInfo")
-    body = (f"<h1>{escape(doc.text(onto, DCTERMS + 'title'))}</h1><p class=iri>{escape(ONTOLOGY)} — version "
-            f"{escape(version)}</p><p>{escape(doc.text(onto, DCTERMS + 'description'))}</p>"
+    version = doc.text(onto, _OWL.versionInfo)
+    body = (f"<h1>{escape(doc.text(onto, OX_DCTERMS.title))}</h1><p class=iri>{escape(ONTOLOGY)} — version "
+            f"{escape(version)}</p><p>{escape(doc.text(onto, OX_DCTERMS.description))}</p>"
             '<p>Formats : <a href="?format=turtle">Turtle</a> <a href="?format=jsonld">JSON-LD</a> '
             '<a href="?format=ntriples">N-Triples</a> · <a href="/shapes">formes SHACL</a> · '
             '<a href="/sparql">point d’accès SPARQL</a></p>' + "".join(sections))
-    return page(doc.text(onto, DCTERMS + "title") or "Ontologie", body)
+    return page(doc.text(onto, OX_DCTERMS.title) or "Ontologie", body)
 
 
 def shapes_html(doc: Document, page) -> str:
     """The shapes' page: each node shape, its target and the constraints of its properties, with their messages."""
     rows = []
-    for shape in doc.of_type(SH + "NodeShape"):
+    for shape in doc.of_type(_SH.NodeShape):
         local = _short(shape, SHAPES)
-        targets = ", ".join(_term_link(v) for v in doc.values(shape, SH + "targetClass")) or "(cible SPARQL)"
+        targets = ", ".join(_term_link(v) for v in doc.values(shape, _SH.targetClass)) or "(cible SPARQL)"
         props = []
-        for prop in doc.values(shape, SH + "property"):
-            path = ", ".join(_term_link(v) for v in doc.values(prop, SH + "path"))
-            message = doc.text(prop, SH + "message")
+        for prop in doc.values(shape, _SH.property):
+            path = ", ".join(_term_link(v) for v in doc.values(prop, _SH.path))
+            message = doc.text(prop, _SH.message)
             props.append(f"<li>{path}{' — ' + escape(message) if message else ''}</li>")
-        message = doc.text(shape, SH + "message")
+        message = doc.text(shape, _SH.message)
         rows.append(f'<tr id="{escape(local)}"><td><code>pvdsh:{escape(local)}</code></td><td>{targets}</td>'
                     f"<td>{escape(message)}<ul>{''.join(props)}</ul></td></tr>")
     body = (f"<h1>Formes SHACL de pvd-graph</h1><p class=iri>{escape(SHAPES)}</p>"

@@ -15,6 +15,8 @@ from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 
+from rdflib.namespace import XSD
+
 from pvd_graph.namespaces import ONTOLOGY
 from pvd_graph.server.entity_page import PAGE_SIZE
 
@@ -74,8 +76,8 @@ def _node(node, labels: dict, id_base: str | None, prefixes: dict, show_iri: boo
 
 
 #: Datatypes a reader needs no reminder of: the value says it (``1606``, ``2023-07-03``).
-_PLAIN_DATATYPES = {"http://www.w3.org/2001/XMLSchema#" + t
-                    for t in ("string", "integer", "decimal", "double", "boolean", "date", "gYear", "dateTime")}
+_PLAIN_DATATYPES = {str(t) for t in (XSD.string, XSD.integer, XSD.decimal, XSD.double, XSD.boolean, XSD.date,
+                                     XSD.gYear, XSD.dateTime)}
 #: French names of the properties the ontology does not label (those of W3C and DCMI vocabularies).
 _PROPERTY_NAMES = {
     "http://www.w3.org/1999/02/22-rdf-syntax-ns#type": "type",
