@@ -29,6 +29,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--request-timeout", type=float, default=10.0, metavar="S",
                         help="seconds a client has to send a whole request; a slower or idle one gets 408 and is "
                              "disconnected (default: 10)")
+    parser.add_argument("--assets", metavar="DIR", default=None,
+                        help="folder where npm installed @triply/yasgui, the query page's editor (default: "
+                             "$PVD_GRAPH_ASSETS, else ~/.cache/pvd-graph/assets; without it the page is a plain form)")
     add_quiet(parser)
 
 
@@ -45,5 +48,6 @@ def run(args) -> int:
     progress = Progress(args.quiet)
     serve(args.graph, host=args.host, port=args.port, workers=args.workers, timeout=args.timeout,
           max_results=args.max_results, log=progress, queue_wait=args.queue_wait, max_memory=args.max_memory,
-          events=Progress(False) if args.quiet else progress, request_timeout=args.request_timeout)
+          events=Progress(False) if args.quiet else progress, request_timeout=args.request_timeout,
+          assets_dir=args.assets)
     return 0

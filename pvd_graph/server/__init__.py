@@ -5,7 +5,11 @@
 * :mod:`~pvd_graph.server.pool` — query worker processes with a time limit;
 * :mod:`~pvd_graph.server.engine` — runs queries on Oxigraph, result-size limit, serialisation;
 * :mod:`~pvd_graph.server.formats` — content negotiation;
-* :mod:`~pvd_graph.server.pages` — HTML (query page, entity pages);
+* :mod:`~pvd_graph.server.pages` — HTML (query page, catalogue results, entity pages);
+* :mod:`~pvd_graph.server.catalogue` — catalogue queries with their parameters bound (``/catalogue/NAME``);
+* :mod:`~pvd_graph.server.ontology_pages` — ``/ontology``, ``/shapes``, ``/.well-known/void``;
+* :mod:`~pvd_graph.server.entity_page` — what an entity page shows, gathered in a worker;
+* :mod:`~pvd_graph.server.assets` — the query page's editor (YASGUI), found beside the package;
 * :mod:`~pvd_graph.server.description` — the dataset view: start-up line, query page, service description;
 * :mod:`~pvd_graph.server.app` — the Starlette application.
 """
@@ -18,14 +22,15 @@ from pvd_graph.server.pool import PoolConfig, QueryPool
 
 def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, timeout: float = 10.0,
           max_results: int = 10_000, log=None, queue_wait: float = 2.0, max_memory: float = 1024.0,
-          events=None, request_timeout: float = 10.0) -> None:
+          events=None, request_timeout: float = 10.0, assets_dir=None) -> None:
     """Listen on *host*:*port*, load *graph* (a build folder or RDF file) in the query workers, serve until interrupted.
 
     *log* receives the start-up lines, *events* one line per operator event
     (timeout, memory cut, crash, abandoned query, worker replaced).
 
     The address is bound first: a port in use or an address this machine does
-    not have is a :class:`~pvd_graph.errors.UserError` before anything is loaded.
+    not have is a :class:`~pvd_graph.errors.UserError` before anything is loaded, and so is an
+    *assets_dir* without the query page's editor (see :mod:`~pvd_graph.server.assets`).
     """
     from pathlib import Path
 
@@ -38,7 +43,10 @@ def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 
     from pvd_graph.server.description import DatasetView
     from pvd_graph.server.listener import guarded_protocol, listen, url_host
 
+    from pvd_graph.server.assets import locate
+
     log = log or (lambda _m: None)
+    assets = locate(assets_dir)
     sock = listen(host, port)
     try:
         base = f"http://{url_host(host)}:{port}"
@@ -49,11 +57,12 @@ def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 
         pool.start()
         try:
             view = DatasetView.of(pool.figures, Path(graph or resources.DEFAULT_BUILD_DIR).is_dir())
-            config = uvicorn.Config(create_app(pool, view=view), log_level="warning", access_log=False,
+            config = uvicorn.Config(create_app(pool, view=view, assets=assets), log_level="warning", access_log=False,
                                     h11_max_incomplete_event_size=8 * MAX_URL, limit_concurrency=512,
                                     http=guarded_protocol(request_timeout))
             server = uvicorn.Server(config)
             log(f"loaded {view.summary()}")
+            log(assets.log_line())
             # the socket already listens: connections made from now on wait in its queue until served
             log(f"serving {base}/sparql and {base}/id/…")
             server.run(sockets=[sock])

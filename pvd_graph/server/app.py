@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import re
 from urllib.parse import parse_qs
 
@@ -19,11 +20,15 @@ from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from pvd_graph.errors import UserError
 from pvd_graph.namespaces import ID, ids
 from pvd_graph.server import formats, pages
+from pvd_graph.server.assets import Assets
+from pvd_graph.server.catalogue import NOTES_HEADER
+from pvd_graph.server.ontology_pages import Documents, ontology_html, shapes_html
 from pvd_graph.server.description import DatasetView, service_description
 from pvd_graph.server.engine import Reply, error
 from pvd_graph.server.guard import Refused, check_query
@@ -41,6 +46,14 @@ _HTML_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
 }
+#: The query page with the editor: scripts, styles, images and requests from this server only.
+_EDITOR_HEADERS = {
+    **_HTML_HEADERS,
+    "Content-Security-Policy": ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; form-action 'self'"),
+}
+#: Request parameters of /catalogue/NAME that are not the query's own parameters.
+_PROTOCOL_PARAMS = {"query", "format"}
 
 
 class BadRequest(Exception):
@@ -68,8 +81,9 @@ def _response(reply: Reply, request: Request | None = None) -> Response:
     return Response(reply.body, status_code=reply.status, headers=headers, media_type=reply.media_type)
 
 
-def _html(text: str, status: int = 200) -> Response:
-    return Response(text, status_code=status, media_type="text/html; charset=utf-8", headers=_HTML_HEADERS)
+def _html(text: str, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(text, status_code=status, media_type="text/html; charset=utf-8",
+                    headers=dict(headers or _HTML_HEADERS))
 
 
 def _form(raw: bytes) -> dict[str, list[str]]:
@@ -151,12 +165,24 @@ def _first(params: dict[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-def create_app(pool: QueryPool, examples: list[dict] | None = None, view: DatasetView | None = None) -> Starlette:
-    """The ASGI application over a started :class:`QueryPool`; *view* describes what its workers loaded."""
+def create_app(pool: QueryPool, examples: list[dict] | None = None, view: DatasetView | None = None,
+               assets: Assets | None = None) -> Starlette:
+    """The ASGI application over a started :class:`QueryPool`; *view* describes what its workers loaded.
+
+    *assets* says where the query page's editor is (:func:`~pvd_graph.server.assets.locate`);
+    without it the page is the plain form.
+    """
+    from pvd_graph.query import load_catalogue
+
     config = pool.config
     limits = {"timeout": config.timeout, "max_results": config.limits.max_results}
     examples = examples if examples is not None else catalogue_examples()
     view = view or DatasetView.of(pool.figures, build=False)
+    asset_files = assets.files() if assets else {}
+    queries = load_catalogue()
+    docs = Documents.load(config.graph)
+    doc_pages = {"ontology": ontology_html(docs.ontology, pages.html_page),
+                 "shapes": shapes_html(docs.shapes, pages.html_page)}
 
     def no_query(request: Request, params: dict) -> Response:
         """``/sparql`` without a query: the service description for RDF clients, else the query page."""
@@ -166,7 +192,8 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
         except formats.NotAcceptable:
             fmt = formats.HTML
         if fmt is formats.HTML:
-            page = _html(pages.query_page(examples, limits, _one(params, "edit") or "", view))
+            page = _html(pages.query_page(examples, limits, _one(params, "edit") or "", view, editor=bool(asset_files)),
+                         headers=_EDITOR_HEADERS if asset_files else None)
             page.headers["Vary"] = "Accept"
             return page
         endpoint = str(request.url.replace(query="", fragment=""))
@@ -227,12 +254,15 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
         try:
             params = _form(request.scope.get("query_string", b""))
             fmt = _first(params, "format")
+            page = _first(params, "page") or "1"
+            if not page.isdigit() or int(page) < 1:
+                raise BadRequest(400, f"page={page!r}: give a page number from 1")
         except BadRequest as exc:
             return _response(error(exc.status, str(exc)))
         try:
             reply = await _unless_gone(request, pool.run({
                 "op": "entity", "iri": ids.path(path), "accept": request.headers.get("accept"),
-                "format": fmt, "id_base": ID}))
+                "format": fmt, "id_base": ID, "page": int(page)}))
         except _Gone:
             return Response(status_code=499)  # never sent: the connection is closed
         return _response(reply, request)
@@ -240,9 +270,96 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
     async def home(request: Request) -> Response:
         return RedirectResponse("/sparql", status_code=302)
 
+    async def asset(request: Request) -> Response:
+        path = asset_files.get(request.path_params["name"])
+        if path is None:
+            return _response(error(404, "no such file"))
+        return FileResponse(path, headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "max-age=3600"})
+
+    async def catalogue(request: Request) -> Response:
+        """A catalogue query with its parameters as request fields (see :mod:`~pvd_graph.server.catalogue`).
+
+        The query text is the catalogue's, or the ``query`` field (the editor sends
+        the text of its tab). A browser asking for HTML gets a table; other clients
+        get the SPARQL results in the negotiated format.
+        """
+        cq = queries.get(request.path_params["name"])
+        if cq is None:
+            return _response(error(404, f"no catalogue query {request.path_params['name']!r}"))
+        try:
+            params = _form(request.scope.get("query_string", b""))
+            if request.method == "POST":
+                ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+                if ctype != "application/x-www-form-urlencoded":
+                    raise BadRequest(415, "POST a form (application/x-www-form-urlencoded)")
+                params = {**params, **_form(await _body(request))}
+            text = _one(params, "query") or cq.text
+            values = {k: v for k in params if k not in _PROTOCOL_PARAMS and (v := _one(params, k)).strip()}
+            try:
+                cq.check_form(values)  # cheap: refuse before a worker is taken
+                check_query(text)
+            except UserError as exc:
+                raise BadRequest(400, str(exc)) from None
+            except Refused as exc:
+                raise BadRequest(403, str(exc)) from None
+            try:
+                html = formats.negotiate((formats.HTML,) + formats.RESULTS, request.headers.get("accept"),
+                                         _first(params, "format")) is formats.HTML
+            except formats.NotAcceptable:
+                html = False  # the worker answers 406 (or the format of a CONSTRUCT)
+        except BadRequest as exc:
+            return _response(error(exc.status, str(exc)))
+        reply = await pool.run({
+            "op": "catalogue", "name": cq.name, "values": values, "query": text,
+            "accept": "application/sparql-results+json" if html else request.headers.get("accept"),
+            "format": None if html else _first(params, "format")})
+        notes = json.loads(reply.headers.pop(NOTES_HEADER, "[]"))
+        if not html or reply.status != 200 or not reply.media_type.startswith("application/sparql-results+json"):
+            return _response(reply)
+        data = json.loads(reply.body)
+        head = cq.returns or data["head"]["vars"]
+        rows = [[b.get(v, {}).get("value", "") for v in head] for b in data["results"]["bindings"]]
+        given = ", ".join(f"{k}={v}" for k, v in values.items()) or "sans paramètre"
+        page = _html(pages.results_page(f"{cq.title or cq.name} ({given})", head, rows, notes))
+        page.headers["Vary"] = "Accept"
+        return page
+
+    def document(request: Request, doc, html: str | None) -> Response:
+        """An RDF document in the format asked for (``Accept`` or ``?format=``), or its HTML page."""
+        try:
+            params = _form(request.scope.get("query_string", b""))
+            offers = ((formats.HTML,) if html else ()) + formats.GRAPHS
+            fmt = formats.negotiate(offers, request.headers.get("accept"), _first(params, "format"))
+        except BadRequest as exc:
+            return _response(error(exc.status, str(exc)))
+        except formats.NotAcceptable as exc:
+            return _response(error(406, str(exc)))
+        if fmt is formats.HTML:
+            page = _html(html)
+            page.headers["Vary"] = "Accept"
+            return page
+        media = fmt.media_type + ("; charset=utf-8" if fmt.media_type.startswith("text/") else "")
+        return _response(Reply(200, media, doc.serialize(fmt), {"Vary": "Accept"}))
+
+    async def ontology(request: Request) -> Response:
+        return document(request, docs.ontology, doc_pages["ontology"])
+
+    async def shapes(request: Request) -> Response:
+        return document(request, docs.shapes, doc_pages["shapes"])
+
+    async def void(request: Request) -> Response:
+        if docs.void is None:
+            return _response(error(404, "this server does not serve a build folder: there is no void.ttl to describe it"))
+        return document(request, docs.void, None)
+
     app = Starlette(routes=[
         Route("/", home),
+        Route("/ontology", ontology),
+        Route("/shapes", shapes),
+        Route("/.well-known/void", void),
         Route("/sparql", sparql, methods=["GET", "POST"]),
+        Route("/catalogue/{name}", catalogue, methods=["GET", "POST"]),
+        Route("/assets/{name}", asset),
         Route("/id/{path:path}", entity),
     ])
     return _Limits(_wrapped(app))
@@ -279,5 +396,7 @@ def catalogue_examples() -> list[dict]:
     """The catalogue queries (``queries/*.rq``) with their title and description, for the query page."""
     from pvd_graph.query import load_catalogue
 
-    return [{"title": q.title or name, "description": q.description, "query": q.text}
+    return [{"name": name, "title": q.title or name, "description": q.description, "query": q.text,
+             "params": [{"name": p.name, "optional": p.optional, "description": p.description, "example": p.example}
+                        for p in q.params]}
             for name, q in load_catalogue().items()]

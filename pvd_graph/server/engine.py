@@ -105,7 +105,9 @@ def run_sparql(store: Store, request: dict, limits: Limits) -> Reply:
     # unless the query says FROM (Oxigraph would otherwise ignore its FROM clauses) or the
     # request gives default-graph-uri.
     union = not verdict.from_clause and store.default_graph_is_empty()
-    kwargs = {"union": union, "prefixes": _prefixes(), "base_iri": request.get("base_iri")}
+    # bindings: the parameters of a catalogue query (/catalogue/NAME), RDF terms, never pasted into the text
+    kwargs = {"union": union, "prefixes": _prefixes(), "base_iri": request.get("base_iri"),
+              "bindings": request.get("bindings")}
     # SPARQL 1.1 Protocol §2.1.4: protocol graphs replace the query's FROM / FROM NAMED, and
     # either one alone makes the dataset: default-graph-uri alone leaves no named graph,
     # named-graph-uri alone an empty default graph (Oxigraph reads [] as "none").
@@ -162,7 +164,6 @@ def _prefixes() -> dict[str, str]:
 
 #: Incoming links shown per entity (a programme has thousands of participants).
 MAX_INCOMING = 2000
-_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 
 
 def _unique(triples):
@@ -174,28 +175,24 @@ def _unique(triples):
     return out
 
 
-def _outgoing(store: Store, subject) -> list[ox.Triple]:
-    """Facts about *subject*, with those of its blank-node values (a concise bounded description)."""
+def _part_of(value, subject) -> bool:
+    """Whether *value* is a part of *subject*'s description: a blank node, or a hash IRI of the subject
+    (``…/commune/73011#point-anct-ort``: a point as one source gives it)."""
+    return isinstance(value, ox.BlankNode) or (
+        isinstance(value, ox.NamedNode) and value.value.startswith(subject.value + "#"))
+
+
+def _outgoing(store: Store, subject, graph=None) -> list[ox.Triple]:
+    """Facts about *subject*, with those of its blank-node and hash-IRI values (a concise bounded description)."""
     found, todo, done = [], [subject], set()
     while todo and len(done) < 100:
         node = todo.pop()
         done.add(node)
-        for q in store.quads(node):
+        for q in store.quads(node, graph=graph):
             found.append(q.triple)
-            if isinstance(q.object, ox.BlankNode) and q.object not in done:
+            if _part_of(q.object, subject) and q.object not in done:
                 todo.append(q.object)
     return _unique(found)
-
-
-def label_of(store: Store, node) -> str | None:
-    """The node's French label, else any label, else ``None``."""
-    best = None
-    for q in store.quads(node, _LABEL):
-        if isinstance(q.object, ox.Literal):
-            if q.object.language == "fr":
-                return q.object.value
-            best = best or q.object.value
-    return best
 
 
 def describe_entity(store: Store, request: dict) -> Reply:
@@ -205,20 +202,29 @@ def describe_entity(store: Store, request: dict) -> Reply:
         fmt = formats.negotiate(formats.GRAPHS + (formats.HTML,), request.get("accept"), request.get("format"))
     except formats.NotAcceptable as exc:
         return error(406, str(exc))
-    outgoing = _outgoing(store, node)
-    incoming = _unique(q.triple for q in store.quads(object=node))
+    # A build's default graph is the union of its sources, each triple once: its facts are read
+    # there, not also in the named graphs, where the same blank node (a source's checksum) has
+    # another identity and would show twice. A bare file with an empty default graph: every graph.
+    graph = None if store.default_graph_is_empty() else ox.DefaultGraph()
+    outgoing = _outgoing(store, node, graph)
+    incoming = _unique(q.triple for q in store.quads(object=node, graph=graph))
     total_in = len(incoming)
-    incoming = incoming[:MAX_INCOMING]
     if not outgoing and not incoming:
         return error(404, f"no resource {request['iri']} in this graph")
     headers = {"Vary": "Accept"}
     if fmt is formats.HTML:
-        from pvd_graph.server import pages
+        from pvd_graph.server import entity_page, pages
 
-        linked = {t.object for t in outgoing} | {t.subject for t in incoming} | {node}
-        labels = {n: label_of(store, n) for n in linked if isinstance(n, ox.NamedNode)}
-        body = pages.entity_page(node, outgoing, incoming, labels, total_in, request.get("id_base"), _prefixes())
+        view = entity_page.gather(store, node, outgoing, incoming, graph, request.get("page") or 1)
+        body = pages.entity_page(view, request.get("id_base"), _prefixes())
         return Reply(200, "text/html; charset=utf-8", body.encode(), headers)
+    incoming = incoming[:MAX_INCOMING]
+    cut = total_in > len(incoming)
+    if cut:  # said, never silently dropped: a header, and a comment where the syntax has comments
+        headers["X-Incoming-Links"] = f"{len(incoming)} of {total_in} shown; the rest: SPARQL on /sparql"
     body = ox.serialize(outgoing + incoming, format=fmt.ox_format, prefixes=_prefixes())
+    if cut and fmt.ox_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES):
+        body = (f"# {len(incoming)} of the {total_in} incoming links of <{node.value}> are shown here; "
+                f"ask the SPARQL endpoint (/sparql) for all of them\n").encode() + body
     media = fmt.media_type + ("; charset=utf-8" if fmt.media_type.startswith("text/") else "")
     return Reply(200, media, body, headers)

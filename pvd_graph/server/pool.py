@@ -115,6 +115,7 @@ def _template_main(conn, config: PoolConfig) -> None:  # the spawned template pr
 
 
 def _serve_queries(store, conn, config: PoolConfig) -> None:  # a forked worker
+    from pvd_graph.server.catalogue import run_catalogue
     from pvd_graph.server.engine import describe_entity, run_sparql
 
     while True:
@@ -125,6 +126,8 @@ def _serve_queries(store, conn, config: PoolConfig) -> None:  # a forked worker
         try:
             if request["op"] == "entity":
                 reply = describe_entity(store, request)
+            elif request["op"] == "catalogue":
+                reply = run_catalogue(store, request, config.limits)
             else:
                 reply = run_sparql(store, request, config.limits)
         except MemoryError:
