@@ -25,7 +25,9 @@ the exit status (:attr:`ValidationReport.conforms`) only fails on violations.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -54,7 +56,7 @@ SKOLEM = "urn:pvd-graph:shape:"  # anonymous shapes handed to shacl by name, to 
 
 @dataclass
 class ShapesRun:
-    """What the engines reported: their W3C result nodes, in one graph."""
+    """What the engines (and then the SPARQL checks) reported: their W3C result nodes, in one graph."""
 
     graph: Graph  # every result node (and what they refer to), without the report node
     nodes: list  # the top-level result nodes
@@ -131,9 +133,6 @@ class ValidationReport:
             g += self.shapes_run.graph
             for node in self.shapes_run.nodes:
                 g.add((report, SH.result, node))
-        for r in self.results:
-            if r.constraint == "sparql-check":
-                g.add((report, SH.result, _check_node(g, r)))
         return g
 
     def render(self, fmt: str) -> str:
@@ -144,24 +143,6 @@ class ValidationReport:
         if fmt == "turtle":
             return self.to_graph().serialize(format="turtle")
         raise UserError(f"unknown report format {fmt!r}; expected one of {', '.join(REPORT_FORMATS)}")
-
-
-def _check_node(g: Graph, r: Result) -> BNode:
-    """A SPARQL check's row as a W3C result node."""
-    node = BNode()
-    g.add((node, RDF.type, SH.ValidationResult))
-    g.add((node, SH.resultSeverity, SH[r.severity]))
-    g.add((node, SH.focusNode, _term(r.focus)))
-    if r.path:
-        g.add((node, SH.resultPath, URIRef(r.path)))
-    g.add((node, SH.resultMessage, Literal(r.message)))
-    if r.value:
-        g.add((node, SH.value, _term(r.value)))
-    return node
-
-
-def _term(text: str):
-    return URIRef(text) if text.startswith(("http://", "https://", "urn:")) else Literal(text)
 
 
 # -- the engines -----------------------------------------------------------------------------
@@ -199,7 +180,7 @@ def _shape_names(shapes: Graph) -> dict:
     return {n: URIRef(f"{SKOLEM}{n}") for n in nodes if isinstance(n, BNode)}
 
 
-def _shacl(data: tuple[str, str], shapes: Graph) -> tuple[Graph, list]:
+def _shacl(data: Path, shapes: Graph) -> tuple[Graph, list]:
     """shacl's result nodes, its anonymous shapes given back as the shapes graph's blank nodes.
 
     Raises ValueError when shacl cannot compile the shapes or run a query."""
@@ -209,7 +190,7 @@ def _shacl(data: tuple[str, str], shapes: Graph) -> tuple[Graph, list]:
     named = Graph()
     named.addN((names.get(s, s), p, names.get(o, o), named) for s, p, o in shapes)
     engine = shacl.Shapes.from_text(named.serialize(format="nt"), format="ntriples")
-    report = engine.validate_text(data[0], format=data[1])
+    report = engine.validate_file(str(data))
     with exact_literals():
         raw = Graph().parse(data=report.serialize("ntriples"), format="nt")
     back = {v: k for k, v in names.items()}
@@ -256,14 +237,22 @@ class Data:
                                                             base_iri=self.source.resolve().as_uri())]
         return self._triples
 
-    def text(self) -> tuple[str, str]:
-        """(text, format) for shacl: N-Quads, whose graphs shacl reads as one (their union)."""
-        if self.source is None:
-            return self.ds.dump(ox.RdfFormat.N_QUADS).decode("utf-8"), "nquads"
-        fmt = store.SYNTAXES[store.syntax_of(self.source)][0]
-        if fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):  # no relative IRI: as it is
-            return self.source.read_text(encoding="utf-8"), "nquads"
-        return ox.serialize(self.triples(), format=ox.RdfFormat.N_TRIPLES).decode("utf-8"), "nquads"
+    @contextmanager
+    def nquads_file(self):
+        """An N-Quads (or N-Triples) file of the data for shacl, which reads its graphs as one (their
+        union): the source file itself when it is one, else a temporary dump (streamed: no copy in memory)."""
+        fmt = store.SYNTAXES[store.syntax_of(self.source)][0] if self.source is not None else None
+        if fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):  # no relative IRI there: as it is
+            yield self.source
+            return
+        with tempfile.TemporaryDirectory(prefix="pvd-graph-validate-") as tmp:
+            path = Path(tmp) / "data.nq"
+            with open(path, "wb") as out:
+                if self.source is None:
+                    self.ds.dump(ox.RdfFormat.N_QUADS, output=out)
+                else:
+                    ox.serialize(self.triples(), out, format=ox.RdfFormat.N_TRIPLES)
+            yield path
 
     def rdflib(self) -> Graph:
         """One rdflib graph for pySHACL, literals as written."""
@@ -290,14 +279,14 @@ def run_shapes(ds: Store, shapes: Graph | None = None, engine: str = "auto", sou
         return ShapesRun(g, nodes, reference)
     fallback = {s: [f"{f}: not run by {fast}"] for s, f in ((s, f) for s, fs in plan(shapes).items() for f in fs)}
     every = targeted_shapes(shapes)
-    data_text = data.text()
     g, nodes = Graph(), []
     while True:
         if engine == "shacl" and fallback:
             raise UserError(f"--engine shacl cannot run {_describe(fallback)}; use --engine auto or pyshacl")
         mine = every - set(fallback)
         try:
-            g, nodes = _shacl(data_text, _without(shapes, [t for s in fallback for t in target_triples(shapes, s)]))
+            with data.nquads_file() as path:
+                g, nodes = _shacl(path, _without(shapes, [t for s in fallback for t in target_triples(shapes, s)]))
         except ValueError as exc:
             if engine == "shacl":
                 raise UserError(f"{fast} cannot validate with these shapes: {exc}") from None
@@ -370,23 +359,33 @@ def shape_results(run: ShapesRun, shapes: Graph) -> list[Result]:
     return out
 
 
-def run_checks(ds: Store, checks: list[Path] | None = None) -> list[Result]:
-    """Run every ``*-violation.rq`` check; each returned row is one result."""
+def run_checks(ds: Store, checks: list[Path] | None = None, into: ShapesRun | None = None) -> list[Result]:
+    """Run every ``*-violation.rq`` check; each returned row is one result (and, *into* a report's
+    graph, one W3C result node with the row's own terms: a blank node stays one, a literal keeps its type)."""
     out = []
     for path in checks if checks is not None else resources.check_files():
         text = path.read_text(encoding="utf-8")
         name = path.stem
         for row in store.query(ds, text):
             d = row.asdict()
+            severity = d.get("severity", SH.Violation)
             out.append(Result(
-                severity=_severity(d.get("severity", SH.Violation)),
-                focus=str(d.get("focus", "")),
+                severity=_severity(severity),
+                focus=_text(d.get("focus")),
                 path=str(d.get("path", "")),
                 message=str(d.get("message", name)),
-                value=str(d.get("value", "")) if d.get("value") is not None else "",
+                value=_text(d.get("value")),
                 shape=f"check:{name}",
                 constraint="sparql-check",
             ))
+            if into is not None:
+                node = BNode()
+                into.nodes.append(node)
+                for p, o in ((RDF.type, SH.ValidationResult), (SH.resultSeverity, severity),
+                             (SH.focusNode, d.get("focus")), (SH.resultPath, d.get("path")),
+                             (SH.resultMessage, Literal(out[-1].message)), (SH.value, d.get("value"))):
+                    if o is not None:
+                        into.graph.add((node, p, o))
     return out
 
 
@@ -397,7 +396,7 @@ def validate(ds: Store, shapes: Graph | None = None, engine: str = "auto", check
     *source*: the RDF file *ds* was loaded from, given to the engines as written (see :class:`Data`)."""
     shapes = shapes if shapes is not None else load_shapes()
     run = run_shapes(ds, shapes, engine, source)
-    results = shape_results(run, shapes) + (run_checks(ds) if checks else [])
+    results = shape_results(run, shapes) + (run_checks(ds, into=run) if checks else [])
     return ValidationReport(results=results, engine=run.engine, fallbacks=run.fallbacks, shapes_run=run)
 
 
@@ -409,5 +408,6 @@ def validate_file(path: Path | None = None, engine: str = "auto", shapes: list[P
     *only_shapes* (then the project's SPARQL checks are not run either)."""
     graph = load_shapes(shapes, only=only_shapes)
     ds = store.open_built(path)
-    source = Path(path) if path is not None and Path(path).is_file() else None
+    given = Path(path) if path is not None else resources.DEFAULT_BUILD_DIR
+    source = given / resources.GRAPH_NT if given.is_dir() else given  # what open_built read: no copy for shacl
     return validate(ds, graph, engine=engine, checks=not only_shapes, source=source)

@@ -18,7 +18,7 @@ from rdflib.namespace import RDF, SH, XSD
 from pvd_graph import store
 from pvd_graph.errors import UserError
 from pvd_graph.shapes import load_shapes
-from pvd_graph.validate import run_shapes, validate, validate_file
+from pvd_graph.validate import run_checks, run_shapes, validate, validate_file
 
 REPO = Path(__file__).resolve().parents[1]
 EX = Namespace("http://example.org/")
@@ -185,3 +185,55 @@ def test_build_with_user_shapes_records_the_engine(tmp_path):
     assert "engine: shacl 0.3.4" in text.splitlines()[1]
     assert text.count("[http://example.org/CommuneNeedsAComment]") == len(communes)
     assert "engine: shacl 0.3.4" in done.stderr
+
+
+def test_a_check_row_keeps_its_terms_in_the_turtle_report(tmp_path):
+    """A SPARQL check's blank-node focus stays a blank node, its typed value keeps its datatype."""
+    check = _write(tmp_path, "odd-violation.rq", "SELECT ?focus ?path ?value ?message WHERE { "
+                   "?focus <http://example.org/area> ?value . BIND(<http://example.org/area> AS ?path) "
+                   "BIND('odd' AS ?message) }")
+    ds = store.new_dataset()
+    ds.load(b'_:x <http://example.org/area> "12"^^<http://www.w3.org/2001/XMLSchema#gYear> .', format=store.ox.RdfFormat.N_TRIPLES)
+    run = run_shapes(ds, Graph().parse(data=SHAPES, format="turtle"), "auto")
+
+    (result,) = run_checks(ds, [check], into=run)
+    node = run.nodes[-1]
+    assert isinstance(run.graph.value(node, SH.focusNode), BNode)
+    assert run.graph.value(node, SH.value) == Literal("12", datatype=XSD.gYear)
+    assert result.focus.startswith("_:") and result.value == "12"
+
+
+NESTED = PREFIXES + """@prefix pvd: <https://w3id.org/pvd-graph/ontology#> .
+# a property shape inside a property shape (W3C property/property-001): the retired compiler ignored
+# the inner one and said "conforms"
+ex:CommuneDepartement a sh:NodeShape ; sh:targetClass pvd:Commune ;
+    sh:property [ sh:path pvd:inDepartement ;
+                  sh:property [ sh:path pvd:inseeCode ; sh:pattern "^[0-9]{3}$" ; sh:message "code sur 3 chiffres"@fr ] ] .
+"""
+
+
+def test_a_nested_property_shape_on_the_curated_build_reports_what_pyshacl_reports(curated_build, tmp_path):
+    shapes = _write(tmp_path, "nested.ttl", NESTED)
+    fast = validate_file(curated_build, shapes=[shapes], only_shapes=True)
+    reference = validate_file(curated_build, engine="pyshacl", shapes=[shapes], only_shapes=True)
+    ds = store.open_built(curated_build)
+    wrong = ds.select("SELECT ?c WHERE { ?c a <https://w3id.org/pvd-graph/ontology#Commune> ; "
+                      "<https://w3id.org/pvd-graph/ontology#inDepartement>/<https://w3id.org/pvd-graph/ontology#inseeCode> ?code "
+                      "FILTER(!REGEX(STR(?code), '^[0-9]{3}$')) }")
+    assert wrong  # the two-digit codes of the curated départements (73: Savoie)
+    assert len(fast.results) == len(wrong) and _key(fast) == _key(reference)
+    assert not fast.conforms and fast.engine == "shacl 0.3.4" and fast.fallbacks == []
+
+
+@pytest.mark.slow
+def test_the_national_build_is_validated_by_shacl_as_pyshacl_does(enlarged_build):
+    """The build's own report names shacl (no fallback on the project's shapes) and says what
+    pySHACL says on the same graph (slow: pySHACL takes minutes on the national graph)."""
+    text = (enlarged_build / "validation.txt").read_text(encoding="utf-8").splitlines()
+    assert text[1] == "engine: shacl 0.3.4"
+    assert json.loads((enlarged_build / "manifest.json").read_text(encoding="utf-8"))["validation_engine"] == "shacl 0.3.4"
+    ds = store.open_built(enlarged_build)
+    shapes = load_shapes()
+    fast = validate(ds, shapes, engine="shacl", checks=False)
+    reference = validate(ds, shapes, engine="pyshacl", checks=False)
+    assert _key(fast) == _key(reference)

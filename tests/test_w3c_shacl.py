@@ -106,8 +106,20 @@ def _diff(expected: Graph, actual: Graph) -> str:
            "\nactual:\n" + "\n".join(sorted(act))
 
 
-@pytest.mark.parametrize("engine", ["auto", "pyshacl"])
-@pytest.mark.parametrize("name,data,shapes,manifest", ENTRIES, ids=[e[0] for e in ENTRIES])
+# pySHACL 0.40.1, the reference engine, reads sh:uniqueLang "1"^^xsd:boolean as true (rdflib's value
+# of the literal); the Recommendation only knows true, and the test expects the constraint ignored.
+# Strict: the day pySHACL gets it right, this mark fails and goes.
+PYSHACL_WRONG = {"property/uniqueLang-002": "pySHACL takes sh:uniqueLang \"1\"^^xsd:boolean for true"}
+
+
+def _cases():
+    for entry in ENTRIES:
+        yield pytest.param(*entry, "auto", id=f"{entry[0]}-auto")
+        marks = [pytest.mark.xfail(reason=PYSHACL_WRONG[entry[0]], strict=True)] if entry[0] in PYSHACL_WRONG else []
+        yield pytest.param(*entry, "pyshacl", id=f"{entry[0]}-pyshacl", marks=marks)
+
+
+@pytest.mark.parametrize("name,data,shapes,manifest,engine", list(_cases()))
 def test_w3c_core(name, data, shapes, manifest, engine):
     conforms, expected = _expected(manifest, name)
     report, actual = _run(data, shapes, engine)
@@ -121,3 +133,26 @@ def test_the_suite_is_all_there():
     assert len(ENTRIES) == sum(Path(m).read_text(encoding="utf-8").count("sht:Validate")
                                for m in (SUITE / "core").glob("*/*.ttl"))
     assert len(ENTRIES) == 98
+
+
+CLI_CASES = ["property/property-001", "property/uniqueLang-002", "path/path-complex-002", "validation-reports/shared",
+             "node/qualified-001"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CLI_CASES)
+def test_w3c_core_through_the_command_line(case):
+    """``pvd-graph validate DATA --only-shapes --shapes SHAPES --format turtle``: the report it prints."""
+    name, data, shapes, manifest = next(e for e in ENTRIES if e[0] == case)
+    conforms, expected = _expected(manifest, name)
+    done = subprocess.run([sys.executable, "-m", "pvd_graph", "validate", str(data), "--only-shapes", "--shapes",
+                           str(shapes), "--format", "turtle"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == (0 if conforms else 1), done.stderr
+    with exact_literals():
+        report = Graph().parse(data=done.stdout, format="turtle")
+    head = next(report.subjects(RDF.type, SH.ValidationReport))
+    assert report.value(head, SH.conforms).toPython() is conforms
+    with exact_literals():
+        context = (Data(None, data).rdflib(), Graph().parse(shapes, format="turtle"))
+    actual = _results(report, list(report.objects(head, SH.result)), *context)
+    assert isomorphic(expected, actual), _diff(expected, actual)
