@@ -86,8 +86,11 @@ def load_shapes(given: list[Path | str] | None = None, only: bool = False, check
         if check:
             check_shapes(one, path)
         g += one
-    for prefix, ns in one.namespaces() if len(g) else ():
-        g.bind(prefix, ns, override=False)
+        for prefix, ns in one.namespaces():
+            g.bind(prefix, ns, override=False)
+    if only and not targeted_shapes(g):  # validating with them would "conform", having checked nothing
+        raise UserError(f"{', '.join(map(str, given or ()))}: no shape with a target (sh:targetClass, sh:targetNode…): "
+                        "nothing to validate")
     return g
 
 

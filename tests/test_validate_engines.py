@@ -237,3 +237,9 @@ def test_the_national_build_is_validated_by_shacl_as_pyshacl_does(enlarged_build
     fast = validate(ds, shapes, engine="shacl", checks=False)
     reference = validate(ds, shapes, engine="pyshacl", checks=False)
     assert _key(fast) == _key(reference)
+
+
+def test_shapes_that_select_nothing_are_refused_rather_than_conforming(tmp_path):
+    shapes = _write(tmp_path, "untargeted.ttl", PREFIXES + "ex:S a sh:NodeShape ; sh:property [ sh:path ex:p ; sh:minCount 1 ] .")
+    with pytest.raises(UserError, match="untargeted.ttl: no shape with a target"):
+        validate_file(_write(tmp_path, "data.ttl", DATA), shapes=[shapes], only_shapes=True)
