@@ -243,3 +243,13 @@ def test_shapes_that_select_nothing_are_refused_rather_than_conforming(tmp_path)
     shapes = _write(tmp_path, "untargeted.ttl", PREFIXES + "ex:S a sh:NodeShape ; sh:property [ sh:path ex:p ; sh:minCount 1 ] .")
     with pytest.raises(UserError, match="untargeted.ttl: no shape with a target"):
         validate_file(_write(tmp_path, "data.ttl", DATA), shapes=[shapes], only_shapes=True)
+
+
+@pytest.mark.slow
+def test_help_says_that_warnings_pass_the_exit_status():
+    for command in ("validate", "build"):
+        done = subprocess.run([sys.executable, "-m", "pvd_graph", command, "--help"], cwd=REPO, capture_output=True,
+                              text=True, timeout=120)
+        text = " ".join(done.stdout.split())
+        assert "--engine {auto,shacl,pyshacl}" in text and "--only-shapes" in text
+        assert "0 no violation (warnings and infos pass, although SHACL's sh:conforms" in text
