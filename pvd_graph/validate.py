@@ -51,7 +51,6 @@ __all__ = ["ENGINES", "REPORT_FORMATS", "SEVERITIES", "Result", "ShapesRun", "py
 REPORT_FORMATS = ("text", "turtle", "json")
 ENGINES = ("auto", "shacl", "pyshacl")
 PASSING = ("Warning", "Info")  # severities the exit status lets through
-SKOLEM = "urn:pvd-graph:shape:"  # anonymous shapes handed to shacl by name, to find them in its report
 
 
 @dataclass
@@ -177,7 +176,7 @@ def _shape_names(shapes: Graph) -> dict:
         for head in shapes.objects(None, p):
             nodes |= set(Collection(shapes, head))
     nodes |= set(shapes.subjects(SH.path, None)) | targeted_shapes(shapes)
-    return {n: URIRef(f"{SKOLEM}{n}") for n in nodes if isinstance(n, BNode)}
+    return {n: n.skolemize() for n in nodes if isinstance(n, BNode)}  # rdflib's .well-known/genid IRIs
 
 
 def _shacl(data: Path, shapes: Graph) -> tuple[Graph, list]:
