@@ -43,7 +43,8 @@ class Stage:
 STAGES = [
     Stage("build"),
     Stage("load"),
-    Stage("validate-sparql"),
+    Stage("validate-shacl"),
+    Stage("validate-file"),
     Stage("queries"),
     Stage("oxigraph"),
     Stage("validate-pyshacl", reference=True),
@@ -152,14 +153,18 @@ def table(results: dict[str, list[dict]]) -> list[str]:
                  f"{max(_get(naive, 'peak_mib'), default=0):.0f} MiB", f"{max(_get(ox, 'peak_mib'), default=0):.0f} MiB",
                  "", "", "< 1024 MiB", verdict(None if build_peak is None else build_peak < 1024)])
 
-    sparql, pyshacl = results.get("validate-sparql", []), results.get("validate-pyshacl", [])
-    ours, a = summary(_get(sparql, "seconds")), summary(_get(naive, "parts", "shacl"))
+    fast, pyshacl = results.get("validate-shacl", []), results.get("validate-pyshacl", [])
+    alone = results.get("validate-file", [])
+    ours, a = summary(_get(fast, "seconds")), summary(_get(naive, "parts", "shacl"))
     same = None
-    if sparql and pyshacl:
-        same = _get(sparql, "results")[0] == _get(pyshacl, "results")[0]
-    rows.append(["SHACL shapes: SPARQL engine on Oxigraph", fmt_time(ours),
-                 f"{max(_get(sparql, 'peak_mib'), default=0):.0f}", fmt_time(a) + " (pySHACL)", "", ratio(ours, a), "",
-                 "same results as pySHACL", verdict(same)])
+    if fast and pyshacl:
+        same = _get(fast, "results")[0] == _get(pyshacl, "results")[0]
+    rows.append(["SHACL shapes: shacl engine on our store (handing it the graph included)", fmt_time(ours),
+                 f"{max(_get(fast, 'peak_mib'), default=0):.0f}", fmt_time(a) + " (pySHACL)", "", ratio(ours, a), "",
+                 "same number of results as pySHACL", verdict(same)])
+    solo = summary(_get(alone, "seconds"))
+    rows.append(["SHACL shapes: shacl alone on graph.nt (its parse + validation)", fmt_time(solo),
+                 f"{max(_get(alone, 'peak_mib'), default=0):.0f}", fmt_time(a), "", ratio(solo, a), "", "", ""])
     pys = summary(_get(pyshacl, "seconds"))
     rows.append(["SHACL shapes: pySHACL on our store", fmt_time(pys), f"{max(_get(pyshacl, 'peak_mib'), default=0):.0f}",
                  fmt_time(a), "", ratio(pys, a), "", "", ""])

@@ -95,12 +95,13 @@ class Store:
         if line_format and not union:
             self._load_lines(path.read_bytes(), ox_format, target if as_triples else None)
             return
+        base = path.resolve().as_uri()  # relative IRIs (<>) resolve against the file, as rdflib does
         before = set() if line_format else set(self._blank_quads())
         if union:  # ox.parse keeps the labels written in the file
             self._ox.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, target)
-                                 for q in ox.parse(path=str(path), format=ox_format))
+                                 for q in ox.parse(path=str(path), format=ox_format, base_iri=base))
         else:
-            kwargs = {} if not as_triples or graph is None else {"to_graph": target}
+            kwargs = {"base_iri": base} if not as_triples or graph is None else {"to_graph": target, "base_iri": base}
             with open(path, "rb") as fh:
                 self._ox.bulk_load(fh, format=ox_format, **kwargs)
         if line_format:

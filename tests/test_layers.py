@@ -83,7 +83,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 def test_the_graph_sees_module_and_function_level_imports():
     graph = import_graph()
     assert "pvd_graph.store" in graph["pvd_graph.build"]  # module level: from pvd_graph import store
-    assert "pvd_graph.shacl_sparql" in graph["pvd_graph.validate"]  # inside run_shapes
+    assert "pvd_graph.validate" in graph["pvd_graph.cli.validate"]  # inside run
     assert "pvd_graph.importers.readers" in graph["pvd_graph.importers.crte"]  # from pvd_graph.importers import readers
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None

@@ -33,7 +33,7 @@ from pvd_graph.errors import UserError
 from pvd_graph.importers.base import ImportResult
 from pvd_graph.namespaces import named_graph_iri
 from pvd_graph.terms import shorten
-from pvd_graph.validate import ValidationReport, validate
+from pvd_graph.validate import ValidationReport, load_shapes, validate
 
 __all__ = [
     "BUILD_FILES", "CONFLICTS_CSV", "CURATED_GRAPH", "ONTOLOGY_GRAPH", "PROVENANCE_GRAPH",
@@ -51,6 +51,9 @@ def build_graph(
     data_dir: Path | str | None = None,
     run_validation: bool = True,
     log: Callable[[str], None] | None = None,
+    engine: str = "auto",
+    shapes: Sequence[Path | str] | None = None,
+    only_shapes: bool = False,
 ) -> BuildResult:
     """Assemble, validate and (when *out_dir* is given) write the knowledge graph.
 
@@ -58,11 +61,13 @@ def build_graph(
     data (see :mod:`pvd_graph.importers`), or several folders imported as one
     (``["../shared/data", "../shared/more-data"]``); without it the graph holds the
     ontology and the curated data only. *data_dir* replaces the embedded
-    curated Turtle folder (``data/``).
+    curated Turtle folder (``data/``). *engine*, *shapes* and *only_shapes*: as for
+    :func:`pvd_graph.validate.validate_file` (the shapes are read first: a bad file stops the build at once).
     """
     log = log or (lambda _msg: None)
     if out_dir is not None:
         check_out_dir(out_dir)  # refuse a folder that is not a build before doing any work
+    shapes_graph = load_shapes(shapes, only=only_shapes) if run_validation else None
     timings: dict[str, float] = {}
     ds = store.new_dataset()
 
@@ -126,7 +131,7 @@ def build_graph(
 
     def validated() -> ValidationReport:
         t = time.perf_counter()
-        report = validate(ds)
+        report = validate(ds, shapes_graph, engine=engine, checks=not only_shapes)
         timings["validate"] = time.perf_counter() - t
         return report
 
@@ -142,4 +147,6 @@ def build_graph(
             finally:
                 future.cancel()
     log(result.report.summary() + f" in {timings['validate']:.2f}s")
+    for line in result.report.engine_lines():
+        log(line)
     return result

@@ -175,6 +175,9 @@ def manifest(result: BuildResult) -> dict:
         "conforms": result.conforms,
         "violations": result.report.count("Violation") if result.report else None,
         "warnings": result.report.count("Warning") if result.report else None,
+        "shacl_conforms": result.report.shacl_conforms if result.report else None,
+        "validation_engine": result.report.engine if result.report else None,
+        "validation_fallbacks": result.report.fallbacks if result.report else None,
         "sources": [
             {"id": r.source.id, "file": str(r.source.path), "sha256": r.source.sha256,
              "rows_read": r.rows_read, "rows_accepted": r.rows_accepted,

@@ -5,11 +5,13 @@ from __future__ import annotations
 import sys
 
 from pvd_graph.cli._common import Progress, add_quiet
+from pvd_graph.cli.validate import EXIT_NOTE, add_shapes_options
 
 HELP = "assemble ontology, curated data and imported sources; validate; write the build folder"
 
 
 def add_arguments(parser) -> None:
+    parser.epilog = EXIT_NOTE
     parser.add_argument("--sources", metavar="DIR", action="extend", nargs="+",
                         help="folder(s) of official source files to import, read together as one import "
                         "(repeat or list several: --sources ../shared/data ../shared/more-data); "
@@ -18,6 +20,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--data", metavar="DIR", default=None,
                         help="folder of curated Turtle to use instead of the embedded data/")
     parser.add_argument("--no-validate", action="store_true", help="skip validation (faster, not recommended)")
+    add_shapes_options(parser)
     parser.add_argument("--show", type=int, default=50, metavar="N",
                         help="print at most N validation results (default 50; the full report is in the build folder)")
     add_quiet(parser)
@@ -31,7 +34,8 @@ def run(args) -> int:
     log = Progress(args.quiet)
     out = args.out or resources.DEFAULT_BUILD_DIR
     result = build_graph(args.sources, out, data_dir=args.data,
-                          run_validation=not args.no_validate, log=log)
+                          run_validation=not args.no_validate, log=log, engine=args.engine,
+                          shapes=args.shapes, only_shapes=args.only_shapes)
     if args.quiet:
         # even quiet, say what did not land: a refused source or rejected rows (details in rejects.csv)
         for r in result.imports:

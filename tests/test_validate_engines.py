@@ -1,0 +1,255 @@
+"""The SHACL engines: per-shape fallback, announced; bad shapes refused in one line; a lossless report.
+
+Expected results are pySHACL's (the reference engine) on the same input, or facts of the input.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, SH, XSD
+
+from pvd_graph import store
+from pvd_graph.errors import UserError
+from pvd_graph.shapes import load_shapes
+from pvd_graph.validate import run_checks, run_shapes, validate, validate_file
+
+REPO = Path(__file__).resolve().parents[1]
+EX = Namespace("http://example.org/")
+PREFIXES = """@prefix ex: <http://example.org/> . @prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+"""
+# ex:Everyone selects its focus nodes with a parameterised SPARQL target type, which shacl 0.3.4
+# ignores (no focus node: a wrong "conforms"); ex:TownShape is plain core SHACL
+SHAPES = PREFIXES + """
+ex:Tagged a sh:SPARQLTargetType ; rdfs:subClassOf sh:Target ; sh:parameter [ sh:path ex:tag ] ;
+    sh:select "SELECT ?this WHERE { ?this <http://example.org/tag> $tag }" .
+ex:Everyone a sh:NodeShape ; sh:target [ a ex:Tagged ; ex:tag "x" ] ;
+    sh:property [ sh:path ex:name ; sh:minCount 1 ; sh:message "un nom"@fr ] .
+ex:TownShape a sh:NodeShape ; sh:targetClass ex:Town ;
+    sh:property [ sh:path ex:area ; sh:datatype xsd:integer ; sh:severity ex:Bad ] ,
+                [ sh:path ex:label ; sh:minCount 1 ; sh:severity sh:Warning ] .
+"""
+DATA = PREFIXES + """
+ex:a ex:tag "x" .
+ex:b ex:tag "x" ; ex:name "B" .
+ex:t1 a ex:Town ; ex:area "4.0"^^xsd:decimal ; ex:label "T1" .
+ex:t2 a ex:Town ; ex:area 3 .
+"""
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _key(report) -> Counter:
+    return Counter((r.severity, r.focus, r.path, r.value, r.shape, r.constraint) for r in report.results)
+
+
+def _pyshacl_key(data: Path, shapes: Path) -> Counter:
+    """The reference: pySHACL itself on the files, its results in the same terms."""
+    import pyshacl
+
+    shapes_graph = Graph().parse(shapes)
+    _c, report, _t = pyshacl.validate(Graph().parse(data), shacl_graph=shapes_graph, inference="none",
+                                      advanced=True, allow_warnings=True)
+    out = Counter()
+    for node in report.objects(None, SH.result):
+        shape = report.value(node, SH.sourceShape)
+        named = next((str(p) for p in shapes_graph.subjects(SH.property, shape) if isinstance(p, URIRef)), str(shape))
+        sev = report.value(node, SH.resultSeverity)
+        out[(str(sev).rsplit("#", 1)[-1].rsplit("/", 1)[-1], str(report.value(node, SH.focusNode)),
+             str(report.value(node, SH.resultPath) or ""), str(report.value(node, SH.value) or ""), named,
+             str(report.value(node, SH.sourceConstraintComponent)))] += 1
+    return out
+
+
+def test_a_shape_shacl_cannot_run_goes_alone_to_pyshacl_and_is_announced(tmp_path):
+    data, shapes = _write(tmp_path, "data.ttl", DATA), _write(tmp_path, "shapes.ttl", SHAPES)
+    report = validate_file(data, shapes=[shapes], only_shapes=True)
+    assert _key(report) == _pyshacl_key(data, shapes)
+    assert any(r.focus == str(EX.a) and r.shape == str(EX.Everyone) for r in report.results)  # the target ran
+    assert len(report.fallbacks) == 1  # one shape, one feature: ex:TownShape stays on shacl
+    assert report.fallbacks[0].startswith("http://example.org/Everyone: custom target type http://example.org/Tagged: not run by shacl 0.3.4")
+    assert report.fallbacks[0].endswith("validated by pyshacl 0.40.1")
+    assert report.engine == "shacl 0.3.4 + pyshacl 0.40.1 for 1 shape"
+    assert "fallback: http://example.org/Everyone: custom target type" in report.to_text()
+    assert json.loads(report.to_json())["fallbacks"] == report.fallbacks
+    with pytest.raises(UserError, match="--engine shacl cannot run http://example.org/Everyone"):
+        validate_file(data, engine="shacl", shapes=[shapes], only_shapes=True)
+
+
+def test_a_result_on_a_blank_node_of_the_data_names_that_node(tmp_path):
+    """shacl renames the data's blank nodes in its report: the shape goes to pySHACL, announced,
+    and the result's focus node is the data's own blank node (described by its ex:tag)."""
+    data = _write(tmp_path, "data.nt", '_:someone <http://example.org/tag> "x" .\n'
+                                       '_:town <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://example.org/Town> .\n')
+    shapes = _write(tmp_path, "shapes.ttl", PREFIXES + "ex:TownShape a sh:NodeShape ; sh:targetClass ex:Town ;"
+                                                       " sh:property [ sh:path ex:label ; sh:minCount 1 ] .")
+    ds = store.open_built(data)
+    shapes_graph = load_shapes([shapes], only=True)
+    report = validate(ds, shapes_graph, checks=False)
+    assert [f.split(":", 2)[-1].strip() for f in report.fallbacks] == \
+        ["a blank node of the data as focus node or value: shacl 0.3.4 renames them, validated by pyshacl 0.40.1"]
+    (node,) = report.shapes_run.nodes
+    focus = report.shapes_run.graph.value(node, SH.focusNode)
+    assert isinstance(focus, BNode)
+    assert (store.to_ox(focus), None, None) and any(
+        q.subject.value == str(focus) and q.object.value == "http://example.org/Town" for q in ds)
+
+
+def test_the_turtle_report_is_lossless_and_says_sh_conforms_as_shacl_defines_it(tmp_path):
+    data, shapes = _write(tmp_path, "data.ttl", DATA), _write(tmp_path, "shapes.ttl", SHAPES)
+    g = validate_file(data, shapes=[shapes], only_shapes=True).to_graph()
+    values = set(g.objects(None, SH.value))
+    assert Literal("4.0", datatype=XSD.decimal, normalize=False) in values  # as written, not "4"
+    assert [str(v) for v in values if isinstance(v, Literal) and v.datatype == XSD.decimal] == ["4.0"]
+    assert EX.Bad in set(g.objects(None, SH.resultSeverity))  # a custom severity is kept
+    # only a warning left: the exit status passes, SHACL's sh:conforms is false
+    warn = _write(tmp_path, "warn.ttl", PREFIXES + "ex:S a sh:NodeShape ; sh:targetClass ex:Town ;"
+                                                   " sh:property [ sh:path ex:label ; sh:minCount 1 ; sh:severity sh:Warning ] .")
+    report = validate_file(data, shapes=[warn], only_shapes=True)
+    assert report.conforms and not report.shacl_conforms
+    assert list(report.to_graph().objects(None, SH.conforms)) == [Literal(False)]
+    assert "SHACL's sh:conforms is false" in report.summary()
+
+
+def test_shacl_reads_every_named_graph_of_the_store():
+    """The store is handed over as N-Quads: a violation stated in a named graph is found."""
+    ds = store.new_dataset()
+    ds.load(b'<http://example.org/t> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://example.org/Town> '
+            b'<http://example.org/g1> .\n', format=store.ox.RdfFormat.N_QUADS)
+    shapes = Graph().parse(data=PREFIXES + "ex:S a sh:NodeShape ; sh:targetClass ex:Town ;"
+                                           " sh:property [ sh:path ex:label ; sh:minCount 1 ] .", format="turtle")
+    fast, reference = run_shapes(ds, shapes, "shacl"), run_shapes(ds, shapes, "pyshacl")
+    assert len(fast.nodes) == len(reference.nodes) == 1
+
+
+BAD = {
+    "mincount.ttl": ('ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; sh:minCount "one" ] .',
+                     'sh:minCount "one"'),
+    "targetnode.ttl": ("ex:S a sh:NodeShape ; sh:targetNode [ ex:a 1 ] ; sh:class ex:C .", "sh:targetNode a blank node"),
+    "datatype.ttl": ("ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; sh:datatype [ ] ] .",
+                     "sh:datatype a blank node"),
+    "typo.ttl": ("ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; sh:minCont 1 ] .",
+                 "sh:minCont (on the blank node with sh:path http://example.org/p) is not a SHACL term"),
+    "rule.ttl": ("ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:rule [ a sh:TripleRule ; sh:subject sh:this ; "
+                 "sh:predicate ex:p ; sh:object 1 ] .", "sh:rule on http://example.org/S: SHACL-AF rules"),
+    "syntax.ttl": ("ex:S a sh:NodeShape ; sh:targetClass ex:C", "syntax.ttl:4: cannot parse RDF"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_a_bad_shapes_file_is_one_line_naming_the_file_and_the_term_exit_2(tmp_path, name):
+    text, said = BAD[name]
+    shapes = _write(tmp_path, name, PREFIXES + text + "\n")
+    data = _write(tmp_path, "data.ttl", DATA)
+    for command in (["validate", str(data), "--shapes", str(shapes)],
+                    ["build", "--out", str(tmp_path / "out"), "--shapes", str(shapes)]):
+        done = subprocess.run([sys.executable, "-m", "pvd_graph", *command, "-q"], cwd=REPO, capture_output=True,
+                              text=True, timeout=600)
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+        assert str(shapes) in lines[0] and said in lines[0], lines[0]
+        assert not (tmp_path / "out").exists()  # refused before any work
+
+
+@pytest.mark.slow
+def test_build_with_user_shapes_records_the_engine(tmp_path):
+    """build --shapes adds a shape to the project's: its results land in the build's report; the
+    engine that ran is in validation.txt, manifest.json and the log."""
+    shapes = _write(tmp_path, "mine.ttl", PREFIXES + "@prefix pvd: <https://w3id.org/pvd-graph/ontology#> .\n"
+                    "ex:CommuneNeedsAComment a sh:NodeShape ; sh:targetClass pvd:Commune ;"
+                    " sh:property [ sh:path rdfs:comment ; sh:minCount 1 ; sh:severity sh:Info ] .")
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "pvd_graph", "build", "--out", str(out), "--shapes", str(shapes)],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    ds = store.open_built(out)
+    communes = {r[0] for r in ds.select("SELECT ?c WHERE { ?c a <https://w3id.org/pvd-graph/ontology#Commune> "
+                                        "FILTER NOT EXISTS { ?c <http://www.w3.org/2000/01/rdf-schema#comment> ?x } }")}
+    assert communes
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["validation_engine"] == "shacl 0.3.4"
+    text = (out / "validation.txt").read_text(encoding="utf-8")
+    assert "engine: shacl 0.3.4" in text.splitlines()[1]
+    assert text.count("[http://example.org/CommuneNeedsAComment]") == len(communes)
+    assert "engine: shacl 0.3.4" in done.stderr
+
+
+def test_a_check_row_keeps_its_terms_in_the_turtle_report(tmp_path):
+    """A SPARQL check's blank-node focus stays a blank node, its typed value keeps its datatype."""
+    check = _write(tmp_path, "odd-violation.rq", "SELECT ?focus ?path ?value ?message WHERE { "
+                   "?focus <http://example.org/area> ?value . BIND(<http://example.org/area> AS ?path) "
+                   "BIND('odd' AS ?message) }")
+    ds = store.new_dataset()
+    ds.load(b'_:x <http://example.org/area> "12"^^<http://www.w3.org/2001/XMLSchema#gYear> .', format=store.ox.RdfFormat.N_TRIPLES)
+    run = run_shapes(ds, Graph().parse(data=SHAPES, format="turtle"), "auto")
+
+    (result,) = run_checks(ds, [check], into=run)
+    node = run.nodes[-1]
+    assert isinstance(run.graph.value(node, SH.focusNode), BNode)
+    assert run.graph.value(node, SH.value) == Literal("12", datatype=XSD.gYear)
+    assert result.focus.startswith("_:") and result.value == "12"
+
+
+NESTED = PREFIXES + """@prefix pvd: <https://w3id.org/pvd-graph/ontology#> .
+# a property shape inside a property shape (W3C property/property-001): the retired compiler ignored
+# the inner one and said "conforms"
+ex:CommuneDepartement a sh:NodeShape ; sh:targetClass pvd:Commune ;
+    sh:property [ sh:path pvd:inDepartement ;
+                  sh:property [ sh:path pvd:inseeCode ; sh:pattern "^[0-9]{3}$" ; sh:message "code sur 3 chiffres"@fr ] ] .
+"""
+
+
+def test_a_nested_property_shape_on_the_curated_build_reports_what_pyshacl_reports(curated_build, tmp_path):
+    shapes = _write(tmp_path, "nested.ttl", NESTED)
+    fast = validate_file(curated_build, shapes=[shapes], only_shapes=True)
+    reference = validate_file(curated_build, engine="pyshacl", shapes=[shapes], only_shapes=True)
+    ds = store.open_built(curated_build)
+    wrong = ds.select("SELECT ?c WHERE { ?c a <https://w3id.org/pvd-graph/ontology#Commune> ; "
+                      "<https://w3id.org/pvd-graph/ontology#inDepartement>/<https://w3id.org/pvd-graph/ontology#inseeCode> ?code "
+                      "FILTER(!REGEX(STR(?code), '^[0-9]{3}$')) }")
+    assert wrong  # the two-digit codes of the curated départements (73: Savoie)
+    assert len(fast.results) == len(wrong) and _key(fast) == _key(reference)
+    assert not fast.conforms and fast.engine == "shacl 0.3.4" and fast.fallbacks == []
+
+
+@pytest.mark.slow
+def test_the_national_build_is_validated_by_shacl_as_pyshacl_does(enlarged_build):
+    """The build's own report names shacl (no fallback on the project's shapes) and says what
+    pySHACL says on the same graph (slow: pySHACL takes minutes on the national graph)."""
+    text = (enlarged_build / "validation.txt").read_text(encoding="utf-8").splitlines()
+    assert text[1] == "engine: shacl 0.3.4"
+    assert json.loads((enlarged_build / "manifest.json").read_text(encoding="utf-8"))["validation_engine"] == "shacl 0.3.4"
+    ds = store.open_built(enlarged_build)
+    shapes = load_shapes()
+    fast = validate(ds, shapes, engine="shacl", checks=False)
+    reference = validate(ds, shapes, engine="pyshacl", checks=False)
+    assert _key(fast) == _key(reference)
+
+
+def test_shapes_that_select_nothing_are_refused_rather_than_conforming(tmp_path):
+    shapes = _write(tmp_path, "untargeted.ttl", PREFIXES + "ex:S a sh:NodeShape ; sh:property [ sh:path ex:p ; sh:minCount 1 ] .")
+    with pytest.raises(UserError, match="untargeted.ttl: no shape with a target"):
+        validate_file(_write(tmp_path, "data.ttl", DATA), shapes=[shapes], only_shapes=True)
+
+
+@pytest.mark.slow
+def test_help_says_that_warnings_pass_the_exit_status():
+    for command in ("validate", "build"):
+        done = subprocess.run([sys.executable, "-m", "pvd_graph", command, "--help"], cwd=REPO, capture_output=True,
+                              text=True, timeout=120)
+        text = " ".join(done.stdout.split())
+        assert "--engine {auto,shacl,pyshacl}" in text and "--only-shapes" in text
+        assert "0 no violation (warnings and infos pass, although SHACL's sh:conforms" in text
