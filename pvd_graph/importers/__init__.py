@@ -30,7 +30,8 @@ from pathlib import Path
 
 from pvd_graph import fetch_manifest
 from pvd_graph.importers import (anct_acv, anct_acv2, anct_acv_map, anct_acv_superposeur, anct_ngeo, anct_ort, anct_pvd,
-                                 anct_pvd_2024, cog, cog_history, crte, insee_history)
+                                 anct_pvd_2024, cog, cog_history, crte, france_services, insee_history,
+                                 qpv, typologies)
 from pvd_graph.importers.base import ImportResult, Reject, SourceInfo
 from pvd_graph.importers.common import Earlier, Importer, ImportRun
 
@@ -45,7 +46,8 @@ KNOWN_SOURCES: dict[str, Importer] = {
                                  # the ACV layouts that share names with anct-acv's come first (by content)
                                  anct_acv2.IMPORTER, *anct_acv_superposeur.IMPORTERS, anct_acv_map.IMPORTER,
                                  anct_acv.IMPORTER, crte.IMPORTER, anct_ngeo.IMPORTER, anct_ort.IMPORTER,
-                                 *insee_history.IMPORTERS)
+                                 *insee_history.IMPORTERS, france_services.IMPORTER,
+                                 *typologies.IMPORTERS, qpv.IMPORTER)
 }
 
 
