@@ -83,8 +83,8 @@ def test_every_commune_has_its_level(typology, results):
         PREFIXES + f"SELECT ?l {{ ?l a skos:Concept ; skos:inScheme <{scheme_iri(typology.slug)}> }}")}
     assert len(concepts) == len(levels)
     scheme = ox.NamedNode(scheme_iri(typology.slug))
-    assert list(store.quads_for_pattern(scheme, ox.NamedNode(RDF_TYPE), OX_SKOS.ConceptScheme))
-    assert [q.object.value for q in store.quads_for_pattern(scheme, OX_SKOS.prefLabel, None)] == [typology.title]
+    assert {q.object for q in store.quads_for_pattern(scheme, ox.NamedNode(RDF_TYPE), None)} == {
+        OX_SKOS.ConceptScheme, OX.Typology}
 
 
 def test_the_quirks_of_the_cleaned_levels(results):
@@ -143,6 +143,9 @@ def test_enlarged_build_typologies_and_qpv(enlarged_build, qpv_features):
             PREFIXES + f"SELECT ?label (COUNT(?c) AS ?n) {{ ?c <{t.prop.value}> ?l . ?l skos:prefLabel ?label }} "
             "GROUP BY ?label")}
         assert found == dict(per_level), t.slug
+    titles = {row[0].value: row[1].value for row in ds.query(
+        PREFIXES + "SELECT ?s ?t { ?s a pvd:Typology ; skos:prefLabel ?t }")}
+    assert titles == {scheme_iri(t.slug): t.title for t in TYPOLOGIES}  # curated, data/typologies.ttl
     qpv = {c for f in qpv_features for c in f["properties"]["code_qp"].split(", ")}
     n = next(iter(ds.query(PREFIXES + "SELECT (COUNT(?q) AS ?n) { ?q a pvd:PriorityNeighbourhood }")))
     assert int(n[0].value) == len(qpv)

@@ -24,9 +24,10 @@ from pvd_graph.importers import common, readers
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import Emitter, Importer, ImportRun, RowError
 from pvd_graph.importers.readers import BadValue
-from pvd_graph.importers.typologies import REPOSITORY
 from pvd_graph.namespaces import LICENCE_ETALAB_2, OX, OX_DCTERMS, ids
 
+#: the file at the commit of the copy held here in ANCT's repository of its multi-programme map
+SOURCE_URL = "https://github.com/anct-carto/superposeur-V2/blob/3f2b0c0b/data/admin/centroide-4326_qpv.geojson"
 CODE, QP, NAME = "insee_com", "code_qp", "lib_qp"
 SHARED_POINT = "points of several QPV of a commune (one point for all of them: not given to any)"
 _QP_CODE = re.compile(r"Q[A-Z](?:[0-9]{3}|02[AB])[0-9]{2}[A-Z0-9]")
@@ -114,7 +115,7 @@ def _sniff(path: Path, head: bytes) -> bool:
 
 IMPORTER = Importer(
     id="anct-qpv", title="Quartiers prioritaires de la politique de la ville 2024 (centroïdes par commune)",
-    url=f"{REPOSITORY}admin/centroide-4326_qpv.geojson", licence=LICENCE_ETALAB_2, publisher="anct", vintage="2024",
+    url=SOURCE_URL, licence=LICENCE_ETALAB_2, publisher="anct", vintage="2024",
     filenames=("qpv-centroides*.geojson", "centroide-*_qpv.geojson"), sniff=_sniff, kind="geojson", parse=parse,
     needs=("cog-communes",),
 )

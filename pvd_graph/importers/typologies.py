@@ -6,7 +6,7 @@ Four CSV files of the Observatoire des territoires, as ANCT cleaned them for its
 is a ``skos:ConceptScheme`` and ``pvd:Typology`` ``id/typology/{slug}`` (slug ``densite``, ``centralite``, ``ruralite``,
 ``montagne``, also its ``dcterms:identifier``), each level a ``skos:Concept``
 ``id/typology/{slug}/{level}`` with its ``skos:prefLabel`` and, where the file gives one, its
-``skos:notation``; the commune's level is one sub-property of ``pvd:typologyLevel`` per typology.
+``skos:notation`` (the scheme's title and description are curated, ``data/typologies.ttl``); the commune's level is one sub-property of ``pvd:typologyLevel`` per typology.
 
 Quirks (../shared/more-data/README.md: "first 4 characters of each level removed"): the levels lost
 their number (``Communes non centre``), and the rurality ones keep a leading space (trimmed); the
@@ -28,10 +28,8 @@ from pvd_graph.importers import common, readers
 from pvd_graph.importers.base import ImportResult
 from pvd_graph.importers.common import Emitter, Importer, ImportRun, RowError
 from pvd_graph.importers.readers import BadValue
-from pvd_graph.namespaces import LICENCE_ETALAB_2, OX, OX_DCTERMS, OX_SKOS, ids
+from pvd_graph.namespaces import LICENCE_ETALAB_2, OX, OX_SKOS, ids
 
-#: ANCT's multi-programme map, where these files come from (commit of the copies held here)
-REPOSITORY = "https://github.com/anct-carto/superposeur-V2/blob/3f2b0c0b/data/"
 CODE = "insee_com"
 UNDEFINED = "level undefined in the source (' - undefined')"
 _NUMBERED = re.compile(r"(\d+)\s*-\s*(.+)")
@@ -41,17 +39,22 @@ _NUMBERED = re.compile(r"(\d+)\s*-\s*(.+)")
 class Typology:
     slug: str  # scheme key and the query's ``typology`` parameter
     column: str
-    title: str  # the scheme's name, as ANCT's map titles it
+    title: str  # the scheme's name, as ANCT's map titles it (and data/typologies.ttl)
     prop: ox.NamedNode  # the commune's level
     vintage: str  # the edition where a source states it, else ""
+    url: str  # the file at the commit of the copy held here, in ANCT's repository of its map
 
 
 TYPOLOGIES = (
-    Typology("densite", "niveau_densite", "Grille communale de densité en 7 niveaux", OX.densityLevel, ""),
+    Typology("densite", "niveau_densite", "Grille communale de densité en 7 niveaux", OX.densityLevel, "",
+             "https://github.com/anct-carto/superposeur-V2/blob/3f2b0c0b/data/grilles/densite.csv"),
     Typology("centralite", "niveau_centralite", "Niveau de centres d'équipements et de services des communes 2021",
-             OX.centralityLevel, "2021"),
-    Typology("ruralite", "niveau_ruralite", "Typologie diversité des ruralités", OX.ruralityType, ""),
-    Typology("montagne", "niveau_montagne", "Massifs de montagne", OX.mountainMassif, ""),
+             OX.centralityLevel, "2021",
+             "https://github.com/anct-carto/superposeur-V2/blob/3f2b0c0b/data/grilles/centralite.csv"),
+    Typology("ruralite", "niveau_ruralite", "Typologie diversité des ruralités", OX.ruralityType, "",
+             "https://github.com/anct-carto/superposeur-V2/blob/3f2b0c0b/data/grilles/ruralite.csv"),
+    Typology("montagne", "niveau_montagne", "Massifs de montagne", OX.mountainMassif, "",
+             "https://github.com/anct-carto/superposeur-V2/blob/3f2b0c0b/data/grilles/montagne.csv"),
 )
 
 
@@ -80,10 +83,8 @@ def typology_parser(typology: Typology):
     def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
         file = str(result.source.path)
         current = common.current_communes(run, "a commune typology gives the level of each commune by its code")
+        # the scheme's title and description are curated (data/typologies.ttl): only its type here
         scheme = emit.entity(scheme_iri(typology.slug), OX_SKOS.ConceptScheme, OX.Typology)
-        emit.label(scheme, typology.title)
-        emit.add(scheme, OX_SKOS.prefLabel, ox.Literal(typology.title, language="fr"))
-        emit.string(scheme, OX_DCTERMS.identifier, typology.slug)
         seen = common.Duplicates()
         concepts: dict[str, ox.NamedNode] = {}
         for line, row in common.csv_rows(data, result, (CODE, typology.column)):
@@ -123,7 +124,7 @@ def _typology_importer(t: Typology) -> Importer:
     name = f"ot-grille-{t.slug}"
     return Importer(
         id=f"ot-{t.slug}", title=f"{t.title} (Observatoire des territoires, carte multi-programmes de l'ANCT)",
-        url=f"{REPOSITORY}grilles/{t.slug}.csv", licence=LICENCE_ETALAB_2, publisher="anct", vintage=t.vintage,
+        url=t.url, licence=LICENCE_ETALAB_2, publisher="anct", vintage=t.vintage,
         filenames=(f"{name}*.csv",), sniff=_typology_sniff(t.column), parse=typology_parser(t),
         needs=("cog-communes",),
     )
