@@ -128,3 +128,8 @@ region_iri = ids.region
 programme_iri = ids.programme
 organisation_iri = ids.organisation
 convention_iri = ids.convention
+
+
+def typology_iri(slug: str) -> str:
+    """``id/typology/{slug}``: a commune typology (``pvd:Typology``, a ``skos:ConceptScheme``; issue 16)."""
+    return ids.path(f"typology/{slug}")

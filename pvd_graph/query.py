@@ -67,6 +67,7 @@ RESOURCE_TYPES: dict[str, tuple[Callable[[str], str], Callable[[str], str]]] = {
     "pvd:Programme": (ids.check_slug, ids.programme_iri),
     "pvd:Organisation": (ids.check_slug, ids.organisation_iri),
     "pvd:Convention": (ids.check_slug, ids.convention_iri),
+    "pvd:Typology": (ids.check_slug, ids.typology_iri),
 }
 
 LITERAL_TYPES = ("xsd:string", "xsd:date", "xsd:integer")
@@ -83,7 +84,8 @@ MEANINGS: dict[str, tuple[str, str | None]] = {
 
 #: French words for the classes, in messages
 _WHAT = {"Commune": "commune", "EPCI": "EPCI", "Departement": "département", "Region": "région",
-         "Programme": "programme", "Organisation": "organisation", "Convention": "convention"}
+         "Programme": "programme", "Organisation": "organisation", "Convention": "convention",
+         "Typology": "typologie"}
 
 
 @dataclass(frozen=True)

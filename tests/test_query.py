@@ -32,6 +32,7 @@ SMALL = """
 
 p:pvd a pvd:Programme ; rdfs:label "Petites villes de demain"@fr .
 p:acv a pvd:Programme ; rdfs:label "Action cœur de ville"@fr .
+<https://w3id.org/pvd-graph/id/typology/centralite> a pvd:Typology ; rdfs:label "Niveaux de centralité"@fr .
 o:etat a pvd:State ; rdfs:label "État"@fr .
 r:84 a pvd:Region ; pvd:inseeCode "84" ; rdfs:label "Auvergne-Rhône-Alpes"@fr .
 d:73 a pvd:Departement ; pvd:inseeCode "73" ; pvd:inRegion r:84 .
@@ -382,7 +383,8 @@ def test_a_commune_may_be_given_by_name(small_file, capsys, name, code):
 
 def test_every_catalogue_parameter_is_checked_by_meaning(small):
     """A well-formed value that names nothing in the graph is refused, for every parameter of every query."""
-    absent = {"insee": "99999", "siren": "200067221", "departement": "01", "region": "11", "pvd:Programme": "foo"}
+    absent = {"insee": "99999", "siren": "200067221", "departement": "01", "region": "11", "pvd:Programme": "foo",
+              "pvd:Typology": "foo"}
     for name, q in query.load_catalogue().items():
         for p in q.params:
             if p.type == "xsd:date":  # dates are checked by their order

@@ -31,8 +31,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pvd_graph import fetch_manifest
-from pvd_graph.importers import (anct_acv, anct_acv2, anct_acv_map, anct_acv_superposeur, anct_engagement, anct_lists, anct_ngeo, anct_ort, anct_pvd,
-                                 anct_pvd_2024, anct_ti, anct_va, cog, cog_history, crte, insee_history)
+from pvd_graph.importers import (anct_acv, anct_acv2, anct_acv_map, anct_acv_superposeur, anct_engagement, anct_lists,
+                                 anct_ngeo, anct_ort, anct_pvd, anct_pvd_2024, anct_ti, anct_va, cog, cog_history, crte,
+                                 france_services, insee_history, qpv, typologies)
 from pvd_graph.importers.base import ImportResult, Reject, SourceInfo
 from pvd_graph.importers.common import Earlier, Importer, ImportRun
 
@@ -48,7 +49,8 @@ KNOWN_SOURCES: dict[str, Importer] = {
                                  anct_acv2.IMPORTER, *anct_acv_superposeur.IMPORTERS, anct_acv_map.IMPORTER,
                                  anct_acv.IMPORTER, crte.IMPORTER, anct_ngeo.IMPORTER, anct_ort.IMPORTER,
                                  *insee_history.IMPORTERS, anct_ti.IMPORTER, anct_va.IMPORTER,
-                                 anct_engagement.IMPORTER, *anct_lists.IMPORTERS)
+                                 anct_engagement.IMPORTER, *anct_lists.IMPORTERS, france_services.IMPORTER,
+                                 *typologies.IMPORTERS, qpv.IMPORTER)
 }
 
 

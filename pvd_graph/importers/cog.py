@@ -148,6 +148,10 @@ def parse_communes(data: bytes, result: ImportResult, emit: Emitter, run: Import
         kind = obj.get("type")
         if kind in NOT_CURRENT:
             skipped[NOT_CURRENT[kind]] += 1
+            if kind == "arrondissement-municipal" and obj.get("code") and obj.get("commune"):
+                # lets a list that gives an arrondissement's code (an office in Paris 12e) name its commune
+                run.earlier.arrondissement_of = run.earlier.arrondissement_of or {}
+                run.earlier.arrondissement_of[str(obj["code"])] = str(obj["commune"])
             continue
         try:
             if kind != "commune-actuelle":

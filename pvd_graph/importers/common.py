@@ -118,13 +118,14 @@ class Emitter:
         self.add(participant, OX.participatesIn, programme_node)
         return p
 
-    def point(self, s: ox.NamedNode, longitude: float, latitude: float) -> ox.NamedNode:
+    def point(self, s: ox.NamedNode, longitude: float, latitude: float, part: str = "") -> ox.NamedNode:
         """The point this source gives for *s*, as GeoSPARQL: ``s geo:hasGeometry <s#point-SOURCE>``,
         which ``geo:asWKT "POINT(lon lat)"^^geo:wktLiteral`` (WGS84 longitude first: CRS84, the default
         of a WKT literal without a CRS IRI). One geometry per source, so that two sources' points of
-        one town stay apart (they are not the same fact) and each is traced to its file.
+        one town stay apart (they are not the same fact) and each is traced to its file; *part* names one
+        of several points a source gives for *s* (``#point-SOURCE-PART``: a QPV's part in each commune).
         """
-        g = self.node(ids.fragment(s.value, "point-" + self.source.value.rsplit("/", 1)[-1]))
+        g = self.node(ids.fragment(s.value, "point-" + self.source.value.rsplit("/", 1)[-1] + (f"-{part}" if part else "")))
         self.add(s, OX_GEOSPARQL.hasGeometry, g)
         self.add(g, OX_RDF.type, OX_GEOSPARQL.Geometry)
         self.add(g, OX_GEOSPARQL.asWKT, ox.Literal(f"POINT({longitude!r} {latitude!r})",
@@ -213,6 +214,8 @@ class Earlier:
     epci_types: dict[str, str] | None = None
     #: former INSEE code → the current commune whose ``anciensCodes`` list it, filled by ``cog-communes``
     merged_into: dict[str, str] | None = None
+    #: INSEE code of an arrondissement municipal (Paris, Lyon, Marseille) → its commune, filled by ``cog-communes``
+    arrondissement_of: dict[str, str] | None = None
     #: INSEE code → convention d'adhésion date of every town the newest PVD list dates, filled by
     #: ``anct-pvd-2024-08`` (the older list keys its conventions by these dates: pvd_graph.importers.anct_pvd_2024)
     pvd_adhesion: dict[str, dt.date] | None = None
@@ -376,6 +379,14 @@ def geojson_features(data: bytes, result: ImportResult, required: tuple[str, ...
         if props and not any(isinstance(p, dict) and column in p for p in props):
             raise SourceError(f"missing required property {column!r} in every feature")
     return doc["features"]
+
+
+def current_communes(run: ImportRun, why: str) -> set[str]:
+    """The current communes of the COG read earlier in *run*; a :class:`SourceError` saying *why* the source
+    needs them when the COG communes file is not part of the import."""
+    if run.earlier.current_communes is None:
+        raise SourceError(f"{why}: it needs the COG communes file (communes.json) in the same import")
+    return run.earlier.current_communes
 
 
 def not_current(code: str, earlier: Earlier) -> RowError:

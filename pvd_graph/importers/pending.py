@@ -13,10 +13,6 @@ from pathlib import PurePath
 
 #: (file-name pattern, what the file is and why the build leaves it out)
 PENDING: tuple[tuple[str, str], ...] = (
-    ("liste-fs-*.csv", "France services offices: recognised; left for a later version (other programmes)"),
-    ("ot-grille-*.csv", "commune typology: recognised; left for a later version (commune typologies)"),
-    ("qpv-centroides*.geojson",
-     "priority neighbourhoods of urban policy, one point each: recognised; left for a later version (commune typologies)"),
     ("*-version-simplifiee.geojson", "outlines of départements or régions: drawing data for maps, not graph facts"),
     ("readme*", "documentation of the folder"),
     ("license*", "licence text of the files next to it"),
