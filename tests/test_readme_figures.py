@@ -146,7 +146,8 @@ def test_conflicts(enlarged_build):
         by_property = Counter(r["property"].removeprefix(PVD).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
                               for r in csv.DictReader(fh))
     said = {"population": "populations", "label": "names", "memberOf": "EPCI memberships",
-            "signedOn": "signature dates", "concerns": "CRTE coverings", "epciType": "EPCI types"}
+            "signedOn": "signature dates", "concerns": "CRTE coverings", "epciType": "EPCI types",
+            "participatesIn": "programme participations", "programmeId": "programme ids"}
     for prop, n in by_property.items():
         assert prop in said, f"conflicts on {prop} are not described in the README"
         assert figure(sentence, said[prop]) == n, prop
@@ -180,3 +181,25 @@ def test_cog_vintage_everywhere(shared_data, union):
               if not re.search(r"/cog-20\d\d-", str(r[0]))}
     years = {y for label in labels for y in re.findall(r"\b(20\d\d)\b", label)}
     assert years <= {vintage}, labels
+
+
+def test_other_programmes(union, named):
+    """Issue 16's rows: territories, members, communes, offices, typologies, QPV as the build gives them."""
+    ti, va = row("Territoires d'industrie"), row("Villages d'avenir")
+    fs, typo = row("France services"), row("typologies and QPV")
+    assert figure(ti, "territories") == count(union, "?x a pvd:IndustryTerritory")
+    assert figure(ti, "member EPCI") == count(union, "?t a pvd:IndustryTerritory ; pvd:hasMember ?x . ?x a pvd:EPCI")
+    assert figure(ti, "member communes") == count(union, "?t a pvd:IndustryTerritory ; pvd:hasMember ?x . ?x a pvd:Commune")
+    assert figure(ti, "communes in") == count(union, "?x pvd:participatesIn id:programme\\/ti ; a pvd:Commune")
+    assert figure(va, "communes") == count(union, "?x pvd:participatesIn id:programme\\/va")
+    assert figure(fs, "offices in") == count(union, "?x a pvd:FranceServicesOffice")
+    assert figure(fs, "communes") == count(union, "?x pvd:participatesIn id:programme\\/france-services")
+    for noun, prop in (("densité", "densityLevel"), ("centralité", "centralityLevel"),
+                       ("ruralité", "ruralityType"), ("montagne", "mountainMassif")):
+        found = re.search(re.escape(noun) + r" (?:\(\d{4}\) )?([\d,]+)", typo)
+        assert found, noun
+        assert int(found.group(1).replace(",", "")) == count(union, f"?x pvd:{prop} ?level"), noun
+    assert figure(typo, "QPV in") == count(union, "?x a pvd:PriorityNeighbourhood")
+    in_communes = re.search(r"QPV in ([\d,]+) communes", typo)
+    assert in_communes and int(in_communes.group(1).replace(",", "")) == count(
+        union, "?q a pvd:PriorityNeighbourhood ; pvd:locatedIn ?x")
