@@ -151,7 +151,7 @@ def test_former_names_of_renamed_communes_with_their_period(enlarged):
             until = VINTAGES[VINTAGES.index(years[-1]) + 1]
             expected.add((commune_iri(code), name, f"{years[0]}-01-01", f"{until}-01-01"))
     rows = _select(enlarged, """SELECT ?c ?l (STR(?f) AS ?from) (STR(?u) AS ?until) WHERE {
-        ?n a pvd:FormerName ; pvd:nameOf ?c ; rdfs:label ?l ; pvd:validFrom ?f ; pvd:validUntil ?u }""")
+        ?n a pvd:FormerName ; pvd:nameOf ?c ; rdfs:label ?l ; pvd:validFrom ?f ; pvd:validUntil ?u . ?c a pvd:Commune }""")
     assert len(rows) == len(expected) and set(rows) == expected
     alt = set(_select(enlarged, """SELECT ?c ?a WHERE { ?n a pvd:FormerName ; pvd:nameOf ?c .
         ?c skos:altLabel ?a }"""))

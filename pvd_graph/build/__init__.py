@@ -102,6 +102,7 @@ def build_graph(
 
         ds.extend(provenance_quads(imports, ox.NamedNode(PROVENANCE_GRAPH)))
     conflicts = resolve_conflicts(ds)
+    conflicts += [Conflict(*line) for r in imports for line in r.conflicts]  # found by importers
     conflicts += derive(ds)
     timings["assemble"] = time.perf_counter() - t
     if conflicts:

@@ -231,6 +231,8 @@ def import_sources(sources: Path | Sequence[Path], log: Callable[[str], None],
         dropped = f", {len(r.warnings)} values dropped" if r.warnings else ""
         log(f"  {r.source.id}: {r.rows_read} rows read, {r.rows_accepted} accepted, "
             f"{r.rows_rejected} rejected{skipped}{dropped}")
+        for note in r.notes:
+            log(f"    {note}")
         for rej in r.rejects[:5]:
             log(f"    rejected {rej}")
         if len(r.rejects) > 5:

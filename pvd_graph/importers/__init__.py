@@ -47,8 +47,9 @@ KNOWN_SOURCES: dict[str, Importer] = {
     imp.id: imp for imp in (*cog.IMPORTERS, *cog_history.IMPORTERS, *anct_pvd_2024.IMPORTERS, anct_pvd.IMPORTER,
                                  # the ACV layouts that share names with anct-acv's come first (by content)
                                  anct_acv2.IMPORTER, *anct_acv_superposeur.IMPORTERS, anct_acv_map.IMPORTER,
-                                 anct_acv.IMPORTER, crte.IMPORTER, anct_ngeo.IMPORTER, anct_ort.IMPORTER,
-                                 *insee_history.IMPORTERS, anct_ti.IMPORTER, anct_va.IMPORTER,
+                                 anct_acv.IMPORTER, crte.IMPORTER, anct_ngeo.IMPORTER,
+                                 # the ORT after INSEE's tables: its rows of communes merged since name their former commune
+                                 *insee_history.IMPORTERS, anct_ort.IMPORTER, anct_ti.IMPORTER, anct_va.IMPORTER,
                                  anct_engagement.IMPORTER, *anct_lists.IMPORTERS, france_services.IMPORTER,
                                  *typologies.IMPORTERS, qpv.IMPORTER)
 }

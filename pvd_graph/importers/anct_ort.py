@@ -31,6 +31,15 @@ its operation's convention when signed), with the shortcut ``pvd:participatesIn 
 (the national scheme node the queries name). Titles: « Convention d'ORT — Albertville, Ugine (CA
 Arlysère) », the operation's likewise (the towns of the group in the table's order, their EPCI in
 the COG). The grouping figures (:func:`group_counts`) are the result's ``figures`` (the manifest).
+
+A row of a commune merged since (not in the COG 2026, in the COG 2023: the rows were written from
+2022-12 to 2024-09) is read in the code of 2023 (:mod:`pvd_graph.importers.vintage`): the
+participation is that of the former commune (never typed ``pvd:Commune``; ``pvd:carriedOnBy`` its
+successor, derived), its EPCI its EPCI of 2023 when that EPCI is current, so that it joins the
+convention of its EPCI and date; the row is noted (``rejects.csv``), no longer rejected. This needs the
+former commune dated by INSEE's tables (:mod:`pvd_graph.importers.insee_history`, imported before this
+table): a merger they do not date (16226, 72287: 2025 or 2026, after the tables) and, without the COG 2023
+in the import, every such row is rejected, naming the commune it is now part of.
 """
 
 from __future__ import annotations
@@ -49,7 +58,7 @@ from pvd_graph.identifiers import (
     organisation_iri,
     programme_iri,
 )
-from pvd_graph.importers import readers
+from pvd_graph.importers import history, readers, vintage
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (
     Duplicates,
@@ -69,6 +78,8 @@ from pvd_graph.importers.readers import SourceError
 from pvd_graph.namespaces import CCH_L303_2, LICENCE_ETALAB_2, OX, OX_PROV, OX_SKOS, ids
 
 DATASET_URL = "https://www.data.gouv.fr/fr/datasets/63c69d70de98bf9a1fa11948/"
+#: the code the rows of communes merged since are read in: the rows were written from 2022-12 to 2024-09
+MERGED_CODE_YEAR = "2023"
 RESOURCE_URL = "https://www.data.gouv.fr/fr/datasets/r/ec3eb2fc-c7a6-4c9f-b9ee-b471ed88e6fc"
 SHEET = "Suivi conventions"
 
@@ -189,6 +200,9 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> N
         raise SourceError("the ORT table names EPCI, not SIREN: it needs the COG communes and EPCI files "
                           "(communes.json, epci.json) in the same import")
     seen = Duplicates()
+    # a commune merged since the rows were written (2022-2024) is read in the code of 2023 (pvd_graph.importers.vintage)
+    older = vintage.older_code(run, MERGED_CODE_YEAR) or vintage.Code(MERGED_CODE_YEAR, False, {}, {})
+    formers = (earlier.history or {}).get(history.FORMER, {}).get("insee", {})  # dated by INSEE's tables
     groups: dict[tuple[str, dt.date], _Operation] = {}
     operations: list[_Operation] = []
     for line, row in _rows(data, result):
@@ -196,8 +210,10 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> N
         try:
             code = required_cell(CODE, row, run.codes.insee)
             seen.check(code, line, CODE, code)
-            if code not in earlier.current_communes:
-                raise RowError(CODE, code, not_current(code, earlier).reason)  # names the commune it is part of
+            if code not in earlier.current_communes and (code not in older.communes or code not in formers):
+                raise RowError(CODE, code, not_current(code, earlier).reason + (
+                    f"; a commune of the COG {older.year} whose merger INSEE's tables do not date: not imported"
+                    if code in older.communes else ""))  # names the commune it is part of
             status = readers.cell(row.get(STATUS))
             if status is not None and status not in STATUSES:
                 raise RowError(STATUS, status, f"unknown status (expected {', '.join(STATUSES)} or empty)")
@@ -214,7 +230,9 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> N
                                           f"a signature date on a row whose status is {status or 'empty'!r}: "
                                           "date dropped, status kept"))
             signed = None
-        epci = _epci(row, code, earlier, result, where)
+        if code not in earlier.current_communes:
+            result.warnings.append(Reject(file, line, CODE, code, vintage.merged_since(code, older, earlier)))
+        epci = _epci(row, code, earlier, result, where, older)
         planned = readers.cell(row.get(PLANNED))
         if planned is not None and (status == "Signée" or planned.lower() in NO_PLAN):
             planned = None
@@ -250,7 +268,7 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> N
         if point is not None:
             op.points[code] = point
         result.rows_accepted += 1
-    _emit(emit, operations, earlier.epci_names or {}, earlier.epci_types or {})
+    _emit(emit, operations, earlier.epci_names or {}, earlier.epci_types or {}, earlier.current_communes)
     # the build prints "how it was read" in its summary and the manifest records the figures
     result.figures.update(group_counts(operations))
     result.reading += "; " + ", ".join(f"{n} {what}" for what, n in result.figures.items())
@@ -274,9 +292,13 @@ def _point(row: dict, result: ImportResult, where: tuple[str, int]) -> tuple[flo
     return None if lat is None else (lon, lat)
 
 
-def _epci(row: dict, code: str, earlier, result: ImportResult, where: tuple[str, int]) -> str | None:
-    """The commune's EPCI in the COG; a table name that is not that EPCI's is reported."""
+def _epci(row: dict, code: str, earlier, result: ImportResult, where: tuple[str, int], older: vintage.Code) -> str | None:
+    """The commune's EPCI in the COG; a table name that is not that EPCI's is reported. A commune merged since
+    has its EPCI of the code of 2023 when that EPCI is current (the ORT of its successor's EPCI)."""
     siren = earlier.epci_of_commune.get(code)
+    if siren is None and code not in earlier.current_communes:
+        was = sorted(e for e in older.epci_of.get(code, ()) if e in (earlier.epci_names or {}))
+        siren = was[0] if len(was) == 1 else None
     name = readers.cell(row.get(EPCI))
     if siren is None:
         if name is not None and name.lower() not in NO_EPCI:
@@ -303,7 +325,7 @@ def _label(op: _Operation, epci_names: dict[str, str], what: str) -> str:
 
 
 def _emit(emit: Emitter, operations: list[_Operation], epci_names: dict[str, str],
-          epci_types: dict[str, str]) -> None:
+          epci_types: dict[str, str], current: set[str]) -> None:
     programme = emit.node(programme_iri("ort"))
     state = emit.node(organisation_iri("etat"))
     law = emit.node(CCH_L303_2)
@@ -315,7 +337,9 @@ def _emit(emit: Emitter, operations: list[_Operation], epci_names: dict[str, str
         # the COG's EPCI of the communes, typed as the COG types it (the Métropole de Lyon is no EPCI)
         epci = (emit.entity(epci_iri(op.epci), *(epci_classes(epci_types[op.epci]) if op.epci in epci_types
                                                  else (OX.EPCI,))) if op.epci else None)
-        towns = [emit.entity(commune_iri(code), OX.Commune) for code, _ in op.towns]
+        # a commune merged since stays the former commune, never typed current (pvd_graph.importers.vintage)
+        towns = [emit.entity(commune_iri(code), OX.Commune) if code in current else emit.node(commune_iri(code))
+                 for code, _ in op.towns]
         signed = op.status == "Signée"
         c = emit.entity(convention_iri(f"ort-{op.key}"), OX.Convention, OX.ORTConvention) if signed else None
         for (code, _), town in zip(op.towns, towns):

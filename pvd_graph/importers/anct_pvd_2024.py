@@ -26,12 +26,14 @@ dates differ the build keeps the newer list's ``pvd:signedOn`` by precedence and
 February date in ``conflicts.csv``. A town the August list does not date gets the February
 list's own convention.
 
-Row numbers are feature indexes (first = 0). A feature is rejected when its town cannot be
-identified, is listed twice, or its code is not a current commune of the COG 2026 (merged or
-renumbered since: the history of codes is issue 15). An unreadable date or point is dropped
-with a warning. Not imported: ``id_territoire``/``id_pvd`` (renumbered between vintages: Modane
-is ``pvd-84-73-5`` in 2021, ``pvd-84-73-15`` in 2024), names (the COG's), the
-February ``siren_epci`` (compared with the COG's EPCI, a difference reported).
+Both lists are read in the geographic code of 2023 when the import holds it (:mod:`pvd_graph.importers.vintage`;
+else in the current code, the build saying so). Row numbers are feature indexes (first = 0). A
+feature is rejected when its town cannot be identified, is listed twice, or its code is not a
+commune of that code; a commune of 2023 merged since is the former commune's participation (noted).
+An unreadable date or point is dropped with a warning. Not imported: ``id_territoire``/``id_pvd``
+(renumbered between vintages: Modane is ``pvd-84-73-5`` in 2021, ``pvd-84-73-15`` in 2024), names
+(the COG's), the February ``siren_epci`` (compared with the commune's EPCI in the code the list is
+read in: in the COG 2023 a difference is a line of ``conflicts.csv``, in the current code a warning).
 
 The February list's ``pop`` is its own dated figure of the town
 (:func:`pvd_graph.importers.figures.population`: ``pvd:count`` as of 2024-02-01, the file not
@@ -49,7 +51,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from pvd_graph.identifiers import commune_iri, convention_iri, epci_iri, organisation_iri, programme_iri
-from pvd_graph.importers import figures, readers
+from pvd_graph.importers import figures, readers, vintage
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (
     Duplicates,
@@ -77,6 +79,8 @@ SIGNATORIES_NOTE = ("Signataires déduits du « mode d'emploi » du programme Pe
                     "bénéficiaires et de l'Etat » (les communes, leur EPCI, l'État), non lus dans la liste.")
 TITLE = "Convention d'adhésion Petites villes de demain — "
 MAP_URL = "https://github.com/anct-carto/superposeur-anct"
+#: the geographic code these lists are read in (:mod:`pvd_graph.importers.vintage`): the newest held before 2024
+CODE_YEAR = "2023"
 _LISTE_GEO = re.compile(r"^(.+?)\s*\((\w{5})\)\s*$")
 
 
@@ -95,7 +99,7 @@ class _Group:
     towns: list[_Town] = field(default_factory=list)
 
 
-def _august(props: dict, run: ImportRun, result: ImportResult, where) -> tuple[str, str]:
+def _august(props: dict, run: ImportRun, result: ImportResult, where, code_of_list: vintage.Code) -> tuple[str, str]:
     """``"Ugine (73303)"`` → (``73303``, ``Ugine``)."""
     text = check("liste_geo", props.get("liste_geo"), readers.name)
     m = _LISTE_GEO.match(text or "")
@@ -104,16 +108,21 @@ def _august(props: dict, run: ImportRun, result: ImportResult, where) -> tuple[s
     return check("liste_geo", m[2], run.codes.insee), m[1]
 
 
-def _february(props: dict, run: ImportRun, result: ImportResult, where) -> tuple[str, str | None]:
+def _february(props: dict, run: ImportRun, result: ImportResult, where, code_of_list: vintage.Code) -> tuple[str, str | None]:
     code = required_cell("insee_com", props, run.codes.insee)
     check_departement("insee_dep", props, code)
     name = check("lib_com.x", props.get("lib_com.x"), readers.name)
     siren = optional_cell("siren_epci", props, run.codes.siren, result, where)
-    cog = run.earlier.epci_of_commune.get(code)
-    if siren is not None and siren != cog:
-        result.warnings.append(Reject(where[0], where[1], "siren_epci", siren,
-                                      f"not commune {code}'s EPCI in the COG 2026 ({cog or 'none'}): "
-                                      "the COG's EPCI is used"))
+    was = code_of_list.epci_of.get(code, set())
+    if siren is not None and siren not in was and code in code_of_list.communes:
+        if code_of_list.current:
+            result.warnings.append(Reject(where[0], where[1], "siren_epci", siren,
+                                          f"not commune {code}'s EPCI in the COG {code_of_list.year} "
+                                          f"({' '.join(sorted(was)) or 'none'}): the COG's EPCI is used"))
+        else:
+            vintage.difference(result, commune_iri(code), OX.memberOf.value,
+                               " ".join(epci_iri(e) for e in sorted(was)) or "(no EPCI)", code_of_list.epci_source,
+                               epci_iri(siren))
     return code, name
 
 
@@ -144,6 +153,7 @@ def _parser(town_of, newest: bool):
         newer = {} if newest or earlier.pvd_adhesion is None else earlier.pvd_adhesion
         dates: dict[str, dt.date] = {}
         seen = Duplicates()
+        code_of_list = vintage.code_for(run, CODE_YEAR, result)
         towns: list[tuple[_Town, tuple[float, float] | None]] = []
         features = geojson_features(data, result, ("liste_geo",) if newest else ("insee_com",))
         for i, feature in enumerate(features):
@@ -153,10 +163,13 @@ def _parser(town_of, newest: bool):
             try:
                 if not isinstance(props, dict):
                     raise RowError("properties", "", "feature without properties")
-                code, name = town_of(props, run, result, where)
+                code, name = town_of(props, run, result, where, code_of_list)
                 seen.check(code, i, "code", code)
+                if code not in code_of_list.communes:
+                    raise not_current(code, earlier) if code_of_list.current else \
+                        RowError("code", code, f"not a commune in the COG {code_of_list.year}")
                 if code not in earlier.current_communes:
-                    raise not_current(code, earlier)
+                    result.warnings.append(Reject(file, i, "code", code, vintage.merged_since(code, code_of_list, earlier)))
             except RowError as err:
                 reject(result, file, i, err)
                 continue
@@ -169,7 +182,7 @@ def _parser(town_of, newest: bool):
             result.rows_accepted += 1
         if newest:
             earlier.pvd_adhesion = dates
-        groups = _emit(emit, towns, earlier.epci_of_commune, newer)
+        groups = _emit(emit, towns, earlier.epci_of_commune, newer, earlier.current_communes)
         # the build prints "how it was read" in its summary: the grouping is reported there
         result.reading += (f"; {len(dates)} dated towns, {len(groups)} conventions d'adhésion of this list "
                            f"({sum(len(g.towns) > 1 for g in groups)} of several towns)")
@@ -181,7 +194,7 @@ def _key(epci: str | None, code: str, signed: dt.date) -> str:
     return f"pvd-adhesion-{epci or code}-{signed.isoformat()}"
 
 
-def _emit(emit: Emitter, towns, epci_of: dict[str, str], newer: dict[str, dt.date]) -> list[_Group]:
+def _emit(emit: Emitter, towns, epci_of: dict[str, str], newer: dict[str, dt.date], current: set[str]) -> list[_Group]:
     """The participations, points and this list's own conventions (returned: its groups)."""
     groups: dict[str, _Group] = {}
     conventions: dict[str, ox.NamedNode] = {}
@@ -194,7 +207,8 @@ def _emit(emit: Emitter, towns, epci_of: dict[str, str], newer: dict[str, dt.dat
     for group in groups.values():
         conventions.update(_convention(emit, group))
     for town, point in towns:
-        s = emit.entity(commune_iri(town.code), OX.Commune)
+        # a commune of the list's code merged since stays the former commune (pvd_graph.importers.vintage)
+        s = emit.entity(commune_iri(town.code), OX.Commune) if town.code in current else emit.node(commune_iri(town.code))
         c = conventions.get(town.code)  # None when undated here, or dated by the newer list
         if town.code in newer and town.signed is not None:
             # the newer list's convention: this list states only its own date on it (precedence decides)

@@ -65,6 +65,12 @@ class ImportResult:
     #: figures the importer computed about its source, by name (e.g. the ORT grouping: "dated (EPCI,
     #: date) groups"); written to the manifest under the source
     figures: dict[str, int] = field(default_factory=dict)
+    #: how the source was read that the build's lines must say (e.g. the geographic code a list is read in)
+    notes: list[str] = field(default_factory=list)
+    #: values of the source that differ from another source's, found by the importer (a list against the
+    #: code of its vintage: pvd_graph.importers.vintage): (subject, property, kept, kept source, dropped,
+    #: dropped source), written to conflicts.csv by the build
+    conflicts: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
 
     _parsed: tuple[int, list[ox.Triple]] | None = field(default=None, repr=False, compare=False)
 

@@ -19,7 +19,8 @@ What an older vintage is read for (ontology/README.md, "Memberships and names pe
   (what every query takes as current).
 * **former names**: a current commune whose name in this vintage differs from its current one keeps it
   as ``skos:altLabel`` and as a dated name (``pvd:FormerName`` ``<commune#name-{newest vintage showing it}>``,
-  ``rdfs:label``, ``pvd:nameOf``); the current ``rdfs:label`` is never touched.
+  ``rdfs:label``, ``pvd:nameOf``); the current ``rdfs:label`` is never touched. A current EPCI renamed
+  likewise (``<epci#name-{vintage}>``, from ``epci.json``; dated by the vintages of that file).
 
 Nothing else of an older vintage is imported: its communes never become current resources (a code
 that is not current is only an ``org:member`` of its memberships), and its départements, régions,
@@ -51,6 +52,7 @@ def parse_epci_history(vintage: str):
     def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> None:
         history.require_current(run, cog.VINTAGE, vintage, history.MEMBERSHIP)
         current_epci = run.earlier.epci_names or {}
+        history.current_epci_names(run, cog.VINTAGE)
         file = str(result.source.path)
         for i, obj in cog._rows(data, result):
             try:
@@ -58,7 +60,10 @@ def parse_epci_history(vintage: str):
             except RowError as err:
                 reject(result, file, i, err)
                 continue
-            if siren not in current_epci and kind not in NOT_EPCI:
+            history.record(run, history.EPCI, vintage, siren, label)
+            if siren in current_epci:
+                _former_name(emit, run, vintage, history.EPCI_NAME, siren, label, epci_iri(siren))
+            elif kind not in NOT_EPCI:
                 e = emit.entity(epci_iri(siren), OX.FormerEPCI)
                 emit.label(e, label)
                 emit.string(e, OX.siren, siren)
@@ -90,24 +95,30 @@ def parse_communes_history(vintage: str):
             except RowError as err:
                 reject(result, file, i, err)
                 continue
+            history.record(run, history.COMMUNES, vintage, code, label)
             if code not in current:
                 skipped[f"not a current commune in {cog.VINTAGE} (merged or renumbered since)"] += 1
                 continue
             result.rows_accepted += 1
-            c = commune_iri(code)
-            iri, new = history.period_node(run, history.NAME, vintage, code, label, lambda _: ids.fragment(c, f"name-{vintage}"))
-            if iri is None:
-                continue  # the current name: nothing to add
-            n = emit.node(iri)
-            if new:
-                n = emit.entity(iri, OX.FormerName)
-                emit.label(n, label)
-                emit.add(n, OX.nameOf, emit.node(c))
-                emit.add(emit.node(c), OX_SKOS.altLabel, ox.Literal(label, language="fr"))
-            emit.add(n, OX.shownIn, emit.source)
+            _former_name(emit, run, vintage, history.NAME, code, label, commune_iri(code))
         result.skipped.update(skipped)
         _read_for(result, file, vintage, ("codesPostaux", "population"), "former names")
     return parse
+
+
+def _former_name(emit: Emitter, run: ImportRun, vintage: str, kind: str, key: str, label: str, owner: str) -> None:
+    """The name *label* of *owner* (a current commune or EPCI) in *vintage*: nothing when it is the current one,
+    else a ``pvd:FormerName`` ``<owner#name-{newest vintage showing it}>`` shown in this vintage."""
+    iri, new = history.period_node(run, kind, vintage, key, label, lambda _: ids.fragment(owner, f"name-{vintage}"))
+    if iri is None:
+        return  # the current name: nothing to add
+    n = emit.node(iri)
+    if new:
+        n = emit.entity(iri, OX.FormerName)
+        emit.label(n, label)
+        emit.add(n, OX.nameOf, emit.node(owner))
+        emit.add(emit.node(owner), OX_SKOS.altLabel, ox.Literal(label, language="fr"))
+    emit.add(n, OX.shownIn, emit.source)
 
 
 def _read_for(result: ImportResult, file: str, vintage: str, columns: tuple[str, ...], what: str) -> None:

@@ -38,6 +38,12 @@ that is one of the contract's own groupings (a mono-EPCI CRTE names its EPCI the
 pluri-EPCI one without a carrying structure lists its EPCI) is that grouping, not a
 supra-grouping, and adds no link.
 
+The list (2022-12) is read in the geographic code of 2023, the nearest held (no COG 2022;
+:mod:`pvd_graph.importers.vintage`, the build saying which code): the name of each EPCI or commune
+grouping is compared with its name in the COG 2023, not stated again; a difference is a line of
+``conflicts.csv`` (the COG 2023 kept), a change between 2023 and 2026 is none. Without the COG 2023 the
+names are stated and compared with the current COG's by the assembly.
+
 An inter-departmental CRTE is repeated for each of its départements: rows that
 differ only by their département are the same grouping, each département row
 recorded; a row repeating one already read (same contract, grouping and
@@ -62,7 +68,7 @@ from pvd_graph.identifiers import (
     departement_iri,
     epci_iri,
 )
-from pvd_graph.importers import readers
+from pvd_graph.importers import readers, vintage
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (
     EPCI_TYPES,
@@ -78,8 +84,10 @@ from pvd_graph.importers.common import (
     reject,
     required_cell,
 )
-from pvd_graph.namespaces import LICENCE_ETALAB_2, OX, OX_XSD, ids
+from pvd_graph.namespaces import LICENCE_ETALAB_2, OX, OX_XSD, RDFS, ids
 
+#: the list's year, and the code it is read in: the COG of 2022 is not held, 2023 is the nearest
+LIST_YEAR, CODE_YEAR = "2022", "2023"
 RESOURCE_URL = "https://www.data.gouv.fr/fr/datasets/r/cf3d2117-3ce8-4f26-af0b-7a86af450862"
 REQUIRED = ("id_crte", "siren_groupement", "nature_juridique")
 COMMUNE_NATURES = {"COM", "COMMUNE"}
@@ -146,6 +154,8 @@ class _Parser:
         self.by_siren = run.earlier.commune_by_siren
         self.programme = emit.node(ids.programme("crte"))
         self.contracts: dict[str, _Contract] = {}
+        #: the code of 2023, the nearest held to this list's (2022): pvd_graph.importers.vintage
+        self.code = vintage.code_for(run, CODE_YEAR, result, list_year=LIST_YEAR)
 
     def commune(self, field_name: str, siren: str) -> tuple[ox.NamedNode, str]:
         code = None if self.by_siren is None else self.by_siren.get(siren)
@@ -238,7 +248,7 @@ class _Parser:
         if contract is None:
             contract = self.new_contract(line, slug, facts, raw_id)
         emit, c = self.emit, contract.node
-        emit.label(target, grp_label)
+        self.label(target, participant, code, grp_label)
         emit.add(c, OX.hasGrouping, target)
         if participant is not None:
             emit.add(c, OX.concerns, target)
@@ -248,6 +258,17 @@ class _Parser:
         contract.groupings.add(siren)
         self.supra(line, row, contract)
         self.result.rows_accepted += 1
+
+    def label(self, target: ox.NamedNode, participant: str | None, code: str, label: str | None) -> None:
+        """The grouping's name as the list gives it: stated (compared by the assembly) when read in the current
+        code; compared here with the name in the code of 2023 otherwise (a difference is a conflicts.csv line)."""
+        k = self.code
+        names = None if k is None or k.current else {"epci": k.epci, "commune": k.communes}.get(participant or "")
+        if names is None or code not in names:
+            self.emit.label(target, label)
+        elif label is not None and names[code] != label:
+            vintage.difference(self.result, target.value, str(RDFS.label), names[code],
+                               k.epci_source if participant == "epci" else k.communes_source, label)
 
     def supra_links(self) -> None:
         """``pvd:supraGrouping`` of each contract: its supra entries that are not its own groupings."""

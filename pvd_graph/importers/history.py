@@ -20,14 +20,25 @@ from pvd_graph.namespaces import OX, OxTerms, ids
 
 OX_ORG = OxTerms(ORG)
 
-MEMBERSHIP, NAME = "membership", "name"
+MEMBERSHIP, NAME, EPCI_NAME = "membership", "name", "epci-name"
+#: what an older vintage holds, for the lists read in its code (:mod:`pvd_graph.importers.vintage`):
+#: its communes (code → name) and its EPCI (SIREN → name)
+COMMUNES, EPCI = "communes", "epci"
+#: the codes whose last commune INSEE's tables end (``commune/{code}`` a dated pvd:FormerCommune), filled by
+#: pvd_graph.importers.insee_history under the "vintage" ``insee``
+FORMER = "former"
 
 
 def _history(run: ImportRun) -> dict:
     """kind → vintage → key → (value, node IRI or None): what each vintage read so far said."""
     if run.earlier.history is None:
-        run.earlier.history = {MEMBERSHIP: {}, NAME: {}}
+        run.earlier.history = {MEMBERSHIP: {}, NAME: {}, EPCI_NAME: {}}
     return run.earlier.history
+
+
+def record(run: ImportRun, kind: str, vintage: str, key: str, value: str) -> None:
+    """Record that the code of *vintage* holds *key* (a commune's code, an EPCI's SIREN) named *value*."""
+    _history(run).setdefault(kind, {}).setdefault(vintage, {})[key] = value
 
 
 def period_node(run: ImportRun, kind: str, vintage: str, key, value, mint: Callable[[str | None], str | None]):
@@ -66,6 +77,15 @@ def membership(emit: Emitter, run: ImportRun, vintage: str, insee: str, siren: s
 def current_name(run: ImportRun, vintage: str, insee: str, name: str) -> None:
     """Record the current name of commune *insee* (its ``rdfs:label``), which older vintages compare with."""
     period_node(run, NAME, vintage, insee, name, lambda last: None)
+
+
+def current_epci_names(run: ImportRun, vintage: str) -> None:
+    """Record the current names of the EPCI (``run.earlier.epci_names``, of the current code), once: the older
+    vintages compare theirs with them (former names of an EPCI)."""
+    said = _history(run).setdefault(EPCI_NAME, {})
+    if vintage not in said:
+        for siren, name in (run.earlier.epci_names or {}).items():
+            period_node(run, EPCI_NAME, vintage, siren, name, lambda last: None)
 
 
 def require_current(run: ImportRun, current: str, vintage: str, kind: str) -> dict:

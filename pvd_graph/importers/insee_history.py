@@ -43,7 +43,7 @@ from collections import Counter, defaultdict
 
 import pyoxigraph as ox
 
-from pvd_graph.importers import readers
+from pvd_graph.importers import history, readers
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (Duplicates, Emitter, Importer, ImportRun, RowError, check, csv_rows, reject,
                                         required_cell)
@@ -137,6 +137,8 @@ def _parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun, mer
             kept += 1  # a chef-lieu that goes on under its code and its IRI
             continue
         f = emit.entity(versions.ended(ini, year), OX.FormerCommune)
+        if f.value == ids.commune(ini):  # the code's last commune, for the rows of communes merged since (anct-ort)
+            history.record(run, history.FORMER, "insee", ini, f.value)
         emit.label(f, lib_ini)
         emit.string(f, OX.formerInseeCode, ini)
         emit.date(f, OX.validUntil, dt.date(int(year), 1, 1))
