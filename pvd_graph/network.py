@@ -78,7 +78,7 @@ RELATIONS = {
 #: of :data:`_TYPE_PRECEDENCE` wins (the State is also an Organisation).
 _CLASS_TYPES = {
     "Commune": "commune",
-    "EPCI": "epci", "CommunauteDeCommunes": "epci", "CommunauteDAgglomeration": "epci",
+    "EPCI": "epci", "FormerEPCI": "epci", "CommunauteDeCommunes": "epci", "CommunauteDAgglomeration": "epci",
     "CommunauteUrbaine": "epci", "Metropole": "epci",
     "Departement": "departement", "Region": "region",
     "State": "state", "Agency": "agency", "Organisation": "organisation", "Grouping": "organisation",
@@ -141,7 +141,8 @@ _VALUES_CHUNK = 1000
 
 
 def build_network(ds: Graph, focus: str | None = None, depth: int = 1, programme: str | None = None,
-                  departement: str | None = None, include_conventions: bool = True) -> nx.MultiGraph:
+                  departement: str | None = None, include_conventions: bool = True,
+                  as_of: str | None = None) -> nx.MultiGraph:
     """The partner network of *ds*, optionally filtered and cut around one actor.
 
     *programme* (slug) keeps the territories taking part in that programme,
@@ -163,10 +164,15 @@ def build_network(ds: Graph, focus: str | None = None, depth: int = 1, programme
     conventions (:func:`fold_conventions`). The folding comes after the
     *programme* and *departement* filters, which select conventions, and
     before the ego graph, which then steps along ``cosigned`` ties.
+
+    *as_of* (``YYYY-MM-DD``) first keeps the network as of that date (:func:`as_of_view`).
     """
     if depth < 0:
         raise UserError(f"--depth must be 0 or more, not {depth}")
+    day = as_of_day(as_of) if as_of is not None else None  # a bad date fails before the graph is read
     graph = project(ds)
+    if day is not None:
+        graph = as_of_view(ds, graph, day)
     if programme is not None:
         graph = _programme_view(graph, programme)
     if departement is not None:
@@ -176,7 +182,7 @@ def build_network(ds: Graph, focus: str | None = None, depth: int = 1, programme
     if focus is not None:
         graph = ego_network(graph, resolve_focus(graph, focus), depth)
     graph.graph.update({k: v for k, v in (("focus", focus), ("programme", programme),
-                                          ("departement", departement)) if v is not None})
+                                          ("departement", departement), ("as_of", as_of)) if v is not None})
     return graph
 
 
@@ -239,6 +245,77 @@ def _node_attributes(iri: str, classes: set[str], label, row: dict) -> dict:
         attrs["code"] = code
     attrs.update(row)
     return attrs
+
+
+# --- as of a date -------------------------------------------------------------
+
+# A town takes part in a programme from the first day of the vintage of the first list naming its
+# participation (ontology/README.md, "The graph as of a date"); the same rule as towns-in-programme.
+SELECTED_QUERY = _PREFIX + """PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT ?a ?b (MIN(SUBSTR(CONCAT(STR(?vintage), "-01-01"), 1, 10)) AS ?from) WHERE {
+  ?p pvd:participant ?a ; pvd:inProgramme ?b ; pvd:listedIn/dcterms:temporal ?vintage .
+} GROUP BY ?a ?b"""
+
+# Memberships (pvd:Membership, half-open [validFrom, validUntil)) valid at ?date.
+MEMBERSHIPS_QUERY = _PREFIX + """PREFIX org: <http://www.w3.org/ns/org#>
+SELECT ?a ?b ?date WHERE {
+  ?m org:member ?a ; org:organization ?b ; pvd:validFrom ?from .
+  FILTER (?from <= ?date)
+  FILTER NOT EXISTS { ?m pvd:validUntil ?until FILTER (?until <= ?date) }
+}"""
+
+
+def as_of_day(date: str) -> str:
+    """*date* as ``YYYY-MM-DD``, or a one-line :class:`UserError`."""
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(str(date).strip()).isoformat()
+    except ValueError:
+        raise UserError(f"--as-of {date!r}: not a date YYYY-MM-DD") from None
+
+
+def as_of_view(ds: Graph, graph: nx.MultiGraph, date: str) -> nx.MultiGraph:
+    """*graph* as of *date*: conventions signed on or before it (an undated one is left out: it cannot
+    be placed in time), ``participatesIn`` ties from the town's selection (the first list naming it,
+    or a convention of the programme concerning it signed by then), ``memberOf`` the memberships
+    valid at the date (a former EPCI included); then, as in :func:`project`, only the communes that
+    take part in something, and no node left without a tie.
+    """
+    from rdflib import Literal
+    from rdflib.namespace import XSD
+
+    day = as_of_day(date)
+    out = graph.copy()
+    late = [n for n, attrs in out.nodes(data=True)
+            if attrs.get("type") == "convention" and not attrs.get("signed_on", "9999") <= day]
+    out.remove_nodes_from(late)
+    selected = {(str(a), str(b)) for a, b, start in store.query(ds, SELECTED_QUERY) if str(start) <= day}
+    for a, b, key in list(out.edges(keys=True)):
+        if key == "participatesIn":
+            pair = (a, b) if out.nodes[b].get("type") == "programme" else (b, a)
+            by_convention = any(out.has_edge(c, pair[0], "concerns") and out.has_edge(c, pair[1], "underProgramme")
+                                for c in out[pair[0]] if out.nodes[c].get("type") == "convention")
+            if pair not in selected and not by_convention:
+                out.remove_edge(a, b, key)
+        elif key == "memberOf":
+            out.remove_edge(a, b, key)
+    inactive = {n for n, t in out.nodes(data="type") if t == "commune" and not out.degree(n)}
+    out.remove_nodes_from(inactive)
+    added = []
+    for a, b, _ in store.query(ds, MEMBERSHIPS_QUERY, bindings={"date": Literal(day, datatype=XSD.date)}):
+        a, b = str(a), str(b)
+        if a in out and out.nodes[a].get("type") == "commune":
+            added += [n for n in (b,) if n not in out]
+            out.add_edge(a, b, key="memberOf", relation="memberOf", label=RELATIONS["memberOf"], weight=1)
+    if added:
+        sub = nx.MultiGraph()
+        sub.add_nodes_from(added)
+        _add_node_attributes(ds, sub)
+        for n in added:
+            out.nodes[n].update(sub.nodes[n])
+    out.remove_nodes_from([n for n in list(out) if not out.degree(n) and out.nodes[n].get("type") != "programme"])
+    return out
 
 
 # --- filters -----------------------------------------------------------------

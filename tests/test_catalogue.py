@@ -38,7 +38,7 @@ def test_every_query_parses_and_is_documented(name):
 def test_catalogue_covers_the_issue():
     assert {"towns-in-programme", "programmes-of-town", "epci-ranking", "partners-of-town",
             "conventions-between", "programme-overlap", "region-summary"} <= set(CATALOGUE)
-    assert [p.name for p in CATALOGUE["towns-in-programme"].params] == ["programme", "departement", "region", "epci"]
+    assert [p.name for p in CATALOGUE["towns-in-programme"].params] == ["programme", "departement", "region", "epci", "date"]
     assert CATALOGUE["towns-in-programme"].returns == ["insee", "name", "epci", "epci_name", "population",
                                                        "status", "listed", "joined"]
     assert CATALOGUE["programmes-of-town"].returns == ["programme", "label", "status", "listed", "joined",

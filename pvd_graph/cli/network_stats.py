@@ -28,13 +28,16 @@ def _table(rows: list[list], headers: list[str]) -> str:
 def run(args) -> int:
     from pvd_graph import store
     from pvd_graph.errors import UserError
-    from pvd_graph.network import build_network, network_stats
+    from pvd_graph.network import as_of_day, build_network, network_stats
 
     if args.top < 1:
         raise UserError(f"--top must be 1 or more, not {args.top}")
+    if args.as_of is not None:
+        as_of_day(args.as_of)  # before the graph is loaded
     progress = Progress(args.quiet)
     ds = store.open_built(args.graph)
-    graph = build_network(ds, programme=args.programme, departement=args.departement, include_conventions=False)
+    graph = build_network(ds, programme=args.programme, departement=args.departement, include_conventions=False,
+                          as_of=args.as_of)
     progress(f"network: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")
     stats = network_stats(graph, top=args.top)
     if args.format == "json":

@@ -10,8 +10,11 @@ HELP = "draw the partner network: interactive HTML, PNG/SVG picture, GraphML or 
 def add_network_filters(parser) -> None:
     """Options shared by ``viz`` and ``network-stats``."""
     add_graph(parser)
-    parser.add_argument("--programme", metavar="SLUG", help="only this programme (pvd, acv, ort, crte)")
+    parser.add_argument("--programme", metavar="SLUG", help="only this programme (pvd, acv, ort, crte, ti, va, france-services, …)")
     parser.add_argument("--departement", metavar="CODE", help="only this département (e.g. 73)")
+    parser.add_argument("--as-of", metavar="YYYY-MM-DD",
+                        help="the network as of this date: conventions signed by then, towns selected by then, "
+                             "memberships valid then")
 
 
 def add_arguments(parser) -> None:
@@ -49,11 +52,13 @@ def run(args) -> int:
     from pathlib import Path
 
     from pvd_graph import lookup, store
-    from pvd_graph.network import build_network
+    from pvd_graph.network import as_of_day, build_network
     from pvd_graph.visualise import write_network, writer_for
 
-    writer_for(Path(args.out))  # a wrong extension (or --link-base) fails before the graph is loaded
+    writer_for(Path(args.out))  # a wrong extension (or --link-base, or a bad date) fails before the graph is loaded
     link_base(args.link_base)
+    if args.as_of is not None:
+        as_of_day(args.as_of)
     progress = Progress(args.quiet)
     ds = store.open_built(args.graph)
     progress("graph loaded")
@@ -63,7 +68,8 @@ def run(args) -> int:
         progress(f"--focus {focus.strip()} read as {match.describe()}")
         focus = match.iri
     graph = build_network(ds, focus=focus, depth=args.depth, programme=args.programme,
-                          departement=args.departement, include_conventions=args.conventions)
+                          departement=args.departement, include_conventions=args.conventions,
+                          as_of=args.as_of)
     progress(f"network: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")
     drawn = write_network(graph, Path(args.out), title=args.title, link_base=link_base(args.link_base))
     note = f" ({drawn.graph['aggregated']})" if drawn.graph.get("aggregated") else ""

@@ -1,0 +1,149 @@
+"""The graph as of a date (issue 15): the ``date`` parameter of ``towns-in-programme``.
+
+Expected answers are read here from the files: the 2021 PVD list (CSV), the two 2024 PVD lists
+(GeoJSON, through ``tests.test_importers_pvd.read_files``), the geographic code of 2021
+(``../shared/more-data/cog-2021``) and of 2026 (``../shared/data/cog``).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+
+import pytest
+
+from pvd_graph import query
+from pvd_graph.cli import main
+from tests.conftest import SHARED_DATA, SHARED_MORE_DATA
+
+PVD_2021 = SHARED_DATA / "anct_pvd_communes_2021.csv"
+TODAY = "2026-12-01"
+
+
+def _epci_of(folder) -> dict[str, str]:
+    out = {}
+    for e in json.loads((folder / "epci.json").read_text(encoding="utf-8")):
+        for m in e["membres"]:
+            out.setdefault(m["code"], e["code"])
+    return out
+
+
+@pytest.fixture(scope="module")
+def graph(enlarged_build):
+    return query.open_graph(enlarged_build)
+
+
+@pytest.fixture(scope="module")
+def files():
+    from tests.test_importers_pvd import read_files
+
+    communes_2021 = {c["code"] for c in json.loads((SHARED_MORE_DATA / "cog-2021/communes.json").read_text(encoding="utf-8"))
+                     if c["type"] == "commune-actuelle"}
+    with PVD_2021.open(encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["insee_com"] in communes_2021]  # the list read in COG 2021
+    return {**read_files(), "list_2021": {r["insee_com"]: r for r in rows},
+            "epci_2021": _epci_of(SHARED_MORE_DATA / "cog-2021"), "epci_2026": _epci_of(SHARED_DATA / "cog")}
+
+
+def towns(ds, date: str | None, **params) -> dict[str, dict]:
+    columns, rows = query.run_query(ds, "towns-in-programme", {"programme": "pvd", **params,
+                                                               **({"date": date} if date else {})})
+    out = {}
+    for row in rows:
+        r = dict(zip(columns, (query.plain(v) for v in row)))
+        assert r["insee"] not in out, f"{r['insee']} twice at {date}"
+        out[r["insee"]] = r
+    return out
+
+
+@pytest.fixture(scope="module")
+def at_2021(graph):
+    return towns(graph, "2021-02-01")
+
+
+def test_pvd_towns_as_of_february_2021_are_the_2021_list(at_2021, files):
+    """The towns at 2021-02-01 are the rows of the 2021 list read in the code of 2021 (its sample row
+    999999 is no commune), with the list's own population (its dated figure of 2021-01-01)."""
+    listed = files["list_2021"]
+    assert len(listed) > 1500
+    assert set(at_2021) == set(listed)
+    assert {c: r["population"] for c, r in at_2021.items()} == {c: int(r["pop"]) for c, r in listed.items()}
+    assert {r["listed"] for r in at_2021.values()} == {"2021-01"}
+    # a convention signed after the date is not yet joined
+    assert all(r["joined"] is None or r["joined"] <= "2021-02-01" for r in at_2021.values())
+
+
+def test_hesdin_as_of_2021_is_hesdin(at_2021, graph):
+    """62447 was Hesdin in 2021 (its former name, valid then), Hesdin-la-Forêt today."""
+    assert at_2021["62447"]["name"] == "Hesdin"
+    assert towns(graph, None)["62447"]["name"] == "Hesdin-la-Forêt"
+
+
+def test_towns_first_listed_in_2024_appear_only_from_their_list(graph, at_2021, files):
+    """The towns of the 2024 lists that the 2021 list does not name (58) are absent at 2021-02-01 and
+    present from the first day of the first 2024 list that names them, or earlier from the signature
+    of their convention d'adhésion (a town of the August list that signed before February 2024 had
+    joined then, though the February list does not name it)."""
+    february, august = set(files["2024-02"]), set(files["2024-08"])
+    new = (february | august) - set(files["list_2021"])
+    assert len(new) == 58 and not new & set(at_2021)  # 58: the issue's figure, from the files
+    signed = {c: d for c, d in {**files["2024-02"], **files["2024-08"]}.items() if d}
+    at_february, at_august = towns(graph, "2024-02-01"), towns(graph, "2024-08-01")
+    assert new & set(at_february) == (new & february) | {c for c in new - february if signed.get(c, "9") <= "2024-02-01"}
+    assert new <= set(at_august)
+    assert {at_august[c]["listed"] for c in new - february} == {"2024-08"}
+    assert {at_february[c]["listed"] for c in new & february} == {"2024-02"}
+
+
+def test_epci_as_of_2021_and_today(graph, at_2021, files):
+    """For the 2021 towns whose EPCI changed between the code of 2021 and that of 2026, the EPCI at
+    2021-02-01 is the 2021 one (epci.json of 2021) and today the 2026 one."""
+    changed = {c for c in files["list_2021"] if files["epci_2021"].get(c) != files["epci_2026"].get(c)}
+    assert changed
+    assert {c: at_2021[c]["epci"] for c in changed} == {c: files["epci_2021"].get(c) for c in changed}
+    today = towns(graph, TODAY)
+    assert {c: today[c]["epci"] for c in changed} == {c: files["epci_2026"].get(c) for c in changed}
+    # and every 2021 town's EPCI at 2021 is the code of 2021's
+    assert {c: r["epci"] for c, r in at_2021.items()} == {c: files["epci_2021"].get(c) for c in at_2021}
+
+
+def test_a_bad_date_is_one_line_exit_2(enlarged_build, capsys):
+    assert main(["query", "towns-in-programme", "-p", "programme=pvd", "-p", "date=2021-13-01",
+                 "--graph", str(enlarged_build)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "parameter date='2021-13-01'" in err, err
+
+
+def test_network_before_any_convention_has_no_convention(enlarged_build, graph, tmp_path, capsys):
+    """``viz --as-of`` / ``network-stats --as-of`` a day before the earliest signature in the graph: no
+    convention node, no co-signature tie; the same network today has conventions."""
+    import networkx as nx
+
+    _, rows = query.run_query(graph, "PREFIX pvd: <https://w3id.org/pvd-graph/ontology#>\n"
+                                     "SELECT (MIN(?d) AS ?first) WHERE { ?c pvd:signedOn ?d }")
+    first = query.plain(rows[0][0])
+    before = (dt.date.fromisoformat(first) - dt.timedelta(days=1)).isoformat()
+    for day, expect_conventions in ((before, False), (TODAY, True)):
+        out = tmp_path / f"net-{day}.graphml"
+        assert main(["viz", "--graph", str(enlarged_build), "--programme", "pvd", "--as-of", day,
+                     "--out", str(out), "--quiet"]) == 0
+        drawn = nx.read_graphml(out)
+        assert any(t == "convention" for _, t in drawn.nodes(data="type")) is expect_conventions
+    assert main(["network-stats", "--graph", str(enlarged_build), "--programme", "pvd", "--as-of", before,
+                 "--format", "json", "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["nodes"]
+    from pvd_graph.network import build_network  # network-stats' selection: no co-signature tie
+
+    folded = build_network(graph, programme="pvd", include_conventions=False, as_of=before)
+    assert folded.number_of_nodes() and not [k for *_, k in folded.edges(keys=True) if k == "cosigned"]
+    assert [k for *_, k in build_network(graph, programme="pvd", include_conventions=False).edges(keys=True)
+            if k == "cosigned"]
+
+
+@pytest.mark.parametrize("command", ["viz", "network-stats"])
+def test_a_bad_as_of_is_one_line_exit_2(enlarged_build, tmp_path, capsys, command):
+    extra = ["--out", str(tmp_path / "x.graphml")] if command == "viz" else []
+    assert main([command, "--graph", str(enlarged_build), "--as-of", "2021-02-30", *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--as-of" in err and "not a date" in err, err
