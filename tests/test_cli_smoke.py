@@ -29,7 +29,7 @@ COMMANDS = sorted(_commands())
 #: Exit status of each subcommand run with no argument and no build yet (README, "Commands"):
 #: 0 where it needs nothing (build writes the curated graph, queries lists, docs writes ./docs),
 #: 2 where a build or a required option is missing, or fetch finds itself offline.
-NO_ARGUMENT = {"build": 0, "docs": 0, "export": 2, "fetch": 2, "network-stats": 2, "publish": 2,
+NO_ARGUMENT = {"build": 0, "docs": 0, "export": 2, "fetch": 2, "map": 2, "network-stats": 2, "publish": 2,
                "queries": 0, "query": 2, "serve": 2, "stats": 2, "validate": 2, "viz": 2}
 
 #: Typical mistakes, each run against an existing build: exit 2 and one line.
@@ -43,7 +43,12 @@ BAD = [
     ("export", ["-f", "ttl", "--out", "/proc/x.ttl"]),
     ("export", ["-f", "nope"]),
     ("fetch", ["--timeout", "soon"]),
+    ("map", ["--programme", "pvd", "--out", "x.pdf"]),
+    ("map", ["--programme", "nope", "--out", "x.png"]),
+    ("map", ["--programme", "pvd", "--link-base", "ftp:/x", "--out", "x.png"]),
     ("network-stats", ["--top", "0"]),
+    ("network-stats", ["--as-of", "2021-13-01"]),
+    ("viz", ["--as-of", "yesterday", "--out", "x.png"]),
     ("publish", ["--endpoint", "http://127.0.0.1:{closed}/store"]),
     ("queries", ["--format", "nope"]),
     ("query", ["no-such-query"]),

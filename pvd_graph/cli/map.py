@@ -29,7 +29,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from pvd_graph import maps, store
+    from pvd_graph import maps, resources, store
     from pvd_graph.cli.viz import link_base
     from pvd_graph.errors import UserError
 
@@ -40,7 +40,7 @@ def run(args) -> int:
         raise UserError(f"{out.parent}: no such folder")
     base = link_base(args.link_base)
     progress = Progress(args.quiet)
-    build = Path(args.graph) if args.graph else Path("pvd-build")
+    build = Path(args.graph) if args.graph else resources.DEFAULT_BUILD_DIR
     dep_file, reg_file = maps.default_outlines(build if build.is_dir() else None)
     dep_file = Path(args.outlines) if args.outlines else dep_file
     reg_file = Path(args.region_outlines) if args.region_outlines else (None if args.outlines else reg_file)
