@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pvd_graph import store
 from pvd_graph.errors import UserError
-from pvd_graph.namespaces import ID, ONTOLOGY
+from pvd_graph.namespaces import ONTOLOGY, RDFS, ids
 from pvd_graph.visualise import link
 
 #: Bounding boxes (lon min, lon max, lat min, lat max) of metropolitan France and of each overseas
@@ -118,14 +118,15 @@ def map_data(ds, programmes: list[str], departement: str | None = None, region: 
     """
     if not programmes:
         raise UserError("map: give at least one --programme (e.g. --programme pvd)")
+    prefixes = {"pvd": ONTOLOGY, "rdfs": str(RDFS)}
     known = {str(row[0]).rsplit("/", 1)[-1] for row in store.query(
-        ds, f"SELECT DISTINCT ?p WHERE {{ ?p a <{ONTOLOGY}Programme> }}")}
+        ds, "SELECT DISTINCT ?p WHERE { ?p a pvd:Programme }", prefixes=prefixes)}
     unknown = [p for p in programmes if p not in known]
     if unknown:
         raise UserError(f"--programme {unknown[0]!r}: no such programme in the graph (known: {', '.join(sorted(known))})")
     labels = {str(r[0]).rsplit("/", 1)[-1]: str(r[1]) for r in store.query(
-        ds, f"SELECT ?p ?l WHERE {{ ?p a <{ONTOLOGY}Programme> ; <http://www.w3.org/2000/01/rdf-schema#label> ?l "
-            f"FILTER(LANG(?l) = 'fr' || LANG(?l) = '') }}")}
+        ds, "SELECT ?p ?l WHERE { ?p a pvd:Programme ; rdfs:label ?l FILTER(LANG(?l) = 'fr' || LANG(?l) = '') }",
+        prefixes=prefixes)}
     colour_by = colour_by or ("status" if len(programmes) == 1 else "programme")
     if colour_by not in ("programme", "status"):
         raise UserError(f"--colour-by {colour_by!r}: expected programme or status")
@@ -133,7 +134,7 @@ def map_data(ds, programmes: list[str], departement: str | None = None, region: 
     in_programmes: dict[str, list[str]] = {}
     points: dict[str, list[str]] = {}
     for slug in programmes:
-        for row in store.query(ds, _QUERY.format(ont=ONTOLOGY, programme=f"{ID}programme/{slug}")):
+        for row in store.query(ds, _QUERY.format(ont=ONTOLOGY, programme=ids.programme(slug))):
             d = row.asdict()
             iri = str(d["town"])
             dep, reg = str(d["dep"]), str(d.get("reg", ""))

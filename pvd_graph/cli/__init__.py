@@ -36,7 +36,8 @@ def describe_os_error(exc: OSError) -> str:
     """``PATH: reason`` for an error of the operating system on a file (``reason`` alone without a path)."""
     reason = exc.strerror or str(exc)
     paths = [p for p in (exc.filename, exc.filename2) if p is not None]
-    return ": ".join([*map(str, paths[:1]), reason]) if paths else reason
+    # (no map() here: importing the subcommand module pvd_graph.cli.map binds the name "map" in this package)
+    return ": ".join([*(str(p) for p in paths[:1]), reason]) if paths else reason
 
 
 def make_parser() -> argparse.ArgumentParser:
