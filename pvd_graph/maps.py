@@ -90,6 +90,7 @@ class MapData:
     departement: str | None = None
     region: str | None = None
     labels: dict[str, str] = field(default_factory=dict)  # programme slug → its label in the graph
+    as_of: str | None = None
 
 
 def _parse_point(wkt: str) -> tuple[float, float] | None:
@@ -109,12 +110,14 @@ def _in_zone(lon: float, lat: float, zone: str) -> bool:
 
 
 def map_data(ds, programmes: list[str], departement: str | None = None, region: str | None = None,
-             colour_by: str | None = None) -> MapData:
+             colour_by: str | None = None, as_of: str | None = None) -> MapData:
     """The towns of *programmes* (slugs) with a position, filtered by *departement* or *region* code.
 
     *colour_by*: ``programme`` or ``status`` (the participation status the graph gives);
     by default ``status`` for one programme, ``programme`` for several. A town in several
-    of the programmes drawn is the category "a + b".
+    of the programmes drawn is the category "a + b". *as_of* (``YYYY-MM-DD``): only the towns in
+    the programme at that date, by the rules of ``towns-in-programme``'s ``date`` (the catalogue
+    query itself decides, so the map and the query never disagree); statuses are then today's.
     """
     if not programmes:
         raise UserError("map: give at least one --programme (e.g. --programme pvd)")
@@ -130,6 +133,7 @@ def map_data(ds, programmes: list[str], departement: str | None = None, region: 
     colour_by = colour_by or ("status" if len(programmes) == 1 else "programme")
     if colour_by not in ("programme", "status"):
         raise UserError(f"--colour-by {colour_by!r}: expected programme or status")
+    selected = _towns_as_of(ds, programmes, as_of) if as_of else None
     by_town: dict[str, Town] = {}
     in_programmes: dict[str, list[str]] = {}
     points: dict[str, list[str]] = {}
@@ -139,6 +143,8 @@ def map_data(ds, programmes: list[str], departement: str | None = None, region: 
             iri = str(d["town"])
             dep, reg = str(d["dep"]), str(d.get("reg", ""))
             if departement and dep != departement or region and reg != region:
+                continue
+            if selected is not None and str(d["insee"]) not in selected[slug]:
                 continue
             status = str(d.get("statuses", "")) or "statut non donné"
             town = by_town.setdefault(iri, Town(iri, str(d["insee"]), str(d.get("name", d["insee"])), dep, reg, status))
@@ -157,7 +163,19 @@ def map_data(ds, programmes: list[str], departement: str | None = None, region: 
     counts = Counter(t.category for t in towns)
     categories = sorted(counts, key=lambda c: (-counts[c], c))
     return MapData(placed, [t for t in towns if t.lon is None], list(programmes), colour_by, categories,
-                   departement, region, {p: labels.get(p, p) for p in programmes})
+                   departement, region, {p: labels.get(p, p) for p in programmes}, as_of)
+
+
+def _towns_as_of(ds, programmes: list[str], as_of: str) -> dict[str, set[str]]:
+    """programme slug → INSEE codes of its towns at *as_of*, as ``towns-in-programme date=…`` gives them."""
+    from pvd_graph.query import plain, run_query
+
+    found = {}
+    for slug in programmes:
+        columns, rows = run_query(ds, "towns-in-programme", {"programme": slug, "date": as_of})
+        at = columns.index("insee")
+        found[slug] = {str(plain(row[at])) for row in rows}
+    return found
 
 
 # --- outlines ---------------------------------------------------------------------------
@@ -207,7 +225,8 @@ def title(data: MapData) -> str:
     what = " et ".join(data.labels.get(p, p) for p in data.programmes)
     where = (f" — département {data.departement}" if data.departement
              else f" — région {data.region}" if data.region else "")
-    return f"Communes du programme {what}{where}"
+    when = f" au {data.as_of}" if data.as_of else ""
+    return f"Communes du programme {what}{where}{when}"
 
 
 def legend_lines(data: MapData) -> list[tuple[str | None, str]]:

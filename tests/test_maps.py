@@ -167,3 +167,22 @@ def test_readme_map_figures_are_the_builds(pvd):
     assert m, "the README's map sentence is gone"
     placed, total, unplaced = (int(x.replace(",", "")) for x in m.groups())
     assert (placed, total, unplaced) == (len(pvd.towns), len(pvd.towns) + len(pvd.unplaced), len(pvd.unplaced))
+
+
+def test_map_as_of_the_first_list(ds):
+    """At 2021-02-01 the PVD map holds the 2021 list's towns (those still communes), none of the 2024 lists' newcomers."""
+    current = _current_communes()
+    with open(SHARED_DATA / "anct_pvd_communes_2021.csv", encoding="utf-8") as f:
+        listed_2021 = {row["insee_com"] for row in csv.DictReader(f)}
+    data = maps.map_data(ds, ["pvd"], as_of="2021-02-01")
+    drawn = {t.insee for t in data.towns} | {t.insee for t in data.unplaced}
+    assert drawn == listed_2021 & set(current)
+    newcomers = _pvd_codes_from_files() - listed_2021
+    assert newcomers and not drawn & newcomers
+    assert "au 2021-02-01" in maps.title(data)
+
+
+def test_map_bad_date_is_one_line(enlarged_build, tmp_path, capsys):
+    assert _run_map(enlarged_build, tmp_path / "x.png", "--programme", "pvd", "--as-of", "2021-02-31") == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line]
+    assert len(err) == 1 and "--as-of '2021-02-31'" in err[0]

@@ -13,6 +13,8 @@ def add_arguments(parser) -> None:
                         help="programme to map (pvd, acv, ort, …); repeat for several, coloured by programme")
     parser.add_argument("--departement", metavar="CODE", help="only this département (e.g. 73)")
     parser.add_argument("--region", metavar="CODE", help="only this région (INSEE code, e.g. 84)")
+    parser.add_argument("--as-of", metavar="DATE",
+                        help="only the towns in the programme at this date (YYYY-MM-DD), as towns-in-programme's date")
     parser.add_argument("--colour-by", choices=("programme", "status"),
                         help="point colours: the participation status (default for one programme) or the programme")
     parser.add_argument("--choropleth", action="store_true",
@@ -31,6 +33,7 @@ def run(args) -> int:
 
     from pvd_graph import maps, resources, store
     from pvd_graph.cli.viz import link_base
+    from pvd_graph.network import as_of_day
     from pvd_graph.errors import UserError
 
     out = Path(args.out)
@@ -39,6 +42,7 @@ def run(args) -> int:
     if not out.parent.is_dir():
         raise UserError(f"{out.parent}: no such folder")
     base = link_base(args.link_base)
+    as_of = as_of_day(args.as_of) if args.as_of is not None else None  # a bad date: one line, before loading
     progress = Progress(args.quiet)
     build = Path(args.graph) if args.graph else resources.DEFAULT_BUILD_DIR
     dep_file, reg_file = maps.default_outlines(build if build.is_dir() else None)
@@ -51,7 +55,7 @@ def run(args) -> int:
     ds = store.open_built(args.graph)
     progress("graph loaded")
     data = maps.map_data(ds, args.programme, departement=args.departement, region=args.region,
-                         colour_by=args.colour_by)
+                         colour_by=args.colour_by, as_of=as_of)
     if not data.towns and not data.unplaced:
         raise UserError(f"no town of {', '.join(args.programme)} matches the filters given")
     if data.unplaced:
