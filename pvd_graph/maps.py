@@ -1,5 +1,9 @@
 """Maps of programme towns: points over département and région outlines (PNG, SVG, offline HTML).
 
+PNG and SVG are drawn by matplotlib; the HTML page is a Leaflet map made with folium-offline (the
+optional extra ``maps``: folium with Leaflet's script and styles embedded, so the page needs no CDN),
+without a tile layer: the outlines are drawn as GeoJSON.
+
 The points are the graph's own GeoSPARQL geometries (``geo:hasGeometry/geo:asWKT``, one per
 source that gives a position); the outlines are GeoJSON the user gives (``--outlines``) or, by
 default, the département and région outlines that the build's source folders held (the
@@ -20,6 +24,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -336,84 +341,111 @@ def _scatter(ax, towns: list[Town], palette: dict[str, str], size: float = 9) ->
 
 # --- offline HTML -------------------------------------------------------------------------
 
-#: A page area with at most this many towns names them beside their point.
+#: What an ``.html`` map needs, and how to get it (one line, like the network page's viewer).
+HTML_MAP_MISSING = ("an .html map needs Leaflet, which comes with the optional package folium-offline: "
+                    "pip install 'pvd-graph[maps]' (from a clone: pip install '.[maps]'); .png and .svg need nothing more")
+
+
+def _folium():
+    try:
+        import offlinefolium
+    except ImportError:
+        raise UserError(HTML_MAP_MISSING) from None
+    return offlinefolium
+
+
+#: A map with at most this many towns shows their tooltips (name, code, status) permanently.
 LABEL_UP_TO = 40
 
 
-def _svg_area(rings_by_code, towns: list[Town], palette: dict[str, str], bounds, width: int,
-              link_base: str | None, zone_rings=None) -> str:
-    x0, x1, y0, y1 = bounds
-    kx = math.cos(math.radians((y0 + y1) / 2))
-    scale = width / ((x1 - x0) * kx)
-    height = round((y1 - y0) * scale)
-
-    def xy(lon: float, lat: float) -> str:
-        return f"{(lon - x0) * kx * scale:.1f},{(y1 - lat) * scale:.1f}"
-
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">']
-    for code, name, rings in rings_by_code:
-        d = " ".join("M" + " L".join(xy(x, y) for x, y in ring) + "Z" for ring in rings)
-        parts.append(f'<path class="dep" d="{d}"><title>{html.escape(name)} ({html.escape(code)})</title></path>')
-    for t in towns:
-        href = link(t.iri, link_base)
-        cx, cy = xy(t.lon, t.lat).split(",")
-        parts.append(f'<a href="{html.escape(href)}"><circle cx="{cx}" cy="{cy}" r="3.2" fill="{palette[t.category]}">'
-                     f'<title>{html.escape(t.name)} ({t.insee}) — {html.escape(t.category)}</title></circle></a>')
-        if len(towns) <= LABEL_UP_TO:
-            parts.append(f'<text x="{float(cx) + 5:.1f}" y="{float(cy) + 4:.1f}">{html.escape(t.name)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+def _feature_collection(outlines) -> dict:
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": code, "nom": name},
+         "geometry": {"type": "MultiPolygon", "coordinates": [[[list(xy) for xy in ring]] for ring in rings]}}
+        for code, name, rings in outlines]}
 
 
 def write_html(data: MapData, path: Path, departements=None, regions=None, link_base: str | None = None) -> None:
-    """A self-contained page: inline SVG (tooltips are SVG titles, points link to entity pages)."""
+    """A self-contained Leaflet page (folium-offline: Leaflet's script and styles inlined, no tile layer):
+    outlines, one circle per town with a tooltip and a link to its page, a legend with counts and
+    buttons that frame each overseas département at its real coordinates."""
+    folium = _folium()
     palette = colours(data)
-    metro = [t for t in data.towns if t.zone == "metro"]
     deps = [d for d in departements or [] if not data.departement or d[0] == data.departement]
     if data.region:
         wanted = {t.departement for t in data.towns + data.unplaced}
         deps = [d for d in deps if d[0] in wanted]
-    body = []
-    if metro or deps:
-        body.append(_svg_area(deps, metro, palette, _bounds([r for _c, _n, rings in deps for r in rings], metro),
-                              760, link_base))
-    insets = []
-    for zone in sorted({t.zone for t in data.towns if t.zone != "metro"}):
-        towns = [t for t in data.towns if t.zone == zone]
-        insets.append(f'<figure><figcaption>{OVERSEAS[zone]} ({len(towns)})</figcaption>'
-                      f'{_svg_area([], towns, palette, ZONES[zone], 170, link_base)}</figure>')
-    legend = "".join(f'<li><span class="sw" style="background:{c}"></span>{html.escape(text)}</li>' if c
-                     else f'<li class="note">{html.escape(text)}</li>' for c, text in legend_lines(data))
-    page = _PAGE.format(title=html.escape(title(data)), total=len(data.towns) + len(data.unplaced),
-                        insets="".join(insets), main="".join(body), legend=legend,
-                        attribution=html.escape(ATTRIBUTION))
-    Path(path).write_text(page, encoding="utf-8")
+    metro = [t for t in data.towns if t.zone == "metro"] or data.towns
+    x0, x1, y0, y1 = _bounds([r for _c, _n, rings in deps for r in rings], metro)
+    fmap = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], tiles=None, zoom_start=6, prefer_canvas=False,
+                      control_scale=True)
+    fmap.get_root().header.add_child(folium.Element(
+        '<meta name="generator" content="pvd-graph">'
+        '<style>.leaflet-container { background: #ffffff; } .pvd-legend { background: #fff; padding: 6px 9px;'
+        ' font: 13px system-ui, sans-serif; border: 1px solid #bbb; max-width: 300px; }'
+        ' .pvd-legend .sw { display: inline-block; width: 10px; height: 10px; border-radius: 50%;'
+        ' border: 1px solid #333; margin-right: 6px; } .pvd-legend small { color: #555; }</style>'))
+    fmap.get_root().header.add_child(folium.Element(f"<title>{html.escape(title(data))}</title>"))
+    if deps:
+        folium.GeoJson(_feature_collection(deps), name="départements",
+                       style_function=lambda _f: {"fillColor": "#f1f1ef", "color": "#b5b5b5", "weight": 0.7,
+                                                  "fillOpacity": 1},
+                       tooltip=folium.GeoJsonTooltip(fields=["nom", "code"], aliases=["", "code"])).add_to(fmap)
+    shown_regions = [r for r in regions or [] if not data.departement and (not data.region or r[0] == data.region)]
+    if shown_regions:
+        folium.GeoJson(_feature_collection(shown_regions), name="régions", interactive=False,
+                       style_function=lambda _f: {"fill": False, "color": "#6b6b6b", "weight": 1.3}).add_to(fmap)
+    named = len(data.towns) <= LABEL_UP_TO  # a small map names its towns, a big one on hover
+    for category, colour in palette.items():
+        layer = folium.FeatureGroup(name=category)
+        for t in data.towns:
+            if t.category == category:
+                href = html.escape(link(t.iri, link_base))
+                folium.CircleMarker([t.lat, t.lon], radius=4, color="#222222", weight=0.6, fill=True,
+                                    fill_color=colour, fill_opacity=1,
+                                    # a small map names its towns (the popup gives code and link), a big one
+                                    # shows name, code and status on hover
+                                    tooltip=folium.Tooltip(html.escape(t.name), permanent=True, direction="right",
+                                                           style="font-size: 11px; padding: 0 3px")
+                                    if named else f"{html.escape(t.name)} ({t.insee}) — {html.escape(category)}",
+                                    popup=folium.Popup(f'<a href="{href}">{html.escape(t.name)} ({t.insee})</a>'
+                                                       f" — {html.escape(category)}")
+                                    ).add_to(layer)
+        layer.add_to(fmap)
+    fmap.fit_bounds([[y0, x0], [y1, x1]])
+    lines = "".join(f'<div><span class="sw" style="background:{c}"></span>{html.escape(text)}</div>' if c
+                    else f"<div><small>{html.escape(text)}</small></div>" for c, text in legend_lines(data))
+    zones = sorted({t.zone for t in data.towns if t.zone != "metro"})
+    jumps = " ".join(
+        f'<button type="button" data-bounds="{ZONES[z][2]},{ZONES[z][0]},{ZONES[z][3]},{ZONES[z][1]}">'
+        f'{OVERSEAS[z]} ({sum(1 for t in data.towns if t.zone == z)})</button>' for z in zones)
+    if zones:
+        jumps += f' <button type="button" data-bounds="{y0},{x0},{y1},{x1}">retour</button>'
+    legend = (f'<div class="pvd-legend"><b>{html.escape(title(data))}</b> · {len(data.towns) + len(data.unplaced)}'
+              f' communes{lines}<div>{jumps}</div><small>{html.escape(ATTRIBUTION)}</small></div>')
+    name = fmap.get_name()
+    fmap.get_root().script.add_child(folium.Element(f"""
+document.addEventListener("DOMContentLoaded", function () {{  // after the map's own script
+  var box = L.control({{position: "topright"}});
+  box.onAdd = function () {{ var d = L.DomUtil.create("div"); d.innerHTML = {json.dumps(legend)};
+    L.DomEvent.disableClickPropagation(d); return d; }};
+  box.addTo({name});
+  document.querySelectorAll(".pvd-legend button").forEach(function (b) {{
+    b.addEventListener("click", function () {{ var v = b.dataset.bounds.split(",").map(Number);
+      {name}.fitBounds([[v[0], v[1]], [v[2], v[3]]]); }}); }});
+}});"""))
+    Path(path).write_text(_stable_ids(fmap.get_root().render()), encoding="utf-8")
 
 
-_PAGE = """<!DOCTYPE html>
-<html lang="fr"><head><meta charset="utf-8"><meta name="generator" content="pvd-graph">
-<title>{title}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 12px; color: #222; }}
-h1 {{ font-size: 18px; margin: 0 0 8px; }}
-#map {{ display: flex; gap: 12px; align-items: flex-start; }}
-#insets figure {{ margin: 0 0 8px; border: 1px solid #ccc; }}
-#insets figcaption {{ font-size: 12px; padding: 2px 4px; background: #f5f5f5; }}
-path.dep {{ fill: #f1f1ef; stroke: #b5b5b5; stroke-width: 0.6; }}
-path.dep:hover {{ fill: #e4e4df; }}
-circle {{ stroke: #222; stroke-width: 0.4; }}
-circle:hover {{ stroke-width: 1.5; }}
-text {{ font-size: 11px; fill: #333; paint-order: stroke; stroke: #fff; stroke-width: 3px; pointer-events: none; }}
-#legend {{ list-style: none; padding: 0; font-size: 13px; }}
-.sw {{ display: inline-block; width: 11px; height: 11px; border-radius: 50%; margin-right: 6px; border: 1px solid #333; }}
-.note {{ color: #555; margin-top: 6px; }}
-small {{ color: #555; }}
-</style></head><body>
-<h1>{title} · {total} communes</h1>
-<div id="map"><div id="insets">{insets}</div><div id="main">{main}</div><ul id="legend">{legend}</ul></div>
-<small>{attribution}</small>
-</body></html>
-"""
+#: folium's element ids: 32 hex digits (uuid4) after the element's kind (``map_…``, ``popup_…``)
+_RANDOM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
+
+
+def _stable_ids(page: str) -> str:
+    """*page* with folium's random element ids numbered in order of first appearance: one command
+    writes the same file every run."""
+    numbers: dict[str, str] = {}
+    return _RANDOM_ID.sub(lambda m: numbers.setdefault(m.group(0), f"{len(numbers):05d}"), page)
 
 
 EXTENSIONS = (".png", ".svg", ".html")

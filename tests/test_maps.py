@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import json
 import re
 from pathlib import Path
@@ -136,8 +137,9 @@ def test_html_map_has_a_tooltip_and_a_link_per_town(enlarged_build, ds, tmp_path
     assert data.towns
     for town in data.towns:
         assert f'href="http://127.0.0.1:8000/id/commune/{town.insee}"' in page
-        assert f"({town.insee}) — " in page
-    assert "cdn" not in page.lower() and "<script" not in page  # offline, nothing fetched
+        assert f"{html.escape(town.name)} ({town.insee})</a> — {html.escape(town.category)}" in page  # the popup
+    # offline: every script and style inlined, nothing fetched (no src= or href= to another server, no tiles)
+    assert not re.findall(r'<script[^>]+src=', page) and not re.findall(r'<link[^>]+href="https?:', page)
 
 
 def test_ort_map_colours_by_the_tables_status(ds):
@@ -186,3 +188,12 @@ def test_map_bad_date_is_one_line(enlarged_build, tmp_path, capsys):
     assert _run_map(enlarged_build, tmp_path / "x.png", "--programme", "pvd", "--as-of", "2021-02-31") == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line]
     assert len(err) == 1 and "--as-of '2021-02-31'" in err[0]
+
+
+def test_html_map_without_its_package_is_one_line(monkeypatch):
+    import sys
+
+    from pvd_graph.errors import UserError
+    monkeypatch.setitem(sys.modules, "offlinefolium", None)  # as if folium-offline were not installed
+    with pytest.raises(UserError, match=r"pip install 'pvd-graph\[maps\]'"):
+        maps._folium()

@@ -41,6 +41,8 @@ def run(args) -> int:
         raise UserError(f"{out}: unknown map extension {out.suffix!r}; expected one of {', '.join(maps.EXTENSIONS)}")
     if not out.parent.is_dir():
         raise UserError(f"{out.parent}: no such folder")
+    if out.suffix.lower() == ".html":
+        maps._folium()  # the optional Leaflet package is there, or one line says how to get it
     base = link_base(args.link_base)
     as_of = as_of_day(args.as_of) if args.as_of is not None else None  # a bad date: one line, before loading
     progress = Progress(args.quiet)
