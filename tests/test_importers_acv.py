@@ -262,21 +262,17 @@ def departement_boxes() -> dict:
     """Bounding box (lon0, lat0, lon1, lat1) of each département.
 
     Metropolitan: the outline of ``contours/departements-version-simplifiee.geojson`` (IGN Admin
-    Express, simplified), with 0.05° for the simplification. Overseas (no outline held): the points
-    of the PVD towns of that département in ``superposeur-anct_pvd_geom_2024-09.geojson`` (COG
-    centroids, real positions), widened by 0.6° (~65 km): PVD towns do not reach the edges of a
-    département (Cayenne is 0.53° north of the northernmost PVD town of Guyane); an inset position
-    is thousands of kilometres off.
+    Express, simplified), with 0.05° for the simplification. Overseas (no outline held): the box of
+    each overseas département's territory (``pvd_graph.maps.ZONES``, geographic facts); an inset
+    position is thousands of kilometres off. (The PVD towns' own points, widened by 0.6°, served
+    while only programme towns had points; France services offices reach the interior of Guyane.)
     """
+    from pvd_graph.maps import ZONES
+
     boxes = {}
     for f in json.loads((SHARED_MORE_DATA / "contours" / "departements-version-simplifiee.geojson").read_text())["features"]:
         boxes[f["properties"]["code"]] = _bbox(list(_flatten(f["geometry"]["coordinates"])), 0.05)
-    overseas = defaultdict(list)
-    for f in _doc(SHARED_MORE_DATA / "superposeur-anct_pvd_geom_2024-09.geojson")["features"]:
-        codes = re.findall(r"\((\w{5})\)", f["properties"]["liste_geo"])
-        if len(codes) == 1 and f["geometry"]["type"] == "Point" and codes[0].startswith("97"):
-            overseas[departement_of(codes[0])].append(f["geometry"]["coordinates"])
-    boxes.update({dep: _bbox(points, 0.6) for dep, points in overseas.items()})
+    boxes.update({dep: (x0, y0, x1, y1) for dep, (x0, x1, y0, y1) in ZONES.items() if dep != "metro"})
     return boxes
 
 

@@ -274,16 +274,8 @@ def test_a_build_with_the_table_conforms_and_accounts_for_every_row(tmp_path, sh
     assert [tuple(query.plain(v) for v in r) for r in rows] == [
         ("73011", "Albertville", "pvd-arlysere-convention-cadre-2023", "2023-07-03",
          "ort-200068997-2023-07-11", "2023-07-11")]
-    # the README's ORT row states what this build produces
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    (line,) = [ln for ln in text.splitlines() if ln.startswith("| DGALN/ANCT ORT tracking table")]
-    from pvd_graph import store
-
-    counts = [int(list(store.query(ds, f"PREFIX pvd: <{PVD}> SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {q} }}"))[0][0])
-              for q in ("?o a pvd:ORT ; pvd:concerns ?x . ?x a pvd:Commune", "?x a pvd:ORT",
-                        "?x a pvd:ORTConvention . ?o pvd:establishedBy ?x")]
-    assert f"{counts[0]:,} communes in {counts[1]:,} operations, {counts[2]:,} signed conventions" in line
-    assert f"{len(rejected)} rows rejected" in line and f"{dropped} values dropped" in line
+    # (the README's ORT row is the enlarged build's, which also reads INSEE's merger tables:
+    # tests/test_readme_figures.py::test_crte_and_ort compares it with that build)
 
 
 def test_a_workbook_is_recognised_by_its_sheet_under_another_name(tmp_path):
