@@ -143,7 +143,8 @@ OXC = SimpleNamespace(type=OX_RDF.type, label=OX_RDFS.label, wasDerivedFrom=OX_P
 
 #: The types of resource IRIs ``https://w3id.org/pvd-graph/id/<type>/<key>`` (see :mod:`pvd_graph.identifiers`).
 ID_TYPES = ("commune", "epci", "departement", "region", "programme", "organisation", "convention",
-            "participation", "ort", "source", "grouping", "membership")
+            "participation", "ort", "source", "grouping", "membership", "territory", "france-services", "qpv",
+            "typology")
 #: ``commune:`` = ``https://w3id.org/pvd-graph/id/commune/``..., the prefixes of ``ontology/context.jsonld``:
 #: Turtle then reads ``commune:73011``, where ``id:`` alone makes writers escape the slash (``id:commune\/73011``).
 ID_PREFIXES = {name: f"{ID}{name}/" for name in ID_TYPES}
@@ -185,6 +186,9 @@ class ResourceIRIs:
     source = staticmethod(_minter("source"))
     grouping = staticmethod(_minter("grouping"))
     membership = staticmethod(_minter("membership"))
+    territory = staticmethod(_minter("territory"))
+    qpv = staticmethod(_minter("qpv"))
+    typology = staticmethod(_minter("typology"))
 
     @staticmethod
     def path(path: str) -> str:
@@ -196,6 +200,9 @@ class ResourceIRIs:
         """A node that belongs to the resource *iri*: ``<iri>#<name>`` (e.g. its ``adms:Identifier``)."""
         return f"{iri}#{name}"
 
+
+# a type whose name is not a Python identifier: ``getattr(ids, "france-services")("2927")``
+setattr(ResourceIRIs, "france-services", staticmethod(_minter("france-services")))
 
 ids = ResourceIRIs()
 
