@@ -244,6 +244,18 @@ def legend_lines(data: MapData) -> list[tuple[str | None, str]]:
     return lines
 
 
+def _shown_outlines(data: MapData, departements, regions) -> tuple[list, list]:
+    """The département and région outlines a map of *data* draws: those of the département or région
+    asked for (a région's départements are those of its towns), every one otherwise; no région
+    outline on a map of one département."""
+    deps = [d for d in departements or [] if not data.departement or d[0] == data.departement]
+    if data.region:
+        of_region = {t.departement for t in data.towns + data.unplaced}
+        deps = [d for d in deps if d[0] in of_region]
+    shown_regions = [r for r in regions or [] if not data.departement and (not data.region or r[0] == data.region)]
+    return deps, shown_regions
+
+
 def _bounds(rings, towns: list[Town]) -> tuple[float, float, float, float]:
     xs = [x for ring in rings for x, _ in ring] + [t.lon for t in towns]
     ys = [y for ring in rings for _, y in ring] + [t.lat for t in towns]
@@ -273,10 +285,7 @@ def draw(data: MapData, departements=None, regions=None, choropleth: bool = Fals
 
     metro = [t for t in data.towns if t.zone == "metro"]
     overseas = sorted({t.zone for t in data.towns if t.zone != "metro"})
-    shown_deps = [d for d in departements or [] if not data.departement or d[0] == data.departement]
-    if data.region:
-        deps_of_region = {t.departement for t in data.towns + data.unplaced}
-        shown_deps = [d for d in shown_deps if d[0] in deps_of_region]
+    shown_deps, shown_regions = _shown_outlines(data, departements, regions)
     main_area = bool(metro) or (not overseas and bool(shown_deps))
     fig = Figure(figsize=(12, 10), dpi=110)
     ax = fig.add_axes((0.22, 0.06, 0.56, 0.86)) if main_area else None
@@ -292,7 +301,6 @@ def draw(data: MapData, departements=None, regions=None, choropleth: bool = Fals
                 patches.append(Polygon(ring, closed=True))
                 faces.append(cmap(0.05 + 0.5 * per_dep[code] / top) if choropleth and per_dep.get(code) else "#f1f1ef")
         ax.add_collection(PatchCollection(patches, facecolors=faces, edgecolors="#b5b5b5", linewidths=0.4))
-        shown_regions = [r for r in regions or [] if not data.departement and (not data.region or r[0] == data.region)]
         if shown_regions:
             ax.add_collection(PatchCollection([Polygon(r, closed=True) for _c, _n, rings in shown_regions for r in rings],
                                               facecolors="none", edgecolors="#6b6b6b", linewidths=0.9))
@@ -371,10 +379,7 @@ def write_html(data: MapData, path: Path, departements=None, regions=None, link_
     buttons that frame each overseas département at its real coordinates."""
     folium = _folium()
     palette = colours(data)
-    deps = [d for d in departements or [] if not data.departement or d[0] == data.departement]
-    if data.region:
-        wanted = {t.departement for t in data.towns + data.unplaced}
-        deps = [d for d in deps if d[0] in wanted]
+    deps, shown_regions = _shown_outlines(data, departements, regions)
     metro = [t for t in data.towns if t.zone == "metro"] or data.towns
     x0, x1, y0, y1 = _bounds([r for _c, _n, rings in deps for r in rings], metro)
     fmap = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], tiles=None, zoom_start=6, prefer_canvas=False,
@@ -391,7 +396,6 @@ def write_html(data: MapData, path: Path, departements=None, regions=None, link_
                        style_function=lambda _f: {"fillColor": "#f1f1ef", "color": "#b5b5b5", "weight": 0.7,
                                                   "fillOpacity": 1},
                        tooltip=folium.GeoJsonTooltip(fields=["nom", "code"], aliases=["", "code"])).add_to(fmap)
-    shown_regions = [r for r in regions or [] if not data.departement and (not data.region or r[0] == data.region)]
     if shown_regions:
         folium.GeoJson(_feature_collection(shown_regions), name="régions", interactive=False,
                        style_function=lambda _f: {"fill": False, "color": "#6b6b6b", "weight": 1.3}).add_to(fmap)
