@@ -50,6 +50,12 @@ OVERSEAS = {"971": "Guadeloupe", "972": "Martinique", "973": "Guyane", "974": "L
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#332288",
            "#882255", "#117733", "#999933", "#AA4499")
 ATTRIBUTION = "Contours : IGN Admin Express COG simplifié (Licence Ouverte) · points : sources du graphe"
+#: What a map drawn without outlines says instead (it must not credit outlines it does not show).
+NO_OUTLINES = "Points : sources du graphe · contours non fournis (--outlines)"
+
+
+def attribution(departements) -> str:
+    return ATTRIBUTION if departements else NO_OUTLINES
 
 _QUERY = """
 PREFIX pvd: <{ont}>
@@ -335,7 +341,7 @@ def draw(data: MapData, departements=None, regions=None, choropleth: bool = Fals
     fig.legend(handles=handles, loc="upper right", bbox_to_anchor=(0.995, 0.93), frameon=False, fontsize=9,
                title="statut" if data.colour_by == "status" else "programme", title_fontsize=9)
     fig.suptitle(f"{title(data)} · {len(data.towns) + len(data.unplaced)} communes", fontsize=13)
-    fig.text(0.99, 0.01, ATTRIBUTION, ha="right", fontsize=7, color="#555555")
+    fig.text(0.99, 0.01, attribution(shown_deps), ha="right", fontsize=7, color="#555555")
     return fig, axes
 
 
@@ -426,7 +432,7 @@ def write_html(data: MapData, path: Path, departements=None, regions=None, link_
     if zones:
         jumps += f' <button type="button" data-bounds="{y0},{x0},{y1},{x1}">retour</button>'
     legend = (f'<div class="pvd-legend"><b>{html.escape(title(data))}</b> · {len(data.towns) + len(data.unplaced)}'
-              f' communes{lines}<div>{jumps}</div><small>{html.escape(ATTRIBUTION)}</small></div>')
+              f' communes{lines}<div>{jumps}</div><small>{html.escape(attribution(deps))}</small></div>')
     name = fmap.get_name()
     fmap.get_root().script.add_child(folium.Element(f"""
 document.addEventListener("DOMContentLoaded", function () {{  // after the map's own script

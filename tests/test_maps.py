@@ -197,3 +197,13 @@ def test_html_map_without_its_package_is_one_line(monkeypatch):
     monkeypatch.setitem(sys.modules, "offlinefolium", None)  # as if folium-offline were not installed
     with pytest.raises(UserError, match=r"pip install 'pvd-graph\[maps\]'"):
         maps._folium()
+
+
+def test_a_map_without_outlines_does_not_credit_them(pvd, tmp_path):
+    """Drawn without outlines, the picture and the page say so instead of crediting IGN's."""
+    for suffix in (".svg", ".html"):
+        out = tmp_path / f"bare{suffix}"
+        maps.write_map(pvd, out)
+        text = out.read_text(encoding="utf-8")
+        credit = "IGN Admin Express"  # the outlines' credit (as the page's script escapes it, too)
+        assert credit not in text and "contours non fournis" in text, suffix

@@ -29,6 +29,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    import sys
     from pathlib import Path
 
     from pvd_graph import maps, resources, store
@@ -52,14 +53,15 @@ def run(args) -> int:
     reg_file = Path(args.region_outlines) if args.region_outlines else (None if args.outlines else reg_file)
     departements = maps.load_outlines(dep_file) if dep_file else None
     regions = maps.load_outlines(reg_file) if reg_file else None
-    if departements is None:
-        progress("no département outlines (give --outlines GEOJSON, or build with the contours/ folder): points only")
     ds = store.open_built(args.graph)
     progress("graph loaded")
     data = maps.map_data(ds, args.programme, departement=args.departement, region=args.region,
                          colour_by=args.colour_by, as_of=as_of)
     if not data.towns and not data.unplaced:
         raise UserError(f"no town of {', '.join(args.programme)} matches the filters given")
+    if departements is None:  # said even with -q (once the request is known good): points without outlines
+        print("pvd-graph map: warning: no département outlines (give --outlines GEOJSON, or build with the "
+              "contours/ folder): points only", file=sys.stderr)
     if data.unplaced:
         sample = ", ".join(f"{t.name} ({t.insee})" for t in data.unplaced[:5])
         progress(f"{len(data.unplaced)} town(s) without a known position are not drawn (said in the legend): {sample}"
