@@ -33,7 +33,7 @@ programme only through the conventions it signs, would otherwise fall out).
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from itertools import combinations
 
 import networkx as nx
@@ -431,6 +431,27 @@ def ego_network(graph: nx.MultiGraph, centre: str, depth: int = 1) -> nx.MultiGr
 
 # --- aggregation for national views ------------------------------------------------
 
+def _move_edges(graph: nx.MultiGraph, out: nx.MultiGraph, into: Mapping[str, str]) -> None:
+    """Copy *graph*'s edges into *out* with each end replaced by the node it merged ``into``.
+
+    Edges of one relation between the same two merged nodes become one: weights
+    added, ``conventions`` (a co-signature's list) united; an edge inside one
+    merged node is dropped.
+    """
+    for u, v, key, attrs in graph.edges(keys=True, data=True):
+        a, b = into.get(u, u), into.get(v, v)
+        if a == b:
+            continue
+        if not out.has_edge(a, b, key):
+            out.add_edge(a, b, key=key, **{**attrs, "weight": attrs.get("weight", 1)})
+            continue
+        edge = out.edges[a, b, key]
+        edge["weight"] += attrs.get("weight", 1)
+        if "conventions" in attrs:
+            edge["conventions"] = " ".join(sorted(set(edge.get("conventions", "").split())
+                                                  | set(attrs["conventions"].split())))
+
+
 def aggregate_communes(graph: nx.MultiGraph) -> nx.MultiGraph:
     """Communes merged into their EPCI: the national network small enough to draw.
 
@@ -448,17 +469,7 @@ def aggregate_communes(graph: nx.MultiGraph) -> nx.MultiGraph:
             out.add_node(n, **attrs)
     for n, epci in merged_into.items():
         out.nodes[epci]["communes"] = out.nodes[epci].get("communes", 0) + 1
-    for u, v, key, attrs in graph.edges(keys=True, data=True):
-        a, b = merged_into.get(u, u), merged_into.get(v, v)
-        if a == b:
-            continue
-        if out.has_edge(a, b, key):
-            edge = out.edges[a, b, key]
-            edge["weight"] += attrs["weight"]
-            if "conventions" in attrs:
-                edge["conventions"] = " ".join(sorted(set(edge["conventions"].split()) | set(attrs["conventions"].split())))
-        else:
-            out.add_edge(a, b, key=key, **attrs)
+    _move_edges(graph, out, merged_into)
     for n, attrs in out.nodes(data=True):
         if attrs.get("communes"):
             attrs["label"] = f"{attrs['label']} ({attrs['communes']} communes)"
@@ -495,14 +506,7 @@ def aggregate_departements(graph: nx.MultiGraph) -> nx.MultiGraph:
             out.add_node(dep, iri=dep, type="departement", code=code, label=f"Département {code}", communes=0, epci=0)
         kind = "communes" if graph.nodes[n].get("type") == "commune" else "epci"
         out.nodes[dep][kind] += 1
-    for u, v, key, attrs in graph.edges(keys=True, data=True):
-        a, b = into.get(u, u), into.get(v, v)
-        if a == b:
-            continue
-        if out.has_edge(a, b, key):
-            out.edges[a, b, key]["weight"] = out.edges[a, b, key].get("weight", 1) + attrs.get("weight", 1)
-        else:
-            out.add_edge(a, b, key=key, **{**attrs, "weight": attrs.get("weight", 1)})
+    _move_edges(graph, out, into)
     for dep in set(into.values()):
         attrs = out.nodes[dep]
         attrs["label"] = f"{attrs['label']} ({attrs['communes']} communes)"

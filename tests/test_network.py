@@ -158,6 +158,28 @@ def test_aggregation_merges_communes_into_their_epci(ds):
     assert merged.edges[ARLYSERE, PVD_PROG, "participatesIn"]["weight"] == 2
 
 
+def test_departement_aggregation_keeps_every_cosigned_convention(ds):
+    """Ties folded from conventions keep the list of conventions when their ends merge into a département."""
+    folded = network.fold_conventions(network.build_network(ds))
+    cosigned = [(u, v, a) for u, v, k, a in folded.edges(keys=True, data=True) if "conventions" in a]
+    merged = network.aggregate_departements(folded)
+    into = {n: a["departement"] for n, a in folded.nodes(data=True) if a.get("type") == "commune" and a.get("departement")}
+    for u, v, k in folded.edges(keys=True):  # an EPCI goes to its members' département (one each in the fixture)
+        if k == "memberOf" and u in into and u != v and v not in merged:
+            into[v] = into[u]
+        elif k == "memberOf" and v in into and u not in merged:
+            into[u] = into[v]
+    expected: dict[frozenset, set] = {}
+    for u, v, a in cosigned:
+        ends = frozenset((into.get(u, u), into.get(v, v)))
+        if len(ends) == 2:
+            expected.setdefault(ends, set()).update(a["conventions"].split())
+    assert expected
+    for ends, convs in expected.items():
+        a, b = sorted(ends)
+        assert set(merged.edges[a, b, "cosigned"]["conventions"].split()) == convs
+
+
 def test_network_stats(ds):
     graph = network.build_network(ds, include_conventions=False)
     stats = network.network_stats(graph, top=5)
