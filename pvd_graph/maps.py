@@ -126,7 +126,8 @@ def map_data(ds, programmes: list[str], departement: str | None = None, region: 
 
     *colour_by*: ``programme`` or ``status`` (the participation status the graph gives);
     by default ``status`` for one programme, ``programme`` for several. A town in several
-    of the programmes drawn is the category "a + b". *as_of* (``YYYY-MM-DD``): only the towns in
+    of the programmes drawn is the category "a + b" (by status, with several programmes: "a : its
+    status + b : its status"). *as_of* (``YYYY-MM-DD``): only the towns in
     the programme at that date, by the rules of ``towns-in-programme``'s ``date`` (the catalogue
     query itself decides, so the map and the query never disagree); statuses are then today's.
     """
@@ -147,6 +148,7 @@ def map_data(ds, programmes: list[str], departement: str | None = None, region: 
     selected = _towns_as_of(ds, programmes, as_of) if as_of else None
     by_town: dict[str, Town] = {}
     in_programmes: dict[str, list[str]] = {}
+    statuses: dict[str, list[str]] = {}
     points: dict[str, list[str]] = {}
     for slug in programmes:
         for row in store.query(ds, _QUERY.format(ont=ONTOLOGY, programme=ids.programme(slug))):
@@ -160,10 +162,13 @@ def map_data(ds, programmes: list[str], departement: str | None = None, region: 
             status = str(d.get("statuses", "")) or "statut non donné"
             town = by_town.setdefault(iri, Town(iri, str(d["insee"]), str(d.get("name", d["insee"])), dep, reg, status))
             in_programmes.setdefault(iri, []).append(slug)
+            statuses.setdefault(iri, []).append(f"{slug} : {status}")
             points.setdefault(iri, []).extend(p for p in str(d.get("points", "")).split("|") if p)
     for iri, town in by_town.items():
         if colour_by == "programme":
             town.category = " + ".join(in_programmes[iri])
+        elif len(programmes) > 1:  # each programme's own status, never one programme's for all
+            town.category = " + ".join(statuses[iri])
         for wkt in sorted(set(points[iri])):
             xy = _parse_point(wkt)
             if xy and _in_zone(*xy, town.zone):

@@ -149,6 +149,23 @@ def test_ort_map_colours_by_the_tables_status(ds):
     assert statuses <= set(data.categories)
 
 
+def test_status_map_of_two_programmes_gives_each_programmes_status(ds):
+    """By status with two programmes, a town's category names each programme's own status (never
+    the first programme's status for both): the same as each programme's map alone says."""
+    pvd = {t.insee: t.category for t in _all_towns(maps.map_data(ds, ["pvd"]))}
+    ort = {t.insee: t.category for t in _all_towns(maps.map_data(ds, ["ort"]))}
+    both = {t.insee: t.category for t in _all_towns(maps.map_data(ds, ["pvd", "ort"], colour_by="status"))}
+    shared = pvd.keys() & ort.keys()
+    assert shared and len({ort[c] for c in shared}) > 1
+    for code in shared:
+        assert both[code] == f"pvd : {pvd[code]} + ort : {ort[code]}"
+    assert {both[c] for c in pvd.keys() - ort.keys()} == {f"pvd : {pvd[c]}" for c in pvd.keys() - ort.keys()}
+
+
+def _all_towns(data):
+    return data.towns + data.unplaced
+
+
 def test_map_mistakes_are_one_line(enlarged_build, tmp_path, capsys):
     assert _run_map(enlarged_build, tmp_path / "x.png", "--programme", "pvdd") == 2
     assert _run_map(enlarged_build, tmp_path / "x.pdf", "--programme", "pvd") == 2
