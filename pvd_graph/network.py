@@ -193,7 +193,15 @@ def project(ds: Graph) -> nx.MultiGraph:
         rel = str(rel)
         graph.add_edge(str(a), str(b), key=rel, relation=rel, label=RELATIONS[rel], weight=1)
     _add_node_attributes(ds, graph)
+    dates = [str(t) for (t,) in store.query(ds, DATA_DATE_QUERY) if t is not None]
+    if dates and dates[0]:
+        graph.graph["data_date"] = dates[0][:10]
     return graph
+
+
+#: The day the newest source of the graph was retrieved (``prov:generatedAtTime``): the date a
+#: drawing's data is of, so that a GEXF file says when its data changed, not when it was written.
+DATA_DATE_QUERY = "SELECT (MAX(STR(?t)) AS ?t) WHERE { ?s <http://www.w3.org/ns/prov#generatedAtTime> ?t }"
 
 
 def fold_conventions(graph: nx.MultiGraph) -> nx.MultiGraph:

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import networkx as nx
+from networkx.readwrite.gexf import GEXFWriter
 
 from pvd_graph.errors import UserError
 from pvd_graph.namespaces import ID
@@ -614,4 +615,15 @@ def read_graphml(path: Path | str) -> nx.MultiGraph:
 
 
 def write_gexf(graph: nx.MultiGraph, path: Path | str) -> None:
-    nx.write_gexf(exportable(graph), path)
+    """GEXF 1.2 whose ``lastmodifieddate`` is the data's date (``data_date``: its newest source's
+    retrieval), or absent when the graph has none: networkx writes today's date there, so the same
+    command gave another file each day."""
+    writer = GEXFWriter(encoding="utf-8", prettyprint=True, version="1.2draft")
+    writer.add_graph(exportable(graph))
+    meta = writer.xml.find("meta")
+    if graph.graph.get("data_date"):
+        meta.set("lastmodifieddate", graph.graph["data_date"])
+    else:
+        meta.attrib.pop("lastmodifieddate", None)
+    with open(path, "wb") as f:
+        writer.write(f)

@@ -185,6 +185,30 @@ def test_issue_12_html_without_its_asset_is_one_line(without_pyvis, tmp_path, ca
     assert not out.exists()
 
 
+def test_gexf_is_dated_by_its_data_not_by_the_day_it_is_written(tmp_path, monkeypatch):
+    """GEXF's lastmodifieddate is the newest source's retrieval day, absent without one; the file
+    does not change with the day it is written (networkx wrote today's date)."""
+    import time
+
+    import pyoxigraph as ox
+
+    ds = store.open_built(FIXTURE)
+    undated = tmp_path / "undated.gexf"
+    visualise.write_gexf(network.build_network(ds, focus="73011"), undated)
+    assert "lastmodifieddate" not in undated.read_text()
+    ds.extend([ox.Quad(ox.NamedNode("https://w3id.org/pvd-graph/id/source/x"),
+                       ox.NamedNode("http://www.w3.org/ns/prov#generatedAtTime"),
+                       ox.Literal("2024-10-15T08:00:00+00:00", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")))])
+    graph = network.build_network(ds, focus="73011")
+    first, second = tmp_path / "a.gexf", tmp_path / "b.gexf"
+    visualise.write_gexf(graph, first)
+    monkeypatch.setattr(time, "strftime", lambda *a: "2031-01-01")
+    visualise.write_gexf(graph, second)
+    assert 'lastmodifieddate="2024-10-15"' in first.read_text()
+    assert first.read_bytes() == second.read_bytes()
+    assert nx.read_gexf(first).number_of_nodes() == graph.number_of_nodes()
+
+
 @pytest.mark.parametrize("suffix", [".png", ".svg", ".graphml", ".gexf"])
 def test_issue_12_other_formats_need_no_html_asset(without_pyvis, tmp_path, suffix):
     out = tmp_path / f"albertville{suffix}"
