@@ -25,11 +25,11 @@ def graphml_schema():
 
     if not JAR.is_file():
         pytest.fail(f"the GraphML schema is read from {JAR}: apt-get install -y libjgrapht-java")
-    folder = Path(tempfile.mkdtemp(prefix="graphml-xsd-"))
-    with zipfile.ZipFile(JAR) as jar:
+    with tempfile.TemporaryDirectory(prefix="graphml-xsd-") as tmp, zipfile.ZipFile(JAR) as jar:
+        folder = Path(tmp)  # removed once parsed: the schema object holds what it imported
         for name in ("graphml.xsd", "xlink.xsd"):
             (folder / name).write_bytes(jar.read(name))
-    return etree.XMLSchema(etree.parse(str(folder / "graphml.xsd")))
+        return etree.XMLSchema(etree.parse(str(folder / "graphml.xsd")))
 
 
 def schema_errors(path: Path) -> list[str]:
