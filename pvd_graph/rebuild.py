@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 from collections.abc import Iterable, Sequence
 from importlib import metadata
@@ -42,7 +43,20 @@ def file_sha256(path: Path) -> str:
 
 
 def _files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("**/*") if p.is_file() and "__pycache__" not in p.parts)
+    """Every file under *folder*, sub-folders that are links included (as the importers read them), sorted.
+
+    A folder reached twice (a link loop) is walked once.
+    """
+    found, seen = [], set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        st = os.stat(root)
+        if (st.st_dev, st.st_ino) in seen:
+            dirs[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        found += [Path(root, n) for n in names if os.path.isfile(os.path.join(root, n))]
+    return sorted(found)
 
 
 def _code_sha256(folders: Iterable[Path]) -> str:

@@ -179,3 +179,16 @@ def test_the_enlarged_build_is_reused(capsys, enlarged_build, shared_data):
     assert REUSED in err
     assert status == (0 if json.loads(manifest)["conforms"] else 1)
     assert (enlarged_build / resources.MANIFEST_JSON).read_bytes() == manifest and stamps(enlarged_build) == before
+
+
+def test_a_file_in_a_linked_sub_folder_is_an_input(tmp_path, sources):
+    """The importers read a sub-folder that is a link (``DIR/cog -> elsewhere``): so does the fingerprint."""
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "cog").symlink_to(sources / "cog", target_is_directory=True)
+    (linked / "cog" / "loop").symlink_to(linked, target_is_directory=True)  # a loop is walked once
+    before = rebuild.inputs([linked])
+    assert sorted(before["files"]) == sorted(str(linked / "cog" / name) for name in COG_FILES)
+    with open(sources / "cog" / COG_FILES[0], "ab") as fh:
+        fh.write(b"\n")
+    assert rebuild.changed(before, rebuild.inputs([linked])) == [f"{linked / 'cog' / COG_FILES[0]} changed"]
