@@ -63,8 +63,16 @@ def union_and_dataset(nquads: bytes) -> tuple[bytes, bytes]:
     if not lines:
         return b"", b""
     lines.sort()
-    triples = dict.fromkeys(line[:line.rindex(b" <")] for line in lines)
-    return b" .\n".join(triples) + b" .\n", b"\n".join(lines) + b"\n"
+    # Each text is joined with an empty last item for its final line end (``text + b"\n"`` would copy
+    # the whole text once more), and the lines are freed before the N-Triples are joined: a few
+    # hundred MB less at the peak of a national build.
+    lines.append(b"")
+    nquads_sorted = b"\n".join(lines)
+    lines.pop()
+    triples = list(dict.fromkeys(line[:line.rindex(b" <")] for line in lines))
+    del lines
+    triples.append(b"")
+    return b" .\n".join(triples), nquads_sorted
 
 
 def subject_key(term) -> str:

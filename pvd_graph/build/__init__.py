@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from pvd_graph import resources, store
+from pvd_graph import rebuild, resources, store
 from pvd_graph.build.assemble import (
     CURATED_GRAPH, ONTOLOGY_GRAPH, PROVENANCE_GRAPH, BuildResult, Conflict, add_import,
-    distinct_triples, file_sha256, import_sources, load_turtle_files, missing_sources, read_turtle,
+    distinct_triples, import_sources, load_turtle_files, missing_sources, read_turtle,
     resolve_conflicts, source_folders, source_rank,
 )
 from pvd_graph.build.derive import DERIVED_GRAPH, derive
@@ -65,8 +65,12 @@ def build_graph(
     :func:`pvd_graph.validate.validate_file` (the shapes are read first: a bad file stops the build at once).
     """
     log = log or (lambda _msg: None)
+    fingerprint = None
     if out_dir is not None:
         check_out_dir(out_dir)  # refuse a folder that is not a build before doing any work
+        # taken before anything is read: an input changed during the build differs from it next time
+        fingerprint = rebuild.inputs(sources, data_dir=data_dir, run_validation=run_validation, engine=engine,
+                                     shapes=shapes, only_shapes=only_shapes)
     shapes_graph = load_shapes(shapes, only=only_shapes) if run_validation else None
     timings: dict[str, float] = {}
     ds = store.new_dataset()
@@ -113,9 +117,10 @@ def build_graph(
             log(f"  {n:5d} × {shorten(prop)}: {kept} kept over {dropped}, e.g. {example}")
 
     result = BuildResult(dataset=ds, out_dir=Path(out_dir) if out_dir else None, report=None,
-                         imports=imports, conflicts=conflicts, ignored=ignored, timings=timings)
+                         imports=imports, conflicts=conflicts, ignored=ignored, timings=timings,
+                         inputs=fingerprint)
     result.quads = len(ds)
-    result.curated = {p.name: file_sha256(p) for p in curated}
+    result.curated = {p.name: rebuild.file_sha256(p) for p in curated}
     log(f"assembled {result.quads} quads from {2 + len(imports)} graphs")
     if sources is not None:
         result.source_warnings = missing_sources(sources, imports, ignored)

@@ -11,7 +11,6 @@ reported* in ``conflicts.csv``: nothing is overwritten silently.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +62,8 @@ class BuildResult:
     #: expected sources that are missing (one line each), also printed by a quiet build
     source_warnings: list[str] = field(default_factory=list)
     curated: dict[str, str] = field(default_factory=dict)  # curated file name -> sha256
+    #: fingerprint of the inputs, taken before reading them (:func:`pvd_graph.rebuild.inputs`)
+    inputs: dict | None = None
 
     @property
     def conforms(self) -> bool:
@@ -168,14 +169,6 @@ def resolve_conflicts(ds: Store) -> list[Conflict]:
             conflicts.append(Conflict(s.value, p.value, kept_value, kept_graph.removeprefix(GRAPHS),
                                       o.value, g.value.removeprefix(GRAPHS)))
     return conflicts
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def source_folders(sources: Path | str | Sequence[Path | str]) -> list[Path]:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from pvd_graph import __version__, ntriples, resources
+from pvd_graph import __version__, ntriples, rebuild, resources
 from pvd_graph.build.assemble import BuildResult, Conflict
 from pvd_graph.build.swap import CONFLICTS_CSV, staged
 from pvd_graph.importers.base import ImportResult
@@ -160,12 +160,18 @@ def write_reports(result: BuildResult, folder: Path) -> None:
         (folder / resources.REPORT_TTL).write_text(result.report.render("turtle"), encoding="utf-8")
     _write_rejects(folder / resources.REJECTS_CSV, result.imports)
     _write_conflicts(folder / CONFLICTS_CSV, result.conflicts)
-    (folder / resources.MANIFEST_JSON).write_text(json.dumps(manifest(result), indent=1, ensure_ascii=False) + "\n",
-                                                  encoding="utf-8")
+    # last, with the size and time of every file written before it (how a later build knows them untouched)
+    (folder / resources.MANIFEST_JSON).write_text(
+        json.dumps(manifest(result, rebuild.output_stamps(folder)), indent=1, ensure_ascii=False) + "\n",
+        encoding="utf-8")
 
 
-def manifest(result: BuildResult) -> dict:
-    """What ``manifest.json`` says of a build (the file a build writes last)."""
+def manifest(result: BuildResult, outputs: dict[str, list[int]] | None = None) -> dict:
+    """What ``manifest.json`` says of a build (the file a build writes last).
+
+    ``inputs`` and ``outputs`` let a later build with the same inputs reuse this one
+    (:mod:`pvd_graph.rebuild`).
+    """
     return {
         "pvd_graph": __version__,
         "python": platform.python_version(),
@@ -190,4 +196,6 @@ def manifest(result: BuildResult) -> dict:
         "ignored": result.ignored,
         "ignored_why": {name: pending.reason(name) for name in result.ignored},
         "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
+        "inputs": result.inputs,
+        "outputs": outputs,
     }

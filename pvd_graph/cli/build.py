@@ -20,6 +20,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--data", metavar="DIR", default=None,
                         help="folder of curated Turtle to use instead of the embedded data/")
     parser.add_argument("--no-validate", action="store_true", help="skip validation (faster, not recommended)")
+    parser.add_argument("--force", action="store_true",
+                        help="build even when the inputs (source files, curated data, ontology, shapes, code, "
+                        "options) are unchanged since the build in --out, which is otherwise reused as it is")
     add_shapes_options(parser)
     parser.add_argument("--show", type=int, default=50, metavar="N",
                         help="print at most N validation results (default 50; the full report is in the build folder)")
@@ -27,12 +30,26 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from pvd_graph import resources
-    from pvd_graph.build import build_graph
+    from pvd_graph import rebuild, resources
     from pvd_graph.errors import EXIT_OK, EXIT_PROBLEMS
 
     log = Progress(args.quiet)
     out = args.out or resources.DEFAULT_BUILD_DIR
+    if not args.force:
+        previous, why = rebuild.reusable(out, rebuild.inputs(
+            args.sources, data_dir=args.data, run_validation=not args.no_validate, engine=args.engine,
+            shapes=args.shapes, only_shapes=args.only_shapes))
+        if previous is not None:
+            # said even with -q: the folder was not written by this run
+            print(f"pvd-graph build: inputs unchanged since {out}/{resources.MANIFEST_JSON}: reused "
+                  "(--force rebuilds)", file=sys.stderr)
+            if previous.get("violations"):
+                print(f"{previous['violations']} violations (see {out}/{resources.REPORT_TXT})")
+            return EXIT_OK if previous.get("conforms", False) else EXIT_PROBLEMS
+        if why not in ("no previous build", "inputs not readable"):
+            log(f"rebuilding {out}: {why}")
+    from pvd_graph.build import build_graph
+
     result = build_graph(args.sources, out, data_dir=args.data,
                           run_validation=not args.no_validate, log=log, engine=args.engine,
                           shapes=args.shapes, only_shapes=args.only_shapes)
