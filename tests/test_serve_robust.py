@@ -23,6 +23,8 @@ CHAIN = 400
 FILLER = 60_000  # labels: enough for a worker to take a few seconds to load, and for ORDER BY to need memory
 TIMEOUT = 6.0
 QUEUE_WAIT = 1.0
+WORKERS = 2
+ASIDE = 2  # long queries that may run aside (the default: as many as the workers)
 MAX_MEMORY = 150
 REQUEST_TIMEOUT = 2.0
 #: A cartesian product counted (60,400² rows): runs for minutes in little memory.
@@ -45,7 +47,7 @@ def graph(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(graph, tmp_path_factory):
-    srv = Server(graph[0], "--workers", "2", "--timeout", str(TIMEOUT), "--queue-wait", str(QUEUE_WAIT),
+    srv = Server(graph[0], "--workers", str(WORKERS), "--aside", str(ASIDE), "--timeout", str(TIMEOUT), "--queue-wait", str(QUEUE_WAIT),
                  "--max-memory", str(MAX_MEMORY),
                  "--request-timeout", str(REQUEST_TIMEOUT), log_dir=tmp_path_factory.mktemp("logs"))
     yield srv
@@ -164,7 +166,8 @@ def test_light_queries_answered_while_runaways_are_abandoned(server, graph):
             if r.status_code != 200:
                 problems.append((r.status_code, r.text))
 
-    gone, replaced = server.output().count("client gone"), server.output().count("replaced in")
+    gone = server.output().count("client gone")
+    replaced = server.output().count("replaced in") + server.output().count("moved aside")
     client = threading.Thread(target=light_loop)
     client.start()
     try:
@@ -180,27 +183,80 @@ def test_light_queries_answered_while_runaways_are_abandoned(server, graph):
     assert problems == []
     assert answers and max(answers) < TIMEOUT - 2, answers
     wait_for_log(server, "(?s)" + r"client gone: query [0-9a-f]{12} abandoned after [0-9.]+ s.*" * (gone + 8))
-    wait_for_log(server, "(?s)" + r"replaced in [0-9.]+ s.*" * (replaced + 8))
+    # each abandoned runaway's slot got a fresh fork: when it was killed, or before, when it was moved aside
+    wait_for_log(server, "(?s)" + r"(replaced in [0-9.]+ s|moved aside).*" * (replaced + 8))
     took = [float(x) for x in re.findall(r"replaced in ([0-9.]+) s", server.output())]
-    assert max(took) < 2, took  # a fork, not a reload
+    assert not took or max(took) < 2, took  # a fork, not a reload
     assert "Traceback" not in server.output() and "Exception in ASGI" not in server.output()
     assert_counts(server, graph)
 
 
-def test_busy_gives_503_with_retry_after_quickly(server, graph):
-    """While both workers are taken, a query waits at most --queue-wait, then 503 with Retry-After."""
-    holders = [threading.Thread(target=_abandon, args=(server, RUNAWAY, 3.0)) for _ in range(2)]
+def _hold(server, query: str, release: threading.Event) -> None:
+    """Send *query* on a raw socket and hang up when *release* is set (or at the time limit), before the answer."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(f"GET /sparql?query={quote(query)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        release.wait(TIMEOUT)
+
+
+def _aside_lines(text: str) -> list[str]:
+    return re.findall(r"aside: query [0-9a-f]{12} still running after [0-9.]+ s with every worker busy; "
+                      rf"moved aside \(\d of {ASIDE}\), worker \d forked anew", text)
+
+
+def test_light_queries_never_wait_for_runaways(server, graph):
+    """Both workers taken by runaway queries that their clients keep waiting for: the runaways are moved
+    aside, fresh forks take their slots, and light queries are answered while the runaways still run.
+
+    No timing: the event log shows both moves before the light queries are sent,
+    and no runaway ended (abandoned or timed out) before they were all answered.
+    """
+    before = server.output()
+    release = threading.Event()
+    holders = [threading.Thread(target=_hold, args=(server, RUNAWAY, release)) for _ in range(WORKERS)]
     for t in holders:
         t.start()
-    time.sleep(0.8)
-    t0 = time.monotonic()
-    r = light(server)
-    waited = time.monotonic() - t0
+    try:
+        wait_for_log(server, "(?s)" + r"moved aside.*" * (len(_aside_lines(before)) + WORKERS), seconds=20)
+        answers = [light(server) for _ in range(5)]
+        during = server.output()
+    finally:
+        release.set()
+        for t in holders:
+            t.join()
+    for r in answers:
+        assert r.status_code == 200, (r.status_code, r.text)
+        assert int(r.json()["results"]["bindings"][0]["n"]["value"]) == graph[1]
+    for event in ("client gone", "timeout:", "crash"):
+        assert during.count(event) == before.count(event), event  # the runaways were still running
+    # then their clients leave: the processes running aside are killed, and no worker is restarted for them
+    wait_for_log(server, "(?s)" + r"client gone: query [0-9a-f]{12} abandoned.*" * (before.count("client gone") + WORKERS))
+    assert "Traceback" not in server.output()
+    assert_counts(server, graph)
+
+
+def test_busy_gives_503_with_retry_after_quickly(server, graph):
+    """While both workers and every place aside are taken, a query waits at most --queue-wait, then 503 with
+    Retry-After; no more than --aside queries were moved aside."""
+    before = len(_aside_lines(server.output()))
+    release = threading.Event()
+    holders = [threading.Thread(target=_hold, args=(server, RUNAWAY, release)) for _ in range(WORKERS + ASIDE)]
     for t in holders:
-        t.join()
+        t.start()
+    try:
+        wait_for_log(server, "(?s)" + r"moved aside.*" * (before + ASIDE), seconds=20)
+        time.sleep(0.5)  # the two fresh forks take the two other runaways
+        t0 = time.monotonic()
+        r = light(server)
+        waited = time.monotonic() - t0
+        moved = len(_aside_lines(server.output())) - before
+    finally:
+        release.set()
+        for t in holders:
+            t.join()
     assert r.status_code == 503, (r.status_code, r.text)
     assert r.headers["Retry-After"].isdigit() and "busy" in r.text
     assert QUEUE_WAIT <= waited < TIMEOUT - 1, waited
+    assert moved == ASIDE
     assert_counts(server, graph)
 
 

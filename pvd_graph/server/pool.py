@@ -21,9 +21,18 @@ once, by a *template* process that runs no query; every worker is a ``fork``
 of it (the loaded store is shared copy-on-write, so workers cost little
 memory), and replacing a killed one takes a fork, a fraction of a second,
 never a reload. The answer never waits for it; the other slots serve
-meanwhile. While every slot is busy, a new query waits at most
-``queue_wait`` seconds for one, then gets 503 with ``Retry-After``. Each of
-these events is one log line (what, a hash of the query, how long it ran).
+meanwhile.
+
+A long query does not hold a slot while others would wait: once it has run
+:data:`ASIDE_AFTER` seconds with no slot free, it is **moved aside** — its
+process goes on answering it outside the pool (same time limit, same memory
+cap, same cancel when its client leaves) and a fresh fork takes its slot, so
+the next light query is served at once instead of waiting for a runaway to
+end. At most ``aside`` queries run aside at once (default: as many as
+``workers``); a process running aside ends with its query. Past that bound,
+while every slot is busy, a new query waits at most ``queue_wait`` seconds
+for one, then gets 503 with ``Retry-After``. Each of these events is one log
+line (what, a hash of the query, how long it ran).
 
 The template is started with the ``spawn`` method (no ``fork`` of the
 threaded web server) and loads the build's ``dataset.nq`` through
@@ -52,6 +61,8 @@ from pvd_graph.server.engine import Limits, Reply, error
 WORKER_STACK = 256 * 1024 * 1024
 #: Seconds between two reads of a busy worker's memory.
 WATCH_INTERVAL = 0.05
+#: Seconds a query runs, while no slot is free, before it is moved aside (its slot gets a fresh fork).
+ASIDE_AFTER = 0.2
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -79,9 +90,13 @@ class PoolConfig:
     id_base: str | None = None
     queue_wait: float = 2.0  # seconds a query waits for a free worker before 503
     max_memory: float = 1024.0  # MiB a worker may grow above its loaded size while answering
+    aside: int | None = None  # long queries that may run aside at once (None: as many as workers; 0: none)
+    aside_after: float = ASIDE_AFTER
 
     def __post_init__(self):
         self.limits = self.limits or Limits()
+        if self.aside is None:
+            self.aside = self.workers
 
 
 def _template_main(conn, config: PoolConfig) -> None:  # the spawned template process
@@ -191,6 +206,7 @@ class _Slot:
         self.restarts = 0
         self.loaded_mib: float | None = None
         self.killed = False  # set at once by kill(): the process may take a moment to be gone
+        self.aside = False  # moved aside: its process ends with the query it is answering
 
     def start(self) -> None:
         self.pid, self.conn = self.template.fork()
@@ -257,9 +273,11 @@ class QueryPool:
         self.log = log or (lambda _m: None)
         self.template = _Template(multiprocessing.get_context("spawn"), config)
         self.slots = [_Slot(self.template, config, i + 1) for i in range(config.workers)]
-        # a thread per call and per replacement: never more at once
-        self._threads = ThreadPoolExecutor(max_workers=2 * config.workers, thread_name_prefix="pvd-query")
+        # a thread per call and per replacement, in the slots and aside: never more at once
+        self._threads = ThreadPoolExecutor(max_workers=2 * (config.workers + config.aside),
+                                           thread_name_prefix="pvd-query")
         self._idle: asyncio.Queue | None = None
+        self._aside: set[_Slot] = set()  # the slots moved aside whose query is still running
 
     @property
     def figures(self) -> dict:
@@ -277,13 +295,20 @@ class QueryPool:
             raise
 
     def close(self) -> None:
-        for slot in self.slots:
+        for slot in [*self.slots, *self._aside]:
             slot.stop()
         self.template.stop()
         self._threads.shutdown(wait=False, cancel_futures=True)
 
     def _release(self, slot: _Slot) -> None:
-        """Put *slot* back in line; a killed worker is first replaced (a fork), on a pool thread."""
+        """Put *slot* back in line; a killed worker is first replaced (a fork), on a pool thread.
+
+        A slot moved aside is not put back (a fresh fork took its place): its process is ended.
+        """
+        if slot.aside:
+            self._aside.discard(slot)
+            slot.stop()
+            return
         if not slot.dead:
             self._idle.put_nowait(slot)
             return
@@ -298,6 +323,33 @@ class QueryPool:
             self._idle.put_nowait(slot)
 
         loop.run_in_executor(self._threads, slot.restart).add_done_callback(replaced)
+
+    def _move_aside(self, slot: _Slot, request: dict, running: float) -> None:
+        """Let *slot* finish its query outside the pool; a fresh fork takes its place in the slots."""
+        slot.aside = True
+        self._aside.add(slot)
+        fresh = _Slot(self.template, self.config, slot.number)
+        self.slots[self.slots.index(slot)] = fresh
+        self.log(f"aside: query {query_hash(request)} still running after {running:.1f} s with every worker busy; "
+                 f"moved aside ({len(self._aside)} of {self.config.aside}), worker {slot.number} forked anew")
+
+        def started(future):
+            if future.exception() is not None:
+                self.log(f"worker {fresh.number}: could not be forked ({future.exception()}); one worker less")
+                return
+            self._idle.put_nowait(fresh)
+
+        asyncio.get_running_loop().run_in_executor(self._threads, fresh.start).add_done_callback(started)
+
+    async def _answer(self, slot: _Slot, future, request: dict, started: float):
+        """The (reply, event) of *future*, moving *slot* aside if it runs long while no slot is free."""
+        done, _ = await asyncio.wait({future}, timeout=self.config.aside_after)
+        while not done:
+            if self._idle.empty() and len(self._aside) < self.config.aside:
+                self._move_aside(slot, request, time.monotonic() - started)
+                break
+            done, _ = await asyncio.wait({future}, timeout=WATCH_INTERVAL)
+        return await asyncio.shield(future)
 
     async def run(self, request: dict) -> Reply:
         """The reply to *request*; cancelling this coroutine (the client left) kills the worker running it."""
@@ -318,7 +370,7 @@ class QueryPool:
         # the slot goes back to the line only when its thread is done, replaced first if it was killed
         future.add_done_callback(lambda _f: self._release(slot))
         try:
-            reply, event = await asyncio.shield(future)
+            reply, event = await self._answer(slot, future, request, started)
         except asyncio.CancelledError:
             slot.kill()
             self.log(f"client gone: query {query_hash(request)} abandoned after "
