@@ -36,7 +36,8 @@ line (what, a hash of the query, how long it ran).
 
 The template is started with the ``spawn`` method (no ``fork`` of the
 threaded web server) and loads the build's ``dataset.nq`` through
-:func:`pvd_graph.store.open_built`; it is single-threaded when it forks (an
+:func:`pvd_graph.store.open_built`, then its ``alignments.nt``
+(:func:`~pvd_graph.server.engine.add_alignments`); it is single-threaded when it forks (an
 in-memory Oxigraph store starts no thread). Workers answer on a thread with a
 :data:`WORKER_STACK` stack (see :mod:`~pvd_graph.server.guard` for why).
 """
@@ -101,12 +102,13 @@ class PoolConfig:
 
 def _template_main(conn, config: PoolConfig) -> None:  # the spawned template process
     from pvd_graph.errors import UserError as _UserError
-    from pvd_graph.server.engine import dataset_figures
+    from pvd_graph.server.engine import add_alignments, dataset_figures
     from pvd_graph.store import open_built
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the workers it forks are reaped by the kernel
     try:
         store = open_built(config.graph, graphs="both")
+        add_alignments(store, config.graph)
     except _UserError as exc:
         conn.send(("error", str(exc)))
         return
