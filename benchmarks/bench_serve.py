@@ -139,10 +139,11 @@ class Abuse:
     ``workers`` clients loop on :data:`RUNAWAY`, each abandoned after 0.5 s; one
     sends :data:`DEEP` every 0.05 s (its statuses are in :attr:`deep`); one
     loops on headers sent a byte at a time; *idle* sockets stay open, silent.
+    With *vary*, every runaway differs (a comment): none is known as cut before.
     """
 
-    def __init__(self, port: int, workers: int, idle: int = 200):
-        self.port, self.workers, self.idle = port, workers, idle
+    def __init__(self, port: int, workers: int, idle: int = 200, vary: bool = False):
+        self.port, self.workers, self.idle, self.vary = port, workers, idle, vary
         self.stop = threading.Event()
         self.deep: list[int] = []
         self.runaways = 0
@@ -150,8 +151,8 @@ class Abuse:
         self._sockets: list[socket.socket] = []
 
     def _runaway(self) -> None:
-        while not self.stop.is_set():
-            abandon(self.port, RUNAWAY, 0.5)
+        while not self.stop.is_set():  # with *vary*, each runaway is a text the server has not seen before
+            abandon(self.port, f"{RUNAWAY} # {self.runaways} {time.monotonic_ns()}" if self.vary else RUNAWAY, 0.5)
             self.runaways += 1
 
     def _crasher(self) -> None:
@@ -265,16 +266,20 @@ def wrk_measures(port: int, workers: int, seconds: float) -> dict:
     alone = wrk_load(base, LIGHT, expected, JSON, seconds)
     if alone is None:
         return {}
-    with Abuse(port, workers) as abuse:
-        during = wrk_load(base, LIGHT, expected, JSON, seconds)
-    return {"alone": alone, "abuse": {**during, "runaways": abuse.runaways, "deep_statuses": sorted(set(abuse.deep))}}
+    out = {"alone": alone}
+    for name, vary in (("abuse", False), ("abuse_varied", True)):
+        with Abuse(port, workers, vary=vary) as abuse:
+            during = wrk_load(base, LIGHT, expected, JSON, seconds)
+        out[name] = {**during, "runaways": abuse.runaways, "deep_statuses": sorted(set(abuse.deep))}
+    return out
 
 
 def wrk_rows(wrk: dict, seconds: float) -> list[str]:
     """The table rows of :func:`wrk_measures` (none without wrk)."""
     rows = []
     for name, label in (("alone", "simple query, wrk, 8 connections"),
-                        ("abuse", "light query during abuse, wrk, 8 connections")):
+                        ("abuse", "light query during abuse, wrk, 8 connections"),
+                        ("abuse_varied", "light query during abuse, every runaway a new text, wrk, 8 connections")):
         r = wrk.get(name)
         if r and "qps" in r:
             rows.append(f"| {label} | {r['requests']} | {r['qps']:.0f} | {1000 * r['p50']:.1f} | "

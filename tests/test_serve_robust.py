@@ -29,6 +29,13 @@ MAX_MEMORY = 150
 REQUEST_TIMEOUT = 2.0
 #: A cartesian product counted (60,400² rows): runs for minutes in little memory.
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
+
+
+def runaway(tag: str) -> str:
+    """:data:`RUNAWAY` with a comment of its own: a query the server has not seen (nor cut) before."""
+    return f"{RUNAWAY} # {tag} {time.monotonic_ns()}"
+
+
 #: A cartesian product sorted: the worker materialises it, growing fast.
 HUNGRY = ("SELECT ?x WHERE { ?a ?b ?c . ?d ?e ?f BIND(CONCAT(STR(?a), STR(?c), STR(?d), STR(?f), STR(?a), STR(?c), "
           "STR(?d), STR(?f), STR(?a), STR(?d)) AS ?x) } ORDER BY ?x LIMIT 1")
@@ -167,7 +174,7 @@ def test_light_queries_answered_while_runaways_are_abandoned(server, graph):
                 problems.append((r.status_code, r.text))
 
     gone = server.output().count("client gone")
-    replaced = server.output().count("replaced in") + server.output().count("moved aside")
+    replaced = sum(server.output().count(w) for w in ("replaced in", "moved aside", "run aside at once"))
     client = threading.Thread(target=light_loop)
     client.start()
     try:
@@ -184,7 +191,7 @@ def test_light_queries_answered_while_runaways_are_abandoned(server, graph):
     assert answers and max(answers) < TIMEOUT - 2, answers
     wait_for_log(server, "(?s)" + r"client gone: query [0-9a-f]{12} abandoned after [0-9.]+ s.*" * (gone + 8))
     # each abandoned runaway's slot got a fresh fork: when it was killed, or before, when it was moved aside
-    wait_for_log(server, "(?s)" + r"(replaced in [0-9.]+ s|moved aside).*" * (replaced + 8))
+    wait_for_log(server, "(?s)" + r"(replaced in [0-9.]+ s|moved aside|run aside at once).*" * (replaced + 8))
     took = [float(x) for x in re.findall(r"replaced in ([0-9.]+) s", server.output())]
     assert not took or max(took) < 2, took  # a fork, not a reload
     assert "Traceback" not in server.output() and "Exception in ASGI" not in server.output()
@@ -204,19 +211,20 @@ def _aside_lines(text: str) -> list[str]:
 
 
 def test_light_queries_never_wait_for_runaways(server, graph):
-    """Both workers taken by runaway queries that their clients keep waiting for: the runaways are moved
-    aside, fresh forks take their slots, and light queries are answered while the runaways still run.
+    """Both workers taken by runaway queries that their clients keep waiting for: a runaway is moved aside
+    as soon as no worker is free, a spare fork takes its slot, and light queries are answered while the
+    runaways still run.
 
-    No timing: the event log shows both moves before the light queries are sent,
-    and no runaway ended (abandoned or timed out) before they were all answered.
+    No timing: the event log shows a move before the light queries are sent, and
+    no runaway ended (abandoned or timed out) before they were all answered.
     """
     before = server.output()
     release = threading.Event()
-    holders = [threading.Thread(target=_hold, args=(server, RUNAWAY, release)) for _ in range(WORKERS)]
+    holders = [threading.Thread(target=_hold, args=(server, runaway(f"held {i}"), release)) for i in range(WORKERS)]
     for t in holders:
         t.start()
     try:
-        wait_for_log(server, "(?s)" + r"moved aside.*" * (len(_aside_lines(before)) + WORKERS), seconds=20)
+        wait_for_log(server, "(?s)" + r"moved aside.*" * (len(_aside_lines(before)) + 1), seconds=20)
         answers = [light(server) for _ in range(5)]
         during = server.output()
     finally:
@@ -234,12 +242,50 @@ def test_light_queries_never_wait_for_runaways(server, graph):
     assert_counts(server, graph)
 
 
+def test_a_runaway_seen_before_never_takes_a_worker(server, graph):
+    """A query cut once at the time limit runs aside at once the next times, each in the spare fork: both
+    workers stay free for light queries (no move aside needed).
+
+    No timing: the log shows both runs aside before the light queries, and no
+    runaway ended (abandoned or timed out) before they were answered.
+    """
+    from pvd_graph.server.pool import query_hash
+
+    query = runaway("looped")
+    name = query_hash({"query": query})
+    r = requests.get(server.base + "/sparql", params={"query": query}, timeout=120)
+    assert r.status_code == 503 and "time limit" in r.text
+    wait_for_log(server, rf"timeout: query {name} timed out after [0-9.]+ s")
+    before = server.output()
+    release = threading.Event()
+    holders = [threading.Thread(target=_hold, args=(server, query, release)) for _ in range(WORKERS)]
+    for t in holders:
+        t.start()
+    try:
+        again = rf"aside: query {name} was cut before \(timed out\): run aside at once \(\d of {ASIDE}\)"
+        wait_for_log(server, "(?s)" + (again + ".*") * (len(re.findall(again, before)) + WORKERS), seconds=20)
+        answers = [light(server) for _ in range(5)]
+        during = server.output()
+    finally:
+        release.set()
+        for t in holders:
+            t.join()
+    for r in answers:
+        assert r.status_code == 200, (r.status_code, r.text)
+        assert int(r.json()["results"]["bindings"][0]["n"]["value"]) == graph[1]
+    for event in ("client gone", "timeout:", "crash"):
+        assert during.count(event) == before.count(event), event
+    assert len(_aside_lines(during)) == len(_aside_lines(before))  # no worker had to be moved aside
+    assert_counts(server, graph)
+
+
 def test_busy_gives_503_with_retry_after_quickly(server, graph):
     """While both workers and every place aside are taken, a query waits at most --queue-wait, then 503 with
     Retry-After; no more than --aside queries were moved aside."""
     before = len(_aside_lines(server.output()))
     release = threading.Event()
-    holders = [threading.Thread(target=_hold, args=(server, RUNAWAY, release)) for _ in range(WORKERS + ASIDE)]
+    holders = [threading.Thread(target=_hold, args=(server, runaway(f"busy {i}"), release))
+               for i in range(WORKERS + ASIDE)]
     for t in holders:
         t.start()
     try:
