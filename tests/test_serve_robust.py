@@ -210,21 +210,20 @@ def _aside_lines(text: str) -> list[str]:
                       rf"moved aside \(\d of {ASIDE}\), worker \d forked anew", text)
 
 
-def test_light_queries_never_wait_for_runaways(server, graph):
-    """Both workers taken by runaway queries that their clients keep waiting for: a runaway is moved aside
-    as soon as no worker is free, a spare fork takes its slot, and light queries are answered while the
-    runaways still run.
+def _light_while_held(server, graph, queries: list[str], started: str, times: int) -> tuple[str, str]:
+    """Hold each of *queries* open (one client each), wait for the log to match *started* *times* times more
+    than before, send 5 light queries (each a 200 with the right count), then let the holders go.
 
-    No timing: the event log shows a move before the light queries are sent, and
-    no runaway ended (abandoned or timed out) before they were all answered.
+    Returns the log before and as it was once the light queries were answered; no runaway had ended by then
+    (no new abandon, timeout or crash line).
     """
     before = server.output()
     release = threading.Event()
-    holders = [threading.Thread(target=_hold, args=(server, runaway(f"held {i}"), release)) for i in range(WORKERS)]
+    holders = [threading.Thread(target=_hold, args=(server, query, release)) for query in queries]
     for t in holders:
         t.start()
     try:
-        wait_for_log(server, "(?s)" + r"moved aside.*" * (len(_aside_lines(before)) + 1), seconds=20)
+        wait_for_log(server, "(?s)" + (started + ".*") * (len(re.findall(started, before)) + times), seconds=20)
         answers = [light(server) for _ in range(5)]
         during = server.output()
     finally:
@@ -236,6 +235,20 @@ def test_light_queries_never_wait_for_runaways(server, graph):
         assert int(r.json()["results"]["bindings"][0]["n"]["value"]) == graph[1]
     for event in ("client gone", "timeout:", "crash"):
         assert during.count(event) == before.count(event), event  # the runaways were still running
+    return before, during
+
+
+def test_light_queries_never_wait_for_runaways(server, graph):
+    """Both workers taken by runaway queries that their clients keep waiting for: a runaway is moved aside
+    as soon as no worker is free, a spare fork takes its slot, and light queries are answered while the
+    runaways still run.
+
+    No timing: the event log shows a move before the light queries are sent, and
+    no runaway ended (abandoned or timed out) before they were all answered.
+    """
+    # the first runaway is moved aside once both workers are taken; the light queries then take its slot
+    before, _during = _light_while_held(server, graph, [runaway(f"held {i}") for i in range(WORKERS)],
+                                        r"moved aside", 1)
     # then their clients leave: the processes running aside are killed, and no worker is restarted for them
     wait_for_log(server, "(?s)" + r"client gone: query [0-9a-f]{12} abandoned.*" * (before.count("client gone") + WORKERS))
     assert "Traceback" not in server.output()
@@ -256,25 +269,8 @@ def test_a_runaway_seen_before_never_takes_a_worker(server, graph):
     r = requests.get(server.base + "/sparql", params={"query": query}, timeout=120)
     assert r.status_code == 503 and "time limit" in r.text
     wait_for_log(server, rf"timeout: query {name} timed out after [0-9.]+ s")
-    before = server.output()
-    release = threading.Event()
-    holders = [threading.Thread(target=_hold, args=(server, query, release)) for _ in range(WORKERS)]
-    for t in holders:
-        t.start()
-    try:
-        again = rf"aside: query {name} was cut before \(timed out\): run aside at once \(\d of {ASIDE}\)"
-        wait_for_log(server, "(?s)" + (again + ".*") * (len(re.findall(again, before)) + WORKERS), seconds=20)
-        answers = [light(server) for _ in range(5)]
-        during = server.output()
-    finally:
-        release.set()
-        for t in holders:
-            t.join()
-    for r in answers:
-        assert r.status_code == 200, (r.status_code, r.text)
-        assert int(r.json()["results"]["bindings"][0]["n"]["value"]) == graph[1]
-    for event in ("client gone", "timeout:", "crash"):
-        assert during.count(event) == before.count(event), event
+    again = rf"aside: query {name} was cut before \(timed out\): run aside at once \(\d of {ASIDE}\)"
+    before, during = _light_while_held(server, graph, [query] * WORKERS, again, WORKERS)
     assert len(_aside_lines(during)) == len(_aside_lines(before))  # no worker had to be moved aside
     assert_counts(server, graph)
 
