@@ -219,6 +219,34 @@ def _with_values(text: str, terms: dict) -> str:
     return f"{text}\nVALUES ({names}) {{ ({' '.join(t.n3() for t in terms.values())}) }}"
 
 
+def _oxigraph_qps(ds, query: str, runs: int = 300) -> float:
+    """The reference of the wrk figure: *query* answered by Oxigraph in this process (results serialised as
+    SPARQL JSON, as the endpoint sends them), one at a time, per second."""
+    import pyoxigraph as ox
+
+    t = time.perf_counter()
+    for _ in range(runs):
+        ds.query(query).serialize(format=ox.QueryResultsFormat.JSON)
+    return runs / (time.perf_counter() - t)
+
+
+def _light_during_abuse(port: int, base: str) -> dict:
+    """Light-query latency while the endpoint is abused (``benchmarks/bench_serve.py``'s :class:`Abuse`: 2
+    runaway clients abandoning their query after 0.5 s, queries nested 3,000 deep, a client sending its
+    headers a byte at a time, 200 idle sockets): sent by wrk when installed, else by one Python client."""
+    from bench_serve import JSON, LIGHT, Abuse, lone_answer, under_abuse, wrk_load
+
+    expected = lone_answer(port, LIGHT)
+    with Abuse(port, 2) as abuse:
+        during = wrk_load(base, LIGHT, expected, JSON, WRK_SECONDS, WRK_CONNECTIONS)
+    if during is None:
+        python = under_abuse(port, 2, WRK_SECONDS)
+        return {"client": "python", "p50": python["p50_ms"] / 1000, "p99": python["p99_ms"] / 1000,
+                "max": python["max_ms"] / 1000, "requests": python["answers"], "errors": python["errors"],
+                "qps": python["answers"] / WRK_SECONDS, "runaways": python["runaways"]}
+    return {"client": "wrk", **during, "runaways": abuse.runaways, "deep_statuses": sorted(set(abuse.deep))}
+
+
 def stage_endpoint(args) -> dict:
     """The endpoint (``pvd-graph serve``, 2 workers) under load from concurrent clients.
 
@@ -291,10 +319,14 @@ def stage_endpoint(args) -> dict:
                 latencies.extend(local)
                 errors.extend(bad)
 
+        from bench_serve import wrk_load
+
         fastest = min(names, key=lambda n: checked[n]["seconds"])
-        wrk = _wrk_load(base, reference[fastest][0], reference[fastest][1], headers)
+        wrk = wrk_load(base, reference[fastest][0], reference[fastest][1], headers["Accept"], WRK_SECONDS,
+                       WRK_CONNECTIONS)
         if wrk is not None:
             wrk["query"] = fastest
+            wrk["reference_qps"] = _oxigraph_qps(ds, reference[fastest][0])
         threads = [threading.Thread(target=client, args=(k,)) for k in range(LOAD_CLIENTS)]
         start = time.perf_counter()
         for th in threads:
@@ -306,7 +338,7 @@ def stage_endpoint(args) -> dict:
         return {"seconds": elapsed, "requests": len(latencies), "qps": len(latencies) / elapsed,
                 "p50": statistics.median(latencies), "p99": latencies[int(0.99 * (len(latencies) - 1))],
                 "errors": len(errors), "error_samples": errors[:5], "queries": names, "checked": checked,
-                "wrk": wrk}
+                "wrk": wrk, "abuse": _light_during_abuse(port, base)}
     finally:
         proc.terminate()
         try:
@@ -318,60 +350,6 @@ def stage_endpoint(args) -> dict:
 
 WRK_SECONDS = 10
 WRK_CONNECTIONS = 8
-
-#: wrk script: GET one query, count answers that are not a 200 with the expected body, and
-#: print the figures as one JSON line (latencies in microseconds).
-_WRK_LUA = """
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args)
-  local f = assert(io.open(args[1], "rb")); expected = f:read("*a"); f:close()
-  bad = 0
-  req = wrk.format("GET", args[2], {["Accept"] = args[3]})
-end
-function request() return req end
-function response(status, headers, body)
-  if status ~= 200 or body ~= expected then bad = bad + 1 end
-end
-function done(summary, latency, requests)
-  local b = 0
-  for _, t in ipairs(threads) do b = b + t:get("bad") end
-  local e = summary.errors
-  io.write(string.format('WRK {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "bad": %d, ' ..
-    '"socket_errors": %d}\\n', summary.requests, summary.duration, latency:percentile(50),
-    latency:percentile(99), b, e.connect + e.read + e.write + e.timeout))
-end
-"""
-
-
-def _wrk_load(base: str, query: str, expected: bytes, headers: dict) -> dict | None:
-    """One simple query sent by ``wrk`` (one thread, 8 connections) for 10 s; None without wrk.
-
-    wrk costs far less CPU than Python client threads, which share the 2 cores with the
-    server; an answer that is not a 200 with the lone client's body counts as an error.
-    """
-    import shutil
-    import subprocess
-    import tempfile
-    from urllib.parse import urlencode, urlsplit
-
-    if shutil.which("wrk") is None:
-        return None
-    path = urlsplit(base).path + "?" + urlencode({"query": query})
-    with tempfile.TemporaryDirectory() as tmp:
-        script, body = Path(tmp) / "load.lua", Path(tmp) / "expected"
-        script.write_text(_WRK_LUA, encoding="utf-8")
-        body.write_bytes(expected)
-        proc = subprocess.run(["wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{WRK_SECONDS}s", "-s", str(script),
-                               base, "--", str(body), path, headers["Accept"]],
-                              capture_output=True, text=True, check=False, timeout=WRK_SECONDS + 60)
-    line = next((x for x in proc.stdout.splitlines() if x.startswith("WRK ")), None)
-    if line is None:
-        return {"failed": (proc.stderr or proc.stdout).strip()[-300:]}
-    r = json.loads(line[4:])
-    seconds = r["duration_us"] / 1e6
-    return {"qps": r["requests"] / seconds, "requests": r["requests"], "seconds": seconds,
-            "p50": r["p50_us"] / 1e6, "p99": r["p99_us"] / 1e6, "errors": r["bad"] + r["socket_errors"]}
 
 
 def stage_export(args) -> dict:

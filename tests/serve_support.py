@@ -20,13 +20,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def alignment_triples(build: Path) -> set:
+    """The distinct triples of the build's alignments.nt, read by Oxigraph's parser."""
+    import pyoxigraph as ox
+
+    from pvd_graph import resources
+
+    with open(build / resources.ALIGNMENTS_NT, "rb") as fh:
+        return {t for t in ox.parse(fh, format=ox.RdfFormat.N_TRIPLES)}
+
+
 def build_figures(build: Path) -> tuple[int, dict[str, int]]:
-    """(distinct triples of graph.nt, distinct triples per named graph of dataset.nq), read by Oxigraph's parser."""
+    """What the endpoint serves of *build*, read from its files by Oxigraph's parser.
+
+    (distinct triples of graph.nt and alignments.nt together, distinct triples per named
+    graph of dataset.nq with graph/alignments: the triples of alignments.nt).
+    """
     from collections import defaultdict
 
     import pyoxigraph as ox
 
     from pvd_graph import resources
+    from pvd_graph.alignments import ALIGNMENTS_GRAPH
 
     with open(build / resources.GRAPH_NT, "rb") as fh:
         union = {t for t in ox.parse(fh, format=ox.RdfFormat.N_TRIPLES)}
@@ -34,6 +49,8 @@ def build_figures(build: Path) -> tuple[int, dict[str, int]]:
     with open(build / resources.DATASET_NQ, "rb") as fh:
         for quad in ox.parse(fh, format=ox.RdfFormat.N_QUADS):
             per_graph[quad.graph_name.value].add(quad.triple)
+    per_graph[ALIGNMENTS_GRAPH] = alignment_triples(build)
+    union |= per_graph[ALIGNMENTS_GRAPH]
     return len(union), {g: len(t) for g, t in sorted(per_graph.items())}
 
 

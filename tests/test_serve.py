@@ -317,3 +317,33 @@ def test_query_page_states_the_dataset_view(server, curated_build):
     assert "l’union de toutes les sources, chaque triplet une fois" in page
     for name in named:
         assert f"<li><code>{name}</code>" in page
+
+
+def test_alignments_are_served_as_their_own_graph(server, curated_build):
+    """Issue 18: the build's alignments.nt was not loaded (the endpoint had one rdfs:seeAlso). Now every
+    rdfs:seeAlso of the file is in the named graph graph/alignments and in the default graph (their union),
+    and /.well-known/void describes that graph as a linkset with its triple count."""
+    from pvd_graph.alignments import ALIGNMENTS_GRAPH
+    from serve_support import alignment_triples
+
+    triples = alignment_triples(curated_build)
+    see_also = {(t.subject.value, t.object.value) for t in triples
+                if t.predicate.value == "http://www.w3.org/2000/01/rdf-schema#seeAlso"}
+    assert see_also  # the curated towns have codes: the file links them
+    for where in (f"GRAPH <{ALIGNMENTS_GRAPH}> {{ ?s rdfs:seeAlso ?o }}", "?s rdfs:seeAlso ?o"):
+        r = requests.get(server.base + "/sparql", timeout=30, headers={"Accept": "application/sparql-results+json"},
+                         params={"query": "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+                                          f"SELECT ?s ?o WHERE {{ {where} }}"})
+        assert r.status_code == 200, r.text
+        got = {(b["s"]["value"], b["o"]["value"]) for b in r.json()["results"]["bindings"]}
+        assert see_also <= got, where
+        if where.startswith("GRAPH"):
+            assert got == see_also
+    r = requests.get(server.base + "/.well-known/void", headers={"Accept": "text/turtle"}, timeout=10)
+    assert r.status_code == 200
+    void = Graph().parse(data=r.text, format="turtle")
+    rows = list(void.query(f"""PREFIX void: <http://rdfs.org/ns/void#>
+        SELECT ?n WHERE {{ <https://w3id.org/pvd-graph/dataset> void:subset <{ALIGNMENTS_GRAPH}> .
+                          <{ALIGNMENTS_GRAPH}> a void:Linkset ; void:linkPredicate
+                          <http://www.w3.org/2000/01/rdf-schema#seeAlso> ; void:triples ?n }}"""))
+    assert [int(row.n) for row in rows] == [len(triples)]

@@ -21,6 +21,7 @@ from rdflib import OWL, RDF, RDFS, SH, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from pvd_graph import resources
+from pvd_graph.namespaces import PREFIXES
 
 from pvd_graph.query import load_catalogue
 from conftest import SHARED_DATA
@@ -214,20 +215,25 @@ def _french(graph: Graph, node) -> str | None:
     return next((str(o) for o in graph.objects(node, RDFS.label) if getattr(o, "language", None) == "fr"), None)
 
 
-def test_entity_facts_have_ontology_labels_in_reading_order(plain, curated, ontology):
+def test_entity_facts_have_ontology_labels_in_reading_order(plain, curated, curated_build, ontology):
     page = requests.get(plain.base + "/id/commune/73011", headers={"Accept": CHROMIUM_ACCEPT}, timeout=10).text
-    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td></tr>", _section(page, "Faits"))
+    # an identifier node (…/73011#insee, from alignments.nt) is one row, its own facts nested in it
+    top = re.sub(r'(<a id="[^"]+" class="iri">#[^<]+</a>)<table>.*?</table>', r"\1", _section(page, "Faits"))
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td></tr>", top)
     shown = [re.search(r'<span class="iri">([^<]+)</span>', prop).group(1) for prop, _ in rows]
-    facts = set(curated.predicate_objects(ALBERTVILLE))
+    alignments = Graph().parse(curated_build / resources.ALIGNMENTS_NT, format="nt")
+    facts = set(curated.predicate_objects(ALBERTVILLE)) | set(alignments.predicate_objects(ALBERTVILLE))
     assert len(rows) == len(facts)
     for (prop, _), short in zip(rows, shown):
         if short.startswith("pvd:"):
             label = _french(ontology, URIRef(PVD_NS + short[4:]))
             assert label and prop.startswith(f"{label} <span"), (short, prop)
     # label, type, then codes and figures (literal values), then relations
-    kind = {}
+    kind, names = {}, Graph(bind_namespaces="none")
+    for prefix, namespace in PREFIXES.items():
+        names.bind(prefix, namespace)
     for p, o in facts:
-        short = curated.namespace_manager.curie(p)
+        short = names.namespace_manager.curie(p)
         kind[short] = 0 if p == RDFS.label else 1 if p == RDF.type else 2 if isinstance(o, Literal) else 3
     groups = [kind[s] for s in shown]
     assert groups == sorted(groups) and groups[:2] == [0, 1]
@@ -304,6 +310,12 @@ def test_void_at_its_well_known_path(plain, curated_build):
     r = requests.get(plain.base + "/.well-known/void", headers={"Accept": "text/turtle"}, timeout=10)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
     expected = Graph().parse(curated_build / resources.VOID_TTL, format="turtle")
+    # and the linkset the endpoint loads beside it (alignments.nt), with its distinct triples counted
+    from pvd_graph.server.ontology_pages import alignments_linkset
+    from pvd_graph.store import rdflib_graph
+    from serve_support import alignment_triples
+
+    expected += rdflib_graph(alignments_linkset(len(alignment_triples(curated_build))))
     assert isomorphic(Graph().parse(data=r.content, format="turtle"), expected)
 
 

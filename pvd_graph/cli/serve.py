@@ -23,6 +23,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--queue-wait", type=float, default=2.0, metavar="S",
                         help="while every worker is busy, how long a query waits for one before 503 with "
                              "Retry-After (default: 2)")
+    parser.add_argument("--aside", type=int, default=None, metavar="N",
+                        help="long queries that may run aside at once: a query still running after 0.1 s while no "
+                             "worker is free leaves its worker to a spare fork and goes on in its own process "
+                             "(same limits, lowest CPU priority), so light queries never wait for it; 0: never (default: --workers)")
     parser.add_argument("--max-memory", type=float, default=1024.0, metavar="MIB",
                         help="memory a worker may take for one query above the loaded graph; past it the query "
                              "gets 503 and the worker is replaced (default: 1024)")
@@ -45,9 +49,11 @@ def run(args) -> int:
     for option, value in positive.items():
         if value <= 0:
             raise UserError(f"{option} {value:g}: must be positive")
+    if args.aside is not None and args.aside < 0:
+        raise UserError(f"--aside {args.aside}: must be 0 or more")
     progress = Progress(args.quiet)
     serve(args.graph, host=args.host, port=args.port, workers=args.workers, timeout=args.timeout,
           max_results=args.max_results, log=progress, queue_wait=args.queue_wait, max_memory=args.max_memory,
           events=Progress(False) if args.quiet else progress, request_timeout=args.request_timeout,
-          assets_dir=args.assets)
+          assets_dir=args.assets, aside=args.aside)
     return 0

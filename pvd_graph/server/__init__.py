@@ -22,11 +22,13 @@ from pvd_graph.server.pool import PoolConfig, QueryPool
 
 def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, timeout: float = 10.0,
           max_results: int = 10_000, log=None, queue_wait: float = 2.0, max_memory: float = 1024.0,
-          events=None, request_timeout: float = 10.0, assets_dir=None) -> None:
+          events=None, request_timeout: float = 10.0, assets_dir=None, aside: int | None = None) -> None:
     """Listen on *host*:*port*, load *graph* (a build folder or RDF file) in the query workers, serve until interrupted.
 
     *log* receives the start-up lines, *events* one line per operator event
-    (timeout, memory cut, crash, abandoned query, worker replaced).
+    (timeout, memory cut, crash, abandoned query, worker replaced, query moved
+    aside). *aside* bounds the long queries moved out of the workers' way
+    (see :mod:`~pvd_graph.server.pool`; ``None``: as many as *workers*).
 
     The address is bound first: a port in use or an address this machine does
     not have is a :class:`~pvd_graph.errors.UserError` before anything is loaded, and so is an
@@ -52,7 +54,7 @@ def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 
         base = f"http://{url_host(host)}:{port}"
         pool = QueryPool(PoolConfig(graph=None if graph is None else str(graph), workers=workers, timeout=timeout,
                                     limits=Limits(max_results=max_results), id_base=ID, queue_wait=queue_wait,
-                                    max_memory=max_memory), log=events or log)
+                                    max_memory=max_memory, aside=aside), log=events or log)
         log(f"loading the graph (once: the {workers} query worker(s) are forks of the process holding it)")
         pool.start()
         try:

@@ -23,6 +23,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from pvd_graph.alignments import ALIGNMENTS_GRAPH
 from pvd_graph.errors import UserError
 from pvd_graph.namespaces import ID, ids
 from pvd_graph.server import formats, pages
@@ -180,7 +181,7 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
     view = view or DatasetView.of(pool.figures, build=False)
     asset_files = assets.files() if assets else {}
     queries = load_catalogue()
-    docs = Documents.load(config.graph)
+    docs = Documents.load(config.graph, alignments=view.named.get(ALIGNMENTS_GRAPH))
     doc_pages = {"ontology": ontology_html(docs.ontology, pages.html_page),
                  "shapes": shapes_html(docs.shapes, pages.html_page)}
 

@@ -6,7 +6,8 @@ has one anchor per term (``#Commune``); RDF clients get the ontology file
 itself (Turtle) or another serialisation, by ``Accept`` or ``?format=``, like
 entity pages. ``/shapes`` serves the SHACL shapes the build validates with,
 ``/.well-known/void`` the build's ``void.ttl`` (the well-known path of VoID,
-https://www.w3.org/TR/void/#well-known).
+https://www.w3.org/TR/void/#well-known), with the alignments linkset the
+endpoint loads beside it (:func:`alignments_linkset`).
 
 The documents are read once, when the application is made: they are small and
 do not change while the server runs.
@@ -19,12 +20,23 @@ from html import escape
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib.namespace import OWL, SH
+from rdflib.namespace import OWL, SH, VOID
 
 from pvd_graph import resources
-from pvd_graph.namespaces import OX_DCTERMS, OX_RDF, OX_RDFS, OX_SKOS, ONTOLOGY, PREFIXES, SHAPES, OxTerms
+from pvd_graph.namespaces import (
+    DATASET,
+    OX_DCTERMS,
+    OX_RDF,
+    OX_RDFS,
+    OX_SKOS,
+    ONTOLOGY,
+    PREFIXES,
+    PROJECT_LICENCE,
+    SHAPES,
+    OxTerms,
+)
 
-_OWL, _SH = OxTerms(OWL), OxTerms(SH)
+_OWL, _SH, _VOID = OxTerms(OWL), OxTerms(SH), OxTerms(VOID)
 
 
 @dataclass
@@ -44,6 +56,11 @@ class Document:
         if text is None:  # several files: one Turtle document (prefixes declared once)
             text = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=dict(PREFIXES))
         return cls(text, triples)
+
+    def with_triples(self, more: list) -> Document:
+        """This document and the triples *more*, as one Turtle text."""
+        triples = self.triples + more
+        return Document(ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=dict(PREFIXES)), triples)
 
     def serialize(self, fmt) -> bytes:
         if fmt.ox_format == ox.RdfFormat.TURTLE:
@@ -71,11 +88,41 @@ class Documents:
     void: Document | None  # None: the server does not serve a build folder
 
     @classmethod
-    def load(cls, graph: str | None) -> Documents:
+    def load(cls, graph: str | None, alignments: int | None = None) -> Documents:
+        """The documents; *alignments*: triples of the alignments graph the endpoint loaded (``None``: none)."""
         folder = Path(graph) if graph else resources.DEFAULT_BUILD_DIR
         void = folder / resources.VOID_TTL
-        return cls(Document.read([resources.ONTOLOGY_FILE]), Document.read(resources.shapes_files()),
-                   Document.read([void]) if folder.is_dir() and void.is_file() else None)
+        void_doc = Document.read([void]) if folder.is_dir() and void.is_file() else None
+        if void_doc is not None and alignments is not None:
+            void_doc = void_doc.with_triples(alignments_linkset(alignments))
+        return cls(Document.read([resources.ONTOLOGY_FILE]), Document.read(resources.shapes_files()), void_doc)
+
+
+def alignments_linkset(triples: int) -> list:
+    """The VoID description of the named graph ``graph/alignments`` (the build's ``alignments.nt``).
+
+    The build's ``void.ttl`` describes ``dataset.nq``, which does not hold the
+    alignments; the endpoint serves them as a subset of the dataset of their
+    own, a ``void:Linkset`` whose links are ``rdfs:seeAlso`` from the dataset's
+    entities (it also holds their ``adms:Identifier`` nodes).
+    """
+    from pvd_graph.alignments import ALIGNMENTS_GRAPH
+
+    void = _VOID
+    dataset, graph = ox.NamedNode(DATASET), ox.NamedNode(ALIGNMENTS_GRAPH)
+    integer = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+    return [
+        ox.Triple(dataset, void.subset, graph),
+        ox.Triple(graph, OX_RDF.type, void.Dataset),
+        ox.Triple(graph, OX_RDF.type, void.Linkset),
+        ox.Triple(graph, void.triples, ox.Literal(str(triples), datatype=integer)),
+        ox.Triple(graph, void.linkPredicate, OX_RDFS.seeAlso),
+        ox.Triple(graph, void.subjectsTarget, dataset),
+        ox.Triple(graph, OX_DCTERMS.license, ox.NamedNode(PROJECT_LICENCE)),
+        ox.Triple(graph, OX_DCTERMS.description, ox.Literal(
+            "Identifiants INSEE et SIREN (adms:Identifier) et liens rdfs:seeAlso vers geo.api.gouv.fr et "
+            "annuaire-entreprises.data.gouv.fr (fichier alignments.nt de la construction)", language="fr")),
+    ]
 
 
 def _short(node, ns: str) -> str:

@@ -21,13 +21,31 @@ once, by a *template* process that runs no query; every worker is a ``fork``
 of it (the loaded store is shared copy-on-write, so workers cost little
 memory), and replacing a killed one takes a fork, a fraction of a second,
 never a reload. The answer never waits for it; the other slots serve
-meanwhile. While every slot is busy, a new query waits at most
-``queue_wait`` seconds for one, then gets 503 with ``Retry-After``. Each of
-these events is one log line (what, a hash of the query, how long it ran).
+meanwhile.
+
+A long query does not hold a slot while others would wait: once it has run
+:data:`ASIDE_AFTER` seconds with no slot free, it is **moved aside** — its
+process goes on answering it outside the pool (same time limit, same memory
+cap, same cancel when its client leaves, at the lowest CPU priority) and a
+*spare* fork, kept ready, takes its slot at once (the next spare is forked in
+the background, one fork at a time: while none is ready, nothing is moved),
+so the next light query is served instead of waiting for a runaway to end. At most ``aside`` queries run aside at once (default: as many
+as ``workers``); a process running aside ends with its query. Memory stays
+bounded: each process, in the slots or aside, is cut at ``max_memory`` above
+the shared graph, so at most ``workers + aside`` times that (the spare runs
+nothing). A query the server cut before (time limit, memory cap, crash; the
+last :data:`REMEMBERED_CUTS`, known by the hash of their text) never takes a
+worker again: it waits for the spare and a place aside, so a client looping
+on such a query only ever holds processes aside. A query abandoned by its
+client is not remembered: on an overloaded server light queries are slow
+too, and their clients leave. Past the ``aside`` bound, while every slot is busy, a new query
+waits at most ``queue_wait`` seconds for one, then gets 503 with ``Retry-After``. Each of these events is one log
+line (what, a hash of the query, how long it ran).
 
 The template is started with the ``spawn`` method (no ``fork`` of the
 threaded web server) and loads the build's ``dataset.nq`` through
-:func:`pvd_graph.store.open_built`; it is single-threaded when it forks (an
+:func:`pvd_graph.store.open_built`, then its ``alignments.nt``
+(:func:`~pvd_graph.server.engine.add_alignments`); it is single-threaded when it forks (an
 in-memory Oxigraph store starts no thread). Workers answer on a thread with a
 :data:`WORKER_STACK` stack (see :mod:`~pvd_graph.server.guard` for why).
 """
@@ -52,6 +70,14 @@ from pvd_graph.server.engine import Limits, Reply, error
 WORKER_STACK = 256 * 1024 * 1024
 #: Seconds between two reads of a busy worker's memory.
 WATCH_INTERVAL = 0.05
+#: Seconds a query runs, while no slot is free, before it is moved aside (its slot gets the spare fork).
+ASIDE_AFTER = 0.1
+#: Seconds between two looks, past :data:`ASIDE_AFTER`, at whether a long query should be moved aside.
+ASIDE_POLL = 0.01
+#: Queries cut by the server (time limit, memory cap, crash) remembered by their hash.
+REMEMBERED_CUTS = 1000
+#: Scheduling priority of a process moved aside (``nice`` 19: the lowest), so that it never slows the workers.
+ASIDE_NICENESS = 19
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -70,6 +96,23 @@ def resident_mib(pid: int) -> float | None:
         return None
 
 
+def lower_priority(pid: int) -> None:
+    """Give process *pid* the lowest CPU priority, so that it yields the processor to the workers.
+
+    Linux keeps a niceness per thread (the query runs on a thread of its own): every
+    thread of ``/proc/PID/task`` is reniced. Where that cannot be done, nothing is.
+    """
+    try:
+        threads = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except (OSError, ValueError):
+        threads = [pid]
+    for tid in threads:
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, ASIDE_NICENESS)
+        except (OSError, AttributeError):
+            pass
+
+
 @dataclass
 class PoolConfig:
     graph: str | None
@@ -79,19 +122,24 @@ class PoolConfig:
     id_base: str | None = None
     queue_wait: float = 2.0  # seconds a query waits for a free worker before 503
     max_memory: float = 1024.0  # MiB a worker may grow above its loaded size while answering
+    aside: int | None = None  # long queries that may run aside at once (None: as many as workers; 0: none)
+    aside_after: float = ASIDE_AFTER
 
     def __post_init__(self):
         self.limits = self.limits or Limits()
+        if self.aside is None:
+            self.aside = self.workers
 
 
 def _template_main(conn, config: PoolConfig) -> None:  # the spawned template process
     from pvd_graph.errors import UserError as _UserError
-    from pvd_graph.server.engine import dataset_figures
+    from pvd_graph.server.engine import add_alignments, dataset_figures
     from pvd_graph.store import open_built
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the workers it forks are reaped by the kernel
     try:
         store = open_built(config.graph, graphs="both")
+        add_alignments(store, config.graph)
     except _UserError as exc:
         conn.send(("error", str(exc)))
         return
@@ -191,6 +239,7 @@ class _Slot:
         self.restarts = 0
         self.loaded_mib: float | None = None
         self.killed = False  # set at once by kill(): the process may take a moment to be gone
+        self.aside = False  # moved aside: its process ends with the query it is answering
 
     def start(self) -> None:
         self.pid, self.conn = self.template.fork()
@@ -257,9 +306,14 @@ class QueryPool:
         self.log = log or (lambda _m: None)
         self.template = _Template(multiprocessing.get_context("spawn"), config)
         self.slots = [_Slot(self.template, config, i + 1) for i in range(config.workers)]
-        # a thread per call and per replacement: never more at once
-        self._threads = ThreadPoolExecutor(max_workers=2 * config.workers, thread_name_prefix="pvd-query")
+        # a thread per call and per replacement, in the slots and aside: never more at once
+        self._threads = ThreadPoolExecutor(max_workers=2 * (config.workers + config.aside),
+                                           thread_name_prefix="pvd-query")
         self._idle: asyncio.Queue | None = None
+        self._aside: set[_Slot] = set()  # the slots moved aside whose query is still running
+        self._spare: _Slot | None = None  # a fork kept ready to take the slot of the next query moved aside
+        self._forking_spare = False
+        self._cut: dict[str, str] = {}  # hash of a query cut (timeout, memory, crash) → why
 
     @property
     def figures(self) -> dict:
@@ -272,18 +326,28 @@ class QueryPool:
             self.template.start()
             for slot in self.slots:
                 slot.start()
+            if self.config.aside:
+                self._spare = _Slot(self.template, self.config, 0)
+                self._spare.start()
         except UserError:
             self.close()
             raise
 
     def close(self) -> None:
-        for slot in self.slots:
+        for slot in [*self.slots, *self._aside, *([self._spare] if self._spare else [])]:
             slot.stop()
         self.template.stop()
         self._threads.shutdown(wait=False, cancel_futures=True)
 
     def _release(self, slot: _Slot) -> None:
-        """Put *slot* back in line; a killed worker is first replaced (a fork), on a pool thread."""
+        """Put *slot* back in line; a killed worker is first replaced (a fork), on a pool thread.
+
+        A slot moved aside is not put back (a fresh fork took its place): its process is ended.
+        """
+        if slot.aside:
+            self._aside.discard(slot)
+            slot.stop()
+            return
         if not slot.dead:
             self._idle.put_nowait(slot)
             return
@@ -299,6 +363,78 @@ class QueryPool:
 
         loop.run_in_executor(self._threads, slot.restart).add_done_callback(replaced)
 
+    def _move_aside(self, slot: _Slot, request: dict, running: float) -> None:
+        """Let *slot* finish its query outside the pool; the spare fork (ready) takes its place at once."""
+        slot.aside = True
+        self._aside.add(slot)
+        lower_priority(slot.pid)
+        fresh, self._spare = self._spare, None
+        fresh.number = slot.number
+        self.slots[self.slots.index(slot)] = fresh
+        self.log(f"aside: query {query_hash(request)} still running after {running:.2f} s with every worker busy; "
+                 f"moved aside ({len(self._aside)} of {self.config.aside}), worker {slot.number} forked anew")
+        self._idle.put_nowait(fresh)
+        self._fork_spare()
+
+    def _fork_spare(self) -> None:
+        """Fork the next spare in the background (one at a time), so that a move aside never waits for a fork."""
+        if self._spare is not None or self._forking_spare or not self.config.aside:
+            return
+        self._forking_spare = True
+        spare = _Slot(self.template, self.config, 0)
+
+        def forked(future):
+            self._forking_spare = False
+            if future.exception() is None:
+                self._spare = spare
+
+        asyncio.get_running_loop().run_in_executor(self._threads, spare.start).add_done_callback(forked)
+
+    async def _take_spare(self) -> _Slot | None:
+        """The spare fork, as a process aside, once it is ready and a place aside is free (``None`` after
+        ``queue_wait`` seconds): where a query that was cut before runs."""
+        deadline = time.monotonic() + self.config.queue_wait
+        while time.monotonic() < deadline:
+            if self._spare is not None and len(self._aside) < self.config.aside:
+                slot, self._spare = self._spare, None
+                self._fork_spare()
+                if not slot.dead:
+                    slot.aside = True
+                    self._aside.add(slot)
+                    lower_priority(slot.pid)
+                    return slot
+            self._fork_spare()
+            await asyncio.sleep(ASIDE_POLL)
+        return None
+
+    def _busy(self) -> Reply:
+        reply = error(503, f"the server is busy: every query worker is taken and none was free within "
+                           f"{self.config.queue_wait:g} s; try again later")
+        reply.headers["Retry-After"] = str(max(1, round(self.config.queue_wait)))
+        return reply
+
+    def _remember_cut(self, name: str, why: str) -> None:
+        self._cut[name] = why
+        if len(self._cut) > REMEMBERED_CUTS:
+            del self._cut[next(iter(self._cut))]
+
+    async def _answer(self, slot: _Slot, future, request: dict, started: float):
+        """The (reply, event) of *future*, moving *slot* aside if it runs long while no slot is free."""
+        if slot.aside:
+            return await asyncio.shield(future)
+        done, _ = await asyncio.wait({future}, timeout=self.config.aside_after)
+        while not done:
+            # only with the spare ready: a move never waits for a fork, and never starts more than one
+            spare = self._spare is not None and not self._spare.dead
+            if self._idle.empty() and len(self._aside) < self.config.aside and spare:
+                self._move_aside(slot, request, time.monotonic() - started)
+                break
+            if self._spare is not None and self._spare.dead:  # killed from outside: fork another
+                self._spare = None
+            self._fork_spare()
+            done, _ = await asyncio.wait({future}, timeout=ASIDE_POLL)
+        return await asyncio.shield(future)
+
     async def run(self, request: dict) -> Reply:
         """The reply to *request*; cancelling this coroutine (the client left) kills the worker running it."""
         loop = asyncio.get_running_loop()
@@ -306,27 +442,36 @@ class QueryPool:
             self._idle = asyncio.Queue()
             for slot in self.slots:
                 self._idle.put_nowait(slot)
-        try:
-            slot = await asyncio.wait_for(self._idle.get(), self.config.queue_wait)
-        except (asyncio.TimeoutError, TimeoutError):
-            reply = error(503, f"the server is busy: every query worker is taken and none was free within "
-                               f"{self.config.queue_wait:g} s; try again later")
-            reply.headers["Retry-After"] = str(max(1, round(self.config.queue_wait)))
-            return reply
+        name = query_hash(request)
+        if self.config.aside and name in self._cut:  # a runaway seen before never takes a worker again
+            slot = await self._take_spare()
+            if slot is None:
+                return self._busy()
+            self.log(f"aside: query {name} was cut before ({self._cut[name]}): run aside at once "
+                     f"({len(self._aside)} of {self.config.aside})")
+        else:
+            try:
+                slot = await asyncio.wait_for(self._idle.get(), self.config.queue_wait)
+            except (asyncio.TimeoutError, TimeoutError):
+                return self._busy()
         started = time.monotonic()
         future = loop.run_in_executor(self._threads, slot.call, request, self.config.timeout)
         # the slot goes back to the line only when its thread is done, replaced first if it was killed
         future.add_done_callback(lambda _f: self._release(slot))
         try:
-            reply, event = await asyncio.shield(future)
+            reply, event = await self._answer(slot, future, request, started)
         except asyncio.CancelledError:
             slot.kill()
-            self.log(f"client gone: query {query_hash(request)} abandoned after "
-                     f"{time.monotonic() - started:.1f} s; worker {slot.number} killed")
+            self._aside.discard(slot)  # its place aside is free at once, not when its process is gone
+            # not remembered: a client leaving says nothing sure of its query (an overloaded server
+            # makes light queries slow too, and their clients leave)
+            self.log(f"client gone: query {name} abandoned after {time.monotonic() - started:.1f} s; "
+                     f"worker {slot.number} killed")
             raise
         if event is not None:
             what = {"timeout": "timed out", "memory": f"passed the memory cap ({self.config.max_memory:g} MiB)",
                     "crash": "crashed its worker"}[event]
-            self.log(f"{event}: query {query_hash(request)} {what} after {time.monotonic() - started:.1f} s; "
+            self._remember_cut(name, what)
+            self.log(f"{event}: query {name} {what} after {time.monotonic() - started:.1f} s; "
                      f"worker {slot.number} killed")
         return reply
