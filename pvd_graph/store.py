@@ -337,7 +337,7 @@ def syntax_of(path: Path) -> str:
 GRAPH_LAYOUTS = ("union", "named", "both")
 
 
-def open_built(path: Path | str | None = None, graphs: str = "union") -> Store:
+def open_built(path: Path | str | None = None, graphs: str = "union", use_store: bool = True) -> Store:
     """Open the output of ``pvd-graph build`` without re-importing anything.
 
     *path* is a build folder (default: the last build's) or any RDF file. For a
@@ -362,7 +362,10 @@ def open_built(path: Path | str | None = None, graphs: str = "union") -> Store:
     A build folder's ``"union"`` and ``"both"`` layouts are opened from its
     on-disk store (:func:`open_disk_store`: read-only, nothing parsed) when it
     matches the folder's files; else the files are parsed, after one warning
-    line on stderr saying why. ``"named"`` always parses ``dataset.nq``.
+    line on stderr saying why. ``"named"`` always parses ``dataset.nq``, and so
+    does every layout with *use_store* false: an in-memory store answers
+    string-heavy queries several times faster than RocksDB (README
+    "Performance"), so a long-running caller may prefer to pay the parse.
 
     A missing or unreadable file, or a folder left by an interrupted build (no
     ``manifest.json``, the file a build writes last), is a :class:`~pvd_graph.errors.UserError`.
@@ -398,7 +401,7 @@ def open_built(path: Path | str | None = None, graphs: str = "union") -> Store:
         if any(path.parent.glob(f".{path.name}.old-*")):
             hint = f" (a build was interrupted while swapping folders: the next build restores .{path.name}.old-*)"
         raise UserError(f"{path}: no such file or folder{hint}")
-    if path.is_dir() and graphs != "named":
+    if path.is_dir() and graphs != "named" and use_store:
         disk = open_disk_store(path, graphs)
         if disk is not None:
             return disk
@@ -445,7 +448,7 @@ def write_disk_store(folder: Path, files: Mapping[str, bytes]) -> dict:
     disk = Store(path=folder / where, read_only=False)
     disk._load_lines(files["dataset.nq"], ox.RdfFormat.N_QUADS, None)
     disk._load_lines(files["graph.nt"], ox.RdfFormat.N_TRIPLES, ox.DefaultGraph())
-    disk._ox.flush()
+    disk._ox.optimize()  # one compaction: queries on the bulk loader's many files are about 2× slower
     del disk  # closes the store before the build folder is swapped into place
     return {"folder": where, "pyoxigraph": ox.__version__,
             "made_from": {name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}

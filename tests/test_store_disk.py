@@ -114,21 +114,24 @@ def test_issue_20_copied_build_uses_its_store_without_warning(small_build, capsy
     os.utime(small_build / resources.GRAPH_NT)  # touched, same bytes: checked by SHA-256, still the store
     ds, err = _open_with_warning(small_build, capsys, graphs="both")
     assert ds.on_disk and err == ""
+    capsys.readouterr()
+    assert not store.open_built(small_build, use_store=False).on_disk  # the caller's choice: no warning
+    assert capsys.readouterr().err == ""
 
 
 def _changed_triple(folder: Path, same_size: bool) -> str:
-    """Change graph.nt (a literal's letter, or one more triple); the new line, that only a parse sees."""
+    """Change graph.nt (Albertville's name, same size; or one more triple); a changed line, that only
+    a parse of the file sees."""
     path = folder / resources.GRAPH_NT
-    lines = path.read_bytes().splitlines(keepends=True)
-    if same_size:  # the first letter of the first literal becomes another letter
-        i = next(i for i, line in enumerate(lines) if b' "' in line and line[line.index(b' "') + 2:][:1].isalpha())
-        at = lines[i].index(b' "') + 2
-        lines[i] = lines[i][:at] + (b"Q" if lines[i][at:at + 1] != b"Q" else b"R") + lines[i][at + 1:]
-        new = lines[i]
+    data = path.read_bytes()
+    if same_size:
+        assert data.count(b'"Albertville"') >= 1
+        data = data.replace(b'"Albertville"', b'"Albertvillf"')
+        new = next(line for line in data.splitlines(keepends=True) if b'"Albertvillf"' in line)
     else:
         new = b'<https://example.org/s> <https://example.org/p> "added" .\n'
-        lines.append(new)
-    path.write_bytes(b"".join(lines))
+        data += new
+    path.write_bytes(data)
     return new.decode()
 
 
@@ -170,7 +173,8 @@ def test_issue_20_opening_leaves_the_store_as_it_was(small_build):
 
 
 def test_issue_20_cli_query_reads_the_store_and_answers_as_the_file(small_build):
-    """``pvd-graph query`` on the folder (the store) prints what it prints on graph.nt (parsed)."""
+    """``pvd-graph query`` on the folder (the store) prints what it prints on graph.nt (parsed); once
+    graph.nt has changed, it says so in one warning line and prints what the changed file says."""
     def run(graph):
         return subprocess.run([sys.executable, "-m", "pvd_graph", "query", "towns-in-programme", "-p",
                                "programme=pvd", "-f", "csv", "--graph", str(graph)],
@@ -178,3 +182,59 @@ def test_issue_20_cli_query_reads_the_store_and_answers_as_the_file(small_build)
     on_store, on_file = run(small_build), run(small_build / resources.GRAPH_NT)
     assert on_store.stderr == on_file.stderr == ""
     assert on_store.stdout == on_file.stdout and on_store.stdout.count("\n") > 1
+    _changed_triple(small_build, same_size=True)
+    on_stale, on_file = run(small_build), run(small_build / resources.GRAPH_NT)
+    assert on_stale.stderr.count("\n") == 1 and "on-disk store not used: graph.nt has changed" in on_stale.stderr
+    assert on_stale.stdout == on_file.stdout != on_store.stdout
+
+
+# --- serve: every worker opens the store read-only itself ----------------------------------------
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _open_files(pid: int) -> set[str]:
+    names = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            names.add(os.readlink(fd))
+        except OSError:
+            pass
+    return names
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc (Linux)")
+def test_issue_20_serve_workers_read_the_disk_store(small_build, tmp_path):
+    """Each query worker of ``serve`` has the build's store open (its own read-only open after the
+    fork) and answers from it what the parsed files say."""
+    import urllib.parse
+    import urllib.request
+
+    from serve_support import Server
+
+    where = small_build / json.loads((small_build / resources.MANIFEST_JSON).read_text())["store"]["folder"]
+    expected = len(parsed(small_build, "union"))
+    srv = Server(small_build, "--workers", "2", log_dir=tmp_path)
+    try:
+        text = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        request = urllib.request.Request(f"{srv.base}/sparql?query={urllib.parse.quote(text)}",
+                                         headers={"Accept": "text/csv"})
+        with urllib.request.urlopen(request, timeout=30) as r:
+            assert r.read().decode().split() == ["n", str(expected)]
+        templates = [p for c in _children(srv.proc.pid) for p in _children(c)] + _children(srv.proc.pid)
+        workers = [w for t in templates for w in _children(t)]
+        assert len(workers) >= 2, (templates, workers)
+        for pid in workers:
+            assert any(name.startswith(f"{where}/") for name in _open_files(pid)), pid
+    finally:
+        srv.stop()
