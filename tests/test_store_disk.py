@@ -238,3 +238,17 @@ def test_issue_20_serve_workers_read_the_disk_store(small_build, tmp_path):
             assert any(name.startswith(f"{where}/") for name in _open_files(pid)), pid
     finally:
         srv.stop()
+
+
+def test_issue_20_query_imports_only_what_it_needs(small_build):
+    """``pvd-graph query`` imports neither the validation, network, drawing and web libraries nor the
+    endpoint's worker pool (asyncio, multiprocessing): a process start costs their import otherwise."""
+    heavy = ["pyshacl", "shacl", "networkx", "matplotlib", "starlette", "uvicorn", "asyncio", "multiprocessing",
+             "pvd_graph.server.pool", "pvd_graph.server.engine"]
+    script = ("import sys\n"
+              "from pvd_graph.cli import main\n"
+              f"status = main(['query', 'programmes-of-town', '-p', 'insee=73011', '-q', '--graph', {str(small_build)!r}])\n"
+              f"print(status, sorted(m for m in {heavy!r} if m in sys.modules), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)
+    assert "pvd" in done.stdout, done.stdout  # Albertville takes part in PVD
+    assert done.stderr.strip() == "0 []", done.stderr
