@@ -11,6 +11,13 @@ JSON-LD compaction, and :func:`query` for callers that read rdflib terms.
 A store queries the union of its graphs by default (``default_union=True``):
 a query sees curated data, each import and the ontology at once, while exports
 can still tell the graphs apart.
+
+A build folder also holds an on-disk Oxigraph store (``store/ID/``, RocksDB,
+:func:`write_disk_store`) with what ``open_built(graphs="both")`` parses from
+its files; :func:`open_built` opens it read-only instead of parsing, in a few
+milliseconds, when it still matches those files (:func:`open_disk_store`).
+The trade-off: Oxigraph answers string-heavy queries several times slower from
+RocksDB than from memory, so opening is instant but long queries are slower.
 """
 
 from __future__ import annotations
