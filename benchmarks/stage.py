@@ -448,7 +448,7 @@ def stage_big_file(args) -> dict:
     return {"seconds": seconds, "peak_mib": peak, "bytes": size, "rows": rows}
 
 
-CLI_QUERY = ("towns-in-programme", {"programme": "pvd"})  # the query ``query-cli`` runs (~1,600 rows)
+CLI_QUERY = ("programmes-of-town", {"insee": "73011"})  # the query ``query-cli`` runs (a light one: Albertville)
 CLI_RUNS = 5  # process starts per measure (median)
 
 
