@@ -66,6 +66,8 @@ class Store:
         self.default_union = default_union
         self._only_default = only_default_graph
         self._length = length
+        #: ``{"default": triples, "named": {graph IRI: statements}}`` when the build recorded them (on-disk store)
+        self.figures: dict | None = None
 
     def opener_for_forks(self) -> Callable[[], Store]:
         """How a process forked from this one gets this store (call it in the child).
@@ -80,7 +82,14 @@ class Store:
             return lambda: self
         path, options = self._path, {"default_union": self.default_union, "only_default_graph": self._only_default,
                                      "length": self._length}
-        return lambda: Store(path=path, **options)
+        figures = self.figures
+
+        def reopen() -> Store:
+            ds = Store(path=path, **options)
+            ds.figures = figures
+            return ds
+
+        return reopen
 
     @property
     def on_disk(self) -> bool:
@@ -511,8 +520,13 @@ def open_disk_store(folder: Path, graphs: str = "both") -> Store | None:
             counts = {"union": manifest.get("triples"), "both": None}
             if isinstance(manifest.get("triples"), int) and isinstance(manifest.get("quads"), int):
                 counts["both"] = manifest["triples"] + manifest["quads"]
-            return Store(default_union=graphs != "both", path=folder / record["folder"],
+            disk = Store(default_union=graphs != "both", path=folder / record["folder"],
                          only_default_graph=graphs == "union", length=counts[graphs])
+            figures = record.get("figures")
+            if isinstance(figures, dict) and isinstance(figures.get("named"), dict):
+                disk.figures = {"default": figures.get("default"),
+                                "named": dict(sorted(figures["named"].items())) if graphs == "both" else {}}
+            return disk
     except (OSError, ValueError, AttributeError, TypeError) as exc:
         why = f"cannot be opened ({' '.join(str(exc).split()) or type(exc).__name__})"
     print(f"pvd-graph: warning: {store_dir}: on-disk store not used: {why}; parsing the build's files instead "
