@@ -452,6 +452,118 @@ def stage_big_file(args) -> dict:
     return {"seconds": seconds, "peak_mib": peak, "bytes": size, "rows": rows}
 
 
+CLI_QUERY = ("partners-of-town", {"insee": "73011"})  # the query ``query-cli`` runs (a light one: Albertville)
+CLI_RUNS = 5  # process starts per measure (median)
+
+
+def _median_run(command: list[str]) -> tuple[float, str]:
+    """Median wall time of *command* run :data:`CLI_RUNS` times (process start to exit), and its output."""
+    import subprocess
+
+    times, out = [], ""
+    for _ in range(CLI_RUNS):
+        t = time.perf_counter()
+        out = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True).stdout
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def _store_folder(build: Path) -> Path:
+    from pvd_graph import resources
+
+    manifest = json.loads((build / resources.MANIFEST_JSON).read_text(encoding="utf-8"))
+    return build / manifest["store"]["folder"]
+
+
+def stage_query_cli(args) -> dict:
+    """``pvd-graph query NAME`` end to end (process start to rows printed) on the build folder, and
+    reference: a Python process opening the same on-disk store with pyoxigraph alone and running the
+    same query (parameters bound as the CLI binds them), rows printed as CSV."""
+    from pvd_graph.namespaces import PREFIXES
+    from pvd_graph.query import load_catalogue
+
+    name, params = CLI_QUERY
+    q = load_catalogue()[name]
+    terms = json.dumps({k: t.n3() for k, t in q.bindings(params).items()})
+    ours, out = _median_run([sys.executable, "-m", "pvd_graph", "query", name, *(f"-p{k}={v}" for k, v in params.items()),
+                             "-f", "csv", "-q", "--graph", str(args.build)])
+    script = ("import json, sys, pyoxigraph as ox\n"  # parameters bound as the CLI binds them (substitutions)
+              "term = lambda n3: next(ox.parse(f'<x:s> <x:p> {n3} .', format=ox.RdfFormat.N_TRIPLES)).object\n"
+              "bound = {ox.Variable(k): term(v) for k, v in json.loads(sys.argv[3]).items()}\n"
+              "s = ox.Store.read_only(sys.argv[1])\n"
+              "r = s.query(sys.argv[2], substitutions=bound)\n"
+              "sys.stdout.write(r.serialize(format=ox.QueryResultsFormat.CSV).decode())\n")
+    prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
+    ref, ref_out = _median_run([sys.executable, "-c", script, str(_store_folder(args.build)), prologue + q.text, terms])
+    rows, ref_rows = out.count("\n") - 1, ref_out.count("\n") - 1
+    if rows != ref_rows:
+        raise SystemExit(f"query-cli: {rows} rows from pvd-graph query, {ref_rows} from Oxigraph alone")
+    return {"seconds": ours, "reference": ref, "rows": rows, "query": name}
+
+
+def _pss_mib(pid: int) -> dict[str, float]:
+    """Resident (RSS) and proportional (PSS: shared pages divided among their users) memory, MiB."""
+    out = {}
+    with open(f"/proc/{pid}/smaps_rollup") as fh:
+        for line in fh:
+            key, _, value = line.partition(":")
+            if key in ("Rss", "Pss"):
+                out[key.lower()] = int(value.split()[0]) / 1024
+    return out
+
+
+def _descendants(pid: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == pid:
+                children.append(int(entry.name))
+    return children + [d for c in children for d in _descendants(c)]
+
+
+def stage_serve_ready(args) -> dict:
+    """``pvd-graph serve`` (2 workers) from process start to its first answer, and the memory of its
+    workers; reference: a Python process opening the same on-disk store with pyoxigraph alone and
+    answering one query."""
+    import socket
+    import subprocess
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/sparql?query=ASK%7B%7D"
+    t = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "pvd_graph", "serve", "--graph", str(args.build), "--port",
+                             str(port), "--workers", "2"], cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if proc.poll() is not None or time.perf_counter() - t > 120:
+                return {"skipped": "the endpoint did not start"}
+            time.sleep(0.01)
+        ready = time.perf_counter() - t
+        time.sleep(1)  # both workers forked
+        memory = {str(pid): _pss_mib(pid) for pid in [proc.pid, *_descendants(proc.pid)]}  # web, template, workers
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    script = "import sys, pyoxigraph as ox\nbool(ox.Store.read_only(sys.argv[1]).query('ASK {}'))\n"
+    ref, _ = _median_run([sys.executable, "-c", script, str(_store_folder(args.build))])
+    return {"seconds": ready, "reference": ref, "processes": memory}
+
+
 STAGES = {name.removeprefix("stage_").replace("_", "-"): fn for name, fn in globals().items()
           if name.startswith("stage_")}
 

@@ -34,6 +34,7 @@ REPORT_TXT = "validation.txt"
 REPORT_TTL = "validation.ttl"
 REJECTS_CSV = "rejects.csv"
 MANIFEST_JSON = "manifest.json"
+STORE_DIR = "store"  # the on-disk Oxigraph store of a build (pvd_graph.store.write_disk_store)
 VOID_TTL = "void.ttl"
 ALIGNMENTS_NT = "alignments.nt"
 

@@ -11,11 +11,18 @@ JSON-LD compaction, and :func:`query` for callers that read rdflib terms.
 A store queries the union of its graphs by default (``default_union=True``):
 a query sees curated data, each import and the ontology at once, while exports
 can still tell the graphs apart.
+
+A build folder also holds an on-disk Oxigraph store (``store/ID/``, RocksDB,
+:func:`write_disk_store`) with what ``open_built(graphs="both")`` parses from
+its files; :func:`open_built` opens it read-only instead of parsing, in a few
+milliseconds, when it still matches those files (:func:`open_disk_store`).
+The trade-off: Oxigraph answers string-heavy queries several times slower from
+RocksDB than from memory, so opening is instant but long queries are slower.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -39,19 +46,65 @@ _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 class Store:
-    """An RDF dataset in Oxigraph, querying the union of its graphs unless *default_union* is false."""
+    """An RDF dataset in Oxigraph, querying the union of its graphs unless *default_union* is false.
 
-    def __init__(self, default_union: bool = True):
-        self._ox = ox.Store()
+    In memory by default. With *path*, the on-disk store a build writes
+    (:func:`write_disk_store`), opened read-only unless *read_only* is false; with *only_default_graph* too,
+    the store is seen as its default graph alone (the ``"union"`` layout of
+    :func:`open_built`): named graphs are neither counted, iterated, dumped nor
+    reachable by ``GRAPH`` in queries. *length*, when known (from the build's
+    manifest), spares counting the statements of an on-disk store.
+    """
+
+    def __init__(self, default_union: bool = True, path: Path | str | None = None,
+                 only_default_graph: bool = False, length: int | None = None, read_only: bool = True):
+        self._path = path
+        if path is None:
+            self._ox = ox.Store()
+        else:
+            self._ox = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
         self.default_union = default_union
+        self._only_default = only_default_graph
+        self._length = length
+        #: ``{"default": triples, "named": {graph IRI: statements}}`` when the build recorded them (on-disk store)
+        self.figures: dict | None = None
+
+    def opener_for_forks(self) -> Callable[[], Store]:
+        """How a process forked from this one gets this store (call it in the child).
+
+        In memory: the store itself, shared copy-on-write with the forks. On disk:
+        RocksDB runs background threads, which a fork does not carry over, so a child
+        does not use the parent's open database; it opens the store read-only itself
+        (milliseconds; the files' pages are shared between processes by the
+        operating system's cache, no child holds a copy of the graph).
+        """
+        if self._path is None:
+            return lambda: self
+        path, options = self._path, {"default_union": self.default_union, "only_default_graph": self._only_default,
+                                     "length": self._length}
+        figures = self.figures
+
+        def reopen() -> Store:
+            ds = Store(path=path, **options)
+            ds.figures = figures
+            return ds
+
+        return reopen
+
+    @property
+    def on_disk(self) -> bool:
+        """Whether this store is an on-disk one (a build's ``store/``), rather than in memory."""
+        return self._path is not None
 
     def __len__(self) -> int:
         """Statements held: one per (triple, graph), so a fact stated by two sources counts twice."""
-        return len(self._ox)
+        if self._length is None:
+            self._length = sum(1 for _ in self.quads()) if self._only_default else len(self._ox)
+        return self._length
 
     def __iter__(self) -> Iterator[ox.Quad]:
         """Every quad of every graph."""
-        return iter(self._ox)
+        return self.quads() if self._only_default else iter(self._ox)
 
     # --- filling -----------------------------------------------------------------------------
 
@@ -164,10 +217,16 @@ class Store:
         *base_iri* resolves the query's relative IRIs.
         """
         kwargs: dict = {"prefixes": dict(prefixes) if prefixes else None, "base_iri": base_iri}
+        union = self.default_union if union is None else union
+        if self._only_default:  # the default graph is the union: no named graph is in view
+            named_graphs = [] if named_graphs is None else named_graphs
+            if union and default_graph is None:
+                default_graph = [ox.DefaultGraph()]
+            union = False
         if default_graph is not None:
             kwargs["default_graph"] = default_graph
         else:
-            kwargs["use_default_graph_as_union"] = self.default_union if union is None else union
+            kwargs["use_default_graph_as_union"] = union
         if named_graphs is not None:
             kwargs["named_graphs"] = named_graphs
         if bindings:
@@ -180,10 +239,14 @@ class Store:
 
     def quads(self, subject=None, predicate=None, object=None, graph=None) -> Iterator[ox.Quad]:
         """The quads matching a pattern (``None`` matches anything; ``ox.DefaultGraph()`` the default graph)."""
+        if self._only_default:
+            if graph is not None and graph != ox.DefaultGraph():
+                return iter(())
+            graph = ox.DefaultGraph()
         return self._ox.quads_for_pattern(subject, predicate, object, graph)
 
     def named_graphs(self) -> list:
-        return list(self._ox.named_graphs())
+        return [] if self._only_default else list(self._ox.named_graphs())
 
     def default_graph_is_empty(self) -> bool:
         return next(iter(self.quads(graph=ox.DefaultGraph())), None) is None
@@ -192,6 +255,8 @@ class Store:
              prefixes: Mapping[str, str] | None = None) -> bytes | None:
         """The dataset (or one graph, for a triple format) as text, unsorted; into *output* when given."""
         kwargs: dict = {"format": format}
+        if graph is None and self._only_default:
+            graph = ox.DefaultGraph()
         if graph is not None:
             kwargs["from_graph"] = graph
         if prefixes:
@@ -200,7 +265,7 @@ class Store:
 
     def rdflib_graph(self) -> Graph:
         """The union of every graph as one rdflib graph, each triple once: for pySHACL, which needs one."""
-        return rdflib_graph(q.triple for q in self._ox)
+        return rdflib_graph(q.triple for q in self)
 
 
 def new_dataset(default_union: bool = True) -> Store:
@@ -288,7 +353,7 @@ def syntax_of(path: Path) -> str:
 GRAPH_LAYOUTS = ("union", "named", "both")
 
 
-def open_built(path: Path | str | None = None, graphs: str = "union") -> Store:
+def open_built(path: Path | str | None = None, graphs: str = "union", use_store: bool = True) -> Store:
     """Open the output of ``pvd-graph build`` without re-importing anything.
 
     *path* is a build folder (default: the last build's) or any RDF file. For a
@@ -309,6 +374,14 @@ def open_built(path: Path | str | None = None, graphs: str = "union") -> Store:
     default graph; a dataset file (N-Quads, TriG, JSON-LD) gives the union of
     its graphs with ``"union"``, its named graphs with ``"named"``, both with
     ``"both"``.
+
+    A build folder's ``"union"`` and ``"both"`` layouts are opened from its
+    on-disk store (:func:`open_disk_store`: read-only, nothing parsed) when it
+    matches the folder's files; else the files are parsed, after one warning
+    line on stderr saying why. ``"named"`` always parses ``dataset.nq``, and so
+    does every layout with *use_store* false: an in-memory store answers
+    string-heavy queries several times faster than RocksDB (README
+    "Performance"), so a long-running caller may prefer to pay the parse.
 
     A missing or unreadable file, or a folder left by an interrupted build (no
     ``manifest.json``, the file a build writes last), is a :class:`~pvd_graph.errors.UserError`.
@@ -344,6 +417,10 @@ def open_built(path: Path | str | None = None, graphs: str = "union") -> Store:
         if any(path.parent.glob(f".{path.name}.old-*")):
             hint = f" (a build was interrupted while swapping folders: the next build restores .{path.name}.old-*)"
         raise UserError(f"{path}: no such file or folder{hint}")
+    if path.is_dir() and graphs != "named" and use_store:
+        disk = open_disk_store(path, graphs)
+        if disk is not None:
+            return disk
     ds = new_dataset(default_union=graphs != "both")
     for file, union in files:
         try:
@@ -354,3 +431,104 @@ def open_built(path: Path | str | None = None, graphs: str = "union") -> Store:
         ds.add_union_to_default_graph()
     return ds
 
+
+
+# --- the on-disk store of a build ------------------------------------------------------------
+
+#: The files a build's on-disk store is made from, in the order they are loaded.
+STORE_SOURCES = ("dataset.nq", "graph.nt")
+
+
+def write_disk_store(folder: Path, files: Mapping[str, bytes]) -> dict:
+    """Write the on-disk Oxigraph store of the build in *folder*; what the manifest records of it.
+
+    The store is ``store/ID/``, *ID* new at each build: a process that holds the
+    store of a build open (RocksDB opens its files lazily, by name) can never
+    read the files of the build that replaced it at the same place; it gets an
+    error instead.
+
+    *files* holds the bytes of ``dataset.nq`` and ``graph.nt``, loaded as
+    :func:`open_built` loads them with ``graphs="both"`` (the same code, so the
+    same statements and blank-node labels): the sources as named graphs and the
+    union, each triple once, as the default graph. The record names, for each
+    file, its size and SHA-256, against which :func:`open_disk_store` checks
+    that the store still matches the files beside it.
+    """
+    import hashlib
+    import uuid
+
+    from pvd_graph import resources
+
+    where = f"{resources.STORE_DIR}/{uuid.uuid4().hex[:16]}"
+    (folder / resources.STORE_DIR).mkdir()
+    disk = Store(path=folder / where, read_only=False)
+    disk._load_lines(files["dataset.nq"], ox.RdfFormat.N_QUADS, None)
+    disk._load_lines(files["graph.nt"], ox.RdfFormat.N_TRIPLES, ox.DefaultGraph())
+    disk._ox.optimize()  # one compaction: queries on the bulk loader's many files are about 2× slower
+    del disk  # closes the store before the build folder is swapped into place
+    return {"folder": where, "pyoxigraph": ox.__version__,
+            "made_from": {name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                          for name, data in files.items()}}
+
+
+def _store_mismatch(folder: Path, record: dict | None) -> str | None:
+    """Why the on-disk store of build *folder* cannot stand for its files (``None`` when it can).
+
+    Sizes are compared first; the SHA-256 of a file is computed only when its
+    modification time is not the one the build recorded (a copy, a touch).
+    """
+    import hashlib
+
+    from pvd_graph import resources
+
+    if not record or not isinstance(record.get("made_from"), dict):
+        return "the manifest records no on-disk store (a build by an older pvd-graph?)"
+    where = Path(str(record.get("folder")))
+    if where.parts[:1] != (resources.STORE_DIR,) or ".." in where.parts or not (folder / where).is_dir():
+        return f"no {where}/ folder"
+    for name in STORE_SOURCES:
+        made = record["made_from"].get(name) or {}
+        stat = (folder / name).stat()
+        if stat.st_size != made.get("bytes"):
+            return f"{name} has changed since the store was written ({stat.st_size:,} bytes, was {made.get('bytes')})"
+        if stat.st_mtime_ns != made.get("mtime_ns"):
+            with open(folder / name, "rb") as fh:
+                if hashlib.file_digest(fh, "sha256").hexdigest() != made.get("sha256"):
+                    return f"{name} has changed since the store was written (its SHA-256 differs)"
+    return None
+
+
+def open_disk_store(folder: Path, graphs: str = "both") -> Store | None:
+    """The on-disk store of build *folder*, opened read-only, in layout *graphs* (``"union"`` or ``"both"``).
+
+    ``None``, after one warning line on stderr saying why, when the store is
+    missing, does not match the folder's ``graph.nt`` and ``dataset.nq``
+    (see :func:`write_disk_store`) or cannot be opened: the caller then parses
+    the files, so the graph is the same either way, only slower.
+    """
+    import json
+    import sys
+
+    from pvd_graph import resources
+
+    store_dir = folder / resources.STORE_DIR
+    try:
+        manifest = json.loads((folder / resources.MANIFEST_JSON).read_text(encoding="utf-8"))
+        record = manifest.get("store")
+        why = _store_mismatch(folder, record)
+        if why is None:
+            counts = {"union": manifest.get("triples"), "both": None}
+            if isinstance(manifest.get("triples"), int) and isinstance(manifest.get("quads"), int):
+                counts["both"] = manifest["triples"] + manifest["quads"]
+            disk = Store(default_union=graphs != "both", path=folder / record["folder"],
+                         only_default_graph=graphs == "union", length=counts[graphs])
+            figures = record.get("figures")
+            if isinstance(figures, dict) and isinstance(figures.get("named"), dict):
+                disk.figures = {"default": figures.get("default"),
+                                "named": dict(sorted(figures["named"].items())) if graphs == "both" else {}}
+            return disk
+    except (OSError, ValueError, AttributeError, TypeError) as exc:
+        why = f"cannot be opened ({' '.join(str(exc).split()) or type(exc).__name__})"
+    print(f"pvd-graph: warning: {store_dir}: on-disk store not used: {why}; parsing the build's files instead "
+          "(slower, same graph)", file=sys.stderr)
+    return None

@@ -361,11 +361,14 @@ def test_a_staged_folder_replaces_the_build_only_when_its_block_succeeds(tmp_pat
 
     out = tmp_path / "out"
     build_graph(None, out, run_validation=False)
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    def files():  # every file, those of the on-disk store (store/ID/) included
+        return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    before = files()
     with pytest.raises(RuntimeError), swap.staged(out, log=lambda _m: None) as folder:
         (folder / resources.MANIFEST_JSON).write_text("{}\n", encoding="utf-8")
         raise RuntimeError("interrupted")
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert files() == before
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
     with swap.staged(out, log=lambda _m: None) as folder:
         (folder / resources.MANIFEST_JSON).write_text("{}\n", encoding="utf-8")

@@ -26,7 +26,7 @@ from pvd_graph.build.assemble import BuildResult, Conflict
 from pvd_graph.build.swap import CONFLICTS_CSV, staged
 from pvd_graph.importers.base import ImportResult
 from pvd_graph.importers import pending
-from pvd_graph.store import Store
+from pvd_graph.store import Store, write_disk_store
 from pvd_graph.void import counts_from_ntriples, write_void
 
 if TYPE_CHECKING:
@@ -122,18 +122,21 @@ def write_build(result: BuildResult, out: Path, log: Callable[[str], None],
     files are written and becomes ``result.report``.
     """
     with staged(out, log) as folder:
-        write_graph_files(result, folder)
+        disk_store = write_graph_files(result, folder)
         if pending_report is not None:
             result.report = pending_report()
-        write_reports(result, folder)
+        write_reports(result, folder, disk_store)
     log(f"wrote {out}/ ({result.triples} triples, {result.quads} quads) in {result.timings['serialise']:.2f}s")
 
 
-def write_graph_files(result: BuildResult, folder: Path) -> None:
-    """graph.nt, dataset.nq, graph.ttl, void.ttl and alignments.nt of *result* into *folder*.
+def write_graph_files(result: BuildResult, folder: Path) -> dict:
+    """graph.nt, dataset.nq, graph.ttl, void.ttl, alignments.nt and the on-disk store of *result* into *folder*.
 
-    Writing files and the Turtle serialiser do not hold the GIL: a thread does them
-    while this one computes the description (VoID counts, alignments).
+    Writing files, the Turtle serialiser and the store's loader do not hold the GIL: a
+    thread does them while this one computes the description (VoID counts, alignments).
+    The on-disk store (``store/``, :func:`pvd_graph.store.write_disk_store`) is loaded
+    from the bytes of ``dataset.nq`` and ``graph.nt``; what the manifest records of it
+    is returned.
     """
     t = time.perf_counter()
     nt, nq = serialise(result.dataset)
@@ -143,6 +146,7 @@ def write_graph_files(result: BuildResult, folder: Path) -> None:
         written = [writer.submit((folder / resources.GRAPH_NT).write_bytes, nt),
                    writer.submit((folder / resources.DATASET_NQ).write_bytes, nq),
                    writer.submit(lambda: (folder / resources.GRAPH_TTL).write_bytes(serialise_turtle(nt)))]
+        disk_store = writer.submit(_write_disk_store, folder, nt, nq, result.timings)
         t = time.perf_counter()
         counts = counts_from_ntriples(nt, nq) if only_iri_named_graphs(result.dataset) else None
         write_void(result.dataset, folder / resources.VOID_TTL, counts=counts)
@@ -151,10 +155,24 @@ def write_graph_files(result: BuildResult, folder: Path) -> None:
         written.append(writer.submit((folder / resources.ALIGNMENTS_NT).write_bytes, alignments))
         for job in written:
             job.result()
+        record = disk_store.result()
+    if counts is not None:  # what the endpoint reports it holds, without counting the store's statements again
+        record["figures"] = {"default": counts.triples, "named": {str(g): n for g, n in counts.graphs}}
+    for name, made in record["made_from"].items():  # the store stands for these files as written
+        made["mtime_ns"] = (folder / name).stat().st_mtime_ns
+    return record
 
 
-def write_reports(result: BuildResult, folder: Path) -> None:
-    """The validation report (text and Turtle), rejects.csv, conflicts.csv and, last, manifest.json."""
+def _write_disk_store(folder: Path, nt: bytes, nq: bytes, timings: dict[str, float]) -> dict:
+    t = time.perf_counter()
+    record = write_disk_store(folder, {resources.DATASET_NQ: nq, resources.GRAPH_NT: nt})
+    timings["store"] = time.perf_counter() - t
+    return record
+
+
+def write_reports(result: BuildResult, folder: Path, disk_store: dict | None = None) -> None:
+    """The validation report (text and Turtle), rejects.csv, conflicts.csv and, last, manifest.json
+    (with *disk_store*, the record of the on-disk store, see :func:`write_graph_files`)."""
     if result.report is not None:
         (folder / resources.REPORT_TXT).write_text(result.report.to_text() + "\n", encoding="utf-8")
         (folder / resources.REPORT_TTL).write_text(result.report.render("turtle"), encoding="utf-8")
@@ -162,15 +180,15 @@ def write_reports(result: BuildResult, folder: Path) -> None:
     _write_conflicts(folder / CONFLICTS_CSV, result.conflicts)
     # last, with the size and time of every file written before it (how a later build knows them untouched)
     (folder / resources.MANIFEST_JSON).write_text(
-        json.dumps(manifest(result, rebuild.output_stamps(folder)), indent=1, ensure_ascii=False) + "\n",
+        json.dumps(manifest(result, rebuild.output_stamps(folder), disk_store), indent=1, ensure_ascii=False) + "\n",
         encoding="utf-8")
 
 
-def manifest(result: BuildResult, outputs: dict[str, list[int]] | None = None) -> dict:
+def manifest(result: BuildResult, outputs: dict[str, list[int]] | None = None, disk_store: dict | None = None) -> dict:
     """What ``manifest.json`` says of a build (the file a build writes last).
 
     ``inputs`` and ``outputs`` let a later build with the same inputs reuse this one
-    (:mod:`pvd_graph.rebuild`).
+    (:mod:`pvd_graph.rebuild`); ``store`` records the on-disk store and what it was made from.
     """
     return {
         "pvd_graph": __version__,
@@ -198,4 +216,5 @@ def manifest(result: BuildResult, outputs: dict[str, list[int]] | None = None) -
         "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
         "inputs": result.inputs,
         "outputs": outputs,
+        **({"store": disk_store} if disk_store else {}),
     }

@@ -25,7 +25,7 @@ CONFLICTS_CSV = "conflicts.csv"
 BUILD_FILES = frozenset({
     resources.GRAPH_NT, resources.DATASET_NQ, resources.GRAPH_TTL, resources.REPORT_TXT, resources.REPORT_TTL,
     resources.REJECTS_CSV, CONFLICTS_CSV, resources.VOID_TTL, resources.ALIGNMENTS_NT,
-    resources.MANIFEST_JSON,
+    resources.MANIFEST_JSON, resources.STORE_DIR,
 })
 
 

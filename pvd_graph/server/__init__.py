@@ -16,8 +16,17 @@
 
 from __future__ import annotations
 
-from pvd_graph.server.engine import Limits
-from pvd_graph.server.pool import PoolConfig, QueryPool
+
+def __getattr__(name: str):
+    """``Limits``, ``PoolConfig`` and ``QueryPool``, imported when first asked for: ``pvd-graph query``
+    reads :mod:`~pvd_graph.server.guard` without starting the pool's machinery (asyncio, multiprocessing)."""
+    if name == "Limits":
+        from pvd_graph.server.engine import Limits
+        return Limits
+    if name in ("PoolConfig", "QueryPool"):
+        from pvd_graph.server import pool
+        return getattr(pool, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, timeout: float = 10.0,
@@ -46,6 +55,8 @@ def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 
     from pvd_graph.server.listener import guarded_protocol, listen, url_host
 
     from pvd_graph.server.assets import locate
+    from pvd_graph.server.engine import Limits
+    from pvd_graph.server.pool import PoolConfig, QueryPool
 
     log = log or (lambda _m: None)
     assets = locate(assets_dir)

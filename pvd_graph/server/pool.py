@@ -144,6 +144,7 @@ def _template_main(conn, config: PoolConfig) -> None:  # the spawned template pr
         conn.send(("error", str(exc)))
         return
     conn.send(("ready", dataset_figures(store)))
+    worker_store = store.opener_for_forks()  # an on-disk store is opened again by each worker, after the fork
     while True:
         try:
             worker_conn = conn.recv()  # the worker's end of a new pipe to the web process
@@ -154,7 +155,7 @@ def _template_main(conn, config: PoolConfig) -> None:  # the spawned template pr
             conn.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             threading.stack_size(WORKER_STACK)
-            thread = threading.Thread(target=_serve_queries, args=(store, worker_conn, config), name="pvd-graph-queries")
+            thread = threading.Thread(target=_serve_queries, args=(worker_store(), worker_conn, config), name="pvd-graph-queries")
             thread.start()
             thread.join()
             os._exit(0)
