@@ -63,6 +63,8 @@ class Store:
             self._ox = ox.Store()
         else:
             self._ox = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
+        #: an on-disk store opened read-only: nothing can be added to it
+        self.read_only = path is not None and read_only
         self.default_union = default_union
         self._only_default = only_default_graph
         self._length = length
@@ -367,7 +369,8 @@ def open_built(path: Path | str | None = None, graphs: str = "union", use_store:
       per source; queries see their union, duplicates included.
     * ``"both"`` (for the SPARQL endpoint): the union in the default graph and
       the named graphs beside it, the usual layout of a SPARQL dataset; the
-      dataset then queries its default graph only.
+      dataset then queries its default graph only. The build's ``alignments.nt``
+      is the named graph ``graph/alignments``, outside the default graph.
 
     An RDF file (any extension of :data:`SYNTAXES`, so every file ``pvd-graph
     export`` writes) is read with the same layouts: a triple file lands in the
@@ -429,6 +432,15 @@ def open_built(path: Path | str | None = None, graphs: str = "union", use_store:
             raise UserError(describe_parse_error(file, exc)) from None
     if graphs == "both" and not path.is_dir() and dataset_file:
         ds.add_union_to_default_graph()
+    if graphs == "both" and path.is_dir() and (path / resources.ALIGNMENTS_NT).is_file():
+        # as the on-disk store holds them: the alignments as a named graph of their own, outside
+        # the default graph (the union of the sources)
+        from pvd_graph.alignments import ALIGNMENTS_GRAPH
+
+        try:
+            ds.load_file(path / resources.ALIGNMENTS_NT, graph=ALIGNMENTS_GRAPH)
+        except (SyntaxError, ValueError, OSError) as exc:
+            raise UserError(describe_parse_error(path / resources.ALIGNMENTS_NT, exc)) from None
     return ds
 
 
@@ -439,7 +451,8 @@ def open_built(path: Path | str | None = None, graphs: str = "union", use_store:
 STORE_SOURCES = ("dataset.nq", "graph.nt")
 
 
-def write_disk_store(folder: Path, files: Mapping[str, bytes]) -> dict:
+def write_disk_store(folder: Path, files: Mapping[str, bytes],
+                     graphs: Mapping[str, tuple[str, Callable[[], bytes | None]]] | None = None) -> dict:
     """Write the on-disk Oxigraph store of the build in *folder*; what the manifest records of it.
 
     The store is ``store/ID/``, *ID* new at each build: a process that holds the
@@ -452,7 +465,10 @@ def write_disk_store(folder: Path, files: Mapping[str, bytes]) -> dict:
     same statements and blank-node labels): the sources as named graphs and the
     union, each triple once, as the default graph. The record names, for each
     file, its size and SHA-256, against which :func:`open_disk_store` checks
-    that the store still matches the files beside it.
+    that the store still matches the files beside it. *graphs*: more files, each
+    loaded into a named graph of its own (file name → (graph IRI, a callable giving
+    its bytes when they are ready, or ``None``: nothing more is loaded)); the record
+    names them too.
     """
     import hashlib
     import uuid
@@ -464,11 +480,18 @@ def write_disk_store(folder: Path, files: Mapping[str, bytes]) -> dict:
     disk = Store(path=folder / where, read_only=False)
     disk._load_lines(files["dataset.nq"], ox.RdfFormat.N_QUADS, None)
     disk._load_lines(files["graph.nt"], ox.RdfFormat.N_TRIPLES, ox.DefaultGraph())
+    made_from = dict(files)
+    for name, (iri, ready) in (graphs or {}).items():
+        data = ready()
+        if data is None:
+            break
+        disk._load_lines(data, ox.RdfFormat.N_TRIPLES, ox.NamedNode(iri))
+        made_from[name] = data
     disk._ox.optimize()  # one compaction: queries on the bulk loader's many files are about 2× slower
     del disk  # closes the store before the build folder is swapped into place
     return {"folder": where, "pyoxigraph": ox.__version__,
             "made_from": {name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-                          for name, data in files.items()}}
+                          for name, data in made_from.items()}}
 
 
 def _store_mismatch(folder: Path, record: dict | None) -> str | None:
@@ -486,8 +509,10 @@ def _store_mismatch(folder: Path, record: dict | None) -> str | None:
     where = Path(str(record.get("folder")))
     if where.parts[:1] != (resources.STORE_DIR,) or ".." in where.parts or not (folder / where).is_dir():
         return f"no {where}/ folder"
-    for name in STORE_SOURCES:
+    for name in dict.fromkeys([*STORE_SOURCES, *record["made_from"]]):  # the alignments too, when it holds them
         made = record["made_from"].get(name) or {}
+        if not (folder / name).is_file():
+            return f"{name} is missing beside it"
         stat = (folder / name).stat()
         if stat.st_size != made.get("bytes"):
             return f"{name} has changed since the store was written ({stat.st_size:,} bytes, was {made.get('bytes')})"

@@ -50,8 +50,9 @@ def build(capsys, *args: str) -> tuple[int, str]:
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
-    """Every file of a build folder but its manifest (which holds timings), by name."""
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.name != resources.MANIFEST_JSON}
+    """Every file of a build folder but its manifest (which holds timings), by name; the on-disk store
+    (a folder, new at each build) is checked against these files by tests/test_store_disk.py."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and p.name != resources.MANIFEST_JSON}
 
 
 def stamps(folder: Path) -> dict[str, tuple[int, int]]:

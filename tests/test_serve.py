@@ -294,14 +294,18 @@ def test_service_description_states_the_dataset_view(server, curated_build):
     sd = Graph().parse(data=r.text, format="turtle")
     answer = sd.query("""PREFIX sd: <http://www.w3.org/ns/sparql-service-description#>
         PREFIX void: <http://www.w3.org/ns/void#>
-        SELECT ?n WHERE { ?s a sd:Service ; sd:endpoint ?s ; sd:feature sd:UnionDefaultGraph ;
+        SELECT ?n WHERE { ?s a sd:Service ; sd:endpoint ?s ;
                           sd:defaultDataset/sd:defaultGraph/void:triples ?n }""")
     assert [int(row.n) for row in answer] == [default]
+    # the default graph is the union of the source graphs, not of every named graph: the alignments
+    # graph is outside it, so sd:UnionDefaultGraph is not claimed
+    from pvd_graph.alignments import ALIGNMENTS_GRAPH
+    assert ALIGNMENTS_GRAPH in named and "UnionDefaultGraph" not in r.text
     graphs = sd.query("""PREFIX sd: <http://www.w3.org/ns/sparql-service-description#>
         PREFIX void: <http://www.w3.org/ns/void#>
         SELECT ?g ?n WHERE { [] sd:defaultDataset/sd:namedGraph [ sd:name ?g ; sd:graph/void:triples ?n ] }""")
     assert {str(row.g): int(row.n) for row in graphs} == named
-    # and the endpoint does what it says: default graph = the union, each triple once; named graphs beside it
+    # and the endpoint does what it says: default graph = the sources' union, each triple once; named graphs beside it
     counts = {}
     for name, text in (("default", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
                        ("named", "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")):
@@ -321,24 +325,30 @@ def test_query_page_states_the_dataset_view(server, curated_build):
 
 def test_alignments_are_served_as_their_own_graph(server, curated_build):
     """Issue 18: the build's alignments.nt was not loaded (the endpoint had one rdfs:seeAlso). Now every
-    rdfs:seeAlso of the file is in the named graph graph/alignments and in the default graph (their union),
-    and /.well-known/void describes that graph as a linkset with its triple count."""
+    rdfs:seeAlso of the file is in the named graph graph/alignments (from the on-disk store, or loaded
+    from the file), the default graph stays graph.nt's (what `pvd-graph query` sees: no
+    sd:UnionDefaultGraph claimed then), and /.well-known/void describes the linkset with its count."""
+    import pyoxigraph as ox
+
     from pvd_graph.alignments import ALIGNMENTS_GRAPH
     from serve_support import alignment_triples
 
     triples = alignment_triples(curated_build)
-    see_also = {(t.subject.value, t.object.value) for t in triples
-                if t.predicate.value == "http://www.w3.org/2000/01/rdf-schema#seeAlso"}
+    see = "http://www.w3.org/2000/01/rdf-schema#seeAlso"
+    see_also = {(t.subject.value, t.object.value) for t in triples if t.predicate.value == see}
     assert see_also  # the curated towns have codes: the file links them
-    for where in (f"GRAPH <{ALIGNMENTS_GRAPH}> {{ ?s rdfs:seeAlso ?o }}", "?s rdfs:seeAlso ?o"):
+    in_graph_nt = {(t.subject.value, t.object.value) for t in ox.parse(path=str(curated_build / "graph.nt"),
+                                                                       format=ox.RdfFormat.N_TRIPLES)
+                   if t.predicate.value == see}
+    for where, expected in ((f"GRAPH <{ALIGNMENTS_GRAPH}> {{ ?s rdfs:seeAlso ?o }}", see_also),
+                            ("?s rdfs:seeAlso ?o", in_graph_nt)):
         r = requests.get(server.base + "/sparql", timeout=30, headers={"Accept": "application/sparql-results+json"},
                          params={"query": "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
                                           f"SELECT ?s ?o WHERE {{ {where} }}"})
         assert r.status_code == 200, r.text
-        got = {(b["s"]["value"], b["o"]["value"]) for b in r.json()["results"]["bindings"]}
-        assert see_also <= got, where
-        if where.startswith("GRAPH"):
-            assert got == see_also
+        assert {(b["s"]["value"], b["o"]["value"]) for b in r.json()["results"]["bindings"]} == expected, where
+    sd = requests.get(server.base + "/sparql", headers={"Accept": "text/turtle"}, timeout=10)
+    assert sd.status_code == 200 and "UnionDefaultGraph" not in sd.text and str(ALIGNMENTS_GRAPH) in sd.text
     r = requests.get(server.base + "/.well-known/void", headers={"Accept": "text/turtle"}, timeout=10)
     assert r.status_code == 200
     void = Graph().parse(data=r.text, format="turtle")

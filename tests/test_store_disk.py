@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from pvd_graph import query, resources, store
+from pvd_graph.alignments import ALIGNMENTS_GRAPH
 from pvd_graph.server.engine import dataset_figures
 
 REPO = Path(__file__).resolve().parent.parent
@@ -24,10 +25,13 @@ CATALOGUE = query.load_catalogue()
 
 
 def parsed(folder: Path, graphs: str) -> store.Store:
-    """The build's files parsed as open_built parsed them before the on-disk store."""
+    """The build's files parsed as open_built parsed them before the on-disk store (for "both", the
+    layout `serve` reads, with the alignments as the named graph the endpoint adds to the files)."""
     ds = store.new_dataset(default_union=graphs != "both")
     for name in ([resources.GRAPH_NT] if graphs == "union" else [resources.DATASET_NQ, resources.GRAPH_NT]):
         ds.load_file(folder / name)
+    if graphs == "both":
+        ds.load_file(folder / resources.ALIGNMENTS_NT, graph=ALIGNMENTS_GRAPH)
     return ds
 
 

@@ -15,13 +15,14 @@ import json
 import platform
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from pvd_graph import __version__, ntriples, rebuild, resources
+from pvd_graph.alignments import ALIGNMENTS_GRAPH
 from pvd_graph.build.assemble import BuildResult, Conflict
 from pvd_graph.build.swap import CONFLICTS_CSV, staged
 from pvd_graph.importers.base import ImportResult
@@ -146,26 +147,35 @@ def write_graph_files(result: BuildResult, folder: Path) -> dict:
         written = [writer.submit((folder / resources.GRAPH_NT).write_bytes, nt),
                    writer.submit((folder / resources.DATASET_NQ).write_bytes, nq),
                    writer.submit(lambda: (folder / resources.GRAPH_TTL).write_bytes(serialise_turtle(nt)))]
-        disk_store = writer.submit(_write_disk_store, folder, nt, nq, result.timings)
-        t = time.perf_counter()
-        counts = counts_from_ntriples(nt, nq) if only_iri_named_graphs(result.dataset) else None
-        write_void(result.dataset, folder / resources.VOID_TTL, counts=counts)
-        alignments = serialise_alignments(result.dataset)
-        result.timings["describe"] = time.perf_counter() - t
+        alignments_ready: Future = Future()  # the store takes the alignments once this thread made them
+        disk_store = writer.submit(_write_disk_store, folder, nt, nq, alignments_ready, result.timings)
+        alignments = None
+        try:
+            t = time.perf_counter()
+            counts = counts_from_ntriples(nt, nq) if only_iri_named_graphs(result.dataset) else None
+            write_void(result.dataset, folder / resources.VOID_TTL, counts=counts)
+            alignments = serialise_alignments(result.dataset)
+            result.timings["describe"] = time.perf_counter() - t
+        finally:
+            alignments_ready.set_result(alignments)  # None: this build is failing, the store stops there
         written.append(writer.submit((folder / resources.ALIGNMENTS_NT).write_bytes, alignments))
         for job in written:
             job.result()
         record = disk_store.result()
     if counts is not None:  # what the endpoint reports it holds, without counting the store's statements again
-        record["figures"] = {"default": counts.triples, "named": {str(g): n for g, n in counts.graphs}}
+        named = {str(g): n for g, n in counts.graphs} | {ALIGNMENTS_GRAPH: alignments.count(b"\n")}
+        record["figures"] = {"default": counts.triples, "named": dict(sorted(named.items()))}
     for name, made in record["made_from"].items():  # the store stands for these files as written
         made["mtime_ns"] = (folder / name).stat().st_mtime_ns
     return record
 
 
-def _write_disk_store(folder: Path, nt: bytes, nq: bytes, timings: dict[str, float]) -> dict:
+def _write_disk_store(folder: Path, nt: bytes, nq: bytes, alignments: Future, timings: dict[str, float]) -> dict:
+    """The store of the build: its dataset, and the alignments (``alignments.nt``) as the named graph
+    ``graph/alignments`` only (the default graph stays ``graph.nt``'s: what ``query`` sees)."""
     t = time.perf_counter()
-    record = write_disk_store(folder, {resources.DATASET_NQ: nq, resources.GRAPH_NT: nt})
+    record = write_disk_store(folder, {resources.DATASET_NQ: nq, resources.GRAPH_NT: nt},
+                              {resources.ALIGNMENTS_NT: (ALIGNMENTS_GRAPH, alignments.result)})
     timings["store"] = time.perf_counter() - t
     return record
 

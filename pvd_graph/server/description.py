@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from pvd_graph.alignments import ALIGNMENTS_GRAPH
+
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://www.w3.org/ns/void#"
 DCTERMS = "http://purl.org/dc/terms/"
@@ -87,7 +89,9 @@ def service_description(endpoint: str, view: DatasetView, fmt: ox.RdfFormat) -> 
         triples.append(ox.Triple(default, iri(VOID, "triples"), ox.Literal(str(view.default), datatype=XSD_INTEGER)))
     if view.default_meaning:
         triples.append(ox.Triple(default, iri(DCTERMS, "description"), ox.Literal(view.default_meaning, language="en")))
-    if view.build:  # an RDF merge of the named graphs, as sd:UnionDefaultGraph means
+    # an RDF merge of the named graphs, as sd:UnionDefaultGraph means: not when the alignments are
+    # served, a named graph kept out of the default graph (see store.open_built)
+    if view.build and ALIGNMENTS_GRAPH not in view.named:
         triples.append(ox.Triple(service, iri(SD, "feature"), iri(SD, "UnionDefaultGraph")))
     for name, count in view.named.items():
         node, graph = ox.BlankNode(), ox.BlankNode()

@@ -84,32 +84,6 @@ class Limits:
     max_bytes: int = 64 * 1024 * 1024
 
 
-def add_alignments(store: Store, graph: str | None) -> None:
-    """Load the build's ``alignments.nt`` (when *graph* is a build folder) as the named graph ``graph/alignments``.
-
-    The build writes that linkset beside ``dataset.nq`` and ``graph.nt``, not in
-    them; the endpoint loads it as a named graph of its own and, since the
-    default graph is the union of the named graphs (``sd:UnionDefaultGraph``),
-    into the default graph too: a town's ``rdfs:seeAlso`` and identifier nodes
-    are found without naming the graph.
-    """
-    from pathlib import Path
-
-    from pvd_graph import resources
-    from pvd_graph.alignments import ALIGNMENTS_GRAPH
-    from pvd_graph.errors import UserError, describe_parse_error
-
-    folder = Path(graph) if graph else resources.DEFAULT_BUILD_DIR
-    path = folder / resources.ALIGNMENTS_NT
-    if not folder.is_dir() or not path.is_file():
-        return
-    try:
-        store.load_file(path, graph=ALIGNMENTS_GRAPH)
-        store.load_file(path)
-    except (SyntaxError, ValueError, OSError) as exc:
-        raise UserError(describe_parse_error(path, exc)) from None
-
-
 def dataset_figures(store: Store) -> dict:
     """What the worker holds: triples in the default graph, and quads per named graph (IRI → count)."""
     if getattr(store, "figures", None):  # recorded by the build for its on-disk store (counting it takes seconds)
@@ -211,12 +185,19 @@ def _part_of(value, subject) -> bool:
 
 
 def _outgoing(store: Store, subject, graph=None) -> list[ox.Triple]:
-    """Facts about *subject*, with those of its blank-node and hash-IRI values (a concise bounded description)."""
+    """Facts about *subject*, with those of its blank-node and hash-IRI values (a concise bounded description).
+
+    Read in *graph* and, for a build's default graph, in the alignments graph too (a town's
+    identifiers and ``rdfs:seeAlso``, kept out of the default graph: see :func:`pvd_graph.store.open_built`).
+    """
+    from pvd_graph.alignments import ALIGNMENTS_GRAPH
+
+    graphs = [graph] if graph is None else [graph, ox.NamedNode(ALIGNMENTS_GRAPH)]
     found, todo, done = [], [subject], set()
     while todo and len(done) < 100:
         node = todo.pop()
         done.add(node)
-        for q in store.quads(node, graph=graph):
+        for q in (q for g in graphs for q in store.quads(node, graph=g)):
             found.append(q.triple)
             if _part_of(q.object, subject) and q.object not in done:
                 todo.append(q.object)

@@ -43,10 +43,10 @@ waits at most ``queue_wait`` seconds for one, then gets 503 with ``Retry-After``
 line (what, a hash of the query, how long it ran).
 
 The template is started with the ``spawn`` method (no ``fork`` of the
-threaded web server) and loads the build's ``dataset.nq`` through
-:func:`pvd_graph.store.open_built`, then its ``alignments.nt``
-(:func:`~pvd_graph.server.engine.add_alignments`); it is single-threaded when it forks (an
-in-memory Oxigraph store starts no thread). Workers answer on a thread with a
+threaded web server) and opens the build through :func:`pvd_graph.store.open_built`
+(``graphs="both"``: its on-disk store, or ``dataset.nq``, ``graph.nt`` and ``alignments.nt``
+parsed); it is single-threaded when it forks (an in-memory Oxigraph store starts no thread;
+an on-disk one is opened again by each worker). Workers answer on a thread with a
 :data:`WORKER_STACK` stack (see :mod:`~pvd_graph.server.guard` for why).
 """
 
@@ -133,13 +133,12 @@ class PoolConfig:
 
 def _template_main(conn, config: PoolConfig) -> None:  # the spawned template process
     from pvd_graph.errors import UserError as _UserError
-    from pvd_graph.server.engine import add_alignments, dataset_figures
+    from pvd_graph.server.engine import dataset_figures
     from pvd_graph.store import open_built
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the workers it forks are reaped by the kernel
     try:
-        store = open_built(config.graph, graphs="both")
-        add_alignments(store, config.graph)
+        store = open_built(config.graph, graphs="both")  # alignments.nt included, as graph/alignments
     except _UserError as exc:
         conn.send(("error", str(exc)))
         return
