@@ -17,11 +17,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import pyoxigraph as ox
 from rdflib import Literal, URIRef
 
 from pvd_graph import store
 from pvd_graph.errors import UserError
-from pvd_graph.namespaces import PVD
+from pvd_graph.namespaces import OX, OX_RDF, PVD
 
 _PREFIXES = """PREFIX pvd: <https://w3id.org/pvd-graph/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -58,11 +59,6 @@ _ALL = _PREFIXES + """SELECT ?iri ?code ?label ?dep WHERE {
   %(of_class)s
   ?iri pvd:%(prop)s ?code ; rdfs:label ?label .
   OPTIONAL { ?iri pvd:inDepartement/pvd:inseeCode ?dep }
-}"""
-
-_BY_CODE = _PREFIXES + """SELECT ?iri ?code WHERE {
-  ?iri pvd:%(prop)s ?code .
-  %(of_class)s
 }"""
 
 _OF_CLASS = _PREFIXES + """SELECT DISTINCT ?iri ?cls WHERE {
@@ -144,9 +140,28 @@ def resolve_name(ds, name: str, kinds: tuple[str, ...] = ("commune",), what: str
 
 
 def by_code(ds, prop: str, code: str, cls: str) -> str | None:
-    """The IRI of the ``pvd:<cls>`` (or what :data:`ALSO` adds) whose ``pvd:<prop>`` is *code*, or ``None``."""
-    rows = _select(ds, _BY_CODE % {"prop": prop, "of_class": of_class(cls)}, {"code": Literal(code)})
-    return str(rows[0][0]) if rows else None
+    """The IRI of the ``pvd:<cls>`` (or what :data:`ALSO` adds) whose ``pvd:<prop>`` is *code*, or ``None``.
+
+    Read from the store's indexes (the few subjects with that code, then their type), not by
+    SPARQL: Oxigraph plans a query before its substitutions are known, so the query
+    ``?iri pvd:inseeCode ?code . ?iri a pvd:Commune`` with ``?code`` bound joins every commune
+    (~0.1–0.2 s on the national graph, paid for each town parameter of a catalogue query).
+    """
+    literal = ox.Literal(code)
+    subjects = sorted({q.subject.value for q in ds.quads(None, getattr(OX, prop), literal)
+                       if isinstance(q.subject, ox.NamedNode)})
+    for iri in subjects:
+        if _typed(ds, iri, cls):
+            return iri
+    return None
+
+
+def _typed(ds, iri: str, cls: str) -> bool:
+    """Whether *iri* is stated ``a pvd:<cls>`` (no subclass reasoning, as :func:`of_class`) or what
+    :data:`ALSO` adds."""
+    if next(iter(ds.quads(ox.NamedNode(iri), OX_RDF.type, getattr(OX, cls))), None) is not None:
+        return True
+    return bool(_also(ds, cls, {"iri": URIRef(iri)}))
 
 
 def _also(ds, cls: str, bindings: dict) -> set[str]:

@@ -40,6 +40,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
@@ -474,6 +475,8 @@ def execute(ds, q: CatalogueQuery, bindings: Mapping[str, object]) -> tuple[str,
     unknown = [c for c in columns if c not in variables]
     if unknown:
         raise UserError(f"{q.path or q.name}: 'returns' names {', '.join(unknown)}, not in the SELECT list")
+    if columns == variables:
+        return kind, columns, rows
     index = [variables.index(c) for c in columns]
     return kind, columns, [tuple(row[i] for i in index) for row in rows]
 
@@ -481,8 +484,6 @@ def execute(ds, q: CatalogueQuery, bindings: Mapping[str, object]) -> tuple[str,
 def _run(ds, text: str, bindings: Mapping[str, object], union: bool = True):
     """The query on the store; result terms as rdflib terms, each distinct term converted once
     (rows of ~1,600 results repeat the same towns and EPCI)."""
-    import pyoxigraph as ox
-
     from pvd_graph.namespaces import PREFIXES
     from pvd_graph.store import to_rdflib
 
@@ -496,14 +497,39 @@ def _run(ds, text: str, bindings: Mapping[str, object], union: bool = True):
             return None
         out = cache.get(term)
         if out is None:
-            out = cache[term] = to_rdflib(term)
+            out = cache[term] = _rdflib_term(term, to_rdflib)
         return out
 
     if isinstance(result, ox.QueryTriples):
         triples = {(conv(t.subject), conv(t.predicate), conv(t.object)) for t in result}
         return "CONSTRUCT", list(GRAPH_COLUMNS), sorted(triples, key=_triple_key)
     variables = [v.value for v in result.variables]
-    return "SELECT", variables, [tuple(conv(t) for t in row) for row in result]
+    return "SELECT", variables, [tuple(map(conv, row)) for row in result]
+
+
+_XSD_STRING = str(XSD.string)
+
+
+def _rdflib_term(term, to_rdflib):
+    """:func:`pvd_graph.store.to_rdflib` of a result term, without rdflib's checks where they cannot apply.
+
+    rdflib's ``URIRef()`` and ``Literal()`` re-validate the IRI, the language tag and the
+    lexical form and re-cast the value: most of the time of a large result (35,000 towns ×
+    name, code…) went there. An IRI or a plain or language-tagged literal that Oxigraph
+    returns is already valid, and for those rdflib would keep the text as it is (value = the
+    text, no datatype): the same object is built directly. Typed literals (numbers, dates),
+    whose value rdflib casts, and blank nodes take the ordinary path. A test compares both on
+    every term of the national graph.
+    """
+    if isinstance(term, ox.NamedNode):
+        return str.__new__(URIRef, term.value)
+    if isinstance(term, ox.Literal):
+        lang = term.language
+        if lang or term.datatype.value == _XSD_STRING:
+            out = str.__new__(Literal, term.value)
+            out._language, out._datatype, out._value, out._ill_typed = lang or None, None, term.value, None
+            return out
+    return to_rdflib(term)
 
 
 GRAPH_COLUMNS = ("subject", "predicate", "object")
