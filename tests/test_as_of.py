@@ -217,20 +217,3 @@ def test_partners_of_town_before_a_signature_have_not_that_conventions_signatori
                      or (c in files["2024-08"] and before >= "2024-08-01"))
         assert ("pvd" in {r["programme"] for r in then if r["role"] != "signataire"}) is listed_by, (c, then)
 
-
-def test_conventions_of_town_before_a_signature_have_not_that_convention(graph, files):
-    """conventions-of-town ``as_of`` the day before a town's convention d'adhésion (date from the 2024
-    lists): only conventions signed by then, not that one; from that day on it is there, as today."""
-    signed = _signed(files)
-    for c in sorted(c for c in signed if signed[c] > "2021-01-01")[:12]:
-        before = (dt.date.fromisoformat(signed[c]) - dt.timedelta(days=1)).isoformat()
-        columns, _ = query.run_query(graph, "conventions-of-town", {"insee": c})
-        rows = {when: {r["convention"]: r for r in (dict(zip(columns, (query.plain(v) for v in row))) for row in
-                       query.run_query(graph, "conventions-of-town",
-                                       {"insee": c, **({"as_of": when} if when else {})})[1])}
-                for when in (before, signed[c], None)}
-        adhesion = {k for k, r in rows[None].items() if r["date"] == signed[c]}
-        assert adhesion and adhesion <= set(rows[signed[c]]) and not adhesion & set(rows[before]), (c, rows)
-        assert all(r["date"] is not None and r["date"] <= before for r in rows[before].values()), (c, rows[before])
-        assert set(rows[before]) <= set(rows[signed[c]]) <= set(rows[None])
-        assert {k for k, r in rows[None].items() if r["date"] and r["date"] <= before} >= set(rows[before])
