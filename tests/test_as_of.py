@@ -147,3 +147,73 @@ def test_a_bad_as_of_is_one_line_exit_2(enlarged_build, tmp_path, capsys, comman
     assert main([command, "--graph", str(enlarged_build), "--as-of", "2021-02-30", *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--as-of" in err and "not a date" in err, err
+
+
+def _rows(ds, name: str, insee: str, date: str | None) -> list[dict]:
+    columns, rows = query.run_query(ds, name, {"insee": insee, **({"date": date} if date else {})})
+    return [dict(zip(columns, (query.plain(v) for v in row))) for row in rows]
+
+
+def _signed(files) -> dict[str, str]:
+    """INSEE → the date of its convention d'adhésion as the 2024 lists give it (August first)."""
+    return {c: d for c, d in {**files["2024-02"], **{c: d for c, d in files["2024-08"].items() if d}}.items() if d}
+
+
+def test_programmes_of_a_town_first_listed_in_2024_have_no_pvd_in_2021(graph, files):
+    """programmes-of-town at 2021-06-01 of the towns first listed in 2024: PVD only for those whose
+    convention d'adhésion was signed by then; today PVD for all, listed = the first 2024 list naming it."""
+    day = "2021-06-01"
+    signed = _signed(files)
+    first = sorted((set(files["2024-02"]) | set(files["2024-08"])) - set(files["list_2021"]))
+    # (programmes-of-town takes seconds on the enlarged build: a few towns of each kind)
+    new = [c for c in first if signed.get(c, "9") <= day][:4] + [c for c in first if signed.get(c, "9") > day][:4]
+    assert len(first) == 58 and len(new) == 8
+    then = {c: {r["programme"]: r for r in _rows(graph, "programmes-of-town", c, day)} for c in new}
+    now = {c: {r["programme"]: r for r in _rows(graph, "programmes-of-town", c, None)} for c in new}
+    assert {c for c in new if "pvd" in then[c]} == {c for c in new if signed.get(c, "9") <= day}
+    assert all("pvd" in now[c] for c in new)
+    assert {c: now[c]["pvd"]["listed"] for c in new} == {c: "2024-02" if c in files["2024-02"] else "2024-08"
+                                                         for c in new}
+    # no later list's vintage, no convention signed after the date, no status before the newest list
+    for c in new:
+        for r in then[c].values():
+            assert r["listed"] is None or f"{r['listed']}-01-01"[:10] <= day, (c, r)
+            assert r["joined"] is None or r["joined"] <= day, (c, r)
+            assert r["convention_date"] is None or r["convention_date"] <= day, (c, r)
+            assert r["status"] is None, (c, r)
+
+
+def test_programmes_of_a_2021_town_before_its_signature(graph, files):
+    """A 2021 town whose convention d'adhésion was signed after 2021-06-01 is in PVD at that date
+    (listed 2021-01) without joined nor convention; on the day of its signature it has joined."""
+    day = "2021-06-01"
+    signed = _signed(files)
+    towns_ = sorted(c for c in files["list_2021"] if signed.get(c, "") > day)[:3]
+    assert towns_
+    for c in towns_:
+        then = {r["programme"]: r for r in _rows(graph, "programmes-of-town", c, day)}["pvd"]
+        assert (then["listed"], then["joined"], then["convention"]) == ("2021-01", None, None), (c, then)
+        on = {r["programme"]: r for r in _rows(graph, "programmes-of-town", c, signed[c])}["pvd"]
+        assert on["joined"] == on["convention_date"] == signed[c], (c, on)
+        today = {r["programme"]: r for r in _rows(graph, "programmes-of-town", c, None)}["pvd"]
+        assert today["joined"] == signed[c], (c, today)
+
+
+def test_partners_of_town_before_a_signature_have_not_that_conventions_signatories(graph, files):
+    """partners-of-town the day before a town's convention d'adhésion (date from the 2024 lists) has no
+    signatory of a convention signed after it, and not that convention; from that day it has it. The
+    PVD programme's lead and partners appear at that date only for a town a list named by then."""
+    signed = _signed(files)
+    sample = sorted(c for c in signed if signed[c] > "2021-01-01")[:25]
+    assert sample
+    for c in sample:
+        before = (dt.date.fromisoformat(signed[c]) - dt.timedelta(days=1)).isoformat()
+        then, on = _rows(graph, "partners-of-town", c, before), _rows(graph, "partners-of-town", c, signed[c])
+        new_on = {r["convention"] for r in on if r["role"] == "signataire" and r["signed"] == signed[c]}
+        assert new_on, (c, on)
+        assert not new_on & {r["convention"] for r in then}
+        assert all(r["signed"] is not None and r["signed"] <= before for r in then if r["role"] == "signataire")
+        listed_by = (c in files["list_2021"] or (c in files["2024-02"] and before >= "2024-02-01")
+                     or (c in files["2024-08"] and before >= "2024-08-01"))
+        assert ("pvd" in {r["programme"] for r in then if r["role"] != "signataire"}) is listed_by, (c, then)
+

@@ -22,6 +22,7 @@ NGEO_CSV = MORE_DATA / "ngeo-anct-cog2023_zlv.csv"
 VA_FILE = MORE_DATA / "superposeur-anct_va_geom_2024-09.geojson"
 TI_FILE = MORE_DATA / "superposeur-anct_ti_geom_2024-09.geojson"
 PVD_FILE = MORE_DATA / "superposeur-anct_pvd_geom_2024-09.geojson"
+FS_FILE = MORE_DATA / "liste-fs-20240801.csv"
 
 
 def _cells(value: str) -> set[str]:
@@ -103,6 +104,21 @@ def _pvd(current) -> dict[str, set[str]]:
     return {commune_iri(c): set() for c in codes & current}
 
 
+def _fs(shared_data) -> dict[str, set[str]]:
+    """commune IRI → the ids (``id_fs``) of the France services offices located in it: the list's
+    ``insee_com`` when a current commune, else the commune of the arrondissement municipal or the
+    current commune whose ``anciensCodes`` name it (COG 2026)."""
+    communes = json.loads((shared_data / "cog" / "communes.json").read_text(encoding="utf-8"))
+    where = {old: c["code"] for c in communes if c["type"] == "commune-actuelle" for old in c.get("anciensCodes") or ()}
+    where |= {c["code"]: c["commune"] for c in communes if c["type"] == "arrondissement-municipal"}
+    where |= {c["code"]: c["code"] for c in communes if c["type"] == "commune-actuelle"}
+    offices = defaultdict(set)
+    with FS_FILE.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            offices[commune_iri(where[row["insee_com"]])].add(str(int(row["id_fs"])))
+    return offices
+
+
 def _expected(listed: dict[str, set[str]], table: dict[str, set[str]], slug: str, source: str) -> set[tuple]:
     def show(account, town):
         return f"{slug} ({' ; '.join(sorted(account[town])) or 'listed'})" if town in account else "(none)"
@@ -126,7 +142,8 @@ def test_each_programme_file_disagreement_with_the_table_is_in_conflicts_csv(enl
                 found[r["kept_source"]].add((r["subject"], r["property"], r["kept"], r["kept_source"],
                                              r["dropped"], r["dropped_source"]))
     for source, listed, slug in (("anct-va", _va(current), "va"), ("anct-ti", _ti(shared_data, by_siren), "ti"),
-                                 ("anct-pvd-2024-08", _pvd(current), "pvd")):
+                                 ("anct-pvd-2024-08", _pvd(current), "pvd"),
+                                 ("anct-france-services", _fs(shared_data), "france-services")):
         expected = _expected(listed, table[slug], slug, source)
         assert found[source] == expected, (source, len(found[source]), len(expected))
     assert set(found) <= set(importers.KNOWN_SOURCES) - {"anct-ngeo"}

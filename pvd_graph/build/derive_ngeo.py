@@ -10,7 +10,10 @@ table; the curated data is no list) and every commune, one line goes to ``confli
   (property ``pvd:participatesIn``; the side that does not name it is ``(none)``);
 * both name it but with different ids (property ``pvd:programmeId``), where the list gives an id:
   the Territoires d'industrie that name the commune or an EPCI it is in by the COG 2023 (their
-  ``pvd:programmeId``), the ACV framework convention it joined through (``convention/acv-NNN``).
+  ``pvd:programmeId``), the ACV framework convention it joined through (``convention/acv-NNN``),
+  the France services offices located in the commune (their ``id_fs``, ``dcterms:identifier``:
+  the table's ``id_fs`` are the same numbers; an office moved from a former commune's or an
+  arrondissement's code counts for the commune it is located in).
 
 A commune of a Territoire d'industrie is in it through its EPCI: the derived participations
 (:mod:`pvd_graph.build.derive_ti`) count for the list whose EPCI participation they derive from.
@@ -26,7 +29,7 @@ from collections import defaultdict
 import pyoxigraph as ox
 
 from pvd_graph.build.assemble import Conflict
-from pvd_graph.importers import KNOWN_SOURCES
+from pvd_graph.importers import KNOWN_SOURCES, france_services
 from pvd_graph.importers.anct_ngeo import CHECKED
 from pvd_graph.importers.anct_ti import COG_VINTAGE
 from pvd_graph.importers.history import OX_ORG
@@ -36,6 +39,9 @@ from pvd_graph.store import Store
 NGEO = "anct-ngeo"
 NGEO_GRAPH = named_graph_iri(NGEO)
 TI_GRAPH = named_graph_iri("anct-ti")
+FS_SOURCE = france_services.IMPORTER.id
+FS_GRAPH = named_graph_iri(FS_SOURCE)
+FS_PROGRAMME = france_services.PROGRAMME
 DERIVED_GRAPH = named_graph_iri("derived")
 #: the current communes: those of the geographic code of the build
 COMMUNES_GRAPH = named_graph_iri("cog-communes")
@@ -102,6 +108,10 @@ def _ids(ds: Store, programme: str) -> list[tuple[str, str, str]]:
         }}""")
         return [(src.value.removeprefix(SOURCE_PREFIX), town.value, c.value.rsplit("/", 1)[-1])
                 for src, town, c in rows if c.value.rsplit("/", 1)[-1].startswith("acv-")]
+    if programme == FS_PROGRAMME:  # the offices located in the commune (their id_fs)
+        rows = ds.select(f"""SELECT DISTINCT ?town ?id WHERE {{ GRAPH <{FS_GRAPH}> {{
+            ?o a <{OX.FranceServicesOffice.value}> ; <{OX.locatedIn.value}> ?town ; <{DCTERMS.identifier}> ?id }} }}""")
+        return [(FS_SOURCE, town.value, value.value) for town, value in rows]
     return []
 
 

@@ -10,7 +10,8 @@ several values joined by ``" ; "``; ids only, no labels.
 ``pvd:concerns`` the commune, and the commune's participation in programme ``crte``
 (:meth:`Emitter.participation`) is joined through it and ``pvd:listedIn`` this table.
 
-``id_pvd``, ``id_ti``, ``id_acv``, ``id_acv2``, ``id_va`` (:data:`CHECKED`): the table's entry of a
+``id_pvd``, ``id_ti``, ``id_acv``, ``id_acv2``, ``id_va``, ``id_fs`` (France services offices, the
+``id_fs`` of the France services list) (:data:`CHECKED`): the table's entry of a
 current commune in that programme, ``<commune#ngeo-{programme}>`` a ``pvd:TableEntry``
 (``pvd:entryOf`` the commune, ``pvd:entryIn`` the programme, ``dcterms:identifier`` each id), never a
 participation: the table is one more account of who is in a programme, which the build compares
@@ -47,7 +48,8 @@ REQUIRED = (CODE, CRTE)
 _NOT_PROGRAMMES = {CODE, "lib_com"}
 NO_CRTE = "no CRTE id (id_crte empty): nothing to import for the CRTE"
 #: column → programme slug of the columns whose entries the build cross-checks with the programme's files
-CHECKED = {"id_pvd": "pvd", "id_ti": "ti", "id_acv": "acv", "id_acv2": "acv2", "id_va": "va"}
+CHECKED = {"id_pvd": "pvd", "id_ti": "ti", "id_acv": "acv", "id_acv2": "acv2", "id_va": "va",
+           "id_fs": "france-services"}
 NOT_CURRENT = "values on COG 2023 codes that are not current communes (merged or renumbered since): not compared"
 
 
