@@ -18,7 +18,7 @@ from rdflib.namespace import RDF, SH, XSD
 from pvd_graph import store
 from pvd_graph.errors import UserError
 from pvd_graph.shapes import load_shapes
-from pvd_graph.validate import run_checks, run_shapes, validate, validate_file
+from pvd_graph.validate import run_checks, run_shapes, shape_results, validate, validate_file
 
 REPO = Path(__file__).resolve().parents[1]
 EX = Namespace("http://example.org/")
@@ -253,3 +253,37 @@ def test_help_says_that_warnings_pass_the_exit_status():
         text = " ".join(done.stdout.split())
         assert "--engine {auto,shacl,pyshacl}" in text and "--only-shapes" in text
         assert "0 no violation (warnings and infos pass, although SHACL's sh:conforms" in text
+
+
+def _luhn_valid(code: str) -> bool:
+    digits = [int(c) for c in reversed(code)]
+    return sum(d if i % 2 == 0 else (2 * d - 9 if 2 * d > 9 else 2 * d) for i, d in enumerate(digits)) % 10 == 0
+
+
+def test_every_result_of_the_report_names_its_source_shape_component_and_severity(curated_build):
+    """A SPARQL check's result node is a W3C result like an engine's (mutated graph: a SIREN whose Luhn
+    key is wrong, added to an EPCI); and the checks, run alongside the engine, give the sequential answers."""
+    ds = store.open_built(curated_build)
+    pvd = "https://w3id.org/pvd-graph/ontology#"
+    epci = next(s for (s,) in ds.select(f"SELECT ?s WHERE {{ ?s a <{pvd}EPCI> ; <{pvd}siren> ?v }} LIMIT 1"))
+    bad = next(c for c in (str(n) for n in range(200000000, 200000100)) if not _luhn_valid(c))
+    ds.extend([store.ox.Quad(epci, store.ox.NamedNode(pvd + "siren"), store.ox.Literal(bad), store.ox.DefaultGraph())])
+    report = validate(ds)
+
+    flagged = [(r.focus, r.value) for r in report.results if r.shape == "check:siren-luhn-violation"]
+    assert flagged == [(epci.value, bad)]
+    g = report.to_graph()
+    nodes = list(g.objects(None, SH.result))
+    assert len(nodes) == len(report.results) > 1  # the check's row and the shapes' results (two SIRENs)
+    for node in nodes:
+        for p in (SH.focusNode, SH.sourceShape, SH.sourceConstraintComponent, SH.resultSeverity):
+            assert len(list(g.objects(node, p))) == 1, (node, p)
+    (check,) = [n for n in nodes if g.value(n, SH.value) == Literal(bad) and g.value(n, SH.sourceConstraintComponent)
+                == SH.SPARQLConstraintComponent]
+    shape = g.value(check, SH.sourceShape)
+    assert shape == URIRef("https://w3id.org/pvd-graph/shapes#check-siren-luhn-violation")
+    assert (shape, RDF.type, SH.NodeShape) in g and g.value(check, SH.resultSeverity) == SH.Violation
+
+    shapes = load_shapes()
+    sequential = shape_results(run_shapes(ds, shapes), shapes) + run_checks(ds)
+    assert Counter(report.results) == Counter(sequential)
