@@ -145,13 +145,23 @@ class ValidationReport:
                 g.add((report, SH.result, node))
         return g
 
+    def to_turtle(self) -> str:
+        """:meth:`to_graph` in Turtle, written by Oxigraph: rdflib's writer puts an ill-typed literal
+        bare (``"none"^^xsd:boolean`` as ``none``: not Turtle), and a report holds them as the data does."""
+        g = self.to_graph()
+        head = g.value(None, RDF.type, SH.ValidationReport)
+        ordered = sorted(g, key=lambda t: (t[0] != head, str(t[0]), str(t[1]), str(t[2])))  # a node's triples together
+        triples = [ox.Triple(*map(store.to_ox, t)) for t in ordered]
+        prefixes = {p: PREFIXES[p] for p in ("sh", "pvd", "pvdsh", "id", "xsd", "rdf", "rdfs")}
+        return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes).decode("utf-8")
+
     def render(self, fmt: str) -> str:
         if fmt == "text":
             return self.to_text()
         if fmt == "json":
             return self.to_json()
         if fmt == "turtle":
-            return self.to_graph().serialize(format="turtle")
+            return self.to_turtle()
         raise UserError(f"unknown report format {fmt!r}; expected one of {', '.join(REPORT_FORMATS)}")
 
 
