@@ -43,7 +43,7 @@ from rdflib.namespace import RDF, RDFS, SH
 
 from pvd_graph import resources, store
 from pvd_graph.errors import UserError
-from pvd_graph.namespaces import PREFIXES
+from pvd_graph.namespaces import PREFIXES, PVDSH
 from pvd_graph.shapes import SEVERITIES, Result, closure, exact_literals, load_shapes, plan, target_triples, targeted_shapes
 from pvd_graph.shapes import named_shape as _named_shape
 from pvd_graph.shapes import severity_name as _severity
@@ -393,7 +393,7 @@ CHECK_COMPONENT = SH.SPARQLConstraintComponent  # what a check is: a SPARQL-base
 
 def check_shape(name: str) -> URIRef:
     """The ``sh:sourceShape`` of a check's results: ``pvdsh:check-NAME`` (``queries/checks/NAME.rq``)."""
-    return URIRef(f"{PREFIXES['pvdsh']}check-{name}")
+    return PVDSH[f"check-{name}"]
 
 
 def check_rows(ds: Store, checks: list[Path] | None = None) -> list[tuple[str, dict]]:
