@@ -8,7 +8,8 @@ memory) and, for stages that run the query catalogue, ``queries``.
 Stages: ``build`` (full national build with validation), ``rebuild`` (the same build again,
 unchanged inputs: reused), ``validate-shacl`` and
 ``validate-pyshacl`` (the shapes on a loaded build, each engine, handing it the graph included),
-``validate-file`` (shacl alone on graph.nt: its parse + validation), ``load`` (open a built
+``validate-file`` (shacl alone on graph.nt: its parse + validation), ``validate-build`` (validation
+as the build runs it, shapes + checks, next to shacl alone on the same graph.nt, in one process), ``load`` (open a built
 graph), ``queries`` (every catalogue query, first and warm), ``naive`` (reference a: rdflib
 in-memory parse of graph.nt, pySHACL, rdflib SPARQL), ``oxigraph`` (reference b: pyoxigraph
 bulk load of graph.nt and the same queries), ``endpoint`` (the server under load), ``export``
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import resource
 import statistics
 import sys
@@ -147,6 +149,37 @@ def stage_validate_file(args) -> dict:
     t = time.perf_counter()
     report = engine.validate_file(str(Path(args.build) / "graph.nt"))
     return {"seconds": time.perf_counter() - t, "engine": f"shacl {shacl.__version__}", "results": len(report.results)}
+
+
+def stage_validate_build(args) -> dict:
+    """Validation as the build runs it (the store handed to shacl, the SPARQL checks, the reports)
+    against its floor, shacl alone on the same graph.nt and shapes, both in this one process.
+
+    Wall and CPU seconds (this process, every thread) of each: on a shared machine the CPU time is
+    the steadier figure. ``seconds`` is the build's way; ``parts.ratio`` = build's way / shacl alone."""
+    import shacl
+
+    from pvd_graph import store
+    from pvd_graph.validate import load_shapes, validate
+
+    shapes = load_shapes()
+    ds = store.open_built(args.build)
+
+    def timed(run):
+        wall, cpu = time.perf_counter(), time.process_time()
+        out = run()
+        return out, time.perf_counter() - wall, time.process_time() - cpu
+
+    alone, alone_s, alone_cpu = timed(lambda: shacl.Shapes.from_text(shapes.serialize(format="nt"), format="ntriples")
+                                      .validate_file(str(Path(args.build) / "graph.nt")))
+    report, ours_s, ours_cpu = timed(lambda: validate(ds, shapes))
+    _, report_s, _ = timed(lambda: (report.to_text(), report.render("turtle"), report.to_json()))
+    parts = {"shacl_alone": alone_s, "shacl_alone_cpu": alone_cpu, "validate_cpu": ours_cpu,
+             **{k: v for k, v in report.timings.items()}, "reports": report_s, "ratio": ours_s / alone_s,
+             "ratio_cpu": ours_cpu / alone_cpu}
+    shape_results = sum(1 for r in report.results if not r.shape.startswith("check:"))
+    return {"seconds": ours_s, "parts": parts, "engine": report.engine, "results": len(report.results),
+            "same_results": shape_results == len(alone.results), "load_average": os.getloadavg()}
 
 
 def stage_load(args) -> dict:

@@ -14,7 +14,10 @@ Two kinds of checks make up a validation:
 
 * the SPARQL checks in ``queries/checks/*-violation.rq`` (project rules; not run with
   ``--only-shapes``): each query returns one row per problem with ``?focus ?path ?value ?message``
-  (and optionally ``?severity``, a ``sh:`` severity IRI).
+  (and optionally ``?severity``, a ``sh:`` severity IRI). In ``validation.ttl`` each row is a W3C
+  result like an engine's: ``sh:sourceShape pvdsh:check-NAME`` (a ``sh:NodeShape`` labelled with
+  the query's file), ``sh:sourceConstraintComponent sh:SPARQLConstraintComponent``, its severity.
+  They run in a thread while the engine validates (both off the GIL).
 
 The report keeps each engine's W3C result nodes as they are (literal datatypes and languages,
 complex paths, blank nodes, custom severities), so ``validation.ttl`` is the engine's report;
@@ -26,7 +29,9 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -34,11 +39,11 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import RDF, RDFS, SH
 
 from pvd_graph import resources, store
 from pvd_graph.errors import UserError
-from pvd_graph.namespaces import PREFIXES
+from pvd_graph.namespaces import PREFIXES, PVDSH
 from pvd_graph.shapes import SEVERITIES, Result, closure, exact_literals, load_shapes, plan, target_triples, targeted_shapes
 from pvd_graph.shapes import named_shape as _named_shape
 from pvd_graph.shapes import severity_name as _severity
@@ -61,6 +66,7 @@ class ShapesRun:
     nodes: list  # the top-level result nodes
     engine: str  # the engine(s) that ran, with their versions
     fallbacks: list[str] = field(default_factory=list)  # one line per shape and feature run by pySHACL instead
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: handoff, shacl, pyshacl (then checks)
 
 
 @dataclass
@@ -79,6 +85,11 @@ class ValidationReport:
     def shacl_conforms(self) -> bool:
         """SHACL's ``sh:conforms``: true only when there is no result at all, warnings included."""
         return not self.results
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """Seconds spent: ``handoff`` (the data to shacl), ``shacl``, ``pyshacl``, ``checks`` (concurrent)."""
+        return dict(self.shapes_run.timings) if self.shapes_run is not None else {}
 
     def count(self, severity: str) -> int:
         return sum(1 for r in self.results if r.severity == severity)
@@ -134,13 +145,23 @@ class ValidationReport:
                 g.add((report, SH.result, node))
         return g
 
+    def to_turtle(self) -> str:
+        """:meth:`to_graph` in Turtle, written by Oxigraph: rdflib's writer puts an ill-typed literal
+        bare (``"none"^^xsd:boolean`` as ``none``: not Turtle), and a report holds them as the data does."""
+        g = self.to_graph()
+        head = g.value(None, RDF.type, SH.ValidationReport)
+        ordered = sorted(g, key=lambda t: (t[0] != head, str(t[0]), str(t[1]), str(t[2])))  # a node's triples together
+        triples = [ox.Triple(*map(store.to_ox, t)) for t in ordered]
+        prefixes = {p: PREFIXES[p] for p in ("sh", "pvd", "pvdsh", "id", "xsd", "rdf", "rdfs")}
+        return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes).decode("utf-8")
+
     def render(self, fmt: str) -> str:
         if fmt == "text":
             return self.to_text()
         if fmt == "json":
             return self.to_json()
         if fmt == "turtle":
-            return self.to_graph().serialize(format="turtle")
+            return self.to_turtle()
         raise UserError(f"unknown report format {fmt!r}; expected one of {', '.join(REPORT_FORMATS)}")
 
 
@@ -274,38 +295,47 @@ def run_shapes(ds: Store, shapes: Graph | None = None, engine: str = "auto", sou
     fast, reference = _versions()
     data = Data(ds, source)
     if engine == "pyshacl":
+        started = time.perf_counter()
         g, nodes = pyshacl_report(data.rdflib(), shapes)
-        return ShapesRun(g, nodes, reference)
+        return ShapesRun(g, nodes, reference, timings={"pyshacl": time.perf_counter() - started})
     fallback = {s: [f"{f}: not run by {fast}"] for s, f in ((s, f) for s, fs in plan(shapes).items() for f in fs)}
+    if engine == "shacl" and fallback:
+        raise UserError(f"--engine shacl cannot run {_describe(fallback)}; use --engine auto or pyshacl")
     every = targeted_shapes(shapes)
     g, nodes = Graph(), []
-    while True:
-        if engine == "shacl" and fallback:
-            raise UserError(f"--engine shacl cannot run {_describe(fallback)}; use --engine auto or pyshacl")
-        mine = every - set(fallback)
-        try:
-            with data.nquads_file() as path:
+    timings = {}
+    started = time.perf_counter()
+    with data.nquads_file() as path:  # handed over once, whatever the reruns below
+        timings["handoff"] = time.perf_counter() - started
+        while True:
+            mine = every - set(fallback)
+            try:
                 g, nodes = _shacl(path, _without(shapes, [t for s in fallback for t in target_triples(shapes, s)]))
-        except ValueError as exc:
+            except ValueError as exc:
+                if engine == "shacl":
+                    raise UserError(f"{fast} cannot validate with these shapes: {exc}") from None
+                fallback.update({s: [f"{fast} stopped ({' '.join(str(exc).split())})"] for s in mine})
+                g, nodes = Graph(), []
+                break
+            blank = _blank_data_shapes(g, nodes, shapes, mine)
+            if not blank:
+                break
+            fallback.update({s: [f"a blank node of the data as focus node or value: {fast} renames them"] for s in blank})
             if engine == "shacl":
-                raise UserError(f"{fast} cannot validate with these shapes: {exc}") from None
-            fallback.update({s: [f"{fast} stopped ({' '.join(str(exc).split())})"] for s in mine})
-            g, nodes = Graph(), []
-            break
-        blank = _blank_data_shapes(g, nodes, shapes, mine)
-        if not blank:
-            break
-        fallback.update({s: [f"a blank node of the data as focus node or value: {fast} renames them"] for s in blank})
+                raise UserError(f"--engine shacl cannot run {_describe(fallback)}; use --engine auto or pyshacl")
+    timings["shacl"] = time.perf_counter() - started - timings["handoff"]
     name = fast
     lines = [f"{shorten(str(s)) if isinstance(s, URIRef) else _named_shape(shapes, s) or 'a blank-node shape'}: "
              f"{reason}, validated by {reference}" for s, reasons in fallback.items() for reason in reasons]
     if fallback:
+        started = time.perf_counter()
         keep = every - set(fallback)
         pg, pnodes = pyshacl_report(data.rdflib(), _without(shapes, [t for s in keep for t in target_triples(shapes, s)]))
         g += pg
         nodes += pnodes
         name = f"{fast} + {reference} for {len(fallback)} shape{'s' if len(fallback) != 1 else ''}" if keep else reference
-    return ShapesRun(g, nodes, name, sorted(lines))
+        timings["pyshacl"] = time.perf_counter() - started
+    return ShapesRun(g, nodes, name, sorted(lines), timings)
 
 
 def _describe(fallback: dict) -> str:
@@ -358,45 +388,78 @@ def shape_results(run: ShapesRun, shapes: Graph) -> list[Result]:
     return out
 
 
-def run_checks(ds: Store, checks: list[Path] | None = None, into: ShapesRun | None = None) -> list[Result]:
-    """Run every ``*-violation.rq`` check; each returned row is one result (and, *into* a report's
-    graph, one W3C result node with the row's own terms: a blank node stays one, a literal keeps its type)."""
+CHECK_COMPONENT = SH.SPARQLConstraintComponent  # what a check is: a SPARQL-based constraint, run as a query
+
+
+def check_shape(name: str) -> URIRef:
+    """The ``sh:sourceShape`` of a check's results: ``pvdsh:check-NAME`` (``queries/checks/NAME.rq``)."""
+    return PVDSH[f"check-{name}"]
+
+
+def check_rows(ds: Store, checks: list[Path] | None = None) -> list[tuple[str, dict]]:
+    """Every ``*-violation.rq`` check run on *ds*: (check name, row) for each row returned."""
     out = []
     for path in checks if checks is not None else resources.check_files():
-        text = path.read_text(encoding="utf-8")
-        name = path.stem
-        for row in store.query(ds, text):
-            d = row.asdict()
-            severity = d.get("severity", SH.Violation)
-            out.append(Result(
-                severity=_severity(severity),
-                focus=_text(d.get("focus")),
-                path=str(d.get("path", "")),
-                message=str(d.get("message", name)),
-                value=_text(d.get("value")),
-                shape=f"check:{name}",
-                constraint="sparql-check",
-            ))
-            if into is not None:
-                node = BNode()
-                into.nodes.append(node)
-                for p, o in ((RDF.type, SH.ValidationResult), (SH.resultSeverity, severity),
-                             (SH.focusNode, d.get("focus")), (SH.resultPath, d.get("path")),
-                             (SH.resultMessage, Literal(out[-1].message)), (SH.value, d.get("value"))):
-                    if o is not None:
-                        into.graph.add((node, p, o))
+        out += [(path.stem, row.asdict()) for row in store.query(ds, path.read_text(encoding="utf-8"))]
     return out
+
+
+def check_results(rows: list[tuple[str, dict]], into: ShapesRun | None = None) -> list[Result]:
+    """The rows of :func:`check_rows` as results and, *into* a report's graph, as W3C result nodes with the
+    row's own terms (a blank node stays one, a literal keeps its type), their source shape
+    (:func:`check_shape`, described in the report), component and severity, as an engine's."""
+    out = []
+    for name, d in rows:
+        severity = d.get("severity", SH.Violation)
+        out.append(Result(
+            severity=_severity(severity),
+            focus=_text(d.get("focus")),
+            path=str(d.get("path", "")),
+            message=str(d.get("message", name)),
+            value=_text(d.get("value")),
+            shape=f"check:{name}",
+            constraint="sparql-check",
+        ))
+        if into is not None:
+            node, shape = BNode(), check_shape(name)
+            into.nodes.append(node)
+            for p, o in ((RDF.type, SH.ValidationResult), (SH.resultSeverity, severity),
+                         (SH.focusNode, d.get("focus")), (SH.resultPath, d.get("path")),
+                         (SH.resultMessage, Literal(out[-1].message)), (SH.value, d.get("value")),
+                         (SH.sourceShape, shape), (SH.sourceConstraintComponent, CHECK_COMPONENT)):
+                if o is not None:
+                    into.graph.add((node, p, o))
+            into.graph.add((shape, RDF.type, SH.NodeShape))
+            into.graph.add((shape, RDFS.label, Literal(f"queries/checks/{name}.rq")))
+    return out
+
+
+def run_checks(ds: Store, checks: list[Path] | None = None, into: ShapesRun | None = None) -> list[Result]:
+    """Run every ``*-violation.rq`` check; each returned row is one result (see :func:`check_results`)."""
+    return check_results(check_rows(ds, checks), into)
 
 
 def validate(ds: Store, shapes: Graph | None = None, engine: str = "auto", checks: bool = True,
              source: Path | None = None) -> ValidationReport:
     """Validate a graph or dataset with the shapes and (unless *checks* is false) the SPARQL checks.
 
-    *source*: the RDF file *ds* was loaded from, given to the engines as written (see :class:`Data`)."""
+    *source*: the RDF file *ds* was loaded from, given to the engines as written (see :class:`Data`).
+    The checks (Oxigraph queries) run in a thread while the engine (shacl, in Rust) validates: neither
+    holds the GIL, so on two cores the checks cost no time of their own."""
     shapes = shapes if shapes is not None else load_shapes()
-    run = run_shapes(ds, shapes, engine, source)
-    results = shape_results(run, shapes) + (run_checks(ds, into=run) if checks else [])
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        rows = pool.submit(_timed, check_rows, ds) if checks else None
+        run = run_shapes(ds, shapes, engine, source)
+        results = shape_results(run, shapes)
+        if rows is not None:
+            found, run.timings["checks"] = rows.result()
+            results += check_results(found, into=run)
     return ValidationReport(results=results, engine=run.engine, fallbacks=run.fallbacks, shapes_run=run)
+
+
+def _timed(function, *args):
+    started = time.perf_counter()
+    return function(*args), time.perf_counter() - started
 
 
 def validate_file(path: Path | None = None, engine: str = "auto", shapes: list[Path] | None = None,
