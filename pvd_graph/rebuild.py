@@ -157,4 +157,7 @@ def reusable(out: Path | str, fingerprint: dict | None) -> tuple[dict | None, st
     recorded = manifest.get("outputs")
     if not isinstance(recorded, dict) or not recorded or any(stamps.get(n) != v for n, v in recorded.items()):
         return None, "files of the previous build changed since it was written"
+    store = manifest.get("store")
+    if isinstance(store, dict) and not (out / str(store.get("folder", ""))).is_dir():
+        return None, "its on-disk store is gone"
     return manifest, "inputs unchanged"

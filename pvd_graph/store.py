@@ -369,8 +369,9 @@ def open_built(path: Path | str | None = None, graphs: str = "union", use_store:
       per source; queries see their union, duplicates included.
     * ``"both"`` (for the SPARQL endpoint): the union in the default graph and
       the named graphs beside it, the usual layout of a SPARQL dataset; the
-      dataset then queries its default graph only. The build's ``alignments.nt``
-      is the named graph ``graph/alignments``, outside the default graph.
+      dataset then queries its default graph only. The files the build's store
+      holds as named graphs of their own (``alignments.nt`` as ``graph/alignments``,
+      recorded in ``manifest.json``) are loaded so too, outside the default graph.
 
     An RDF file (any extension of :data:`SYNTAXES`, so every file ``pvd-graph
     export`` writes) is read with the same layouts: a triple file lands in the
@@ -432,16 +433,30 @@ def open_built(path: Path | str | None = None, graphs: str = "union", use_store:
             raise UserError(describe_parse_error(file, exc)) from None
     if graphs == "both" and not path.is_dir() and dataset_file:
         ds.add_union_to_default_graph()
-    if graphs == "both" and path.is_dir() and (path / resources.ALIGNMENTS_NT).is_file():
-        # as the on-disk store holds them: the alignments as a named graph of their own, outside
-        # the default graph (the union of the sources)
-        from pvd_graph.alignments import ALIGNMENTS_GRAPH
-
-        try:
-            ds.load_file(path / resources.ALIGNMENTS_NT, graph=ALIGNMENTS_GRAPH)
-        except (SyntaxError, ValueError, OSError) as exc:
-            raise UserError(describe_parse_error(path / resources.ALIGNMENTS_NT, exc)) from None
+    if graphs == "both" and path.is_dir():
+        # as the on-disk store holds them: the files it loads into named graphs of their own (the
+        # alignments), outside the default graph (the union of the sources)
+        for name, iri in _store_graphs(path).items():
+            try:
+                ds.load_file(path / name, graph=iri)
+            except (SyntaxError, ValueError, OSError) as exc:
+                raise UserError(describe_parse_error(path / name, exc)) from None
     return ds
+
+
+def _store_graphs(folder: Path) -> dict[str, str]:
+    """File name → named graph IRI of the files beside the dataset that the build's store holds
+    (from ``manifest.json``; none for a build that recorded no store)."""
+    import json
+
+    from pvd_graph import resources
+
+    try:
+        record = json.loads((folder / resources.MANIFEST_JSON).read_text(encoding="utf-8")).get("store") or {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+    graphs = record.get("graphs") if isinstance(record, dict) else None
+    return {str(n): str(g) for n, g in (graphs or {}).items() if (folder / str(n)).is_file() and "/" not in str(n)}
 
 
 
@@ -480,16 +495,16 @@ def write_disk_store(folder: Path, files: Mapping[str, bytes],
     disk = Store(path=folder / where, read_only=False)
     disk._load_lines(files["dataset.nq"], ox.RdfFormat.N_QUADS, None)
     disk._load_lines(files["graph.nt"], ox.RdfFormat.N_TRIPLES, ox.DefaultGraph())
-    made_from = dict(files)
+    made_from, named = dict(files), {}
     for name, (iri, ready) in (graphs or {}).items():
         data = ready()
         if data is None:
             break
         disk._load_lines(data, ox.RdfFormat.N_TRIPLES, ox.NamedNode(iri))
-        made_from[name] = data
+        made_from[name], named[name] = data, iri
     disk._ox.optimize()  # one compaction: queries on the bulk loader's many files are about 2× slower
     del disk  # closes the store before the build folder is swapped into place
-    return {"folder": where, "pyoxigraph": ox.__version__,
+    return {"folder": where, "pyoxigraph": ox.__version__, "graphs": named,
             "made_from": {name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
                           for name, data in made_from.items()}}
 

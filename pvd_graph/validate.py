@@ -108,10 +108,16 @@ class ValidationReport:
     def engine_lines(self) -> list[str]:
         return [f"engine: {self.engine}"] + [f"fallback: {f}" for f in self.fallbacks]
 
+    def ordered(self) -> list[Result]:
+        """The results in one total order (the checks run beside the engine: they arrive in any
+        order), so that the same validation writes the same report."""
+        rank = {s: i for i, s in enumerate(SEVERITIES)}
+        return sorted(self.results, key=lambda r: (rank.get(r.severity, -1), r.shape, r.focus, r.path,
+                                                   str(r.value or ""), r.message or "", r.constraint))
+
     def to_text(self, limit: int | None = None) -> str:
         lines = [self.summary(), *self.engine_lines()]
-        rank = {s: i for i, s in enumerate(SEVERITIES)}
-        ordered = sorted(self.results, key=lambda r: (rank.get(r.severity, -1), r.shape, r.focus, r.path))
+        ordered = self.ordered()
         for r in ordered[:limit]:
             value = f" (value: {r.value})" if r.value else ""
             message = r.message or shorten(r.constraint)
@@ -121,13 +127,14 @@ class ValidationReport:
         by_shape = Counter((r.severity, r.shape) for r in self.results)
         if len(self.results) > 20:
             lines.append("by shape:")
-            lines += [f"  {n:6d} {sev} {shorten(shape)}" for (sev, shape), n in by_shape.most_common()]
+            lines += [f"  {n:6d} {sev} {shorten(shape)}"
+                      for (sev, shape), n in sorted(by_shape.items(), key=lambda item: (-item[1], item[0]))]
         return "\n".join(lines)
 
     def to_json(self) -> str:
         return json.dumps(
             {"conforms": self.conforms, "shacl_conforms": self.shacl_conforms, "engine": self.engine,
-             "fallbacks": self.fallbacks, "results": [asdict(r) for r in self.results]},
+             "fallbacks": self.fallbacks, "results": [asdict(r) for r in self.ordered()]},
             ensure_ascii=False, indent=1,
         )
 
@@ -147,11 +154,18 @@ class ValidationReport:
 
     def to_turtle(self) -> str:
         """:meth:`to_graph` in Turtle, written by Oxigraph: rdflib's writer puts an ill-typed literal
-        bare (``"none"^^xsd:boolean`` as ``none``: not Turtle), and a report holds them as the data does."""
+        bare (``"none"^^xsd:boolean`` as ``none``: not Turtle), and a report holds them as the data does.
+        Byte-identical for the same results (canonical blank-node labels)."""
         g = self.to_graph()
-        head = g.value(None, RDF.type, SH.ValidationReport)
-        ordered = sorted(g, key=lambda t: (t[0] != head, str(t[0]), str(t[1]), str(t[2])))  # a node's triples together
-        triples = [ox.Triple(*map(store.to_ox, t)) for t in ordered]
+        # canonical blank-node labels (Oxigraph's canonicalisation, milliseconds), then one order: the
+        # same validation gives the same bytes (the report's nodes are blank, labelled at random)
+        ds = ox.Dataset(ox.Quad(*map(store.to_ox, t), ox.DefaultGraph()) for t in g)
+        ds.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+        report = ox.NamedNode(str(SH.ValidationReport))
+        rdf_type = ox.NamedNode(str(RDF.type))
+        heads = {q.subject for q in ds if q.predicate == rdf_type and q.object == report}
+        ordered = sorted(ds, key=lambda q: (q.subject not in heads, str(q.subject), str(q.predicate), str(q.object)))
+        triples = [q.triple for q in ordered]  # a node's triples together, the report first
         prefixes = {p: PREFIXES[p] for p in ("sh", "pvd", "pvdsh", "id", "xsd", "rdf", "rdfs")}
         return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes).decode("utf-8")
 

@@ -120,13 +120,13 @@ def test_cross_check_with_anciens_codes(history, cog):
     listed = {old: c["code"] for c in cog if c["type"] == "commune-actuelle" for old in c.get("anciensCodes", ())}
     result = by_id["insee-fusions"]
     figures = {k: v for k, v in result.figures.items() if k.startswith("former communes whose successors")}
-    warned = {w.value for w in result.warnings if "anciensCodes" in w.reason or "lists" in w.reason}
+    warned = {w.value for w in result.noted if "anciensCodes" in w.reason or "lists" in w.reason}
     formers = _select(store, "SELECT DISTINCT ?f WHERE { ?f a pvd:FormerCommune ; pvd:validUntil ?u }")
     merger_formers = {f for (f,) in _select(store, "SELECT ?f WHERE { ?f pvd:modificationYear ?y }")}
     assert 0 < sum(figures.values()) <= len(merger_formers) <= len(formers)
     agree = figures["former communes whose successors lead where the COG anciensCodes say"]
     assert agree > 0
-    # each former code that no current commune lists, or lists under another code, is warned about
+    # each former code that no current commune lists, or lists under another code, is noted (rows kept whole)
     rows = [r for r in _rows(MERGERS) if r[1] != r[2]]
     for year, ini, fin, _, _ in rows:
         if ini not in listed:
@@ -238,3 +238,15 @@ def test_ort_rows_of_former_communes_name_the_commune_that_carries_them_on(enlar
     for code in former:
         assert f"a former code of commune {listed[code]}" in reasons[code], reasons[code]
         assert ("noted, nothing dropped" in reasons[code]) == (code in dated), reasons[code]
+
+
+def test_rows_imported_whole_are_noted_never_counted_as_dropped_values(enlarged_build):
+    """A row that lands whole (a former commune's code read as that commune) is `noted` in rejects.csv:
+    no `value dropped` line says nothing was dropped, and each former code of the ORT table that INSEE
+    dates is there as noted."""
+    with (enlarged_build / "rejects.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    noted = [r for r in rows if r["outcome"] == "noted"]
+    assert noted and all("nothing dropped" in r["reason"] for r in noted)
+    assert not [r for r in rows if r["outcome"] != "noted" and "nothing dropped" in r["reason"]]
+    assert {r["source"] for r in noted} >= {"insee-fusions", "anct-ort"}

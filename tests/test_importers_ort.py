@@ -209,8 +209,8 @@ def test_the_workbook_and_its_csv_export_import_the_same(tmp_path, shared_data, 
     assert from_xlsx.reading.startswith("xlsx")
     assert from_xlsx.rows_read == result.rows_read and from_xlsx.rows_accepted == result.rows_accepted
     assert sorted(from_xlsx.lines) == sorted(result.lines)
-    assert [(w.field, w.value, w.reason) for w in from_xlsx.warnings] == \
-        [(w.field, w.value, w.reason) for w in result.warnings]
+    assert [(w.field, w.value, w.reason) for w in from_xlsx.warnings + from_xlsx.noted] == \
+        [(w.field, w.value, w.reason) for w in result.warnings + result.noted]
 
 
 def test_a_workbook_without_the_sheet_is_refused_in_one_line(tmp_path):

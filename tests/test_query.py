@@ -474,8 +474,8 @@ def test_query_sees_the_endpoint_dataset(curated_build):
     from pvd_graph import resources
 
     ds = query.open_graph(curated_build)
-    for text, expected in ((COUNT_NAMED, lines(curated_build / resources.DATASET_NQ)),
-                           (COUNT_DEFAULT, lines(curated_build / resources.GRAPH_NT))):
+    named = lines(curated_build / resources.DATASET_NQ) + lines(curated_build / resources.ALIGNMENTS_NT)  # + graph/alignments
+    for text, expected in ((COUNT_NAMED, named), (COUNT_DEFAULT, lines(curated_build / resources.GRAPH_NT))):
         [(n,)] = values(query.run_query(ds, text))
         assert n == expected == endpoint_count(curated_build, text)
 

@@ -149,6 +149,10 @@ def test_other_options_a_changed_output_file_or_force_rebuild(capsys, tmp_path, 
     (out / resources.VOID_TTL).unlink()
     assert REUSED not in build(capsys, "--sources", sources, "--out", out)[1]
     assert outputs(out) == reference
+    # its on-disk store removed: rebuilt (a reused build would be parsed by every command from then on)
+    shutil.rmtree(out / resources.STORE_DIR)
+    assert REUSED not in build(capsys, "--sources", sources, "--out", out)[1]
+    assert (out / resources.STORE_DIR).is_dir() and outputs(out) == reference
     # --force
     before = stamps(out)
     assert REUSED in build(capsys, "--sources", sources, "--out", out)[1]

@@ -222,8 +222,9 @@ def import_sources(sources: Path | Sequence[Path], log: Callable[[str], None],
             continue
         skipped = f", {sum(r.skipped.values())} skipped by design" if r.skipped else ""
         dropped = f", {len(r.warnings)} values dropped" if r.warnings else ""
+        noted = f", {len(r.noted)} rows noted" if r.noted else ""
         log(f"  {r.source.id}: {r.rows_read} rows read, {r.rows_accepted} accepted, "
-            f"{r.rows_rejected} rejected{skipped}{dropped}")
+            f"{r.rows_rejected} rejected{skipped}{dropped}{noted}")
         for note in r.notes:
             log(f"    {note}")
         for rej in r.rejects[:5]:

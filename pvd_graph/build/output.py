@@ -88,9 +88,10 @@ def _write_rejects(path: Path, imports: list[ImportResult]) -> None:
     """Every input row that did not land as read: refused sources, rejected rows, dropped values.
 
     ``outcome`` tells them apart: ``source refused`` (nothing imported from the
-    file), ``row rejected`` (the row is not in the graph) or ``value dropped``
-    (the row is in the graph without that value); rows skipped by design (e.g.
-    communes déléguées) are counted per reason.
+    file), ``row rejected`` (the row is not in the graph), ``value dropped``
+    (the row is in the graph without that value) or ``noted`` (the row is in the
+    graph whole, with something to say: a former commune's code, say); rows
+    skipped by design (e.g. communes déléguées) are counted per reason.
     """
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -102,6 +103,8 @@ def _write_rejects(path: Path, imports: list[ImportResult]) -> None:
                 w.writerow([r.source.id, rej.file, rej.line, rej.field, rej.value, rej.reason, "row rejected"])
             for rej in r.warnings:
                 w.writerow([r.source.id, rej.file, rej.line, rej.field, rej.value, rej.reason, "value dropped"])
+            for rej in r.noted:
+                w.writerow([r.source.id, rej.file, rej.line, rej.field, rej.value, rej.reason, "noted"])
             for reason, n in sorted(r.skipped.items()):
                 w.writerow([r.source.id, r.source.path, "", "", n, reason, "rows skipped by design"])
 

@@ -231,7 +231,7 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> N
                                           "date dropped, status kept"))
             signed = None
         if code not in earlier.current_communes:
-            result.warnings.append(Reject(file, line, CODE, code, vintage.merged_since(code, older, earlier)))
+            result.noted.append(Reject(file, line, CODE, code, vintage.merged_since(code, older, earlier)))
         epci = _epci(row, code, earlier, result, where, older)
         planned = readers.cell(row.get(PLANNED))
         if planned is not None and (status == "Signée" or planned.lower() in NO_PLAN):

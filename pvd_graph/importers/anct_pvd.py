@@ -120,7 +120,7 @@ def _compare_with_older_code(result: ImportResult, run: ImportRun, code_of_list:
     """
     c = commune_iri(code)
     if code not in (run.earlier.current_communes or ()):
-        result.warnings.append(Reject(where[0], where[1], "insee_com", code,
+        result.noted.append(Reject(where[0], where[1], "insee_com", code,
                                       vintage.merged_since(code, code_of_list, run.earlier)))
     if code_of_list.communes.get(code) != label:
         vintage.difference(result, c, RDFS_LABEL, code_of_list.communes.get(code, ""), code_of_list.communes_source,

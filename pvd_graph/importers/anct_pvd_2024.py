@@ -169,7 +169,7 @@ def _parser(town_of, newest: bool):
                     raise not_current(code, earlier) if code_of_list.current else \
                         RowError("code", code, f"not a commune in the COG {code_of_list.year}")
                 if code not in earlier.current_communes:
-                    result.warnings.append(Reject(file, i, "code", code, vintage.merged_since(code, code_of_list, earlier)))
+                    result.noted.append(Reject(file, i, "code", code, vintage.merged_since(code, code_of_list, earlier)))
             except RowError as err:
                 reject(result, file, i, err)
                 continue

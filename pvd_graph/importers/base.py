@@ -60,6 +60,9 @@ class ImportResult:
     #: values dropped from rows that were otherwise accepted (an impossible date, a bad SIREN):
     #: same shape as rejects, reported with them, but the row's other facts were kept
     warnings: list[Reject] = field(default_factory=list)
+    #: rows imported whole, with something worth saying (a former code mapped to its current commune):
+    #: reported in rejects.csv as ``noted``, never counted as dropped values
+    noted: list[Reject] = field(default_factory=list)
     #: how the file was read, for the summary: e.g. "utf-8-sig, ';'" or "json"
     reading: str = ""
     #: figures the importer computed about its source, by name (e.g. the ORT grouping: "dated (EPCI,

@@ -155,7 +155,7 @@ def _parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun, mer
     for code in sorted(versions.open):
         f = emit.entity(ids.commune(code), OX.FormerCommune)
         emit.string(f, OX.formerInseeCode, code)
-        result.warnings.append(Reject(file, line_of.get(code, ""), FIN, code, (
+        result.noted.append(Reject(file, line_of.get(code, ""), FIN, code, (
             f"noted, nothing dropped: commune {code} is the commune after a change of {versions.last_after[code]}, but the table gives "
             f"it no later end and the COG of this import has no commune {code}: a former commune whose end is "
             "not dated (its link to a current commune stops there)")))
@@ -227,12 +227,12 @@ def _cross_check(replaced_by: dict[str, str], line_of: dict[str, int | str], run
             outcome["lead where the COG anciensCodes say"] += 1
         elif cog is None:
             outcome["lead to a commune, but no current commune of the COG lists the former code"] += 1
-            result.warnings.append(Reject(file, line_of[former], INI, code, (
+            result.noted.append(Reject(file, line_of[former], INI, code, (
                 f"noted, nothing dropped: former commune {code} leads to {now}, but no current commune of the COG lists {code} "
                 "among its anciensCodes (its code was given back, e.g. by a split)")))
         else:
             outcome["lead elsewhere than the COG anciensCodes say"] += 1
-            result.warnings.append(Reject(file, line_of[former], INI, code, (
+            result.noted.append(Reject(file, line_of[former], INI, code, (
                 f"noted, nothing dropped: former commune {code} leads to {now} by this table, to {cog} by the COG's anciensCodes: "
                 "both kept as their sources give them")))
     for what, n in outcome.items():
