@@ -100,6 +100,8 @@ class Store:
 
     def __len__(self) -> int:
         """Statements held: one per (triple, graph), so a fact stated by two sources counts twice."""
+        if not self.read_only:  # a store that can change is counted each time
+            return sum(1 for _ in self.quads()) if self._only_default else len(self._ox)
         if self._length is None:
             self._length = sum(1 for _ in self.quads()) if self._only_default else len(self._ox)
         return self._length
@@ -502,10 +504,12 @@ def write_disk_store(folder: Path, files: Mapping[str, bytes],
             break
         disk._load_lines(data, ox.RdfFormat.N_TRIPLES, ox.NamedNode(iri))
         made_from[name], named[name] = data, iri
+    lines = {name: made_from[name].count(b"\n") for name in named}  # N-Triples: one statement a line
     disk._ox.optimize()  # one compaction: queries on the bulk loader's many files are about 2× slower
     del disk  # closes the store before the build folder is swapped into place
     return {"folder": where, "pyoxigraph": ox.__version__, "graphs": named,
-            "made_from": {name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            "made_from": {name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                                 **({"lines": lines[name]} if name in lines else {})}
                           for name, data in made_from.items()}}
 
 
@@ -559,7 +563,10 @@ def open_disk_store(folder: Path, graphs: str = "both") -> Store | None:
         if why is None:
             counts = {"union": manifest.get("triples"), "both": None}
             if isinstance(manifest.get("triples"), int) and isinstance(manifest.get("quads"), int):
-                counts["both"] = manifest["triples"] + manifest["quads"]
+                # the default graph, the sources' named graphs, and the files held as named graphs of their own
+                held = sum(made.get("lines", 0) for name, made in record["made_from"].items()
+                           if name in (record.get("graphs") or {}))
+                counts["both"] = manifest["triples"] + manifest["quads"] + held
             disk = Store(default_union=graphs != "both", path=folder / record["folder"],
                          only_default_graph=graphs == "union", length=counts[graphs])
             figures = record.get("figures")

@@ -276,4 +276,5 @@ def test_issue_20_recorded_figures_are_the_counted_ones(small_build, graphs):
     disk = store.open_built(small_build, graphs=graphs)
     assert disk.on_disk and disk.figures is not None
     assert dataset_figures(disk) == disk.figures == dataset_figures(parsed(small_build, graphs))
+    assert len(disk) == len(parsed(small_build, graphs))  # statements, the alignments graph's included
     assert disk.opener_for_forks()().figures == disk.figures  # what each serve worker reopens
