@@ -96,6 +96,19 @@ def test_towns_first_listed_in_2024_appear_only_from_their_list(graph, at_2021, 
     assert {at_february[c]["listed"] for c in new & february} == {"2024-02"}
 
 
+def test_a_town_in_by_its_convention_before_any_list_has_no_listed_yet(graph, files):
+    """At 2024-01-31, before the first 2024 list, the towns new in 2024 that had signed their convention
+    d'adhésion are in PVD through it: `joined` is that signature and `listed` empty (no list named them
+    yet; it showed the later list's vintage)."""
+    new = (set(files["2024-02"]) | set(files["2024-08"])) - set(files["list_2021"])
+    signed = {c: d for c, d in {**files["2024-02"], **files["2024-08"]}.items() if d}
+    before = {c for c in new if signed.get(c, "9") <= "2024-01-31"}
+    at_january = towns(graph, "2024-01-31")
+    assert before and new & set(at_january) == before
+    for code in before:
+        assert at_january[code]["listed"] in ("", None) and at_january[code]["joined"] == signed[code], at_january[code]
+
+
 def test_epci_as_of_2021_and_today(graph, at_2021, files):
     """For the 2021 towns whose EPCI changed between the code of 2021 and that of 2026, the EPCI at
     2021-02-01 is the 2021 one (epci.json of 2021) and today the 2026 one."""
