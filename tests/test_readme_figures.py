@@ -137,6 +137,7 @@ def test_crte_and_ort(union, named, enlarged_build):
         outcomes = Counter(r["outcome"] for r in csv.DictReader(fh) if r["source"] == "anct-ort")
     assert figure(ort, "rows rejected") == outcomes["row rejected"]
     assert figure(ort, "values dropped") == outcomes["value dropped"]
+    assert figure(ort, "rows noted") == outcomes["noted"]
 
 
 def test_conflicts(enlarged_build):
