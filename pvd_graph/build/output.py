@@ -166,7 +166,8 @@ def write_graph_files(result: BuildResult, folder: Path) -> dict:
             job.result()
         record = disk_store.result()
     if counts is not None:  # what the endpoint reports it holds, without counting the store's statements again
-        named = {str(g): n for g, n in counts.graphs} | {ALIGNMENTS_GRAPH: alignments.count(b"\n")}
+        held = {iri: record["made_from"][name]["lines"] for name, iri in record["graphs"].items()}  # counted by the store writer
+        named = {str(g): n for g, n in counts.graphs} | held
         record["figures"] = {"default": counts.triples, "named": dict(sorted(named.items()))}
     for name, made in record["made_from"].items():  # the store stands for these files as written
         made["mtime_ns"] = (folder / name).stat().st_mtime_ns
