@@ -217,18 +217,28 @@ def load_outlines(path: Path) -> list[tuple[str, str, list[list[tuple[float, flo
     return out
 
 
-def default_outlines(build: Path | None) -> tuple[Path | None, Path | None]:
-    """The département and région outline files the build's source folders held (or None)."""
+def default_outlines(build: Path | None) -> tuple[Path | None, Path | None, list[str]]:
+    """The département and région outline files the build's source folders held (or None), and
+    the outline files the build recorded that cannot be found from here.
+
+    The manifest names the files as the build was given them (relative to the folder it ran in):
+    run from another folder, they are not found, and the caller says so rather than drawing a
+    map without outlines as if none had been given.
+    """
     if build is None or not (Path(build) / "manifest.json").is_file():
-        return None, None
+        return None, None, []
     manifest = json.loads((Path(build) / "manifest.json").read_text(encoding="utf-8"))
     found: dict[str, Path] = {}
+    missing: list[str] = []
     for name in manifest.get("ignored", []):
         low = Path(name).name.lower()
         for kind in ("departements", "regions"):
-            if low.startswith(kind) and low.endswith(".geojson") and Path(name).is_file():
-                found.setdefault(kind, Path(name))
-    return found.get("departements"), found.get("regions")
+            if low.startswith(kind) and low.endswith(".geojson"):
+                if Path(name).is_file():
+                    found.setdefault(kind, Path(name))
+                else:
+                    missing.append(name)
+    return found.get("departements"), found.get("regions"), missing
 
 
 # --- drawing ------------------------------------------------------------------------------

@@ -224,3 +224,32 @@ def test_a_map_without_outlines_does_not_credit_them(pvd, tmp_path):
         text = out.read_text(encoding="utf-8")
         credit = "IGN Admin Express"  # the outlines' credit (as the page's script escapes it, too)
         assert credit not in text and "contours non fournis" in text, suffix
+
+
+def test_outlines_the_build_named_but_not_found_from_here_are_said(enlarged_build, tmp_path, monkeypatch, capsys):
+    """The manifest names the outlines as the build was given them (relative to where it ran): run
+    from another folder, the map says which file it could not find, not just "no outlines"."""
+    build = tmp_path / "build"
+    build.mkdir()
+    for item in Path(enlarged_build).iterdir():
+        if item.name != "manifest.json":
+            (build / item.name).symlink_to(item)
+    manifest = json.loads((Path(enlarged_build) / "manifest.json").read_text(encoding="utf-8"))
+    named = [n for n in manifest["ignored"] if n.endswith(".geojson") and "departements" in n]
+    assert named, "the enlarged build sets the département outlines aside"
+    relative = "../more-data/contours/" + Path(named[0]).name  # as a build run next to the data records it
+    manifest["ignored"] = [relative if n == named[0] else n for n in manifest["ignored"]]
+    (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert maps.default_outlines(build)[2] == [relative]
+    assert main(["map", "--graph", str(build), "--programme", "acv", "--region", "84",
+                 "--out", str(tmp_path / "m.png"), "-q"]) == 0
+    err = capsys.readouterr().err
+    assert f"the build's outlines {relative} are not found from {elsewhere}" in err
+    monkeypatch.chdir(CONTOURS.parent.parent)  # from the folder the build would have run in: found
+    shared = "more-data/contours/" + Path(named[0]).name
+    manifest["ignored"] = [shared if n == relative else n for n in manifest["ignored"]]
+    (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert maps.default_outlines(build)[0] == Path(shared) and maps.default_outlines(build)[2] == []

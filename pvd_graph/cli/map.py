@@ -48,7 +48,7 @@ def run(args) -> int:
     as_of = as_of_day(args.as_of) if args.as_of is not None else None  # a bad date: one line, before loading
     progress = Progress(args.quiet)
     build = Path(args.graph) if args.graph else resources.DEFAULT_BUILD_DIR
-    dep_file, reg_file = maps.default_outlines(build if build.is_dir() else None)
+    dep_file, reg_file, unfound = maps.default_outlines(build if build.is_dir() else None)
     dep_file = Path(args.outlines) if args.outlines else dep_file
     reg_file = Path(args.region_outlines) if args.region_outlines else (None if args.outlines else reg_file)
     departements = maps.load_outlines(dep_file) if dep_file else None
@@ -59,7 +59,11 @@ def run(args) -> int:
                          colour_by=args.colour_by, as_of=as_of)
     if not data.towns and not data.unplaced:
         raise UserError(f"no town of {', '.join(args.programme)} matches the filters given")
-    if departements is None:  # said even with -q (once the request is known good): points without outlines
+    if departements is None and unfound and not args.outlines:  # the build had outlines, not found from here
+        print(f"pvd-graph map: warning: the build's outlines {unfound[0]} are not found from {Path.cwd()} "
+              "(the build names them as it was given them: run from the folder it ran in, or give "
+              "--outlines GEOJSON): points only", file=sys.stderr)
+    elif departements is None:  # said even with -q (once the request is known good): points without outlines
         print("pvd-graph map: warning: no département outlines (give --outlines GEOJSON, or build with the "
               "contours/ folder): points only", file=sys.stderr)
     if data.unplaced:
