@@ -81,8 +81,11 @@ class Match:
 
 
 def _select(ds, text: str, bindings: dict) -> list[tuple]:
-    """Rows of rdflib terms (``None`` when unbound) of one of this module's SELECT queries."""
-    return [tuple(row) for row in store.query(ds, text, bindings)]
+    """Rows of rdflib terms (``None`` when unbound) of one of this module's SELECT queries, the bound values
+    written in as terms so that they narrow the plan (:mod:`pvd_graph.inline`; a name: 2.6 s → 0.5 s)."""
+    from pvd_graph.inline import inline_bindings
+
+    return [tuple(row) for row in store.query(ds, *inline_bindings(text, bindings))]
 
 
 def _matches(rows) -> list[Match]:

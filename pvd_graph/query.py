@@ -447,7 +447,8 @@ def describe_syntax_error(text: str, exc: BaseException) -> str:
     return f"SPARQL syntax error at line {line}, column {column}: {want}found {_found(text, line, column)}"
 
 
-def execute(ds, q: CatalogueQuery, bindings: Mapping[str, object]) -> tuple[str, list[str], list[tuple]]:
+def execute(ds, q: CatalogueQuery, bindings: Mapping[str, object],
+            inline: bool = True) -> tuple[str, list[str], list[tuple]]:
     """Run an already-checked query; ``(form, columns, rows)`` of rdflib terms (``None`` when unbound).
 
     *form* is ``SELECT``, ``ASK`` or ``CONSTRUCT`` (also for DESCRIBE).
@@ -457,12 +458,16 @@ def execute(ds, q: CatalogueQuery, bindings: Mapping[str, object]) -> tuple[str,
     The project's prefixes (:data:`pvd_graph.namespaces.PREFIXES`, as on the
     endpoint's query page) are declared. An update, a SPARQL syntax error or
     an evaluation error is a one-line :class:`UserError`.
+
+    With *inline* (default), bound values are written into the text as RDF terms
+    (:func:`pvd_graph.inline.inline_bindings`) so that they narrow Oxigraph's plan;
+    ``inline=False`` binds them as substitutions (the same rows, tests compare both).
     """
     verdict = check_text(q)
     # as on the endpoint: a query naming its own dataset (FROM) gets it, else the opened view
     union = ds.default_union and not verdict.from_clause
     try:
-        kind, variables, rows = _run(ds, q.text, bindings, union)
+        kind, variables, rows = _run(ds, q.text, bindings, union, inline)
     except UserError:
         raise
     except SyntaxError as exc:  # Oxigraph's parser
@@ -481,13 +486,28 @@ def execute(ds, q: CatalogueQuery, bindings: Mapping[str, object]) -> tuple[str,
     return kind, columns, [tuple(row[i] for i in index) for row in rows]
 
 
-def _run(ds, text: str, bindings: Mapping[str, object], union: bool = True):
+def sent_text(text: str, bindings: Mapping[str, object]) -> tuple[str, dict[str, object]]:
+    """The text :func:`execute` sends to the engine for *bindings*, and the bindings it substitutes (see
+    :func:`pvd_graph.inline.inline_bindings`): what a reference run must send to compare like with like."""
+    from pvd_graph.inline import inline_bindings
+
+    return inline_bindings(text, bindings)
+
+
+def _run(ds, text: str, bindings: Mapping[str, object], union: bool = True, inline: bool = True):
     """The query on the store; result terms as rdflib terms, each distinct term converted once
     (rows of ~1,600 results repeat the same towns and EPCI)."""
     from pvd_graph.namespaces import PREFIXES
     from pvd_graph.store import to_rdflib
 
-    result = ds.query(text, bindings=bindings, prefixes=PREFIXES, union=union)
+    sent, rest = sent_text(text, bindings) if inline else (text, bindings)
+    try:
+        result = ds.query(sent, bindings=rest, prefixes=PREFIXES, union=union)
+    except SyntaxError:
+        if sent is text:
+            raise
+        # the rewritten text is refused: the user's own text and substitutions say why (or answer)
+        result = ds.query(text, bindings=bindings, prefixes=PREFIXES, union=union)
     if isinstance(result, ox.QueryBoolean):
         return "ASK", ["ask"], [(Literal(bool(result)),)]
     cache: dict = {}
@@ -541,16 +561,16 @@ def _triple_key(t):
 
 def run_query(ds, name_or_text: str, params: Mapping[str, str] | None = None,
               catalogue: Mapping[str, CatalogueQuery] | None = None,
-              notes: list[str] | None = None) -> tuple[list[str], list[tuple]]:
+              notes: list[str] | None = None, inline: bool = True) -> tuple[list[str], list[tuple]]:
     """Run a catalogue query (by name) or SPARQL text on *ds*; ``(columns, rows)``.
 
     *params* are strings as a user types them (``{"insee": "73011"}``, or
     ``{"insee": "Albertville"}``), checked by form and by meaning against *ds*
     and bound as RDF terms; how a value was read goes to *notes*. Rows hold
-    rdflib terms, see :func:`plain`.
+    rdflib terms, see :func:`plain`. *inline*: see :func:`execute`.
     """
     q = resolve(name_or_text, catalogue)
-    _, columns, rows = execute(ds, q, q.bindings(params or {}, ds, notes))
+    _, columns, rows = execute(ds, q, q.bindings(params or {}, ds, notes), inline)
     return columns, rows
 
 
