@@ -311,7 +311,25 @@ def parse_header(text: str, name: str, path: Path | None = None) -> CatalogueQue
         other = q.param(p.not_before) if p.not_before else None
         if p.not_before and (other is None or other.type != p.type):
             raise ValueError(f"{where}: param {p.name!r}: '>= {p.not_before}' names no parameter of type {p.type}")
+    check_no_column_named_like_a_param(q, where)
     return q
+
+
+def check_no_column_named_like_a_param(q: CatalogueQuery, where: str) -> None:
+    """``ValueError`` when a ``returns`` column has the name of a date parameter.
+
+    A parameter NAME binds ``?NAME``, so a column of that name is pinned to the value given. For a
+    code that filters its own column (``departement``, ``epci``) that is the intent: the column shows
+    the code asked for. A date parameter is a point in time (``date``: the graph as of that day, issue
+    15) or a bound of a range (``from``, ``to``), never the value of a column: a ``date`` column (a
+    signature date) would silently keep only the rows signed on the day given. Such a header is
+    refused. (Kept apart from :func:`parse_header` so that it reads as one rule.)
+    """
+    clash = [p.name for p in q.params if p.type == "xsd:date" and p.name in q.returns]
+    if clash:
+        raise ValueError(f"{where}: column {clash[0]!r} of 'returns' has the name of the date parameter "
+                         f"{clash[0]!r}: the parameter would pin the column to its value; rename the column")
+
 
 
 def load_catalogue(folder: Path | None = None) -> dict[str, CatalogueQuery]:

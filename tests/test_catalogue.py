@@ -527,9 +527,9 @@ def test_issue_14_conventions_of_town_columns_and_curated_rows(curated):
     concern it and those they are part of (read from data/conventions.ttl with rdflib), titled as there."""
     from rdflib import Graph, Namespace, URIRef
 
-    assert CATALOGUE["conventions-of-town"].returns == ["convention", "title", "type", "programme", "date",
+    assert CATALOGUE["conventions-of-town"].returns == ["convention", "title", "type", "programme", "signed",
                                                         "status", "signatories"]
-    assert [p.name for p in CATALOGUE["conventions-of-town"].params] == ["insee"]
+    assert [p.name for p in CATALOGUE["conventions-of-town"].params] == ["insee", "date"]
     pvd = Namespace("https://w3id.org/pvd-graph/ontology#")
     turtle = Graph().parse(resources.DATA_DIR / "conventions.ttl", format="turtle")
     town = URIRef("https://w3id.org/pvd-graph/id/commune/73011")
