@@ -15,6 +15,12 @@ table; the curated data is no list) and every commune, one line goes to ``confli
   the table's ``id_fs`` are the same numbers; an office moved from a former commune's or an
   arrondissement's code counts for the commune it is located in).
 
+The table and the lists read in the COG 2023 name communes of 2023, some merged since: an entry or
+a participation of such a former commune (``pvd:carriedOnBy``, :mod:`pvd_graph.build.derive_history`)
+counts for each current commune that carries it on, with its ids, so that both accounts are
+compared in the current code (the line's subject is the current commune; the former commune's
+entry and participation stay as they are in the graph).
+
 A commune of a Territoire d'industrie is in it through its EPCI: the derived participations
 (:mod:`pvd_graph.build.derive_ti`) count for the list whose EPCI participation they derive from.
 "kept" is the list's account (the graph's participations are the list's), "dropped" the table's;
@@ -57,17 +63,35 @@ def _show(programme: str, account: Account, town: str) -> str:
     return f"{programme} ({' ; '.join(sorted(account[town])) or 'listed'})"
 
 
-def _table(ds: Store, programme: str) -> Account:
+#: town IRI → the current communes it counts for: itself when current, its carriers when a former commune
+Current = dict[str, tuple[str, ...]]
+
+
+def _current(ds: Store) -> Current:
+    """Each current commune for itself, and each former commune for the current communes carrying it on."""
+    found: dict[str, list[str]] = {c.value: [c.value] for (c,) in ds.select(f"""SELECT ?c WHERE {{
+        GRAPH <{COMMUNES_GRAPH}> {{ ?c a <{OX.Commune.value}> }} }}""")}
+    carriers: dict[str, list[str]] = defaultdict(list)
+    for former, now in ds.select(f"""SELECT ?f ?c WHERE {{ GRAPH <{DERIVED_GRAPH}> {{
+            ?f <{OX.carriedOnBy.value}> ?c }} }}"""):
+        if former.value not in found and now.value in found:
+            carriers[former.value].append(now.value)
+    found.update(carriers)
+    return {town: tuple(nows) for town, nows in found.items()}
+
+
+def _table(ds: Store, programme: str, current: Current) -> Account:
     rows = ds.select(f"""SELECT ?town ?id WHERE {{ GRAPH <{NGEO_GRAPH}> {{
         ?e <{OX.entryIn.value}> <{ids.programme(programme)}> ; <{OX.entryOf.value}> ?town ;
            <{DCTERMS.identifier}> ?id }} }}""")
     found: Account = defaultdict(set)
     for town, value in rows:
-        found[town.value].add(value.value)
+        for now in current.get(town.value, ()):
+            found[now].add(value.value)
     return found
 
 
-def _lists(ds: Store, programme: str) -> dict[str, Account]:
+def _lists(ds: Store, programme: str, current: Current) -> dict[str, Account]:
     """source id → the communes its participations in *programme* name (directly or, for ``ti``, through an
     EPCI), with the ids it gives them (empty where it gives none to compare)."""
     prog = ids.programme(programme)
@@ -77,16 +101,16 @@ def _lists(ds: Store, programme: str) -> dict[str, Account]:
         GRAPH <{DERIVED_GRAPH}> {{ ?q <{OX.inProgramme.value}> <{prog}> ; <{OX.participant.value}> ?town ;
                                   <{PROV.wasDerivedFrom}> ?p }}
         GRAPH ?g {{ ?p <{OX.listedIn.value}> ?src }} }}""")
-    communes = {c.value for (c,) in ds.select(f"""SELECT ?c WHERE {{ GRAPH <{COMMUNES_GRAPH}> {{
-        ?c a <{OX.Commune.value}> }} }}""")}
     lists: dict[str, Account] = defaultdict(dict)
     for src, town in rows:
         sid = src.value.removeprefix(SOURCE_PREFIX)
-        if sid in KNOWN_SOURCES and sid != NGEO and town.value in communes:
-            lists[sid][town.value] = set()
+        if sid in KNOWN_SOURCES and sid != NGEO:
+            for now in current.get(town.value, ()):
+                lists[sid][now] = set()
     for sid, town, value in _ids(ds, programme):
-        if town in lists.get(sid, {}):
-            lists[sid][town].add(value)
+        for now in current.get(town, ()):
+            if now in lists.get(sid, {}):
+                lists[sid][now].add(value)
     return lists
 
 
@@ -118,11 +142,12 @@ def _ids(ds: Store, programme: str) -> list[tuple[str, str, str]]:
 def ngeo_cross_check(ds: Store) -> tuple[list[ox.Triple], list[Conflict]]:
     """The disagreements between each programme list and the ngeo table (no triple is derived)."""
     conflicts: list[Conflict] = []
+    current = _current(ds)
     for programme in CHECKED.values():
-        table = _table(ds, programme)
+        table = _table(ds, programme, current)
         if not table:
             continue  # the table is not in this build: nothing to compare
-        for sid, listed in sorted(_lists(ds, programme).items()):
+        for sid, listed in sorted(_lists(ds, programme, current).items()):
             for town in sorted(set(table) | set(listed)):
                 if (town in table) != (town in listed):
                     conflicts.append(Conflict(town, OX.participatesIn.value, _show(programme, listed, town), sid,

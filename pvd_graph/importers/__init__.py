@@ -44,12 +44,13 @@ __all__ = ["KNOWN_SOURCES", "FETCH_MANIFEST", "Earlier", "ImportResult", "Import
 #: importer resolves commune groupings through the COG communes; the ORT importer resolves each
 #: commune's EPCI through the COG communes and EPCI).
 KNOWN_SOURCES: dict[str, Importer] = {
-    imp.id: imp for imp in (*cog.IMPORTERS, *cog_history.IMPORTERS, *anct_pvd_2024.IMPORTERS, anct_pvd.IMPORTER,
+    # INSEE's tables before the lists read in an older code: a row of a commune merged since names its former commune
+    imp.id: imp for imp in (*cog.IMPORTERS, *cog_history.IMPORTERS, *insee_history.IMPORTERS,
+                                 *anct_pvd_2024.IMPORTERS, anct_pvd.IMPORTER,
                                  # the ACV layouts that share names with anct-acv's come first (by content)
                                  anct_acv2.IMPORTER, *anct_acv_superposeur.IMPORTERS, anct_acv_map.IMPORTER,
                                  anct_acv.IMPORTER, crte.IMPORTER, anct_ngeo.IMPORTER,
-                                 # the ORT after INSEE's tables: its rows of communes merged since name their former commune
-                                 *insee_history.IMPORTERS, anct_ort.IMPORTER, anct_ti.IMPORTER, anct_va.IMPORTER,
+                                 anct_ort.IMPORTER, anct_ti.IMPORTER, anct_va.IMPORTER,
                                  anct_engagement.IMPORTER, *anct_lists.IMPORTERS, france_services.IMPORTER,
                                  *typologies.IMPORTERS, qpv.IMPORTER)
 }

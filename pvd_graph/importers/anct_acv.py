@@ -63,7 +63,7 @@ from pvd_graph.identifiers import (
     organisation_iri,
     programme_iri,
 )
-from pvd_graph.importers import readers
+from pvd_graph.importers import readers, vintage
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (
     Duplicates,
@@ -123,6 +123,8 @@ class Layout:
     programme: str = "acv"  # programme slug of the participations
     #: whether the features are conventions (ACV 2 names laureates, no convention)
     conventions: bool = True
+    #: the geographic code the list is read in (:mod:`pvd_graph.importers.vintage`); None: the current code
+    code_year: str | None = None
 
 
 @dataclass
@@ -195,6 +197,8 @@ def parse_features(doc: list, layout: Layout, result: ImportResult, emit: Emitte
     seen = Duplicates()
     current = run.earlier.current_communes  # None when the COG is not in this import
     conventions: dict[str, _Convention] = {}
+    code_of_list = vintage.code_for(run, layout.code_year, result) if layout.code_year and current else None
+    older = code_of_list if code_of_list is not None and not code_of_list.current else None
     for i, feature in enumerate(doc):
         result.rows_read += 1
         where = (file, i)
@@ -205,7 +209,15 @@ def parse_features(doc: list, layout: Layout, result: ImportResult, emit: Emitte
             towns = layout.towns(props, feature, result, where, run)
             for town in towns:
                 seen.check(town.code, i, town.field, town.code)
-                if current is not None and town.code not in current:
+                if older is not None and town.code not in older.communes:
+                    raise RowError(town.field, town.code, f"not a commune in the COG {older.year}")
+                if older is not None and town.code not in current:
+                    undated = vintage.undated_former(town.code, older, run, town.field)
+                    if undated is not None:
+                        raise undated
+                    result.noted.append(Reject(file, i, town.field, town.code,
+                                               vintage.merged_since(town.code, older, run.earlier)))
+                elif current is not None and town.code not in current:
                     raise RowError(town.field, town.code, "not a current commune in the COG (merged or renumbered since)")
             pid = required_cell(layout.id_field, props, lambda v: check_slug(str(v).strip().lower()))
             site = check(layout.site_field, props.get(layout.site_field), readers.name)
@@ -224,16 +236,20 @@ def parse_features(doc: list, layout: Layout, result: ImportResult, emit: Emitte
                                                 (layout.date_field, conv.signed, signed)))
             conv.towns.extend(towns)
         for town in towns:
-            _emit_town(emit, town, layout, convention_iri(pid) if layout.conventions else None, result, where)
+            former = current is not None and town.code not in current
+            _emit_town(emit, town, layout, convention_iri(pid) if layout.conventions else None, result, where, former)
         result.rows_accepted += 1
     _emit_conventions(emit, conventions)
 
 
 def _emit_town(emit: Emitter, town: Town, layout: Layout, convention: str | None,
-               result: ImportResult, where: Where) -> None:
-    s = emit.entity(commune_iri(town.code), OX.Commune)
-    emit.label(s, town.name)
-    emit.string(s, OX.inseeCode, town.code)
+               result: ImportResult, where: Where, former: bool = False) -> None:
+    """*former*: a commune of the list's code merged since, whose participation is the former commune's
+    (:func:`pvd_graph.importers.vintage.merged_since`): not typed, named nor coded here."""
+    s = emit.node(commune_iri(town.code)) if former else emit.entity(commune_iri(town.code), OX.Commune)
+    if not former:
+        emit.label(s, town.name)
+        emit.string(s, OX.inseeCode, town.code)
     if town.departement:
         emit.add(s, OX.inDepartement, emit.node(departement_iri(town.departement)))
     emit.participation(s, "commune", town.code, layout.programme,

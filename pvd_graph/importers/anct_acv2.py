@@ -8,6 +8,12 @@ or MultiPoint. ANCT's map shows this layer as « Entrées de ville » (its ``edv
 ``pvd:Participation`` in ``programme/acv2`` (``data/programmes.ttl``: ``dcterms:isPartOf``
 ``programme/acv``), nothing more. The id is required (a feature without one is rejected) but not
 emitted: it is the town's ACV id, whose framework convention the ACV files give.
+
+The list (2023-09) is read in the geographic code of its vintage, the COG 2023, when the import
+holds it (:mod:`pvd_graph.importers.vintage`; else in the current code, the build saying which):
+a town that is not a commune of that code is rejected; a commune of the COG 2023 merged since is
+the former commune's participation (``commune/{code}``, never typed ``pvd:Commune``, which the
+build links by ``pvd:carriedOnBy`` to its successor), the row noted, as for the 2024 PVD lists.
 """
 
 from __future__ import annotations
@@ -31,8 +37,10 @@ def _sniff(path: Path, head: bytes) -> bool:
     return _NAME.search(text) is not None and '"liste_geo"' in text
 
 
+#: the geographic code the list is read in: that of its vintage (2023-09)
+CODE_YEAR = "2023"
 LAYOUT = Layout(id_field="id_territoire", site_field="lib_territoire", date_field=None,
-                towns=anct_acv.listed_towns, programme="acv2", conventions=False)
+                towns=anct_acv.listed_towns, programme="acv2", conventions=False, code_year=CODE_YEAR)
 
 IMPORTER = LayoutImporter(
     id="anct-acv2", title="Lauréats d'Action cœur de ville 2 (entrées de ville)", url=SOURCE_URL,

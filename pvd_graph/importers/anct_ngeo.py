@@ -21,9 +21,18 @@ columns are left for a later step: each non-empty one is reported (a line per co
 ``rejects.csv``, with its count), never skipped silently; so are the values of checked columns on
 codes that are not current communes (not compared).
 
+The table is read in the geographic code of its vintage, the COG 2023, when the import holds it
+(``cog-2023/``, :mod:`pvd_graph.importers.vintage`; else in the current code, the build saying so
+in either case). A row whose code is not a commune of that code is rejected. A commune of the COG
+2023 that is not current (merged since) is not rejected nor re-pointed: its table entries and its
+CRTE participation are those of the former commune ``commune/{code}`` (never typed ``pvd:Commune``;
+INSEE's tables make it a ``pvd:FormerCommune`` and the build derives its ``pvd:carriedOnBy``, as for
+the 2024 PVD lists), the row noted; the CRTE contract does not ``pvd:concerns`` it (the CRTE
+coverage is cross-checked in the current code, :mod:`pvd_graph.build.derive_crte`). Read in the
+current code, such a row's CRTE is rejected and its programme ids are counted, not compared.
+
 A row without ``id_crte`` (overseas collectivities, a few others) is skipped by design and
-counted. A COG 2023 code that is not a current commune of the COG of the same import (merged or
-renumbered since) is rejected with that reason: its CRTE is not moved to another commune.
+counted.
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pvd_graph.identifiers import commune_iri, convention_iri
-from pvd_graph.importers import readers
+from pvd_graph.importers import readers, vintage
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers import common
 from pvd_graph.importers.common import Emitter, Importer, ImportRun, RowError
@@ -51,6 +60,8 @@ NO_CRTE = "no CRTE id (id_crte empty): nothing to import for the CRTE"
 CHECKED = {"id_pvd": "pvd", "id_ti": "ti", "id_acv": "acv", "id_acv2": "acv2", "id_va": "va",
            "id_fs": "france-services"}
 NOT_CURRENT = "values on COG 2023 codes that are not current communes (merged or renumbered since): not compared"
+#: the geographic code of the table's vintage (its name says it: ``cog2023``)
+CODE_YEAR = "2023"
 
 
 def entry_iri(insee: str, programme: str) -> str:
@@ -58,8 +69,7 @@ def entry_iri(insee: str, programme: str) -> str:
     return ids.fragment(commune_iri(insee), f"ngeo-{programme}")
 
 
-def _entries(emit: Emitter, code: str, row: dict) -> None:
-    town = emit.node(commune_iri(code))
+def _entries(emit: Emitter, town, code: str, row: dict) -> None:
     for column, programme in CHECKED.items():
         values = split_cell(row.get(column))
         if values:
@@ -76,6 +86,7 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> N
     if current is None:
         raise SourceError("the ngeo table's codes are COG 2023: it needs the COG communes file "
                           "(communes.json) in the same import to tell which are current")
+    code_of_list = vintage.code_for(run, CODE_YEAR, result)
     seen = common.Duplicates()
     left: dict[str, int] = {}
     stale: dict[str, int] = {}
@@ -87,27 +98,39 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> N
         try:
             code = common.required_cell(CODE, row, run.codes.insee)
             seen.check(code, line, CODE, code)
-            if code in current:
-                _entries(emit, code, row)
-            else:
+            former = code not in current
+            if former and not code_of_list.current:
+                if code not in code_of_list.communes:
+                    raise RowError(CODE, code, f"not a commune in the COG {code_of_list.year}")
+                undated = vintage.undated_former(code, code_of_list, run, CODE)
+                if undated is not None:
+                    raise undated
+                result.noted.append(Reject(file, line, CODE, code, vintage.merged_since(code, code_of_list, run.earlier)))
+            # a commune of the COG 2023 merged since: the former commune (pvd_graph.importers.vintage)
+            town = emit.node(commune_iri(code))
+            if former and code_of_list.current:
                 for column in CHECKED:
                     if split_cell(row.get(column)):
                         stale[column] = stale.get(column, 0) + 1
-            ids = split_cell(row.get(CRTE))
-            if not ids:
+            else:
+                _entries(emit, town, code, row)
+            crte = split_cell(row.get(CRTE))
+            if not crte:
                 result.skipped[NO_CRTE] = result.skipped.get(NO_CRTE, 0) + 1
                 continue
-            if code not in current:
+            if former and code_of_list.current:
                 raise RowError(CODE, code, "COG 2023 code that is not a current commune in the COG of this "
                                            "import (merged or renumbered since): its CRTE is not imported")
-            slugs = [common.check(CRTE, raw, crte_slug) for raw in ids]
+            slugs = [common.check(CRTE, raw, crte_slug) for raw in crte]
         except RowError as err:
             common.reject(result, file, line, err)
             continue
-        town = emit.entity(commune_iri(code), OX.Commune)
+        if not former:
+            emit.entity(commune_iri(code), OX.Commune)
         for slug in slugs:
             contract = emit.node(convention_iri(slug))
-            emit.add(contract, OX.concerns, town)
+            if not former:
+                emit.add(contract, OX.concerns, town)
             emit.participation(town, "commune", code, "crte", joined_through=contract)
         result.rows_accepted += 1
     for column, count in sorted(left.items()):

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 from pvd_graph.importers import cog, history
 from pvd_graph.importers.base import ImportResult
-from pvd_graph.importers.common import Earlier, ImportRun
+from pvd_graph.importers import common
+from pvd_graph.importers.common import Earlier, ImportRun, RowError
 
 
 @dataclass
@@ -98,3 +99,15 @@ def merged_since(code: str, code_of_list: Code, earlier: Earlier) -> str:
     return (f"noted, nothing dropped: a commune of the COG {code_of_list.year} that is not current in the COG "
             f"{cog.VINTAGE}" + (f" (a former code of commune {now})" if now else "")
             + ": its participation is that of the former commune, which pvd:carriedOnBy links to its successor")
+
+
+def undated_former(code: str, code_of_list: Code, run: ImportRun, field: str) -> RowError | None:
+    """Why a row of *code*, a commune of the list's (older) code that is not current, cannot be the former
+    commune's participation: INSEE's tables of this import do not end that commune (merged after the years they
+    cover, or the tables not imported), so the graph would hold no ``pvd:FormerCommune`` for it; ``None`` when
+    they do (the ORT's rule, :mod:`pvd_graph.importers.anct_ort`)."""
+    if code in (run.earlier.history or {}).get(history.FORMER, {}).get("insee", {}):
+        return None
+    err = common.not_current(code, run.earlier)
+    return RowError(field, code, err.reason + f"; a commune of the COG {code_of_list.year} whose merger INSEE's "
+                                              "tables do not date: not imported")
