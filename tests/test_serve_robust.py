@@ -424,3 +424,20 @@ def test_light_traffic_under_wrk_holds_during_abuse(server, graph):
     assert re.search(r"client gone: query [0-9a-f]{12} abandoned", log), log
     assert "crash" not in log and "Traceback" not in log and "Exception in ASGI" not in log
     assert_counts(server, graph)
+
+
+def test_a_reply_larger_than_one_read_arrives_whole(server, graph):
+    """A worker's reply travels to the web process in frames read on its event loop: one of ~9,000 rows
+    (several hundred KB, many reads of the socket) arrives whole and in order, as the graph file says."""
+    r = requests.get(server.base + "/sparql", params={"query": "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+                                                     "SELECT ?l WHERE { ?s rdfs:label ?l } ORDER BY ?l LIMIT 9000"},
+                     headers={"Accept": "application/sparql-results+json"}, timeout=60)
+    assert r.status_code == 200, r.text[:300]
+    assert len(r.content) > 256 * 1024
+    labels = []
+    with open(graph[0], encoding="utf-8") as fh:
+        for line in fh:
+            if "rdf-schema#label" in line:
+                labels.append(line.split('"')[1])
+    assert [b["l"]["value"] for b in r.json()["results"]["bindings"]] == sorted(labels)[:9000]
+    assert "crash" not in server.output()[before:]

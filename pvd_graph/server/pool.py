@@ -42,6 +42,12 @@ too, and their clients leave. Past the ``aside`` bound, while every slot is busy
 waits at most ``queue_wait`` seconds for one, then gets 503 with ``Retry-After``. Each of these events is one log
 line (what, a hash of the query, how long it ran).
 
+A query and its reply travel on a socket pair between the web process and the
+worker, framed (length, then pickle) and read on the web process's event loop
+itself: no thread in between, whose hand-back of each reply would wait for the
+interpreter lock while the loop is busy. A new worker says it is ready only
+once it has opened the store, so a spare that takes a slot answers at once.
+
 The template is started with the ``spawn`` method (no ``fork`` of the
 threaded web server) and opens the build through :func:`pvd_graph.store.open_built`
 (``graphs="both"``: its on-disk store, or ``dataset.nq``, ``graph.nt`` and ``alignments.nt``
@@ -56,7 +62,10 @@ import asyncio
 import hashlib
 import multiprocessing
 import os
+import pickle
 import signal
+import socket
+import struct
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -72,6 +81,15 @@ WORKER_STACK = 256 * 1024 * 1024
 WATCH_INTERVAL = 0.05
 #: Seconds a query runs, while no slot is free, before it is moved aside (its slot gets the spare fork).
 ASIDE_AFTER = 0.1
+#: Seconds a query runs, while another query waits for a slot, before it is moved aside: what a light
+#: query waiting behind a runaway loses at most (far above a simple query's time in a worker).
+ASIDE_IF_WAITED = 0.03
+#: Seconds a query has run when, moved aside, it gets the lowest CPU priority.
+ASIDE_NICE_AFTER = ASIDE_AFTER
+#: Seconds a new worker has to open the store and say it is ready.
+START_TIMEOUT = 60.0
+#: Frame of a message between the web process and a worker: its length, then the pickled request or reply.
+_FRAME = struct.Struct("!Q")
 #: Seconds between two looks, past :data:`ASIDE_AFTER`, at whether a long query should be moved aside.
 ASIDE_POLL = 0.01
 #: Queries cut by the server (time limit, memory cap, crash) remembered by their hash.
@@ -154,7 +172,16 @@ def _template_main(conn, config: PoolConfig) -> None:  # the spawned template pr
             conn.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             threading.stack_size(WORKER_STACK)
-            thread = threading.Thread(target=_serve_queries, args=(worker_store(), worker_conn, config), name="pvd-graph-queries")
+            sock = socket.socket(fileno=os.dup(worker_conn.fileno()))
+            worker_conn.close()
+            sock.setblocking(True)
+            try:
+                ready = worker_store()  # opened before the worker says it is ready: no query waits for it
+            except Exception as exc:  # said to the web process, which refuses to start or logs it
+                _send(sock, f"{type(exc).__name__}: {exc}")
+                os._exit(1)
+            _send(sock, "ready")
+            thread = threading.Thread(target=_serve_queries, args=(ready, sock, config), name="pvd-graph-queries")
             thread.start()
             thread.join()
             os._exit(0)
@@ -162,14 +189,37 @@ def _template_main(conn, config: PoolConfig) -> None:  # the spawned template pr
         conn.send(pid)
 
 
-def _serve_queries(store, conn, config: PoolConfig) -> None:  # a forked worker
+def _send(sock: socket.socket, message) -> None:
+    """*message* pickled and framed on a blocking socket (a worker's side)."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    sock.sendall(_FRAME.pack(len(data)) + data)
+
+
+def _receive(sock: socket.socket):
+    """The next framed message on a blocking socket; :class:`EOFError` once the other side is gone."""
+    head = _exactly(sock, _FRAME.size)
+    return pickle.loads(_exactly(sock, _FRAME.unpack(head)[0]))
+
+
+def _exactly(sock: socket.socket, size: int) -> bytearray:
+    buf, got = bytearray(size), 0
+    view = memoryview(buf)
+    while got < size:
+        n = sock.recv_into(view[got:])
+        if n == 0:
+            raise EOFError("the other end of the worker's socket is closed")
+        got += n
+    return buf
+
+
+def _serve_queries(store, sock, config: PoolConfig) -> None:  # a forked worker
     from pvd_graph.server.catalogue import run_catalogue
     from pvd_graph.server.engine import describe_entity, run_sparql
 
     while True:
         try:
-            request = conn.recv()
-        except (EOFError, KeyboardInterrupt):
+            request = _receive(sock)
+        except (EOFError, OSError, KeyboardInterrupt):
             return
         try:
             if request["op"] == "entity":
@@ -182,7 +232,10 @@ def _serve_queries(store, conn, config: PoolConfig) -> None:  # a forked worker
             reply = error(503, "query cancelled: it needed more memory than this endpoint allows")
         except Exception as exc:  # an engine bug must not kill the worker silently
             reply = error(500, f"internal error: {type(exc).__name__}: {exc}")
-        conn.send(reply)
+        try:
+            _send(sock, reply)
+        except OSError:  # the web process killed us or is gone
+            return
 
 
 class _Template:
@@ -231,23 +284,50 @@ class _Template:
 
 
 class _Slot:
-    """One worker process (a fork of the template) and the pipe to it; used by one thread at a time."""
+    """One worker process (a fork of the template) and the socket to it; used by one query at a time.
+
+    :meth:`start` and :meth:`restart` block (they run on a pool thread or before serving);
+    :meth:`call` is a coroutine of the web process's event loop: the request is written and the
+    reply read on the loop itself, with no thread in between (a thread handing the reply back
+    waits for the interpreter lock while the loop is busy: milliseconds per query under load).
+    """
 
     def __init__(self, template: _Template, config: PoolConfig, number: int):
         self.template, self.config, self.number = template, config, number
-        self.pid = self.conn = None
+        self.pid = self.sock = None
         self.restarts = 0
         self.loaded_mib: float | None = None
         self.killed = False  # set at once by kill(): the process may take a moment to be gone
         self.aside = False  # moved aside: its process ends with the query it is answering
 
     def start(self) -> None:
-        self.pid, self.conn = self.template.fork()
-        self.loaded_mib = resident_mib(self.pid)
+        """Fork the worker and wait until it has opened the store (it says "ready")."""
+        self.fork()
+        self.wait_ready()
+
+    def fork(self) -> None:
+        self.pid, conn = self.template.fork()
         self.killed = False
+        try:
+            self.sock = socket.socket(fileno=os.dup(conn.fileno()))
+        finally:
+            conn.close()
+
+    def wait_ready(self) -> None:
+        self.sock.settimeout(START_TIMEOUT)
+        try:
+            ready = _receive(self.sock)
+        except (EOFError, OSError) as exc:
+            self.stop()
+            raise UserError(f"a query worker died or hung while opening the graph ({exc})") from None
+        if ready != "ready":
+            self.stop()
+            raise UserError(f"a query worker did not start: {ready!r}")
+        self.sock.setblocking(False)
+        self.loaded_mib = resident_mib(self.pid)
 
     def kill(self) -> None:
-        """Stop the worker now (a no-op if it is already dead); the thread waiting on it returns."""
+        """Stop the worker now (a no-op if it is already dead)."""
         self.killed = True
         if self.pid is not None:
             try:
@@ -267,35 +347,69 @@ class _Slot:
 
     def stop(self) -> None:
         self.kill()
-        if self.conn is not None:
-            self.conn.close()
+        if self.sock is not None:
+            self.sock.close()
 
     def restart(self) -> None:
         self.stop()
         self.restarts += 1
         self.start()
 
-    def call(self, request: dict, timeout: float) -> tuple[Reply, str | None]:
-        """The worker's reply and what went wrong (``None``, ``"timeout"``, ``"memory"``, ``"crash"``)."""
-        deadline = time.monotonic() + timeout
+    async def _reply(self, loop) -> Reply:
+        """The worker's next framed reply, read on the event loop."""
+        data = bytearray(await loop.sock_recv(self.sock, 65536))
+        while len(data) < _FRAME.size:
+            more = await loop.sock_recv(self.sock, 65536)
+            if not more:
+                raise EOFError
+            data += more
+        size = _FRAME.unpack_from(data)[0] + _FRAME.size
+        if len(data) < size:
+            rest = bytearray(size - len(data))
+            view, got = memoryview(rest), 0
+            while got < len(rest):
+                n = await loop.sock_recv_into(self.sock, view[got:])
+                if n == 0:
+                    raise EOFError
+                got += n
+            data += rest
+        return pickle.loads(memoryview(data)[_FRAME.size:size])
+
+    async def call(self, request: dict, timeout: float) -> tuple[Reply, str | None]:
+        """The worker's reply and what went wrong (``None``, ``"timeout"``, ``"memory"``, ``"crash"``).
+
+        Cancelled (the client left), it kills the worker: its socket may hold half a reply.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         cap = None if self.loaded_mib is None else self.loaded_mib + self.config.max_memory
+        data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        reading = None
         try:
-            self.conn.send(request)
+            await loop.sock_sendall(self.sock, _FRAME.pack(len(data)) + data)
+            reading = asyncio.ensure_future(self._reply(loop))
             while True:
-                left = deadline - time.monotonic()
+                left = deadline - loop.time()
                 if left <= 0:
                     self.kill()
                     return error(503, f"query cancelled: it ran longer than the time limit of {timeout:g} s"), "timeout"
-                if self.conn.poll(min(left, WATCH_INTERVAL)):
-                    return self.conn.recv(), None
+                done, _ = await asyncio.wait((reading,), timeout=min(left, WATCH_INTERVAL))
+                if done:
+                    return reading.result(), None
                 used = None if cap is None else resident_mib(self.pid)
                 if used is not None and used > cap:
                     self.kill()
                     return error(503, "query cancelled: it needed more memory than this endpoint allows "
                                       f"({self.config.max_memory:g} MiB per query)"), "memory"
-        except (EOFError, OSError):
+        except (EOFError, OSError, pickle.UnpicklingError):
             self.kill()
             return error(500, "the query worker crashed; it is being restarted"), "crash"
+        except asyncio.CancelledError:
+            self.kill()
+            raise
+        finally:
+            if reading is not None and not reading.done():
+                reading.cancel()
 
 
 class QueryPool:
@@ -306,7 +420,7 @@ class QueryPool:
         self.log = log or (lambda _m: None)
         self.template = _Template(multiprocessing.get_context("spawn"), config)
         self.slots = [_Slot(self.template, config, i + 1) for i in range(config.workers)]
-        # a thread per call and per replacement, in the slots and aside: never more at once
+        # threads for the blocking forks (replacements, the spare); queries are sent and read on the event loop
         self._threads = ThreadPoolExecutor(max_workers=2 * (config.workers + config.aside),
                                            thread_name_prefix="pvd-query")
         self._idle: asyncio.Queue | None = None
@@ -314,6 +428,7 @@ class QueryPool:
         self._spare: _Slot | None = None  # a fork kept ready to take the slot of the next query moved aside
         self._forking_spare = False
         self._cut: dict[str, str] = {}  # hash of a query cut (timeout, memory, crash) → why
+        self._waiting = 0  # queries waiting for a slot
 
     @property
     def figures(self) -> dict:
@@ -324,11 +439,13 @@ class QueryPool:
         """Load the graph in the template, then fork every worker."""
         try:
             self.template.start()
-            for slot in self.slots:
-                slot.start()
             if self.config.aside:
                 self._spare = _Slot(self.template, self.config, 0)
-                self._spare.start()
+            starting = [*self.slots, *([self._spare] if self._spare else [])]
+            for slot in starting:  # forked one after the other, then each opens the store: all at once
+                slot.fork()
+            for slot in starting:
+                slot.wait_ready()
         except UserError:
             self.close()
             raise
@@ -367,7 +484,10 @@ class QueryPool:
         """Let *slot* finish its query outside the pool; the spare fork (ready) takes its place at once."""
         slot.aside = True
         self._aside.add(slot)
-        lower_priority(slot.pid)
+        # lowest priority once it has run ASIDE_NICE_AFTER: a query moved early (another was waiting) may
+        # be a light one slowed by a busy machine, which must not then starve at niceness 19
+        asyncio.get_running_loop().call_later(max(0.0, ASIDE_NICE_AFTER - running),
+                                              lambda: slot.killed or lower_priority(slot.pid))
         fresh, self._spare = self._spare, None
         fresh.number = slot.number
         self.slots[self.slots.index(slot)] = fresh
@@ -422,11 +542,15 @@ class QueryPool:
         """The (reply, event) of *future*, moving *slot* aside if it runs long while no slot is free."""
         if slot.aside:
             return await asyncio.shield(future)
-        done, _ = await asyncio.wait({future}, timeout=self.config.aside_after)
+        first = min(self.config.aside_after, ASIDE_IF_WAITED)
+        done, _ = await asyncio.wait({future}, timeout=first)
         while not done:
             # only with the spare ready: a move never waits for a fork, and never starts more than one
             spare = self._spare is not None and not self._spare.dead
-            if self._idle.empty() and len(self._aside) < self.config.aside and spare:
+            running = time.monotonic() - started
+            # no slot free, and this query has run long, or long enough while another waits behind it
+            long = running >= self.config.aside_after or (self._waiting and running >= ASIDE_IF_WAITED)
+            if long and self._idle.empty() and len(self._aside) < self.config.aside and spare:
                 self._move_aside(slot, request, time.monotonic() - started)
                 break
             if self._spare is not None and self._spare.dead:  # killed from outside: fork another
@@ -437,7 +561,6 @@ class QueryPool:
 
     async def run(self, request: dict) -> Reply:
         """The reply to *request*; cancelling this coroutine (the client left) kills the worker running it."""
-        loop = asyncio.get_running_loop()
         if self._idle is None:
             self._idle = asyncio.Queue()
             for slot in self.slots:
@@ -449,19 +572,27 @@ class QueryPool:
                 return self._busy()
             self.log(f"aside: query {name} was cut before ({self._cut[name]}): run aside at once "
                      f"({len(self._aside)} of {self.config.aside})")
+        elif not self._idle.empty():
+            slot = self._idle.get_nowait()
         else:
+            self._waiting += 1
             try:
                 slot = await asyncio.wait_for(self._idle.get(), self.config.queue_wait)
             except (asyncio.TimeoutError, TimeoutError):
                 return self._busy()
+            finally:
+                self._waiting -= 1
         started = time.monotonic()
-        future = loop.run_in_executor(self._threads, slot.call, request, self.config.timeout)
+        future = asyncio.ensure_future(slot.call(request, self.config.timeout))
         # the slot goes back to the line only when its thread is done, replaced first if it was killed
         future.add_done_callback(lambda _f: self._release(slot))
         try:
             reply, event = await self._answer(slot, future, request, started)
         except asyncio.CancelledError:
+            if future.done():  # answered just before its client left: the worker is sound and back in line
+                raise
             slot.kill()
+            future.cancel()
             self._aside.discard(slot)  # its place aside is free at once, not when its process is gone
             # not remembered: a client leaving says nothing sure of its query (an overloaded server
             # makes light queries slow too, and their clients leave)
