@@ -24,18 +24,22 @@ never a reload. The answer never waits for it; the other slots serve
 meanwhile.
 
 A long query does not hold a slot while others would wait: once it has run
-:data:`ASIDE_AFTER` seconds with no slot free, it is **moved aside** — its
-process goes on answering it outside the pool (same time limit, same memory
-cap, same cancel when its client leaves, at the lowest CPU priority) and a
-*spare* fork, kept ready, takes its slot at once (the next spare is forked in
-the background, one fork at a time: while none is ready, nothing is moved),
-so the next light query is served instead of waiting for a runaway to end. At most ``aside`` queries run aside at once (default: as many
+:data:`ASIDE_AFTER` seconds with no slot free (:data:`ASIDE_IF_WAITED` if
+another query is waiting for a slot), it is **moved aside** — its process goes
+on answering it outside the pool (same time limit, same memory cap, same
+cancel when its client leaves, at the lowest CPU priority once it has run
+:data:`ASIDE_NICE_AFTER`) and a *spare* fork takes its slot at once. One spare
+per place aside is kept ready (its store opened, one query answered), so that
+runaways arriving together are all moved without waiting for a fork; used
+ones are forked again in the background, one fork at a time (while none is
+ready, nothing is moved). So the next light query is served instead of waiting
+for a runaway to end. At most ``aside`` queries run aside at once (default: as many
 as ``workers``); a process running aside ends with its query. Memory stays
 bounded: each process, in the slots or aside, is cut at ``max_memory`` above
-the shared graph, so at most ``workers + aside`` times that (the spare runs
+the shared graph, so at most ``workers + aside`` times that (the spares run
 nothing). A query the server cut before (time limit, memory cap, crash; the
 last :data:`REMEMBERED_CUTS`, known by the hash of their text) never takes a
-worker again: it waits for the spare and a place aside, so a client looping
+worker again: it waits for a spare and a place aside, so a client looping
 on such a query only ever holds processes aside. A query abandoned by its
 client is not remembered: on an overloaded server light queries are slow
 too, and their clients leave. Past the ``aside`` bound, while every slot is busy, a new query
@@ -59,6 +63,7 @@ an on-disk one is opened again by each worker). Workers answer on a thread with 
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -85,7 +90,7 @@ ASIDE_AFTER = 0.1
 #: query waiting behind a runaway loses at most (far above a simple query's time in a worker).
 ASIDE_IF_WAITED = 0.03
 #: Seconds a query has run when, moved aside, it gets the lowest CPU priority.
-ASIDE_NICE_AFTER = ASIDE_AFTER
+ASIDE_NICE_AFTER = 0.05
 #: Seconds a new worker has to open the store and say it is ready.
 START_TIMEOUT = 60.0
 #: Frame of a message between the web process and a worker: its length, then the pickled request or reply.
@@ -162,6 +167,9 @@ def _template_main(conn, config: PoolConfig) -> None:  # the spawned template pr
         return
     conn.send(("ready", dataset_figures(store)))
     worker_store = store.opener_for_forks()  # an on-disk store is opened again by each worker, after the fork
+    import pvd_graph.server.catalogue  # noqa: F401  (imported once here, not by each fork)
+
+    gc.freeze()  # what is loaded now is never collected: a fork's collections do not copy its pages
     while True:
         try:
             worker_conn = conn.recv()  # the worker's end of a new pipe to the web process
@@ -177,6 +185,7 @@ def _template_main(conn, config: PoolConfig) -> None:  # the spawned template pr
             sock.setblocking(True)
             try:
                 ready = worker_store()  # opened before the worker says it is ready: no query waits for it
+                _warm(ready, config)
             except Exception as exc:  # said to the web process, which refuses to start or logs it
                 _send(sock, f"{type(exc).__name__}: {exc}")
                 os._exit(1)
@@ -187,6 +196,15 @@ def _template_main(conn, config: PoolConfig) -> None:  # the spawned template pr
             os._exit(0)
         worker_conn.close()
         conn.send(pid)
+
+
+def _warm(store, config: PoolConfig) -> None:
+    """One query answered by a new worker before it says it is ready: its first query costs several
+    times the next ones (the store's caches, the pages a fork copies when first written), and that
+    cost must not fall on the first client it serves (a spare that takes a slot serves at once)."""
+    from pvd_graph.server.engine import run_sparql
+
+    run_sparql(store, {"query": "ASK { ?s ?p ?o }", "accept": "application/sparql-results+json"}, config.limits)
 
 
 def _send(sock: socket.socket, message) -> None:
@@ -425,7 +443,8 @@ class QueryPool:
                                            thread_name_prefix="pvd-query")
         self._idle: asyncio.Queue | None = None
         self._aside: set[_Slot] = set()  # the slots moved aside whose query is still running
-        self._spare: _Slot | None = None  # a fork kept ready to take the slot of the next query moved aside
+        # forks kept ready, one per place aside, each to take the slot of a query moved aside
+        self._spares: list[_Slot] = []
         self._forking_spare = False
         self._cut: dict[str, str] = {}  # hash of a query cut (timeout, memory, crash) → why
         self._waiting = 0  # queries waiting for a slot
@@ -440,8 +459,8 @@ class QueryPool:
         try:
             self.template.start()
             if self.config.aside:
-                self._spare = _Slot(self.template, self.config, 0)
-            starting = [*self.slots, *([self._spare] if self._spare else [])]
+                self._spares = [_Slot(self.template, self.config, 0) for _ in range(self.config.aside)]
+            starting = [*self.slots, *self._spares]
             for slot in starting:  # forked one after the other, then each opens the store: all at once
                 slot.fork()
             for slot in starting:
@@ -451,7 +470,7 @@ class QueryPool:
             raise
 
     def close(self) -> None:
-        for slot in [*self.slots, *self._aside, *([self._spare] if self._spare else [])]:
+        for slot in [*self.slots, *self._aside, *self._spares]:
             slot.stop()
         self.template.stop()
         self._threads.shutdown(wait=False, cancel_futures=True)
@@ -488,25 +507,36 @@ class QueryPool:
         # be a light one slowed by a busy machine, which must not then starve at niceness 19
         asyncio.get_running_loop().call_later(max(0.0, ASIDE_NICE_AFTER - running),
                                               lambda: slot.killed or lower_priority(slot.pid))
-        fresh, self._spare = self._spare, None
+        fresh = self._spares.pop()
         fresh.number = slot.number
         self.slots[self.slots.index(slot)] = fresh
         self.log(f"aside: query {query_hash(request)} still running after {running:.2f} s with every worker busy; "
-                 f"moved aside ({len(self._aside)} of {self.config.aside}), worker {slot.number} forked anew")
+                 f"moved aside ({len(self._aside)} of {self.config.aside}), worker {slot.number} forked anew "
+                 f"({len(self._spares)} spare(s) still ready)")
         self._idle.put_nowait(fresh)
         self._fork_spare()
 
+    def _ready_spare(self) -> bool:
+        """Whether a spare is ready (the dead ones, killed from outside, are dropped and forked again)."""
+        live = [s for s in self._spares if not s.dead]
+        if len(live) < len(self._spares):
+            self._spares = live
+            self._fork_spare()
+        return bool(live)
+
     def _fork_spare(self) -> None:
-        """Fork the next spare in the background (one at a time), so that a move aside never waits for a fork."""
-        if self._spare is not None or self._forking_spare or not self.config.aside:
+        """Fork the next spare in the background (one at a time, up to one per place aside), so that a move
+        aside never waits for a fork, nor two runaways arriving together for one another's."""
+        if len(self._spares) >= self.config.aside or self._forking_spare:
             return
         self._forking_spare = True
         spare = _Slot(self.template, self.config, 0)
 
         def forked(future):
             self._forking_spare = False
-            if future.exception() is None:
-                self._spare = spare
+            if future.exception() is None:  # (a failed fork is tried again at the next move aside)
+                self._spares.append(spare)
+                self._fork_spare()
 
         asyncio.get_running_loop().run_in_executor(self._threads, spare.start).add_done_callback(forked)
 
@@ -515,8 +545,8 @@ class QueryPool:
         ``queue_wait`` seconds): where a query that was cut before runs."""
         deadline = time.monotonic() + self.config.queue_wait
         while time.monotonic() < deadline:
-            if self._spare is not None and len(self._aside) < self.config.aside:
-                slot, self._spare = self._spare, None
+            if self._ready_spare() and len(self._aside) < self.config.aside:
+                slot = self._spares.pop()
                 self._fork_spare()
                 if not slot.dead:
                     slot.aside = True
@@ -545,16 +575,13 @@ class QueryPool:
         first = min(self.config.aside_after, ASIDE_IF_WAITED)
         done, _ = await asyncio.wait({future}, timeout=first)
         while not done:
-            # only with the spare ready: a move never waits for a fork, and never starts more than one
-            spare = self._spare is not None and not self._spare.dead
+            # only with a spare ready: a move never waits for a fork
             running = time.monotonic() - started
             # no slot free, and this query has run long, or long enough while another waits behind it
             long = running >= self.config.aside_after or (self._waiting and running >= ASIDE_IF_WAITED)
-            if long and self._idle.empty() and len(self._aside) < self.config.aside and spare:
+            if long and self._idle.empty() and len(self._aside) < self.config.aside and self._ready_spare():
                 self._move_aside(slot, request, time.monotonic() - started)
                 break
-            if self._spare is not None and self._spare.dead:  # killed from outside: fork another
-                self._spare = None
             self._fork_spare()
             done, _ = await asyncio.wait({future}, timeout=ASIDE_POLL)
         return await asyncio.shield(future)
