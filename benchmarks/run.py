@@ -220,8 +220,10 @@ def table(results: dict[str, list[dict]]) -> list[str]:
                      (f"{qps[0]:.0f} q/s ({qps[1]:.0f}–{qps[2]:.0f}); p50 {fmt_time(p50, False)}, "
                       f"p99 {fmt_time(p99, False)}; {errors} errors"), "", "", "", "", "",
                      "≥ 200 q/s, 0 errors", verdict(qps[0] >= 200 and errors == 0)])
-        wrk = [r["wrk"] for r in endpoint if r.get("wrk") and "qps" in r["wrk"]]
-        if wrk:
+        for key in ("wrk", "wrk_town"):
+            wrk = [r[key] for r in endpoint if r.get(key) and "qps" in r[key]]
+            if not wrk:
+                continue
             qps, errors = summary(_get(wrk, "qps")), sum(_get(wrk, "errors"))
             p50, p99 = summary(_get(wrk, "p50")), summary(_get(wrk, "p99"))
             ref = summary(_get(wrk, "reference_qps"))

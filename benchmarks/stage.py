@@ -380,6 +380,15 @@ def stage_endpoint(args) -> dict:
         if wrk is not None:
             wrk["query"] = fastest
             wrk["reference_qps"] = _oxigraph_qps(ds, reference[fastest][0])
+        # a genuinely simple query too (programme-overlap joins thousands of participations): one town's
+        # label and INSEE code by its IRI, a PVD town taken from the graph
+        (town,), = ds.select(TOWN_PICK)
+        simple_query = TOWN_QUERY.replace("TOWN", f"<{town.value}>")
+        simple_body = http_get_body(base, simple_query, headers)
+        wrk_town = wrk_load(base, simple_query, simple_body, headers["Accept"], WRK_SECONDS, WRK_CONNECTIONS)
+        if wrk_town is not None:
+            wrk_town["query"] = "a town's label and INSEE code by its IRI"
+            wrk_town["reference_qps"] = _oxigraph_qps(ds, simple_query)
         threads = [threading.Thread(target=client, args=(k,)) for k in range(LOAD_CLIENTS)]
         start = time.perf_counter()
         for th in threads:
@@ -391,7 +400,7 @@ def stage_endpoint(args) -> dict:
         return {"seconds": elapsed, "requests": len(latencies), "qps": len(latencies) / elapsed,
                 "p50": statistics.median(latencies), "p99": latencies[int(0.99 * (len(latencies) - 1))],
                 "errors": len(errors), "error_samples": errors[:5], "queries": names, "checked": checked,
-                "wrk": wrk, "abuse": _light_during_abuse(port, base)}
+                "wrk": wrk, "wrk_town": wrk_town, "abuse": _light_during_abuse(port, base)}
     finally:
         proc.terminate()
         try:
@@ -403,6 +412,21 @@ def stage_endpoint(args) -> dict:
 
 WRK_SECONDS = 10
 WRK_CONNECTIONS = 8
+TOWN_PICK = """SELECT ?t WHERE { ?t <https://w3id.org/pvd-graph/ontology#participatesIn>
+  <https://w3id.org/pvd-graph/id/programme/pvd> } ORDER BY ?t LIMIT 1"""
+TOWN_QUERY = """PREFIX pvd: <https://w3id.org/pvd-graph/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?label ?insee WHERE { TOWN rdfs:label ?label ; pvd:inseeCode ?insee }"""
+
+
+def http_get_body(base: str, query: str, headers: dict) -> bytes:
+    """The body of a lone GET of *query* (what every answer under load must be); one row at least."""
+    import requests
+
+    r = requests.get(base, params={"query": query}, headers=headers, timeout=60)
+    if r.status_code != 200 or not r.json()["results"]["bindings"]:
+        raise SystemExit(f"the simple query got HTTP {r.status_code}: {r.text[:200]}")
+    return r.content
 
 
 def stage_export(args) -> dict:

@@ -255,6 +255,22 @@ def test_light_queries_never_wait_for_runaways(server, graph):
     assert_counts(server, graph)
 
 
+def test_runaways_arriving_together_are_moved_aside_without_waiting_for_a_fork(server, graph):
+    """One spare fork is kept ready per place aside: three runaways arriving together on two workers are
+    moved aside one after the other, and the first move leaves a spare ready for the second (with a single
+    spare, the runaway that took the fresh slot held it until the next fork had opened the store, and
+    light queries queued behind both workers). Then light queries are answered while the runaways run."""
+    before, during = _light_while_held(server, graph, [runaway(f"together {i}") for i in range(WORKERS + 1)],
+                                       r"moved aside", ASIDE)
+    moves = re.findall(r"moved aside \((\d) of \d\), worker \d forked anew \((\d+) spare\(s\) still ready\)",
+                       during[len(before):])
+    assert len(moves) >= ASIDE, during[len(before):]
+    first_spares_left = int(moves[0][1])
+    assert first_spares_left >= ASIDE - 1, moves  # the second runaway found a spare ready
+    wait_for_log(server, "(?s)" + r"client gone: query [0-9a-f]{12} abandoned.*" * (before.count("client gone") + WORKERS + 1))
+    assert_counts(server, graph)
+
+
 def test_a_runaway_seen_before_never_takes_a_worker(server, graph):
     """A query cut once at the time limit runs aside at once the next times, each in the spare fork: both
     workers stay free for light queries (no move aside needed).
@@ -424,3 +440,21 @@ def test_light_traffic_under_wrk_holds_during_abuse(server, graph):
     assert re.search(r"client gone: query [0-9a-f]{12} abandoned", log), log
     assert "crash" not in log and "Traceback" not in log and "Exception in ASGI" not in log
     assert_counts(server, graph)
+
+
+def test_a_reply_larger_than_one_read_arrives_whole(server, graph):
+    """A worker's reply travels to the web process in frames read on its event loop: one of ~9,000 rows
+    (several hundred KB, many reads of the socket) arrives whole and in order, as the graph file says."""
+    before = len(server.output())
+    r = requests.get(server.base + "/sparql", params={"query": "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+                                                     "SELECT ?l WHERE { ?s rdfs:label ?l } ORDER BY ?l LIMIT 9000"},
+                     headers={"Accept": "application/sparql-results+json"}, timeout=60)
+    assert r.status_code == 200, r.text[:300]
+    assert len(r.content) > 256 * 1024
+    labels = []
+    with open(graph[0], encoding="utf-8") as fh:
+        for line in fh:
+            if "rdf-schema#label" in line:
+                labels.append(line.split('"')[1])
+    assert [b["l"]["value"] for b in r.json()["results"]["bindings"]] == sorted(labels)[:9000]
+    assert "crash" not in server.output()[before:]

@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from pvd_graph.alignments import ALIGNMENTS_GRAPH
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
-VOID = "http://www.w3.org/ns/void#"
+VOID = "http://rdfs.org/ns/void#"  # the VoID vocabulary (as in the build's void.ttl); w3.org/ns/void is not one
 DCTERMS = "http://purl.org/dc/terms/"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")

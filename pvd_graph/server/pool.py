@@ -24,23 +24,33 @@ never a reload. The answer never waits for it; the other slots serve
 meanwhile.
 
 A long query does not hold a slot while others would wait: once it has run
-:data:`ASIDE_AFTER` seconds with no slot free, it is **moved aside** — its
-process goes on answering it outside the pool (same time limit, same memory
-cap, same cancel when its client leaves, at the lowest CPU priority) and a
-*spare* fork, kept ready, takes its slot at once (the next spare is forked in
-the background, one fork at a time: while none is ready, nothing is moved),
-so the next light query is served instead of waiting for a runaway to end. At most ``aside`` queries run aside at once (default: as many
+:data:`ASIDE_AFTER` seconds with no slot free (:data:`ASIDE_IF_WAITED` if
+another query is waiting for a slot), it is **moved aside** — its process goes
+on answering it outside the pool (same time limit, same memory cap, same
+cancel when its client leaves, at the lowest CPU priority once it has run
+:data:`ASIDE_NICE_AFTER`) and a *spare* fork takes its slot at once. One spare
+per place aside is kept ready (its store opened, one query answered), so that
+runaways arriving together are all moved without waiting for a fork; used
+ones are forked again in the background, one fork at a time (while none is
+ready, nothing is moved). So the next light query is served instead of waiting
+for a runaway to end. At most ``aside`` queries run aside at once (default: as many
 as ``workers``); a process running aside ends with its query. Memory stays
 bounded: each process, in the slots or aside, is cut at ``max_memory`` above
-the shared graph, so at most ``workers + aside`` times that (the spare runs
+the shared graph, so at most ``workers + aside`` times that (the spares run
 nothing). A query the server cut before (time limit, memory cap, crash; the
 last :data:`REMEMBERED_CUTS`, known by the hash of their text) never takes a
-worker again: it waits for the spare and a place aside, so a client looping
+worker again: it waits for a spare and a place aside, so a client looping
 on such a query only ever holds processes aside. A query abandoned by its
 client is not remembered: on an overloaded server light queries are slow
 too, and their clients leave. Past the ``aside`` bound, while every slot is busy, a new query
 waits at most ``queue_wait`` seconds for one, then gets 503 with ``Retry-After``. Each of these events is one log
 line (what, a hash of the query, how long it ran).
+
+A query and its reply travel on a socket pair between the web process and the
+worker, framed (length, then pickle) and read on the web process's event loop
+itself: no thread in between, whose hand-back of each reply would wait for the
+interpreter lock while the loop is busy. A new worker says it is ready only
+once it has opened the store, so a spare that takes a slot answers at once.
 
 The template is started with the ``spawn`` method (no ``fork`` of the
 threaded web server) and opens the build through :func:`pvd_graph.store.open_built`
@@ -53,10 +63,14 @@ an on-disk one is opened again by each worker). Workers answer on a thread with 
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import multiprocessing
 import os
+import pickle
 import signal
+import socket
+import struct
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -72,6 +86,15 @@ WORKER_STACK = 256 * 1024 * 1024
 WATCH_INTERVAL = 0.05
 #: Seconds a query runs, while no slot is free, before it is moved aside (its slot gets the spare fork).
 ASIDE_AFTER = 0.1
+#: Seconds a query runs, while another query waits for a slot, before it is moved aside: what a light
+#: query waiting behind a runaway loses at most (far above a simple query's time in a worker).
+ASIDE_IF_WAITED = 0.03
+#: Seconds a query has run when, moved aside, it gets the lowest CPU priority.
+ASIDE_NICE_AFTER = 0.05
+#: Seconds a new worker has to open the store and say it is ready.
+START_TIMEOUT = 60.0
+#: Frame of a message between the web process and a worker: its length, then the pickled request or reply.
+_FRAME = struct.Struct("!Q")
 #: Seconds between two looks, past :data:`ASIDE_AFTER`, at whether a long query should be moved aside.
 ASIDE_POLL = 0.01
 #: Queries cut by the server (time limit, memory cap, crash) remembered by their hash.
@@ -144,6 +167,9 @@ def _template_main(conn, config: PoolConfig) -> None:  # the spawned template pr
         return
     conn.send(("ready", dataset_figures(store)))
     worker_store = store.opener_for_forks()  # an on-disk store is opened again by each worker, after the fork
+    import pvd_graph.server.catalogue  # noqa: F401  (imported once here, not by each fork)
+
+    gc.freeze()  # what is loaded now is never collected: a fork's collections do not copy its pages
     while True:
         try:
             worker_conn = conn.recv()  # the worker's end of a new pipe to the web process
@@ -154,7 +180,17 @@ def _template_main(conn, config: PoolConfig) -> None:  # the spawned template pr
             conn.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             threading.stack_size(WORKER_STACK)
-            thread = threading.Thread(target=_serve_queries, args=(worker_store(), worker_conn, config), name="pvd-graph-queries")
+            sock = socket.socket(fileno=os.dup(worker_conn.fileno()))
+            worker_conn.close()
+            sock.setblocking(True)
+            try:
+                ready = worker_store()  # opened before the worker says it is ready: no query waits for it
+                _warm(ready, config)
+            except Exception as exc:  # said to the web process, which refuses to start or logs it
+                _send(sock, f"{type(exc).__name__}: {exc}")
+                os._exit(1)
+            _send(sock, "ready")
+            thread = threading.Thread(target=_serve_queries, args=(ready, sock, config), name="pvd-graph-queries")
             thread.start()
             thread.join()
             os._exit(0)
@@ -162,14 +198,46 @@ def _template_main(conn, config: PoolConfig) -> None:  # the spawned template pr
         conn.send(pid)
 
 
-def _serve_queries(store, conn, config: PoolConfig) -> None:  # a forked worker
+def _warm(store, config: PoolConfig) -> None:
+    """One query answered by a new worker before it says it is ready: its first query costs several
+    times the next ones (the store's caches, the pages a fork copies when first written), and that
+    cost must not fall on the first client it serves (a spare that takes a slot serves at once)."""
+    from pvd_graph.server.engine import run_sparql
+
+    run_sparql(store, {"query": "ASK { ?s ?p ?o }", "accept": "application/sparql-results+json"}, config.limits)
+
+
+def _send(sock: socket.socket, message) -> None:
+    """*message* pickled and framed on a blocking socket (a worker's side)."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    sock.sendall(_FRAME.pack(len(data)) + data)
+
+
+def _receive(sock: socket.socket):
+    """The next framed message on a blocking socket; :class:`EOFError` once the other side is gone."""
+    head = _exactly(sock, _FRAME.size)
+    return pickle.loads(_exactly(sock, _FRAME.unpack(head)[0]))
+
+
+def _exactly(sock: socket.socket, size: int) -> bytearray:
+    buf, got = bytearray(size), 0
+    view = memoryview(buf)
+    while got < size:
+        n = sock.recv_into(view[got:])
+        if n == 0:
+            raise EOFError("the other end of the worker's socket is closed")
+        got += n
+    return buf
+
+
+def _serve_queries(store, sock, config: PoolConfig) -> None:  # a forked worker
     from pvd_graph.server.catalogue import run_catalogue
     from pvd_graph.server.engine import describe_entity, run_sparql
 
     while True:
         try:
-            request = conn.recv()
-        except (EOFError, KeyboardInterrupt):
+            request = _receive(sock)
+        except (EOFError, OSError, KeyboardInterrupt):
             return
         try:
             if request["op"] == "entity":
@@ -182,7 +250,10 @@ def _serve_queries(store, conn, config: PoolConfig) -> None:  # a forked worker
             reply = error(503, "query cancelled: it needed more memory than this endpoint allows")
         except Exception as exc:  # an engine bug must not kill the worker silently
             reply = error(500, f"internal error: {type(exc).__name__}: {exc}")
-        conn.send(reply)
+        try:
+            _send(sock, reply)
+        except OSError:  # the web process killed us or is gone
+            return
 
 
 class _Template:
@@ -231,23 +302,50 @@ class _Template:
 
 
 class _Slot:
-    """One worker process (a fork of the template) and the pipe to it; used by one thread at a time."""
+    """One worker process (a fork of the template) and the socket to it; used by one query at a time.
+
+    :meth:`start` and :meth:`restart` block (they run on a pool thread or before serving);
+    :meth:`call` is a coroutine of the web process's event loop: the request is written and the
+    reply read on the loop itself, with no thread in between (a thread handing the reply back
+    waits for the interpreter lock while the loop is busy: milliseconds per query under load).
+    """
 
     def __init__(self, template: _Template, config: PoolConfig, number: int):
         self.template, self.config, self.number = template, config, number
-        self.pid = self.conn = None
+        self.pid = self.sock = None
         self.restarts = 0
         self.loaded_mib: float | None = None
         self.killed = False  # set at once by kill(): the process may take a moment to be gone
         self.aside = False  # moved aside: its process ends with the query it is answering
 
     def start(self) -> None:
-        self.pid, self.conn = self.template.fork()
-        self.loaded_mib = resident_mib(self.pid)
+        """Fork the worker and wait until it has opened the store (it says "ready")."""
+        self.fork()
+        self.wait_ready()
+
+    def fork(self) -> None:
+        self.pid, conn = self.template.fork()
         self.killed = False
+        try:
+            self.sock = socket.socket(fileno=os.dup(conn.fileno()))
+        finally:
+            conn.close()
+
+    def wait_ready(self) -> None:
+        self.sock.settimeout(START_TIMEOUT)
+        try:
+            ready = _receive(self.sock)
+        except (EOFError, OSError) as exc:
+            self.stop()
+            raise UserError(f"a query worker died or hung while opening the graph ({exc})") from None
+        if ready != "ready":
+            self.stop()
+            raise UserError(f"a query worker did not start: {ready!r}")
+        self.sock.setblocking(False)
+        self.loaded_mib = resident_mib(self.pid)
 
     def kill(self) -> None:
-        """Stop the worker now (a no-op if it is already dead); the thread waiting on it returns."""
+        """Stop the worker now (a no-op if it is already dead)."""
         self.killed = True
         if self.pid is not None:
             try:
@@ -267,35 +365,69 @@ class _Slot:
 
     def stop(self) -> None:
         self.kill()
-        if self.conn is not None:
-            self.conn.close()
+        if self.sock is not None:
+            self.sock.close()
 
     def restart(self) -> None:
         self.stop()
         self.restarts += 1
         self.start()
 
-    def call(self, request: dict, timeout: float) -> tuple[Reply, str | None]:
-        """The worker's reply and what went wrong (``None``, ``"timeout"``, ``"memory"``, ``"crash"``)."""
-        deadline = time.monotonic() + timeout
+    async def _reply(self, loop) -> Reply:
+        """The worker's next framed reply, read on the event loop."""
+        data = bytearray(await loop.sock_recv(self.sock, 65536))
+        while len(data) < _FRAME.size:
+            more = await loop.sock_recv(self.sock, 65536)
+            if not more:
+                raise EOFError
+            data += more
+        size = _FRAME.unpack_from(data)[0] + _FRAME.size
+        if len(data) < size:
+            rest = bytearray(size - len(data))
+            view, got = memoryview(rest), 0
+            while got < len(rest):
+                n = await loop.sock_recv_into(self.sock, view[got:])
+                if n == 0:
+                    raise EOFError
+                got += n
+            data += rest
+        return pickle.loads(memoryview(data)[_FRAME.size:size])
+
+    async def call(self, request: dict, timeout: float) -> tuple[Reply, str | None]:
+        """The worker's reply and what went wrong (``None``, ``"timeout"``, ``"memory"``, ``"crash"``).
+
+        Cancelled (the client left), it kills the worker: its socket may hold half a reply.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         cap = None if self.loaded_mib is None else self.loaded_mib + self.config.max_memory
+        data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        reading = None
         try:
-            self.conn.send(request)
+            await loop.sock_sendall(self.sock, _FRAME.pack(len(data)) + data)
+            reading = asyncio.ensure_future(self._reply(loop))
             while True:
-                left = deadline - time.monotonic()
+                left = deadline - loop.time()
                 if left <= 0:
                     self.kill()
                     return error(503, f"query cancelled: it ran longer than the time limit of {timeout:g} s"), "timeout"
-                if self.conn.poll(min(left, WATCH_INTERVAL)):
-                    return self.conn.recv(), None
+                done, _ = await asyncio.wait((reading,), timeout=min(left, WATCH_INTERVAL))
+                if done:
+                    return reading.result(), None
                 used = None if cap is None else resident_mib(self.pid)
                 if used is not None and used > cap:
                     self.kill()
                     return error(503, "query cancelled: it needed more memory than this endpoint allows "
                                       f"({self.config.max_memory:g} MiB per query)"), "memory"
-        except (EOFError, OSError):
+        except (EOFError, OSError, pickle.UnpicklingError):
             self.kill()
             return error(500, "the query worker crashed; it is being restarted"), "crash"
+        except asyncio.CancelledError:
+            self.kill()
+            raise
+        finally:
+            if reading is not None and not reading.done():
+                reading.cancel()
 
 
 class QueryPool:
@@ -306,14 +438,16 @@ class QueryPool:
         self.log = log or (lambda _m: None)
         self.template = _Template(multiprocessing.get_context("spawn"), config)
         self.slots = [_Slot(self.template, config, i + 1) for i in range(config.workers)]
-        # a thread per call and per replacement, in the slots and aside: never more at once
+        # threads for the blocking forks (replacements, the spare); queries are sent and read on the event loop
         self._threads = ThreadPoolExecutor(max_workers=2 * (config.workers + config.aside),
                                            thread_name_prefix="pvd-query")
         self._idle: asyncio.Queue | None = None
         self._aside: set[_Slot] = set()  # the slots moved aside whose query is still running
-        self._spare: _Slot | None = None  # a fork kept ready to take the slot of the next query moved aside
+        # forks kept ready, one per place aside, each to take the slot of a query moved aside
+        self._spares: list[_Slot] = []
         self._forking_spare = False
         self._cut: dict[str, str] = {}  # hash of a query cut (timeout, memory, crash) → why
+        self._waiting = 0  # queries waiting for a slot
 
     @property
     def figures(self) -> dict:
@@ -324,17 +458,19 @@ class QueryPool:
         """Load the graph in the template, then fork every worker."""
         try:
             self.template.start()
-            for slot in self.slots:
-                slot.start()
             if self.config.aside:
-                self._spare = _Slot(self.template, self.config, 0)
-                self._spare.start()
+                self._spares = [_Slot(self.template, self.config, 0) for _ in range(self.config.aside)]
+            starting = [*self.slots, *self._spares]
+            for slot in starting:  # forked one after the other, then each opens the store: all at once
+                slot.fork()
+            for slot in starting:
+                slot.wait_ready()
         except UserError:
             self.close()
             raise
 
     def close(self) -> None:
-        for slot in [*self.slots, *self._aside, *([self._spare] if self._spare else [])]:
+        for slot in [*self.slots, *self._aside, *self._spares]:
             slot.stop()
         self.template.stop()
         self._threads.shutdown(wait=False, cancel_futures=True)
@@ -367,26 +503,40 @@ class QueryPool:
         """Let *slot* finish its query outside the pool; the spare fork (ready) takes its place at once."""
         slot.aside = True
         self._aside.add(slot)
-        lower_priority(slot.pid)
-        fresh, self._spare = self._spare, None
+        # lowest priority once it has run ASIDE_NICE_AFTER: a query moved early (another was waiting) may
+        # be a light one slowed by a busy machine, which must not then starve at niceness 19
+        asyncio.get_running_loop().call_later(max(0.0, ASIDE_NICE_AFTER - running),
+                                              lambda: slot.killed or lower_priority(slot.pid))
+        fresh = self._spares.pop()
         fresh.number = slot.number
         self.slots[self.slots.index(slot)] = fresh
         self.log(f"aside: query {query_hash(request)} still running after {running:.2f} s with every worker busy; "
-                 f"moved aside ({len(self._aside)} of {self.config.aside}), worker {slot.number} forked anew")
+                 f"moved aside ({len(self._aside)} of {self.config.aside}), worker {slot.number} forked anew "
+                 f"({len(self._spares)} spare(s) still ready)")
         self._idle.put_nowait(fresh)
         self._fork_spare()
 
+    def _ready_spare(self) -> bool:
+        """Whether a spare is ready (the dead ones, killed from outside, are dropped and forked again)."""
+        live = [s for s in self._spares if not s.dead]
+        if len(live) < len(self._spares):
+            self._spares = live
+            self._fork_spare()
+        return bool(live)
+
     def _fork_spare(self) -> None:
-        """Fork the next spare in the background (one at a time), so that a move aside never waits for a fork."""
-        if self._spare is not None or self._forking_spare or not self.config.aside:
+        """Fork the next spare in the background (one at a time, up to one per place aside), so that a move
+        aside never waits for a fork, nor two runaways arriving together for one another's."""
+        if len(self._spares) >= self.config.aside or self._forking_spare:
             return
         self._forking_spare = True
         spare = _Slot(self.template, self.config, 0)
 
         def forked(future):
             self._forking_spare = False
-            if future.exception() is None:
-                self._spare = spare
+            if future.exception() is None:  # (a failed fork is tried again at the next move aside)
+                self._spares.append(spare)
+                self._fork_spare()
 
         asyncio.get_running_loop().run_in_executor(self._threads, spare.start).add_done_callback(forked)
 
@@ -395,8 +545,8 @@ class QueryPool:
         ``queue_wait`` seconds): where a query that was cut before runs."""
         deadline = time.monotonic() + self.config.queue_wait
         while time.monotonic() < deadline:
-            if self._spare is not None and len(self._aside) < self.config.aside:
-                slot, self._spare = self._spare, None
+            if self._ready_spare() and len(self._aside) < self.config.aside:
+                slot = self._spares.pop()
                 self._fork_spare()
                 if not slot.dead:
                     slot.aside = True
@@ -422,22 +572,22 @@ class QueryPool:
         """The (reply, event) of *future*, moving *slot* aside if it runs long while no slot is free."""
         if slot.aside:
             return await asyncio.shield(future)
-        done, _ = await asyncio.wait({future}, timeout=self.config.aside_after)
+        first = min(self.config.aside_after, ASIDE_IF_WAITED)
+        done, _ = await asyncio.wait({future}, timeout=first)
         while not done:
-            # only with the spare ready: a move never waits for a fork, and never starts more than one
-            spare = self._spare is not None and not self._spare.dead
-            if self._idle.empty() and len(self._aside) < self.config.aside and spare:
+            # only with a spare ready: a move never waits for a fork
+            running = time.monotonic() - started
+            # no slot free, and this query has run long, or long enough while another waits behind it
+            long = running >= self.config.aside_after or (self._waiting and running >= ASIDE_IF_WAITED)
+            if long and self._idle.empty() and len(self._aside) < self.config.aside and self._ready_spare():
                 self._move_aside(slot, request, time.monotonic() - started)
                 break
-            if self._spare is not None and self._spare.dead:  # killed from outside: fork another
-                self._spare = None
             self._fork_spare()
             done, _ = await asyncio.wait({future}, timeout=ASIDE_POLL)
         return await asyncio.shield(future)
 
     async def run(self, request: dict) -> Reply:
         """The reply to *request*; cancelling this coroutine (the client left) kills the worker running it."""
-        loop = asyncio.get_running_loop()
         if self._idle is None:
             self._idle = asyncio.Queue()
             for slot in self.slots:
@@ -449,19 +599,27 @@ class QueryPool:
                 return self._busy()
             self.log(f"aside: query {name} was cut before ({self._cut[name]}): run aside at once "
                      f"({len(self._aside)} of {self.config.aside})")
+        elif not self._idle.empty():
+            slot = self._idle.get_nowait()
         else:
+            self._waiting += 1
             try:
                 slot = await asyncio.wait_for(self._idle.get(), self.config.queue_wait)
             except (asyncio.TimeoutError, TimeoutError):
                 return self._busy()
+            finally:
+                self._waiting -= 1
         started = time.monotonic()
-        future = loop.run_in_executor(self._threads, slot.call, request, self.config.timeout)
+        future = asyncio.ensure_future(slot.call(request, self.config.timeout))
         # the slot goes back to the line only when its thread is done, replaced first if it was killed
         future.add_done_callback(lambda _f: self._release(slot))
         try:
             reply, event = await self._answer(slot, future, request, started)
         except asyncio.CancelledError:
+            if future.done():  # answered just before its client left: the worker is sound and back in line
+                raise
             slot.kill()
+            future.cancel()
             self._aside.discard(slot)  # its place aside is free at once, not when its process is gone
             # not remembered: a client leaving says nothing sure of its query (an overloaded server
             # makes light queries slow too, and their clients leave)
