@@ -253,9 +253,11 @@ def table(results: dict[str, list[dict]]) -> list[str]:
     for fmt in sorted({f for r in export for f in r["parts"]}):
         ours, ref = summary(_get(export, "parts", fmt)), summary(_get(export, "reference", fmt))
         size = export[0]["bytes"].get(fmt) or 0
-        rows.append([f"export `{fmt}` ({size / 1e6:.0f} MB)", fmt_time(ours),
-                     f"{max(_get(export, 'peak_mib'), default=0):.0f}", "", fmt_time(ref) + " (dump)", "",
-                     ratio(ours, ref), "", ""])
+        added = max((r.get("added_mib", {}).get(fmt, 0) for r in export), default=0)
+        rows.append([f"export `{fmt}` ({size / 1e6:.0f} MB; the export added {added:.0f} MiB at its peak)",
+                     fmt_time(ours), f"{max(_get(export, 'peak_mib'), default=0):.0f}", "", fmt_time(ref) + " (dump)",
+                     "", ratio(ours, ref), "≤ 3× Oxigraph",
+                     verdict(None if ours is None or ref is None else ours[0] <= 3 * ref[0])])
     if not export:
         runs = results.get("export", [])
         rows.append(["export", f"skipped: {runs[0].get('skipped') if runs else 'not run'}", "", "", "", "", "", "",

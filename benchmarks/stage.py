@@ -429,27 +429,58 @@ def http_get_body(base: str, query: str, headers: dict) -> bytes:
     return r.content
 
 
+class _AddedMemory:
+    """The resident memory a block adds at its peak, in MiB (``/proc/self/statm`` sampled every 5 ms)."""
+
+    def __enter__(self):
+        import threading
+
+        self._page = os.sysconf("SC_PAGE_SIZE")
+        self.start = self.peak = self._rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _rss(self) -> int:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * self._page
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, self._rss())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._rss())
+        self.added_mib = (self.peak - self.start) / 2**20
+
+
 def stage_export(args) -> dict:
     """Export of each format (as ``pvd-graph export`` opens the build), and Oxigraph's own dump.
 
     ``parts`` holds our time per format, ``reference`` Oxigraph dumping the same layout
-    (graph.nt in its default graph, or dataset.nq) in the same format.
+    (graph.nt in its default graph, or dataset.nq) in the same format (JSON-LD: expanded, as
+    Oxigraph writes it), ``added_mib`` the memory our export added at its peak.
     """
-    import os
+    import gc
 
     import pyoxigraph as ox
 
-    from pvd_graph import store
-    from pvd_graph.export import DATASET_FORMATS, FORMATS, OX_FORMATS, export
+    from pvd_graph.export import DATASET_FORMATS, OX_FORMATS, SYNTAX, export, open_for_export
 
-    parts, reference, sizes = {}, {}, {}
-    for fmt in FORMATS:
+    parts, reference, sizes, added = {}, {}, {}, {}
+    for fmt in SYNTAX:
         layout = "named" if fmt in DATASET_FORMATS else "union"
-        ds = store.open_built(args.build, graphs=layout)
-        with open(os.devnull, "wb") as sink:
+        ds = open_for_export(args.build, fmt)
+        with open(os.devnull, "wb") as sink, _AddedMemory() as memory:
             t = time.perf_counter()
             sizes[fmt] = export(ds, fmt, sink).bytes
             parts[fmt] = time.perf_counter() - t
+        added[fmt] = memory.added_mib
+        del ds
+        gc.collect()
         plain = ox.Store()
         source = Path(args.build) / ("dataset.nq" if layout == "named" else "graph.nt")
         plain.bulk_load(path=str(source), format=ox.RdfFormat.N_QUADS if layout == "named" else ox.RdfFormat.N_TRIPLES)
@@ -460,7 +491,9 @@ def stage_export(args) -> dict:
             else:
                 plain.dump(sink, format=OX_FORMATS[fmt], from_graph=ox.DefaultGraph())
             reference[fmt] = time.perf_counter() - t
-    return {"seconds": sum(parts.values()), "parts": parts, "reference": reference, "bytes": sizes}
+        del plain
+    return {"seconds": sum(parts.values()), "parts": parts, "reference": reference, "bytes": sizes,
+            "added_mib": added, "load_average": os.getloadavg()}
 
 
 BIG_FILE_BYTES = 50_000_000

@@ -1,31 +1,33 @@
-"""Export a built graph to the usual RDF formats, streaming from the Oxigraph store.
+"""Export a built graph to the usual RDF formats, from the Oxigraph store.
 
-Formats (``FORMATS``): Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML.
-Triple formats (Turtle, N-Triples, JSON-LD, RDF/XML) hold the *union* of the
-named graphs, each triple once; dataset formats (N-Quads, TriG) keep one named
-graph per source.
+Formats (``SYNTAX``): Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML, and
+``jsonld-union``. Dataset formats (:data:`DATASET_FORMATS`: N-Quads, TriG,
+JSON-LD) keep one named graph per source; the others (Turtle, N-Triples,
+RDF/XML, ``jsonld-union``) hold the *union* of the graphs, each triple once.
 
-Memory: nothing here builds a second copy of the graph. TriG is written by
-Oxigraph's own ``Store.dump`` straight into the output. The other formats walk
-the store subject by subject (the sorted list of subjects is the only thing
-held besides the store): each subject's triples are looked up in the native
-indexes, de-duplicated across graphs, sorted and written. Walking subjects in
-the order of their N-Triples form makes N-Triples/N-Quads output byte-sorted
-(identical to sorting every line, :mod:`pvd_graph.ntriples`): the N-Triples
-and N-Quads of a build are its ``graph.nt`` and ``dataset.nq``, byte for byte.
+Speed: Oxigraph's own serialisers write Turtle, TriG and RDF/XML straight from
+the store. N-Triples and N-Quads are Oxigraph's dump with its lines sorted as
+bytes (which is sorting statements term by term, :mod:`pvd_graph.ntriples`):
+the N-Triples and N-Quads of a build are its ``graph.nt`` and ``dataset.nq``,
+byte for byte. The price: the sorted lines are held in memory as bytes, about
+1.3× the size of the file written (a walk subject by subject held nothing but
+was 10-20× slower).
 
 JSON-LD is compacted with the published context ``ontology/context.jsonld``
-(Oxigraph writes expanded JSON-LD only): subjects are compacted in batches by
-rdflib's JSON-LD serializer and the node objects are streamed into one
-``@graph`` array, so only one batch is ever held as rdflib objects.
+(Oxigraph writes expanded JSON-LD only) by :class:`_Compactor`, one subject at a
+time, and streamed: held at any time are the sorted subjects of one graph and
+a batch of encoded node objects, never the graph as Python objects. The
+dataset form is one node object per named graph (``{"@id": "graph:anct-pvd",
+"@graph": [...]}``), which JSON-LD processors read back as that named graph.
 """
 
 from __future__ import annotations
 
-import functools
+import heapq
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -35,7 +37,7 @@ from typing import BinaryIO
 
 import pyoxigraph as ox
 
-from pvd_graph import ntriples, resources, store
+from pvd_graph import resources, store
 from pvd_graph.errors import UserError
 from pvd_graph.namespaces import SERIALISATION_PREFIXES
 from pvd_graph.store import Store
@@ -45,7 +47,7 @@ _DESCRIPTIONS = {
     "nt": ("N-Triples, union of the graphs, sorted", "application/n-triples"),
     "nq": ("N-Quads, one named graph per source, sorted", "application/n-quads"),
     "trig": ("TriG, one named graph per source", "application/trig"),
-    "jsonld": ("JSON-LD compacted with ontology/context.jsonld, union", "application/ld+json"),
+    "jsonld": ("JSON-LD compacted with ontology/context.jsonld, one named graph per source", "application/ld+json"),
     "rdfxml": ("RDF/XML, union of the graphs", "application/rdf+xml"),
 }
 #: format name → (description, file extension, media type); the extension is the one the loader
@@ -62,22 +64,35 @@ ALIASES = {
     "rdf/xml": "rdfxml", "rdf-xml": "rdfxml", "xml": "rdfxml", "rdf": "rdfxml",
 }
 
-#: rdflib parser names, to read an export back (round-trip tests, consumers).
-RDFLIB_FORMATS = {name: store.SYNTAXES[name][1] for name in FORMATS}
-#: Oxigraph formats of the same exports.
-OX_FORMATS = {name: store.SYNTAXES[name][0] for name in FORMATS}
-DATASET_FORMATS = ("nq", "trig")
+#: Formats written in the syntax of another (name → (description, syntax: a key of FORMATS)),
+#: read back by that syntax's extension: the union of the graphs in JSON-LD.
+VARIANTS = {
+    "jsonld-union": ("JSON-LD compacted with ontology/context.jsonld, union of the graphs", "jsonld"),
+}
+#: Every format name → its syntax (a key of :data:`FORMATS` and :data:`pvd_graph.store.SYNTAXES`).
+SYNTAX = {**{name: name for name in FORMATS}, **{name: syntax for name, (_d, syntax) in VARIANTS.items()}}
 
-#: Subjects compacted together by rdflib's JSON-LD serializer.
-JSONLD_BATCH = 500
-_PROGRESS_EVERY = 20_000
+#: rdflib parser names, to read an export back (round-trip tests, consumers).
+RDFLIB_FORMATS = {name: store.SYNTAXES[syntax][1] for name, syntax in SYNTAX.items()}
+#: Oxigraph formats of the same exports.
+OX_FORMATS = {name: store.SYNTAXES[syntax][0] for name, syntax in SYNTAX.items()}
+#: The formats that keep the named graphs (the others write their union, each triple once).
+DATASET_FORMATS = ("nq", "trig", "jsonld")
+
+#: JSON-LD node objects encoded, then written together; N-Triples/N-Quads lines written together.
+_NODES_PER_WRITE = 1000
+_LINES_PER_WRITE = 20_000
+#: Bytes of N-Triples sorted at once by the JSON-LD export (its memory bound, besides one node object).
+_RUN_BYTES = 32 * 2**20
+#: IRIs whose compact form is remembered (the properties, types and most node references of a build).
+_CACHE = 200_000
 
 
 @dataclass
 class ExportResult:
     format: str
     statements: int  # triples (or quads for dataset formats) written; 0 when not counted (TriG)
-    subjects: int
+    subjects: int  # node objects written (JSON-LD: one per subject and graph); 0 when not counted (other formats)
     bytes: int
 
 
@@ -104,123 +119,333 @@ def load_context() -> dict:
         return json.load(fh)["@context"]
 
 
-_SUBJECTS = "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } }"
+def _graphs(ds: Store) -> list:
+    """The graphs of *ds* that hold statements: the default graph first (when not empty), then the named ones by IRI."""
+    named = sorted(ds.named_graphs(), key=str)
+    return ([] if ds.default_graph_is_empty() else [ox.DefaultGraph()]) + named
 
 
-class _Walk:
-    """The statements of a store, subject by subject, in the byte order of their N-Triples/N-Quads lines.
+def _sorted_lines(ds: Store, quads: bool) -> list[bytes]:
+    """Every N-Quads line of *ds* (*quads*), or the N-Triples lines of the union of its graphs, sorted, each once.
 
-    Triples (``quads=False``) are the union of the graphs, each once. Blank
-    nodes keep the store's labels: those of an N-Triples/N-Quads file, canonical
-    ones for the other syntaxes (see :meth:`pvd_graph.store.Store.load_file`),
-    so a build's ``graph.nt`` and ``dataset.nq`` are written back byte for byte.
+    Oxigraph dumps each graph (native code, several times faster than a walk
+    over the statements in Python); the lines are then sorted as bytes, which
+    is sorting statements term by term (:mod:`pvd_graph.ntriples`).
     """
-
-    def __init__(self, ds: Store, quads: bool):
-        self.ds = ds
-        self.quads = quads
-        subjects = {sol[0] for sol in ds.query(_SUBJECTS)}
-        subjects.update(sol[0] for sol in ds.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o }", union=False))
-        self.subjects = sorted(subjects, key=ntriples.subject_key)
-
-    def statements(self, subject) -> list:
-        """Statements of *subject*, once each, sorted like their lines."""
-        items = {q if self.quads else q.triple for q in self.ds.quads(subject)}
-        return sorted(items, key=ntriples.statement_key)
-
-    def __call__(self, progress: Callable[[str], None], what: str) -> Iterator[tuple[object, list]]:
-        progress(f"{what}: {len(self.subjects)} subjects")
-        for i, s in enumerate(self.subjects, 1):
-            yield s, self.statements(s)
-            if i % _PROGRESS_EVERY == 0:
-                progress(f"{what}: {i}/{len(self.subjects)} subjects")
-
-
-def _union_triples(ds: Store, progress, what, counter: list[int]) -> Iterator[ox.Triple]:
-    for _s, triples in _Walk(ds, quads=False)(progress, what):
-        counter[0] += 1
-        counter[1] += len(triples)
-        yield from triples
+    if quads:
+        data = [ds.dump(ox.RdfFormat.N_QUADS)]
+    else:
+        data = [ds.dump(ox.RdfFormat.N_TRIPLES, graph=g) for g in _graphs(ds)]
+    lines = data[0].splitlines() if len(data) == 1 else [line for chunk in data for line in chunk.splitlines()]
+    del data
+    lines.sort()
+    # a store holds each quad once; a triple stated in several graphs: neighbouring lines after the sort
+    return lines if quads or len(_graphs(ds)) <= 1 else list(dict.fromkeys(lines))
 
 
 def _write_lines(ds: Store, out: BinaryIO, quads: bool, progress) -> tuple[int, int]:
-    subjects = statements = 0
-    for _s, items in _Walk(ds, quads)(progress, "N-Quads" if quads else "N-Triples"):
-        out.write(ntriples.write(items))
-        subjects += 1
-        statements += len(items)
-    return subjects, statements
+    progress("N-Quads: sorting the dump" if quads else "N-Triples: sorting the dump")
+    lines = _sorted_lines(ds, quads)
+    for i in range(0, len(lines), _LINES_PER_WRITE):
+        out.write(b"\n".join(lines[i:i + _LINES_PER_WRITE]) + b"\n")
+    return 0, len(lines)
 
 
-def _write_jsonld(ds: Store, out: BinaryIO, progress) -> tuple[int, int]:
+def _write_triples(ds: Store, fmt: str, out: BinaryIO) -> int:
+    """Turtle or RDF/XML of the union of the graphs, by Oxigraph's own serialiser.
+
+    A store holding one graph (a build opened as ``"union"``: ``graph.nt``) is
+    dumped as it is; with several, their union (each triple once) is the
+    sorted N-Triples of :func:`_sorted_lines`, parsed back by Oxigraph.
+    """
+    graphs = _graphs(ds)
+    if len(graphs) <= 1:
+        ds.dump(OX_FORMATS[fmt], graph=graphs[0] if graphs else ox.DefaultGraph(), output=out,
+                prefixes=SERIALISATION_PREFIXES)
+        return len(ds)
+    lines = _sorted_lines(ds, quads=False)
+    ox.serialize(ox.parse(b"\n".join(lines), format=ox.RdfFormat.N_TRIPLES), out, OX_FORMATS[fmt],
+                 prefixes=SERIALISATION_PREFIXES)
+    return len(lines)
+
+
+class _Compactor:
+    """JSON-LD node objects compacted with the project's context, one subject at a time.
+
+    rdflib reads the context (:class:`rdflib.plugins.shared.jsonld.context.Context`: its
+    terms, prefixes and ``@vocab``); the compaction itself is done here, per statement,
+    by rules simple enough to check: a property is written with a term only when the
+    term's coercion is exactly the value's kind (``memberOf`` for an IRI, ``label`` for
+    a French string, ``population`` for an ``xsd:integer``), else by a key that expands
+    to the property with no coercion (an un-coerced term, a name under ``@vocab``, a
+    compact IRI or the IRI itself) and an explicit value object. Every key, IRI and
+    type written is checked to expand back to what it stands for (rdflib's ``expand``),
+    so nothing is compacted into something that reads back as another IRI. Blank nodes
+    keep their labels; RDF lists stay ``rdf:first``/``rdf:rest`` nodes; literals keep
+    their lexical form (no native JSON numbers). The key, value kind and compaction of
+    each (property, kind of value) is worked out once and cached.
+    """
+
+    _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+    def __init__(self, context: dict):
+        from rdflib.plugins.shared.jsonld.context import Context
+
+        self.ctx = Context(context)
+        self.type_key = self.ctx.type_key
+        #: (property IRI, coercion) → term name; coercion: "@id", ("@type", datatype), ("@language", tag), None
+        self.terms: dict = {}
+        for name in sorted(self.ctx.terms, key=lambda n: (len(n), n)):
+            term = self.ctx.terms[name]
+            if term.reverse or term.container or not term.id or term.id.startswith("@"):
+                continue
+            if term.type == "@id":
+                coercion = "@id"
+            elif isinstance(term.type, str):
+                coercion = None if term.type == "@vocab" else ("@type", term.type)
+                if coercion is None:
+                    continue
+            elif isinstance(term.language, str):
+                coercion = ("@language", term.language)
+            elif term.language is None:  # "@language": null
+                continue
+            else:
+                coercion = None
+            self.terms.setdefault((term.id, coercion), name)
+        #: (IRI, name) of the prefixes, longest IRI first
+        self._prefixes = sorted(((t.id, name) for name, t in self.ctx.terms.items() if t.prefix and t.id),
+                                key=lambda item: (-len(item[0]), item[1]))
+        self._entries: dict = {}
+        self._iris: dict = {}
+        self._symbols: dict = {}
+
+    def iri(self, text: bytes) -> str:
+        """A node reference (``@id`` value) of an N-Triples IRI or blank node: a compact IRI when it
+        expands back, else the IRI; blank nodes ``_:label``."""
+        found = self._iris.get(text)
+        if found is None:
+            if text[:1] == b"_":
+                return text.decode("utf-8")
+            iri = text[1:-1].decode("utf-8")
+            found = next((c for c in (self.ctx.shrink_iri(iri), self._by_prefix(iri))
+                          if c != iri and self._expands(c, iri, vocab=False)), iri)
+            if len(self._iris) < _CACHE:
+                self._iris[text] = found
+        return found
+
+    def symbol(self, iri: str) -> str:
+        """A vocabulary-relative name (``@type`` values, keys): a term, a name under ``@vocab``, a compact IRI or the IRI."""
+        found = self._symbols.get(iri)
+        if found is None:
+            found = iri
+            for candidate in (self.ctx.to_symbol(iri), self.ctx.shrink_iri(iri), self._by_prefix(iri)):
+                if candidate and candidate != iri and self._expands(candidate, iri, vocab=True):
+                    found = candidate
+                    break
+            self._symbols[iri] = found
+        return found
+
+    def _by_prefix(self, iri: str) -> str:
+        """*iri* under the longest prefix of the context it starts with (``id:participation/…``), else itself.
+
+        rdflib's ``shrink_iri`` only tries the part of the IRI before its last ``/`` or
+        ``#``: the resource types that have no prefix of their own would stay full IRIs.
+        """
+        for base, name in self._prefixes:
+            if iri.startswith(base) and not iri[len(base):].startswith("//"):
+                return f"{name}:{iri[len(base):]}"
+        return iri
+
+    def _expands(self, short: str, iri: str, vocab: bool) -> bool:
+        term = self.ctx.terms.get(short) if vocab else None
+        if term is not None and (term.type or isinstance(term.language, str) or term.container):
+            return False  # a coerced term: its values would be read otherwise
+        return not short.startswith("@") and self.ctx.expand(short, use_vocab=vocab) == iri
+
+    def key(self, iri: str) -> str:
+        """The key of property *iri* for explicit value objects: its un-coerced term, else :meth:`symbol`."""
+        return self.terms.get((iri, None)) or self.symbol(iri)
+
+    def entry(self, predicate: bytes, obj: bytes) -> tuple[str, object]:
+        """``(key, value)`` of one statement of a node object, from the N-Triples text of its predicate and object."""
+        if obj[:1] == b'"':
+            end = obj.rindex(b'"')
+            kind = (predicate, obj[end + 1:])
+            how = self._entries.get(kind)
+            if how is None:
+                how = self._entries[kind] = self._literal(predicate[1:-1].decode("utf-8"), obj[end + 1:].decode("utf-8"))
+            key, mode, extra = how
+            lexical = obj[1:end].decode("utf-8")
+            if "\\" in lexical:
+                lexical = _unescape(lexical)
+            if mode == 0:
+                return key, lexical
+            if mode == 1:
+                return key, {"@value": lexical, "@language": extra}
+            return key, {"@value": lexical, "@type": extra}
+        kind = (predicate, None)
+        how = self._entries.get(kind)
+        if how is None:
+            how = self._entries[kind] = self._reference(predicate[1:-1].decode("utf-8"))
+        key, mode, _extra = how
+        if mode == 0:
+            return key, self.iri(obj)
+        if mode == 1:
+            return key, (self.symbol(obj[1:-1].decode("utf-8")) if obj[:1] == b"<" else obj.decode("utf-8"))
+        return key, {"@id": self.iri(obj)}
+
+    def _literal(self, predicate: str, suffix: str) -> tuple[str, int, str | None]:
+        """(key, mode, extra) of a literal whose text ends with *suffix* (``@fr``, ``^^<IRI>`` or nothing):
+        mode 0 the lexical form alone, 1 with ``@language`` (extra), 2 with ``@type`` (extra)."""
+        if suffix.startswith("@"):
+            language = suffix[1:]
+            term = self.terms.get((predicate, ("@language", language)))
+            return (term, 0, None) if term else (self.key(predicate), 1, language)
+        datatype = suffix[3:-1] if suffix else self._XSD_STRING
+        if datatype == self._XSD_STRING:  # a bare string under a key with no coercion (no default language here)
+            if self.ctx.language is not None:
+                return self.key(predicate), 2, self.symbol(datatype)
+            return self.key(predicate), 0, None
+        term = self.terms.get((predicate, ("@type", datatype)))
+        return (term, 0, None) if term else (self.key(predicate), 2, self.symbol(datatype))
+
+    def _reference(self, predicate: str) -> tuple[str, int, None]:
+        """(key, mode, None) of an IRI or blank-node value: mode 0 the reference alone, 1 an ``@type``, 2 ``{"@id"}``."""
+        if predicate == self._RDF_TYPE:
+            return self.type_key, 1, None
+        term = self.terms.get((predicate, "@id"))
+        return (term, 0, None) if term else (self.key(predicate), 2, None)
+
+    def node(self, subject: bytes, statements: list[tuple[bytes, bytes]]) -> dict:
+        """The node object of *subject* with *statements* (``(predicate, object)`` N-Triples texts, in order)."""
+        node: dict = {"@id": self.iri(subject)}
+        entry = self.entry
+        for predicate, obj in statements:
+            key, value = entry(predicate, obj)
+            have = node.get(key)
+            if have is None:
+                node[key] = value
+            elif type(have) is list:
+                have.append(value)
+            else:
+                node[key] = [have, value]
+        return node
+
+
+_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
+_ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def _unescape(text: str) -> str:
+    """The value of an N-Triples string body (its ``\\n``, ``\\"``, ``\\uXXXX``... escapes)."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)) if m.group(3) is None else _ECHAR[m.group(3)],
+                       text)
+
+
+def _sorted_lines_bounded(ds: Store, graphs: list) -> Iterator[bytes]:
+    """The N-Triples lines of *graphs* (their union, each triple once), sorted, in bounded memory.
+
+    An external sort: Oxigraph dumps the graphs into a temporary file, which is
+    read back in runs of about :data:`_RUN_BYTES`, each sorted and written to a
+    temporary file of its own; the runs are then merged. Held at any time: one
+    run, then a line of each run.
+    """
+    with tempfile.TemporaryFile() as dump:
+        for g in graphs:
+            ds.dump(ox.RdfFormat.N_TRIPLES, graph=g, output=dump)
+        dump.seek(0)
+        runs = []
+        try:
+            while lines := dump.readlines(_RUN_BYTES):
+                lines.sort()
+                run = tempfile.TemporaryFile()
+                runs.append(run)
+                run.writelines(lines)
+                run.seek(0)
+            del lines
+            previous = None
+            for line in heapq.merge(*runs):
+                if line != previous:
+                    yield line
+                    previous = line
+        finally:
+            for run in runs:
+                run.close()
+
+
+def _write_jsonld(ds: Store, out: BinaryIO, progress, dataset: bool) -> tuple[int, int]:
+    """JSON-LD compacted with ``ontology/context.jsonld``, streamed one node object at a time.
+
+    *dataset*: the default graph's nodes at the top, then one node object per named
+    graph, its IRI as ``@id`` and its nodes in its ``@graph``; else the union of the
+    graphs, each triple once. Subjects come in the byte order of their N-Triples
+    form, and a node's values in the order of their lines (stable output).
+    """
     context = load_context()
-    counter = [0, 0]
-    batch: list[ox.Triple] = []
-    nbatch = 0
-    out.write(b'{\n"@context": ')
-    out.write(json.dumps(context, ensure_ascii=False, indent=1).encode("utf-8"))
-    out.write(b',\n"@graph": [')
-    first = True
-
-    def flush():
-        nonlocal first
-        if not batch:
-            return
-        for node in _compact_nodes(batch, context):
-            out.write(b"\n" if first else b",\n")
-            out.write(json.dumps(node, ensure_ascii=False, sort_keys=True).encode("utf-8"))
-            first = False
-        batch.clear()
-
-    for _s, triples in _Walk(ds, quads=False)(progress, "JSON-LD"):
-        counter[0] += 1
-        counter[1] += len(triples)
-        batch.extend(triples)
-        nbatch += 1
-        if nbatch == JSONLD_BATCH:
-            flush()
-            nbatch = 0
-    flush()
+    compactor = _Compactor(context)
+    counts = [0, 0]
+    out.write(b'{\n"@context": ' + json.dumps(context, ensure_ascii=False, indent=1).encode("utf-8")
+              + b',\n"@graph": [')
+    graphs = _graphs(ds)
+    if not dataset:
+        progress("JSON-LD: the union of the graphs")
+        _write_nodes(out, _sorted_lines_bounded(ds, graphs), compactor, counts, "\n")
+    else:
+        lead = "\n"
+        for g in graphs:
+            lines = _sorted_lines_bounded(ds, [g])
+            if isinstance(g, ox.DefaultGraph):
+                progress("JSON-LD: the default graph")
+                _write_nodes(out, lines, compactor, counts, lead)
+            else:
+                progress(f"JSON-LD: graph {g}")
+                name = json.dumps(compactor.iri(str(g).encode("utf-8")), ensure_ascii=False)
+                out.write(f'{lead}{{"@id": {name}, "@graph": ['.encode("utf-8"))
+                _write_nodes(out, lines, compactor, counts, "\n")
+                out.write(b"\n]}")
+            lead = ",\n"
     out.write(b"\n]\n}\n")
-    return counter[0], counter[1]
+    return counts[0], counts[1]
 
 
-def _compact_nodes(triples: list[ox.Triple], context: dict) -> list[dict]:
-    """Node objects of *triples*, compacted with *context* by rdflib's JSON-LD serializer."""
-    from rdflib.plugins.serializers.jsonld import from_rdf
-
-    doc = from_rdf(store.rdflib_graph(triples), context_data=context)
-    nodes = doc.get("@graph") if isinstance(doc, dict) and "@graph" in doc else [doc]
-    for node in nodes:
-        node.pop("@context", None)
-    order = {ntriples.subject_key(t.subject): i for i, t in reversed(list(enumerate(triples)))}
-    ctx = _rdflib_context(json.dumps(context))
-    return sorted(nodes, key=lambda n: order.get(_nt_subject(ctx.expand(n["@id"])), len(order)))
-
-
-@functools.lru_cache(maxsize=2)
-def _rdflib_context(data: str):
-    from rdflib.plugins.shared.jsonld.context import Context
-
-    return Context(json.loads(data))
-
-
-def _nt_subject(iri: str) -> str:
-    return ntriples.subject_key(ox.BlankNode(iri[2:]) if iri.startswith("_:") else ox.NamedNode(iri))
+def _write_nodes(out: BinaryIO, lines: Iterator[bytes], compactor: _Compactor, counts: list[int], lead: str) -> None:
+    """The node objects of sorted N-Triples *lines*, one per subject, separated by commas, the first
+    after *lead*; encoded, then written in batches."""
+    encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+    batch: list[str] = []
+    subject, statements = None, []
+    for line in lines:
+        s, p, o = line[:-3].split(b" ", 2)  # "<s> <p> object .\n"
+        if s != subject:
+            if statements:
+                batch.append(encode(compactor.node(subject, statements)))
+                if len(batch) == _NODES_PER_WRITE:
+                    out.write((lead + ",\n".join(batch)).encode("utf-8"))
+                    lead = ",\n"
+                    batch.clear()
+            subject, statements = s, []
+            counts[0] += 1
+        statements.append((p, o))
+        counts[1] += 1
+    if statements:
+        batch.append(encode(compactor.node(subject, statements)))
+    if batch:
+        out.write((lead + ",\n".join(batch)).encode("utf-8"))
 
 
 def format_name(text: str) -> str:
-    """The format (a key of :data:`FORMATS`) that *text* names, an alias such as ``turtle`` included."""
+    """The format (a key of :data:`SYNTAX`) that *text* names, an alias such as ``turtle`` included."""
     name = text.strip().lower()
     name = ALIASES.get(name, name)
-    if name not in FORMATS:
+    if name not in SYNTAX:
         raise UserError(f"unknown export format {text!r}; known: {known_formats()}")
     return name
 
 
 def known_formats() -> str:
     """``ttl (turtle), nt (ntriples, n-triples), ...``: the formats and their aliases, for messages and help."""
-    aliases: dict[str, list[str]] = {name: [] for name in FORMATS}
+    aliases: dict[str, list[str]] = {name: [] for name in SYNTAX}
     for alias, name in ALIASES.items():
         aliases[name].append(alias)
     return ", ".join(f"{name} ({', '.join(a)})" if a else name for name, a in aliases.items())
@@ -239,17 +464,33 @@ def resolve_format(fmt: str | None, path: Path | str | None) -> str:
     try:
         announced = store.syntax_of(Path(path))
     except ValueError as exc:
-        raise UserError(f"{exc}; name it *{FORMATS[name or 'ttl'][1]} so that --graph can read it back") from None
-    if name is not None and announced != name:
+        raise UserError(f"{exc}; name it *{FORMATS[SYNTAX[name or 'ttl']][1]} so that --graph can read it back") from None
+    if name is not None and announced != SYNTAX[name]:
         raise UserError(f"{path}: the extension {Path(path).suffix!r} announces {announced}, not {name}; "
-                        f"name it {FORMATS[name][1]} or choose -f {announced}")
-    return announced
+                        f"name it {FORMATS[SYNTAX[name]][1]} or choose -f {announced}")
+    return name or announced
+
+
+def open_for_export(path: Path | str | None, fmt: str) -> Store:
+    """The build (or RDF file) at *path* opened as the export of *fmt* reads it, in memory.
+
+    Dataset formats read the named graphs (``dataset.nq``), the others the union
+    (``graph.nt``). An export reads every statement, and Oxigraph decodes each term
+    of its on-disk store from RocksDB: on the enlarged build, dumping the on-disk
+    store took longer than parsing ``graph.nt`` and dumping it from memory together,
+    so the export parses the files instead of opening ``store/``.
+    """
+    return store.open_built(path, graphs="named" if fmt in DATASET_FORMATS else "union", use_store=False)
 
 
 def export(ds: Store, fmt: str, output: BinaryIO, progress: Callable[[str], None] | None = None) -> ExportResult:
-    """Write *ds* in format *fmt* (a key of :data:`FORMATS`) to the binary stream *output*."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    """Write *ds* in format *fmt* (a key of :data:`SYNTAX`) to the binary stream *output*.
+
+    Dataset formats (:data:`DATASET_FORMATS`) write every graph of *ds*; the others the
+    union of its graphs, each triple once.
+    """
+    if fmt not in SYNTAX:
+        raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(SYNTAX)}")
     progress = progress or (lambda _m: None)
     sink = _CountingWriter(output)
     subjects = statements = 0
@@ -258,13 +499,11 @@ def export(ds: Store, fmt: str, output: BinaryIO, progress: Callable[[str], None
         ds.dump(ox.RdfFormat.TRIG, output=sink, prefixes=SERIALISATION_PREFIXES)
     elif fmt in ("nt", "nq"):
         subjects, statements = _write_lines(ds, sink, fmt == "nq", progress)
-    elif fmt == "jsonld":
-        subjects, statements = _write_jsonld(ds, sink, progress)
+    elif SYNTAX[fmt] == "jsonld":
+        subjects, statements = _write_jsonld(ds, sink, progress, dataset=fmt in DATASET_FORMATS)
     else:
-        counter = [0, 0]
-        what = "Turtle" if fmt == "ttl" else "RDF/XML"
-        ox.serialize(_union_triples(ds, progress, what, counter), sink, OX_FORMATS[fmt], prefixes=SERIALISATION_PREFIXES)
-        subjects, statements = counter
+        progress("Turtle: writing the union of the graphs" if fmt == "ttl" else "RDF/XML: writing the union of the graphs")
+        statements = _write_triples(ds, fmt, sink)
     progress(f"wrote {sink.count / 1e6:.1f} MB")
     return ExportResult(fmt, statements, subjects, sink.count)
 

@@ -8,7 +8,7 @@ import re
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Dataset, Graph
+from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
 from pvd_graph import export, resources, store
@@ -56,10 +56,14 @@ def _union(path) -> Graph:
     return g
 
 
-@pytest.mark.parametrize("fmt", ["ttl", "nt", "jsonld", "rdfxml"])
+def _suffix(fmt: str) -> str:
+    return export.FORMATS[export.SYNTAX[fmt]][1]
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "nt", "jsonld-union", "rdfxml"])
 def test_triple_formats_round_trip_to_the_union(small, tmp_path, fmt):
-    ds = store.open_built(small)
-    out = tmp_path / f"out{export.FORMATS[fmt][1]}"
+    ds = _open(small, fmt)
+    out = tmp_path / f"out{_suffix(fmt)}"
     result = export.export_file(ds, fmt, out)
     back = Graph().parse(out, format=export.RDFLIB_FORMATS[fmt])
     expected = _union(small)
@@ -68,7 +72,7 @@ def test_triple_formats_round_trip_to_the_union(small, tmp_path, fmt):
     assert result.bytes == out.stat().st_size
 
 
-@pytest.mark.parametrize("fmt", ["nq", "trig"])
+@pytest.mark.parametrize("fmt", ["nq", "trig", "jsonld"])
 def test_dataset_formats_keep_one_graph_per_source(small, tmp_path, fmt):
     ds = _open(small, fmt)
     out = tmp_path / f"out{export.FORMATS[fmt][1]}"
@@ -110,7 +114,7 @@ def test_turtle_and_trig_name_resources_by_type(small, fmt):
 
 
 def test_jsonld_uses_the_published_context(small):
-    doc = json.loads(_export(store.open_built(small), "jsonld"))
+    doc = json.loads(_export(store.open_built(small), "jsonld-union"))
     with open(resources.CONTEXT_FILE, encoding="utf-8") as fh:
         assert doc["@context"] == json.load(fh)["@context"]
     nodes = {n["@id"]: n for n in doc["@graph"]}
@@ -126,11 +130,12 @@ def test_jsonld_uses_the_published_context(small):
     assert [n["@id"] for n in doc["@graph"]] == sorted(nodes)
 
 
-def test_jsonld_batches_do_not_change_the_graph(small, monkeypatch):
-    ds = store.open_built(small)
-    whole = _export(ds, "jsonld")
-    monkeypatch.setattr(export, "JSONLD_BATCH", 1)
-    assert _export(ds, "jsonld") == whole
+@pytest.mark.parametrize("fmt", ["jsonld", "jsonld-union"])
+def test_jsonld_batches_do_not_change_the_graph(small, monkeypatch, fmt):
+    ds = _open(small, fmt)
+    whole = _export(ds, fmt)
+    monkeypatch.setattr(export, "_NODES_PER_WRITE", 1)
+    assert _export(ds, fmt) == whole
 
 
 def test_cli_writes_file_and_stdout(small, tmp_path, capsysbinary):
@@ -219,10 +224,10 @@ def _open(build, fmt):
     return store.open_built(build, graphs="named" if fmt in export.DATASET_FORMATS else "union")
 
 
-@pytest.mark.parametrize("fmt", list(export.FORMATS))
+@pytest.mark.parametrize("fmt", list(export.SYNTAX))
 def test_curated_build_round_trips(curated_build, tmp_path, fmt):
     """An export read back by rdflib is the build's file as rdflib reads it (the reference)."""
-    out = tmp_path / f"curated{export.FORMATS[fmt][1]}"
+    out = tmp_path / f"curated{_suffix(fmt)}"
     export.export_file(_open(curated_build, fmt), fmt, out)
     if fmt in export.DATASET_FORMATS:
         ds = Dataset()
@@ -252,7 +257,7 @@ def test_curated_lines_match_the_build_file_and_are_stable(curated_build, fmt, n
 
 
 def test_albertville_jsonld_is_readable(curated_build):
-    doc = json.loads(_export(store.open_built(curated_build), "jsonld"))
+    doc = json.loads(_export(store.open_built(curated_build), "jsonld-union"))
     nodes = {n["@id"]: n for n in doc["@graph"]}
     albertville = nodes["commune:73011"]
     assert albertville["label"] == "Albertville"
@@ -293,12 +298,13 @@ def _assert_readable_turtle(text: str) -> None:
     assert "commune:73011 " in text and "epci:200068997" in text and "programme:pvd" in text
 
 
-@pytest.mark.parametrize("fmt", list(export.FORMATS))
+@pytest.mark.parametrize("fmt", list(export.SYNTAX))
 def test_national_build_round_trips(national_build, tmp_path, fmt):
-    """Counts and the set of N-Triples/N-Quads lines, compared in Oxigraph (rdflib is too slow here);
+    """Counts and the set of N-Triples/N-Quads lines, compared in Oxigraph (rdflib is too slow here;
+    for JSON-LD, Oxigraph's JSON-LD 1.1 processor expands our compacted output: graph names included);
     the few statements with blank nodes (labels differ by design) are compared by isomorphism."""
     ds = _open(national_build, fmt)
-    out = tmp_path / f"national{export.FORMATS[fmt][1]}"
+    out = tmp_path / f"national{_suffix(fmt)}"
     export.export_file(ds, fmt, out)
     back = export.read_back(out, fmt)
     if fmt in export.DATASET_FORMATS:
@@ -331,3 +337,128 @@ def test_every_resource_type_has_its_prefix(national_build):
     context = export.load_context()
     in_context = {k: v for k, v in context.items() if isinstance(v, str) and v.startswith(ID) and v != ID}
     assert len(in_context) >= 8 and in_context.items() <= ID_PREFIXES.items()
+
+
+# --- JSON-LD: the dataset form, the context's terms, bounded memory (issue 20) -----------------------
+
+def test_jsonld_is_the_dataset_and_jsonld_union_the_union(small, tmp_path):
+    """``-f jsonld``: one node object per named graph (its IRI as ``@id``, its nodes in ``@graph``), read
+    back by rdflib's JSON-LD parser as the same quads; ``-f jsonld-union``: the union, each triple once."""
+    out, union = tmp_path / "x.jsonld", tmp_path / "u.jsonld"
+    assert main(["export", "--graph", str(small), "-f", "jsonld", "-o", str(out), "-q"]) == 0
+    assert main(["export", "--graph", str(small), "-f", "jsonld-union", "-o", str(union), "-q"]) == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    graphs = {g["@id"]: g["@graph"] for g in doc["@graph"]}
+    assert set(graphs) == {"graph:cog-communes", "graph:curated"}
+    assert {n["@id"] for n in graphs["graph:cog-communes"]} == {"commune:73011", "commune:73303"}
+    expected, back = Dataset(), Dataset()
+    expected.parse(small, format="trig")
+    back.parse(out, format="json-ld")
+    assert {str(c.identifier) for c in back.graphs() if len(c)} == {str(c.identifier) for c in expected.graphs() if len(c)}
+    for ctx in expected.graphs():
+        if len(ctx):
+            assert isomorphic(back.graph(ctx.identifier), ctx), ctx.identifier
+    assert isomorphic(Graph().parse(union, format="json-ld"), _union(small))
+    assert "graph:" not in union.read_text(encoding="utf-8").split('"@graph"', 1)[1]
+
+
+def test_jsonld_with_small_sort_runs_is_the_same(curated_build, monkeypatch):
+    """The external sort (runs merged) gives the output of one run."""
+    for fmt in ("jsonld", "jsonld-union"):
+        whole = _export(_open(curated_build, fmt), fmt)
+        monkeypatch.setattr(export, "_RUN_BYTES", 2000)
+        assert _export(_open(curated_build, fmt), fmt) == whole
+        monkeypatch.undo()
+
+
+def test_jsonld_names_keep_their_meaning_when_a_term_could_mislead(tmp_path):
+    """A vocabulary name that is another property's term (``pvd:label`` would read as ``label``, i.e.
+    rdfs:label @fr) and values a coerced term would misread (an English label, a decimal population,
+    a plain string under ``memberOf``) keep explicit forms: expanded, the same quads."""
+    path = tmp_path / "tricky.trig"
+    path.write_text("""
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix pvd: <https://w3id.org/pvd-graph/ontology#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://w3id.org/pvd-graph/graph/g> {
+  <https://w3id.org/pvd-graph/id/commune/1> a pvd:label ; pvd:label "x" ; rdfs:label "A"@fr , "A"@en , "A" ;
+      pvd:population 12 , "1.5"^^xsd:decimal , "n" ; pvd:memberOf <https://w3id.org/pvd-graph/id/epci/2> , "e" ;
+      pvd:note "l1\\nl2 \\"q\\" \\\\ \\u00e9" ;
+      pvd:link <https://w3id.org/pvd-graph/id/participation/commune-1-pvd> , <http://example.org/a#b> .
+}
+""", encoding="utf-8")
+    out = tmp_path / "tricky.jsonld"
+    assert main(["export", "--graph", str(path), "-f", "jsonld", "-o", str(out), "-q"]) == 0
+    node = json.loads(out.read_text(encoding="utf-8"))["@graph"][0]["@graph"][0]
+    assert "label" in node and node["label"] == "A"  # the French label only
+    assert {"@id": "id:participation/commune-1-pvd"} in node["link"]
+    assert node["type"] != "label" and node.get("pvd:label") == "x"
+    expected, back = Dataset(), Dataset()
+    expected.parse(path, format="trig")
+    back.parse(out, format="json-ld")
+    g = "https://w3id.org/pvd-graph/graph/g"
+    assert set(back.graph(URIRef(g))) == set(expected.graph(URIRef(g)))
+    ours = ox.Store()
+    ours.load(path=str(out), format=ox.RdfFormat.JSON_LD)
+    ref = ox.Store()
+    ref.load(path=str(path), format=ox.RdfFormat.TRIG)
+    assert set(map(str, ours)) == set(map(str, ref))
+
+
+def _values(node_or_list):
+    return node_or_list if isinstance(node_or_list, list) else [node_or_list]
+
+
+def test_national_jsonld_uses_the_contexts_terms(national_build, tmp_path):
+    """Every statement whose value fits a coerced term of the context is written under that term as a
+    bare string (counted from dataset.nq, per term), and no IRI that a prefix of the context covers is
+    written in full."""
+    out = tmp_path / "national.jsonld"
+    export.export_file(export.open_for_export(national_build, "jsonld"), "jsonld", out)
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    context = export.load_context()
+    prefixes = {v for v in context.values() if isinstance(v, str) and v.startswith("http")}
+    expand = {k: v for k, v in context.items() if isinstance(v, str) and not k.startswith("@")}
+
+    def full(compact: str) -> str:
+        prefix, _, rest = compact.partition(":")
+        return expand[prefix] + rest
+
+    coerced = {}  # term → (property IRI, what its values are)
+    for name, definition in context.items():
+        if isinstance(definition, dict) and "@id" in definition:
+            kind = definition.get("@type") or (("@language", definition["@language"]) if "@language" in definition
+                                               else "string")
+            coerced[name] = (full(definition["@id"]), kind)
+    expected = dict.fromkeys(coerced, 0)
+    line_re = re.compile(r'^(\S+) <([^>]+)> (.*) <[^>]+> \.$')
+    for line in (national_build / resources.DATASET_NQ).read_text(encoding="utf-8").splitlines():
+        _s, p, o = line_re.match(line).groups()
+        for name, (iri, kind) in coerced.items():
+            if p != iri:
+                continue
+            if kind == "@id":
+                expected[name] += o.startswith(("<", "_:"))
+            elif isinstance(kind, tuple):
+                expected[name] += o.endswith(f'"@{kind[1]}')
+            elif kind == "string":  # xsd:string, written plain in N-Quads
+                expected[name] += o.startswith('"') and o.endswith('"')
+            else:
+                expected[name] += o.endswith(f'"^^<{full(kind)}>')
+    got = dict.fromkeys(coerced, 0)
+    full_iris = []
+    for graph in doc["@graph"]:
+        for node in graph["@graph"]:
+            for key, value in node.items():
+                if key.startswith("http"):
+                    full_iris.append(key)
+                for v in _values(value):
+                    if key in got and isinstance(v, str):
+                        got[key] += 1
+                    ref = v if key in ("@id", "type") or (key in coerced and coerced[key][1] == "@id") else (
+                        v.get("@id") if isinstance(v, dict) else None)
+                    if isinstance(ref, str) and ref.startswith("http"):
+                        full_iris.append(ref)
+    assert got == expected and sum(expected.values()) > 100_000
+    assert expected["memberOf"] and expected["label"] and expected["population"]
+    assert not [iri for iri in full_iris if any(iri.startswith(p) for p in prefixes)]
