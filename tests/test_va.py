@@ -60,4 +60,19 @@ def test_the_enlarged_build_has_the_va_programme(enlarged_build, expected):
     rows = ds.select(f"""SELECT ?t WHERE {{ GRAPH <{named_graph_iri('anct-va')}> {{
         ?p <{OX.inProgramme.value}> <{ids.programme('va')}> ; <{OX.participant.value}> ?t }}
         GRAPH <{named_graph_iri('curated')}> {{ <{ids.programme('va')}> a <{OX.Programme.value}> }} }}""")
-    assert {t.value for (t,) in rows} == {commune_iri(c) for c in towns}
+    # read in the COG 2023 (its vintage): a commune merged since whose end INSEE's tables date is the
+    # former commune's participation, carried on by its successor; the others are rejected, saying why
+    import csv
+
+    from pvd_graph import resources
+
+    towns, gone = expected
+    with open(enlarged_build / resources.REJECTS_CSV, encoding="utf-8", newline="") as fh:
+        refused = {r["value"] for r in csv.DictReader(fh)
+                   if r["source"] == "anct-va" and r["outcome"] == "row rejected"}
+    former = set(gone.values()) - refused
+    assert refused <= set(gone.values())
+    assert {t.value for (t,) in rows} == {commune_iri(c) for c in towns | former}
+    union = store.open_built(enlarged_build)
+    for code in former:
+        assert union.query(f"ASK {{ <{commune_iri(code)}> a <{OX.FormerCommune.value}> ; <{OX.carriedOnBy.value}> ?now }}")

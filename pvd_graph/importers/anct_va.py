@@ -6,9 +6,11 @@
 town's Point. Each accepted feature gives the town's participation in ``programme/va``
 (:meth:`Emitter.participation`) and the point the list gives (a COG 2023 commune position). The file
 names no convention, date or EPCI: nothing more is imported. It is read by the layout reader of the
-ACV lists (:mod:`pvd_graph.importers.anct_acv`): a town listed twice, a code that is not a current
-commune of the COG of the same import, a feature without id or town are rejected (feature index, first
-= 0). The id is required but not emitted (it names the village, which the commune's code identifies).
+ACV lists (:mod:`pvd_graph.importers.anct_acv`) in the COG 2023 when the import holds it (as ACV 2):
+a commune merged since whose end INSEE's tables date is the former commune's participation, carried
+on by its successor (noted); a town listed twice, a code that is not a commune of that code (or,
+without the COG 2023, of the current one), a feature without id or town are rejected (feature index,
+first = 0). The id is required but not emitted (it names the village, which the commune's code identifies).
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ def _sniff(path: Path, head: bytes) -> bool:
     return _NAME.search(text) is not None and '"liste_geo"' in text
 
 
+#: the geographic code the list is read in: that of its vintage (its names and points are the COG 2023's)
+CODE_YEAR = "2023"
 LAYOUT = Layout(id_field="id_territoire", site_field="lib_territoire", date_field=None,
-                towns=anct_acv.listed_towns, programme=PROGRAMME, conventions=False)
+                towns=anct_acv.listed_towns, programme=PROGRAMME, conventions=False, code_year=CODE_YEAR)
 
 IMPORTER = LayoutImporter(
     id="anct-va", title="Communes du programme Villages d'avenir", url=SOURCE_URL,
