@@ -337,7 +337,7 @@ def stage_endpoint(args) -> dict:
                 return {"skipped": "the endpoint did not start"}
             time.sleep(0.2)
         headers = {"Accept": "application/sparql-results+json"}
-        reference, checked = {}, {}
+        reference, checked, answered = {}, {}, {}
         with requests.Session() as http:
             for name, text, params in catalogue_cases():
                 query = _with_values(text, bindings(name, params))
@@ -348,10 +348,15 @@ def stage_endpoint(args) -> dict:
                 took = time.perf_counter() - t
                 rows = len(r.json()["results"]["bindings"]) if r.status_code == 200 else None
                 checked[name] = {"seconds": took, "rows": rows, "expected_rows": expected}
-                if rows == expected and took < SIMPLE:
-                    reference[name] = (query, r.content)
-        if not reference:
-            return {"skipped": "no catalogue query is simple (answered within 50 ms)", "checked": checked}
+                if rows == expected:
+                    answered[name] = (query, r.content)
+                    if took < SIMPLE:
+                        reference[name] = (query, r.content)
+        if not answered:
+            return {"skipped": "no catalogue query answered right", "checked": checked}
+        if not reference:  # none within 50 ms: the load runs on the fastest, and the table says so
+            fastest = min(answered, key=lambda n: checked[n]["seconds"])
+            reference[fastest] = answered[fastest]
         names = sorted(reference)
         latencies, errors, lock = [], [], threading.Lock()
 
