@@ -139,3 +139,16 @@ def enlarged_build(tmp_path_factory, shared_data) -> Path:
     out = tmp_path_factory.mktemp("enlarged") / "build"
     build_graph([shared_data, SHARED_MORE_DATA], out)
     return out
+
+
+def assert_former_commune_carried_on(dataset, code: str, programme: str, successor: str) -> None:
+    """The participation of commune *code* in *programme* is the former commune's (a pvd:FormerCommune,
+    never a pvd:Commune), carried on by the current commune *successor*."""
+    from pvd_graph.namespaces import OX, ids
+
+    c = ids.commune(code)
+    rows = [tuple(t.value for t in row) for row in dataset.select(f"""
+        SELECT ?now WHERE {{ <{ids.participation(f"commune-{code}-{programme}")}> <{OX.participant.value}> <{c}> .
+                             <{c}> a <{OX.FormerCommune.value}> ; <{OX.carriedOnBy.value}> ?now }}""", union=True)]
+    assert rows == [(ids.commune(successor),)]
+    assert not dataset.query(f"ASK {{ <{c}> a <{OX.Commune.value}> }}", union=True)

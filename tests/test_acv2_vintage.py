@@ -11,7 +11,7 @@ import json
 import re
 from pathlib import Path
 
-from conftest import SHARED_MORE_DATA
+from conftest import assert_former_commune_carried_on, SHARED_MORE_DATA
 from pvd_graph import importers
 from pvd_graph.namespaces import OX, ids
 
@@ -87,12 +87,7 @@ def test_a_commune_merged_since_2023_is_the_former_commune_and_one_created_since
     assert [(r.line, r.field, r.value) for r in acv2.rejects] == [(1, "liste_geo", created)]
     assert "not a commune in the COG 2023" in acv2.rejects[0].reason
     assert [(n.line, n.value) for n in acv2.noted] == [(0, code)]
-    c = ids.commune(code)
-    rows = [tuple(t.value for t in row) for row in result.dataset.select(f"""
-        SELECT ?now WHERE {{ <{ids.participation(f"commune-{code}-acv2")}> <{OX.participant.value}> <{c}> .
-                             <{c}> a <{OX.FormerCommune.value}> ; <{OX.carriedOnBy.value}> ?now }}""", union=True)]
-    assert rows == [(ids.commune(successor),)]
-    assert not result.dataset.query(f"ASK {{ <{c}> a <{OX.Commune.value}> }}", union=True)
+    assert_former_commune_carried_on(result.dataset, code, "acv2", successor)
 
 
 def test_without_the_cog_2023_the_list_is_read_in_the_current_code_and_says_so(tmp_path, shared_data):

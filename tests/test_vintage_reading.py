@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED_MORE_DATA
+from conftest import assert_former_commune_carried_on, SHARED_MORE_DATA
 from test_history import _union, graph  # noqa: F401 (the national graph fixture and its query helper)
 from pvd_graph import importers
 from pvd_graph.importers import insee_history
@@ -183,12 +183,7 @@ def test_a_2021_commune_merged_since_is_the_former_commune_carried_on(tmp_path, 
     result = build_graph(folder, run_validation=False)
     (pvd,) = [r for r in result.imports if r.source.id == "anct-pvd"]
     assert pvd.rows_accepted == 2, pvd.rejects
-    c = ids.commune(code)
-    rows = [tuple(t.value for t in row) for row in result.dataset.select(f"""
-        SELECT ?now WHERE {{ <{ids.participation(f"commune-{code}-pvd")}> <{OX.participant.value}> <{c}> .
-                             <{c}> a <{OX.FormerCommune.value}> ; <{OX.carriedOnBy.value}> ?now }}""", union=True)]
-    assert rows == [(ids.commune(successor),)]
-    assert not result.dataset.query(f"ASK {{ <{c}> a <{OX.Commune.value}> }}", union=True)
+    assert_former_commune_carried_on(result.dataset, code, "pvd", successor)
     lines = {(x.subject, x.property, x.kept, x.kept_source, x.dropped, x.dropped_source) for x in result.conflicts}
     assert (ids.commune("73303"), MEMBER_OF, " ".join(ids.epci(s) for s in sorted(of_2021["73303"])),
             "cog-2021-epci", ids.epci(other), "anct-pvd") in lines
