@@ -22,7 +22,7 @@ RocksDB than from memory, so opening is instant but long queries are slower.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -150,7 +150,7 @@ class Store:
         as_triples = union or not ox_format.supports_datasets  # statements go to *target*
         line_format = ox_format in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS)
         if line_format and not union:
-            self._load_lines(path.read_bytes(), ox_format, target if as_triples else None)
+            self._load_line_file(path, ox_format, target if as_triples else None)
             return
         base = path.resolve().as_uri()  # relative IRIs (<>) resolve against the file, as rdflib does
         before = set() if line_format else set(self._blank_quads())
@@ -178,19 +178,27 @@ class Store:
         if b"_:" not in data:
             self._ox.bulk_load(data, format=ox_format, **kwargs)
             return
-        # the lines holding "_:" (few in a build's files) are parsed here; for the bulk
-        # loader, they become comments
-        text = bytearray(data)
-        blank = []
-        pos = data.find(b"_:")
-        while pos != -1:
-            start, end = data.rfind(b"\n", 0, pos) + 1, data.find(b"\n", pos)
-            end = len(data) if end == -1 else end + 1
-            blank.append(data[start:end])
-            text[start] = ord("#")
-            pos = data.find(b"_:", end)
+        text, blank = _blank_lines_aside(data)
         self._ox.bulk_load(text, format=ox_format, **kwargs)
-        parsed = ox.parse(b"".join(blank), format=ox_format)
+        self._extend_lines(blank, ox_format, graph)
+
+    def _load_line_file(self, path: Path, ox_format: ox.RdfFormat, graph, lenient: bool = False) -> None:
+        """:meth:`_load_lines` of a file, streamed to the bulk loader: the file is never held in memory.
+
+        *lenient*: for a file this package has just written from a store (a build's own output), the
+        loader skips validating its IRIs again (Oxigraph's ``lenient``; valid data loads the same).
+        """
+        kwargs = {} if graph is None else {"to_graph": graph}
+        with open(path, "rb") as fh:
+            reader = _BlankLinesAside(fh)
+            self._ox.bulk_load(reader, format=ox_format, lenient=lenient, **kwargs)
+        self._extend_lines(reader.aside, ox_format, graph)
+
+    def _extend_lines(self, lines: list[bytes], ox_format: ox.RdfFormat, graph) -> None:
+        """Add the statements of *lines* (N-Triples/N-Quads), blank-node labels kept."""
+        if not lines:
+            return
+        parsed = ox.parse(b"".join(lines), format=ox_format)
         self._ox.bulk_extend(parsed if graph is None else
                              (ox.Quad(q.subject, q.predicate, q.object, graph) for q in parsed))
 
@@ -270,6 +278,52 @@ class Store:
     def rdflib_graph(self) -> Graph:
         """The union of every graph as one rdflib graph, each triple once: for pySHACL, which needs one."""
         return rdflib_graph(q.triple for q in self)
+
+
+
+def _blank_lines_aside(data: bytes) -> tuple[bytes | bytearray, list[bytes]]:
+    """*data* (N-Triples/N-Quads) with every line holding ``_:`` (few in a build's files) made a
+    comment, and those lines: the bulk loader skips them, they are parsed apart (their labels kept)."""
+    if b"_:" not in data:
+        return data, []
+    text = bytearray(data)
+    blank = []
+    pos = data.find(b"_:")
+    while pos != -1:
+        start, end = data.rfind(b"\n", 0, pos) + 1, data.find(b"\n", pos)
+        end = len(data) if end == -1 else end + 1
+        blank.append(data[start:end])
+        text[start] = ord("#")
+        pos = data.find(b"_:", end)
+    return text, blank
+
+
+class _BlankLinesAside:
+    """A binary file read by Oxigraph's bulk loader block by block, whole lines at a time, with
+    the lines holding ``_:`` set aside in :attr:`aside` (see :func:`_blank_lines_aside`)."""
+
+    BLOCK = 1 << 20
+
+    def __init__(self, fh):
+        self._fh = fh
+        self._block: bytes | bytearray = b""
+        self._pos = 0
+        self.aside: list[bytes] = []
+
+    def read(self, size: int = -1) -> bytes:
+        if self._pos >= len(self._block):
+            block = self._fh.read(self.BLOCK)
+            if not block:
+                return b""
+            if not block.endswith(b"\n"):
+                block += self._fh.readline()  # a line is never cut between two blocks
+            block, blank = _blank_lines_aside(block)
+            self.aside += blank
+            self._block, self._pos = block, 0
+        end = len(self._block) if size is None or size < 0 else self._pos + size
+        chunk = bytes(self._block[self._pos:end])
+        self._pos += len(chunk)
+        return chunk
 
 
 def new_dataset(default_union: bool = True) -> Store:
@@ -468,8 +522,8 @@ def _store_graphs(folder: Path) -> dict[str, str]:
 STORE_SOURCES = ("dataset.nq", "graph.nt")
 
 
-def write_disk_store(folder: Path, files: Mapping[str, bytes],
-                     graphs: Mapping[str, tuple[str, Callable[[], bytes | None]]] | None = None) -> dict:
+def write_disk_store(folder: Path, files: Sequence[str] = STORE_SOURCES,
+                     graphs: Mapping[str, tuple[str, Callable[[], bool]]] | None = None) -> dict:
     """Write the on-disk Oxigraph store of the build in *folder*; what the manifest records of it.
 
     The store is ``store/ID/``, *ID* new at each build: a process that holds the
@@ -477,17 +531,17 @@ def write_disk_store(folder: Path, files: Mapping[str, bytes],
     read the files of the build that replaced it at the same place; it gets an
     error instead.
 
-    *files* holds the bytes of ``dataset.nq`` and ``graph.nt``, loaded as
+    *files* names ``dataset.nq`` and ``graph.nt``, written in *folder*, which are loaded as
     :func:`open_built` loads them with ``graphs="both"`` (the same code, so the
     same statements and blank-node labels): the sources as named graphs and the
-    union, each triple once, as the default graph. The record names, for each
+    union, each triple once, as the default graph. They are streamed from the files
+    (the build does not hold their bytes for the store). The record names, for each
     file, its size and SHA-256, against which :func:`open_disk_store` checks
-    that the store still matches the files beside it. *graphs*: more files, each
-    loaded into a named graph of its own (file name → (graph IRI, a callable giving
-    its bytes when they are ready, or ``None``: nothing more is loaded)); the record
-    names them too.
+    that the store still matches the files beside it. *graphs*: more files of *folder*,
+    each loaded into a named graph of its own (file name → (graph IRI, a callable that
+    waits until the file is written and says whether it was: ``False``, nothing more is
+    loaded)); the record names them too.
     """
-    import hashlib
     import uuid
 
     from pvd_graph import resources
@@ -495,22 +549,34 @@ def write_disk_store(folder: Path, files: Mapping[str, bytes],
     where = f"{resources.STORE_DIR}/{uuid.uuid4().hex[:16]}"
     (folder / resources.STORE_DIR).mkdir()
     disk = Store(path=folder / where, read_only=False)
-    disk._load_lines(files["dataset.nq"], ox.RdfFormat.N_QUADS, None)
-    disk._load_lines(files["graph.nt"], ox.RdfFormat.N_TRIPLES, ox.DefaultGraph())
-    made_from, named = dict(files), {}
+    dataset, union = files
+    disk._load_line_file(folder / dataset, ox.RdfFormat.N_QUADS, None, lenient=True)
+    disk._load_line_file(folder / union, ox.RdfFormat.N_TRIPLES, ox.DefaultGraph(), lenient=True)
+    made_from, named = list(files), {}
     for name, (iri, ready) in (graphs or {}).items():
-        data = ready()
-        if data is None:
+        if not ready():
             break
-        disk._load_lines(data, ox.RdfFormat.N_TRIPLES, ox.NamedNode(iri))
-        made_from[name], named[name] = data, iri
-    lines = {name: made_from[name].count(b"\n") for name in named}  # N-Triples: one statement a line
+        disk._load_line_file(folder / name, ox.RdfFormat.N_TRIPLES, ox.NamedNode(iri), lenient=True)
+        made_from.append(name)
+        named[name] = iri
     disk._ox.optimize()  # one compaction: queries on the bulk loader's many files are about 2× slower
     del disk  # closes the store before the build folder is swapped into place
     return {"folder": where, "pyoxigraph": ox.__version__, "graphs": named,
-            "made_from": {name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-                                 **({"lines": lines[name]} if name in lines else {})}
-                          for name, data in made_from.items()}}
+            "made_from": {name: _file_record(folder / name, lines=name in named) for name in made_from}}
+
+
+def _file_record(path: Path, lines: bool) -> dict:
+    """Size and SHA-256 of *path* (and, with *lines*, its lines: N-Triples, one statement a line), read once."""
+    import hashlib
+
+    digest, size, count = hashlib.sha256(), 0, 0
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+            if lines:
+                count += block.count(b"\n")
+    return {"bytes": size, "sha256": digest.hexdigest(), **({"lines": count} if lines else {})}
 
 
 def _store_mismatch(folder: Path, record: dict | None) -> str | None:

@@ -136,34 +136,39 @@ def write_build(result: BuildResult, out: Path, log: Callable[[str], None],
 def write_graph_files(result: BuildResult, folder: Path) -> dict:
     """graph.nt, dataset.nq, graph.ttl, void.ttl, alignments.nt and the on-disk store of *result* into *folder*.
 
-    Writing files, the Turtle serialiser and the store's loader do not hold the GIL: a
-    thread does them while this one computes the description (VoID counts, alignments).
-    The on-disk store (``store/``, :func:`pvd_graph.store.write_disk_store`) is loaded
-    from the bytes of ``dataset.nq`` and ``graph.nt``; what the manifest records of it
-    is returned.
+    Writing files, the Turtle serialiser and the store's loader do not hold the GIL: two
+    threads do them while this one computes the description (VoID counts, alignments).
+    The on-disk store (``store/``, :func:`pvd_graph.store.write_disk_store`) is the longest
+    of them (RocksDB's bulk loader): it starts as soon as ``dataset.nq`` and ``graph.nt``
+    are written and streams them back from the files, so it neither waits for the Turtle
+    nor needs their bytes (freed once the Turtle and the VoID counts are made). What the
+    manifest records of the store is returned.
     """
     t = time.perf_counter()
     nt, nq = serialise(result.dataset)
     result.triples = nt.count(b"\n")
     result.timings["serialise"] = time.perf_counter() - t
-    with ThreadPoolExecutor(max_workers=1) as writer:
-        written = [writer.submit((folder / resources.GRAPH_NT).write_bytes, nt),
-                   writer.submit((folder / resources.DATASET_NQ).write_bytes, nq),
-                   writer.submit(lambda: (folder / resources.GRAPH_TTL).write_bytes(serialise_turtle(nt)))]
-        alignments_ready: Future = Future()  # the store takes the alignments once this thread made them
-        disk_store = writer.submit(_write_disk_store, folder, nt, nq, alignments_ready, result.timings)
-        alignments = None
+    with ThreadPoolExecutor(max_workers=1) as writer, ThreadPoolExecutor(max_workers=1) as loader:
+        graph_files = [writer.submit((folder / resources.GRAPH_NT).write_bytes, nt),
+                       writer.submit((folder / resources.DATASET_NQ).write_bytes, nq)]
+        turtle = writer.submit(lambda data: (folder / resources.GRAPH_TTL).write_bytes(serialise_turtle(data)), nt)
+        alignments_written: Future = Future()  # True once alignments.nt is written; False: this build is failing
+        disk_store = loader.submit(_write_disk_store, folder, graph_files, alignments_written, result.timings)
         try:
             t = time.perf_counter()
             counts = counts_from_ntriples(nt, nq) if only_iri_named_graphs(result.dataset) else None
+            del nt, nq  # the Turtle serialiser holds graph.nt's bytes until it is done; the store reads the files
             write_void(result.dataset, folder / resources.VOID_TTL, counts=counts)
             alignments = serialise_alignments(result.dataset)
             result.timings["describe"] = time.perf_counter() - t
+            (folder / resources.ALIGNMENTS_NT).write_bytes(alignments)
+            del alignments
+            for job in [*graph_files, turtle]:
+                job.result()
+            alignments_written.set_result(True)
         finally:
-            alignments_ready.set_result(alignments)  # None: this build is failing, the store stops there
-        written.append(writer.submit((folder / resources.ALIGNMENTS_NT).write_bytes, alignments))
-        for job in written:
-            job.result()
+            if not alignments_written.done():
+                alignments_written.set_result(False)  # the store stops there; the error propagates
         record = disk_store.result()
     if counts is not None:  # what the endpoint reports it holds, without counting the store's statements again
         held = {iri: record["made_from"][name]["lines"] for name, iri in record["graphs"].items()}  # counted by the store writer
@@ -174,12 +179,16 @@ def write_graph_files(result: BuildResult, folder: Path) -> dict:
     return record
 
 
-def _write_disk_store(folder: Path, nt: bytes, nq: bytes, alignments: Future, timings: dict[str, float]) -> dict:
-    """The store of the build: its dataset, and the alignments (``alignments.nt``) as the named graph
-    ``graph/alignments`` only (the default graph stays ``graph.nt``'s: what ``query`` sees)."""
+def _write_disk_store(folder: Path, graph_files: list[Future], alignments_written: Future,
+                      timings: dict[str, float]) -> dict:
+    """The store of the build, once *graph_files* (dataset.nq, graph.nt) are written: its dataset, and
+    the alignments (``alignments.nt``) as the named graph ``graph/alignments`` only (the default graph
+    stays ``graph.nt``'s: what ``query`` sees)."""
+    for job in graph_files:
+        job.result()
     t = time.perf_counter()
-    record = write_disk_store(folder, {resources.DATASET_NQ: nq, resources.GRAPH_NT: nt},
-                              {resources.ALIGNMENTS_NT: (ALIGNMENTS_GRAPH, alignments.result)})
+    record = write_disk_store(folder, (resources.DATASET_NQ, resources.GRAPH_NT),
+                              {resources.ALIGNMENTS_NT: (ALIGNMENTS_GRAPH, alignments_written.result)})
     timings["store"] = time.perf_counter() - t
     return record
 
