@@ -219,6 +219,8 @@ class _Compactor:
         self._entries: dict = {}
         self._iris: dict = {}
         self._symbols: dict = {}
+        #: ``b"<p> <o> .\n"`` → ``(key, value)`` of the statements whose object is an IRI or blank node
+        self.statements: dict = {}
 
     def iri(self, text: bytes) -> str:
         """A node reference (``@id`` value) of an N-Triples IRI or blank node: a compact IRI when it
@@ -317,21 +319,6 @@ class _Compactor:
         term = self.terms.get((predicate, "@id"))
         return (term, 0, None) if term else (self.key(predicate), 2, None)
 
-    def node(self, subject: bytes, statements: list[tuple[bytes, bytes]]) -> dict:
-        """The node object of *subject* with *statements* (``(predicate, object)`` N-Triples texts, in order)."""
-        node: dict = {"@id": self.iri(subject)}
-        entry = self.entry
-        for predicate, obj in statements:
-            key, value = entry(predicate, obj)
-            have = node.get(key)
-            if have is None:
-                node[key] = value
-            elif type(have) is list:
-                have.append(value)
-            else:
-                node[key] = [have, value]
-        return node
-
 
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
 _ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
@@ -411,27 +398,52 @@ def _write_jsonld(ds: Store, out: BinaryIO, progress, dataset: bool) -> tuple[in
 
 def _write_nodes(out: BinaryIO, lines: Iterator[bytes], compactor: _Compactor, counts: list[int], lead: str) -> None:
     """The node objects of sorted N-Triples *lines*, one per subject, separated by commas, the first
-    after *lead*; encoded, then written in batches."""
+    after *lead*; encoded, then written in batches.
+
+    Speed: the loop is the export's Python hot path (one pass per statement), so the
+    ``(key, value)`` of a statement whose object is an IRI or blank node is remembered
+    by the text of its predicate and object (``<p> <o> .``): the types, programmes,
+    sources and towns that recur are then one dictionary look-up, not a compaction.
+    Remembered values are never mutated (several values under a key make a new list).
+    """
     encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+    entry, iri = compactor.entry, compactor.iri
+    known = compactor.statements
     batch: list[str] = []
-    subject, statements = None, []
+    subject, node = None, None
+    subjects = statements = 0
     for line in lines:
-        s, p, o = line[:-3].split(b" ", 2)  # "<s> <p> object .\n"
+        s, rest = line.split(b" ", 1)  # "<s> <p> object .\n"
         if s != subject:
-            if statements:
-                batch.append(encode(compactor.node(subject, statements)))
+            if node is not None:
+                batch.append(encode(node))
                 if len(batch) == _NODES_PER_WRITE:
                     out.write((lead + ",\n".join(batch)).encode("utf-8"))
                     lead = ",\n"
                     batch.clear()
-            subject, statements = s, []
-            counts[0] += 1
-        statements.append((p, o))
-        counts[1] += 1
-    if statements:
-        batch.append(encode(compactor.node(subject, statements)))
+            subject, node = s, {"@id": iri(s)}
+            subjects += 1
+        statements += 1
+        found = known.get(rest)
+        if found is None:
+            p, o = rest[:-3].split(b" ", 1)
+            found = entry(p, o)
+            if o[:1] != b'"' and len(known) < _CACHE:
+                known[rest] = found
+        key, value = found
+        have = node.get(key)
+        if have is None:
+            node[key] = value
+        elif type(have) is list:
+            have.append(value)
+        else:
+            node[key] = [have, value]
+    if node is not None:
+        batch.append(encode(node))
     if batch:
         out.write((lead + ",\n".join(batch)).encode("utf-8"))
+    counts[0] += subjects
+    counts[1] += statements
 
 
 def format_name(text: str) -> str:
