@@ -482,3 +482,31 @@ def test_national_jsonld_uses_the_contexts_terms(national_build, tmp_path):
     assert got == expected and sum(expected.values()) > 100_000
     assert expected["memberOf"] and expected["label"] and expected["population"]
     assert not [iri for iri in full_iris if any(iri.startswith(p) for p in prefixes)]
+
+
+def _node_objects(doc: dict, dataset: bool) -> int:
+    return sum(len(g["@graph"]) for g in doc["@graph"]) if dataset else len(doc["@graph"])
+
+
+@pytest.mark.parametrize("fmt", list(export.SYNTAX))
+def test_issue_20_the_summary_line_never_says_a_false_zero(small, tmp_path, capsys, fmt):
+    """``ExportResult.nodes``: the JSON-LD node objects written, one per subject and graph (the distinct
+    subjects of each graph of the source, as rdflib reads it, and the node objects in the file); ``None``
+    for the formats whose subjects are not counted, and the CLI's last line then says nothing of them."""
+    out = tmp_path / f"x{_suffix(fmt)}"
+    assert main(["export", "--graph", str(small), "-f", fmt, "-o", str(out)]) == 0
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    result = export.export(_open(small, fmt), fmt, io.BytesIO())
+    source = Dataset()
+    source.parse(small, format="trig")
+    quads = list(source.quads((None, None, None, None)))
+    if export.SYNTAX[fmt] == "jsonld":
+        dataset = fmt in export.DATASET_FORMATS
+        expected = len({(s, g) for s, _p, _o, g in quads} if dataset else {s for s, _p, _o, _g in quads})
+        assert result.nodes == expected == _node_objects(json.loads(out.read_text(encoding="utf-8")), dataset) > 0
+        assert f" {expected} node objects, " in line
+    else:
+        assert result.nodes is None and "node objects" not in line
+    assert (result.statements is None) == (fmt == "trig")
+    assert not re.search(r"\b0 (statements|node objects)", line)
+    assert line.endswith(f"{out}: {result.summary()}") and f"{out.stat().st_size} bytes" in line
