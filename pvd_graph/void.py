@@ -41,6 +41,7 @@ from pvd_graph.namespaces import (
     media_type_iri,
     named_graph_iri,
 )
+from pvd_graph.resources import DATASET_NQ, GRAPH_NT, GRAPH_TTL
 from pvd_graph.store import Store
 
 #: The dataset's own IRI and the namespace of its partitions and distributions.
@@ -59,20 +60,30 @@ FALLBACK_LICENCES = (*((imp.id, URIRef(imp.licence)) for imp in KNOWN_SOURCES.va
 EXAMPLES = (ids.commune("73011"), ids.epci("200068997"), ids.programme("pvd"),
             ids.convention("pvd-arlysere-convention-cadre-2023"))
 
-#: Export formats described as distributions: (file name, media type, W3C format IRI, title).
+#: Export formats described as distributions, by ``pvd-graph export`` format name: (file name, media type,
+#: W3C format IRI, title). The titles say what ``export -f NAME`` writes: the union of the named graphs
+#: (each triple once) or the dataset, one named graph per source (:data:`pvd_graph.export.DATASET_FORMATS`);
+#: files named ``graph.*`` hold the union, ``dataset.*`` the named graphs.
 DISTRIBUTIONS = {
     "nt": ("graph.nt", "application/n-triples", "http://www.w3.org/ns/formats/N-Triples",
-           "Graphe complet, N-Triples triés"),
-    "ttl": ("graph.ttl", "text/turtle", "http://www.w3.org/ns/formats/Turtle", "Graphe complet, Turtle"),
+           "Graphe complet, union des graphes nommés (chaque triplet une fois), N-Triples triés"),
+    "ttl": ("graph.ttl", "text/turtle", "http://www.w3.org/ns/formats/Turtle",
+            "Graphe complet, union des graphes nommés, Turtle"),
     "nq": ("dataset.nq", "application/n-quads", "http://www.w3.org/ns/formats/N-Quads",
            "Jeu de données, un graphe nommé par source, N-Quads triés"),
     "trig": ("dataset.trig", "application/trig", "http://www.w3.org/ns/formats/TriG",
              "Jeu de données, un graphe nommé par source, TriG"),
-    "jsonld": ("graph.jsonld", "application/ld+json", "http://www.w3.org/ns/formats/JSON-LD",
-               "Graphe complet, JSON-LD avec contexte"),
+    "jsonld": ("dataset.jsonld", "application/ld+json", "http://www.w3.org/ns/formats/JSON-LD",
+               "Jeu de données, un graphe nommé par source, JSON-LD compacté avec le contexte "
+               "ontology/context.jsonld"),
+    "jsonld-union": ("graph.jsonld", "application/ld+json", "http://www.w3.org/ns/formats/JSON-LD",
+                     "Graphe complet, union des graphes nommés, JSON-LD compacté avec le contexte "
+                     "ontology/context.jsonld"),
     "rdfxml": ("graph.rdf", "application/rdf+xml", "http://www.w3.org/ns/formats/RDF_XML",
-               "Graphe complet, RDF/XML"),
+               "Graphe complet, union des graphes nommés, RDF/XML"),
 }
+#: The distributions that a build folder holds; the others are written by ``pvd-graph export``.
+BUILD_FILES = (GRAPH_NT, GRAPH_TTL, DATASET_NQ)
 
 _GRAPH_COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
 _TOTALS = """
@@ -249,6 +260,9 @@ def describe_dataset(ds: Store, endpoint: str | None = None, download_base: str 
         g.add((d, DCAT.distribution, dist))
         g.add((dist, RDF.type, DCAT.Distribution))
         g.add((dist, DCTERMS.title, Literal(title, lang="fr")))
+        made = ("écrit par la construction dans son dossier" if name in BUILD_FILES
+                else f"écrit par « pvd-graph export -f {fmt} -o {name} »")
+        g.add((dist, DCTERMS.description, Literal(f"Fichier {name}, {made}.", lang="fr")))
         g.add((dist, DCAT.mediaType, URIRef(media_type_iri(media))))
         g.add((dist, DCTERMS["format"], URIRef(w3c)))
         if download_base:

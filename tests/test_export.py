@@ -328,15 +328,35 @@ def test_the_builds_turtle_is_readable_and_is_graph_nt(national_build):
     _assert_same_statements(got, expected, dataset=False)
 
 
-def test_every_resource_type_has_its_prefix(national_build):
-    """Each ``id/<type>/`` of the national graph has a prefix; the JSON-LD context's prefixes are the same."""
+def _id_namespaces(build) -> dict[str, str]:
+    """``type`` → ``https://w3id.org/pvd-graph/id/<type>/`` of every resource IRI of *build*'s dataset.nq."""
     types = set(re.findall(r"<https://w3id\.org/pvd-graph/id/([^/>]+)/",
-                           (national_build / resources.GRAPH_NT).read_text(encoding="utf-8")))
-    assert {"commune", "epci", "departement", "region", "programme", "convention"} <= types
-    assert types <= set(ID_PREFIXES)
+                           (build / resources.DATASET_NQ).read_text(encoding="utf-8")))
+    return {name: f"{ID}{name}/" for name in types}
+
+
+def assert_context_covers_the_id_namespaces(build) -> None:
+    """Each ``id/<type>/`` namespace of *build* is a prefix of the JSON-LD context, of that same name
+    (issue 20: ``participation:…``, not ``id:participation/…``), and of the Turtle prefixes."""
+    found = _id_namespaces(build)
     context = export.load_context()
+    assert {name: iri for name, iri in found.items() if context.get(name) != iri} == {}
+    assert found.items() <= ID_PREFIXES.items()
     in_context = {k: v for k, v in context.items() if isinstance(v, str) and v.startswith(ID) and v != ID}
-    assert len(in_context) >= 8 and in_context.items() <= ID_PREFIXES.items()
+    assert in_context == ID_PREFIXES
+
+
+def test_every_resource_type_has_its_prefix(national_build):
+    """Each ``id/<type>/`` of the national graph has a prefix in Turtle and in the JSON-LD context."""
+    assert {"commune", "epci", "departement", "region", "programme", "convention"} <= set(_id_namespaces(national_build))
+    assert_context_covers_the_id_namespaces(national_build)
+
+
+def test_every_resource_type_of_the_enlarged_build_has_its_prefix(enlarged_build):
+    """The enlarged build (both shared folders) mints participations, ORT, QPV, typologies, territories,
+    memberships, groupings and France services: each namespace has its context prefix."""
+    assert {"participation", "ort", "qpv", "typology", "membership", "france-services"} <= set(_id_namespaces(enlarged_build))
+    assert_context_covers_the_id_namespaces(enlarged_build)
 
 
 # --- JSON-LD: the dataset form, the context's terms, bounded memory (issue 20) -----------------------
@@ -391,7 +411,7 @@ def test_jsonld_names_keep_their_meaning_when_a_term_could_mislead(tmp_path):
     assert main(["export", "--graph", str(path), "-f", "jsonld", "-o", str(out), "-q"]) == 0
     node = json.loads(out.read_text(encoding="utf-8"))["@graph"][0]["@graph"][0]
     assert "label" in node and node["label"] == "A"  # the French label only
-    assert {"@id": "id:participation/commune-1-pvd"} in node["link"]
+    assert {"@id": "participation:commune-1-pvd"} in node["link"]
     assert node["type"] != "label" and node.get("pvd:label") == "x"
     expected, back = Dataset(), Dataset()
     expected.parse(path, format="trig")
@@ -462,3 +482,31 @@ def test_national_jsonld_uses_the_contexts_terms(national_build, tmp_path):
     assert got == expected and sum(expected.values()) > 100_000
     assert expected["memberOf"] and expected["label"] and expected["population"]
     assert not [iri for iri in full_iris if any(iri.startswith(p) for p in prefixes)]
+
+
+def _node_objects(doc: dict, dataset: bool) -> int:
+    return sum(len(g["@graph"]) for g in doc["@graph"]) if dataset else len(doc["@graph"])
+
+
+@pytest.mark.parametrize("fmt", list(export.SYNTAX))
+def test_issue_20_the_summary_line_never_says_a_false_zero(small, tmp_path, capsys, fmt):
+    """``ExportResult.nodes``: the JSON-LD node objects written, one per subject and graph (the distinct
+    subjects of each graph of the source, as rdflib reads it, and the node objects in the file); ``None``
+    for the formats whose subjects are not counted, and the CLI's last line then says nothing of them."""
+    out = tmp_path / f"x{_suffix(fmt)}"
+    assert main(["export", "--graph", str(small), "-f", fmt, "-o", str(out)]) == 0
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    result = export.export(_open(small, fmt), fmt, io.BytesIO())
+    source = Dataset()
+    source.parse(small, format="trig")
+    quads = list(source.quads((None, None, None, None)))
+    if export.SYNTAX[fmt] == "jsonld":
+        dataset = fmt in export.DATASET_FORMATS
+        expected = len({(s, g) for s, _p, _o, g in quads} if dataset else {s for s, _p, _o, _g in quads})
+        assert result.nodes == expected == _node_objects(json.loads(out.read_text(encoding="utf-8")), dataset) > 0
+        assert f" {expected} node objects, " in line
+    else:
+        assert result.nodes is None and "node objects" not in line
+    assert (result.statements is None) == (fmt == "trig")
+    assert not re.search(r"\b0 (statements|node objects)", line)
+    assert line.endswith(f"{out}: {result.summary()}") and f"{out.stat().st_size} bytes" in line

@@ -7,8 +7,8 @@ from collections import Counter
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, VOID
 
-from pvd_graph import resources, store
-from pvd_graph.void import DATASET, LICENCE_OUVERTE_2, MIT, describe_dataset, write_void
+from pvd_graph import export, resources, store
+from pvd_graph.void import DATASET, LICENCE_OUVERTE_2, MIT, VD, describe_dataset, write_void
 
 PVD = "https://w3id.org/pvd-graph/ontology#"
 ID = "https://w3id.org/pvd-graph/id/"
@@ -37,7 +37,7 @@ def test_curated_description_counts(curated_build, tmp_path):
     assert g.value(DATASET, VOID.uriSpace) == Literal(ID)
     assert g.value(DATASET, VOID.sparqlEndpoint) == URIRef("http://127.0.0.1:8000/sparql")
     assert (DATASET, RDF.type, DCAT.Dataset) in g
-    assert len(list(g.objects(DATASET, DCAT.distribution))) == 6
+    assert len(list(g.objects(DATASET, DCAT.distribution))) == len(export.SYNTAX)
 
 
 def test_national_subsets_have_counts_and_licences(national_build):
@@ -66,3 +66,36 @@ def test_counts_from_build_files_equal_the_sparql_counts(national_build):
     text = counts_from_ntriples((national_build / resources.GRAPH_NT).read_bytes(),
                                 (national_build / resources.DATASET_NQ).read_bytes())
     assert text == counts_by_sparql(store.open_built(national_build, graphs="named"))
+
+
+def test_distributions_say_what_each_file_holds(curated_build, tmp_path):
+    """Issue 20: each distribution's title says what ``pvd-graph export -f FORMAT`` writes into its file,
+    checked by writing that file and reading it back: "un graphe nommé par source" when it holds the
+    named graphs of the build, "union des graphes" when it holds their union in the default graph
+    (``-f jsonld`` is the dataset, ``graph.jsonld`` the union). The files a build folder holds are
+    said to be written by the build, and are there; the others name the export command."""
+    g = describe_dataset(store.open_built(curated_build, graphs="named"), download_base="https://example.org/dl/")
+    dists = set(g.objects(DATASET, DCAT.distribution))
+    assert {str(d).removeprefix(str(VD) + "distribution-") for d in dists} == set(export.SYNTAX)
+    names = set()
+    for fmt in export.SYNTAX:
+        dist = VD["distribution-" + fmt]
+        title, description = str(g.value(dist, DCTERMS.title)), str(g.value(dist, DCTERMS.description))
+        name = str(g.value(dist, DCAT.downloadURL)).removeprefix("https://example.org/dl/")
+        names.add(name)
+        out = tmp_path / name
+        export.export_file(export.open_for_export(curated_build, fmt), fmt, out)
+        back = export.read_back(out, fmt)
+        named = {str(n) for n in back.named_graphs()}
+        if "un graphe nommé par source" in title:
+            assert "union" not in title and named and back.default_graph_is_empty(), fmt
+            assert name.startswith("dataset.")
+        else:
+            assert "union des graphes" in title and not named, fmt
+            assert name.startswith("graph.")
+        assert ("JSON-LD compacté avec le contexte ontology/context.jsonld" in title) == (export.SYNTAX[fmt] == "jsonld")
+        if "écrit par la construction" in description:
+            assert (curated_build / name).is_file(), name
+        else:
+            assert f"pvd-graph export -f {fmt} -o {name}" in description and not (curated_build / name).exists()
+    assert len(names) == len(export.SYNTAX)  # one file per format

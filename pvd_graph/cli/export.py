@@ -40,6 +40,5 @@ def run(args) -> int:
              else f"loaded {count} triples (the union of the sources, each triple once)")
     result = export_file(ds, fmt, args.out, progress)
     if args.out:
-        counted = f"{result.statements} statements, " if result.statements else ""
-        progress(f"{args.out}: {counted}{result.bytes} bytes")
+        progress(f"{args.out}: {result.summary()}")
     return 0
