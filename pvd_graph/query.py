@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -204,12 +205,63 @@ class CatalogueQuery:
         if missing:
             raise UserError(f"{where}: missing required parameter {', '.join(missing)}"
                             f" (give --param {missing[0]}=VALUE)")
+        if ds is not None and notes is not None and "date" in out and self.param("date").type == "xsd:date":
+            note = date_note(ds, out["date"].toPython())
+            if note:
+                notes.append(note)
         for p in self.params:
             if p.not_before and p.name in out and p.not_before in out \
                     and out[p.name].toPython() < out[p.not_before].toPython():
                 raise UserError(f"{where}: {p.not_before}={values[p.not_before]} is after "
                                 f"{p.name}={values[p.name]}; give {p.not_before} <= {p.name}")
         return out
+
+
+#: the graph's dated span: the first day of each source's vintage (``dcterms:temporal``) and each
+#: dated membership or name (``pvd:validFrom``, 1 January of a geographic code's vintage)
+_DATED_SPAN = """PREFIX pvd: <https://w3id.org/pvd-graph/ontology#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT (MIN(?day) AS ?first) (MAX(?day) AS ?last) WHERE {
+  { ?source a pvd:Source ; dcterms:temporal ?vintage
+    BIND (SUBSTR(CONCAT(STR(?vintage), "-01-01"), 1, 10) AS ?day) }
+  UNION { ?dated pvd:validFrom ?from BIND (STR(?from) AS ?day) }
+}"""
+_SPANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def dated_span(ds) -> tuple[str, str] | None:
+    """``(oldest, newest)`` first days (``YYYY-MM-DD``) of the graph's dated sources, or ``None``.
+
+    Computed from the graph (not a fixed 2021): the vintages of its sources and the start of its
+    dated memberships and names (the geographic codes' 1 January). Kept per opened store.
+    """
+    if ds in _SPANS:
+        return _SPANS[ds]
+    rows = ds.select(_DATED_SPAN)
+    first, last = (rows[0][0], rows[0][1]) if rows else (None, None)
+    span = _SPANS[ds] = (first.value, last.value) if first is not None and last is not None else None
+    return span
+
+
+def date_note(ds, day: dt.date) -> str | None:
+    """One line when *day* (a query's ``date``) lies outside what the graph's sources date, else ``None``.
+
+    Before the oldest dated source nothing listed, no membership and no name holds yet: only what
+    is dated earlier (a convention signed, an office labelled) can be shown, so an empty answer is
+    said, not silent. After the newest vintage the graph knows no later change: the answer is the
+    sources' latest state, not the state at that day.
+    """
+    span = dated_span(ds)
+    if span is None:
+        return None
+    given, (first, last) = day.isoformat(), span
+    if given < first:
+        return (f"date {given} is before the oldest dated source of this graph ({first}): no list, "
+                f"membership or name is known then; only what is dated earlier (a signature, a labellisation) is shown")
+    if given > last:
+        return (f"date {given} is after the newest vintage of this graph's sources ({last}): "
+                f"the answer is the sources' latest state; later changes are not known")
+    return None
 
 
 def _lookup():

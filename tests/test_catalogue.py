@@ -376,7 +376,7 @@ def test_issue_14_crte_of_town(enlarged_build, shared_data):
     def convention_iri(slug):
         return slug
 
-    assert [p.name for p in CATALOGUE["crte-of-town"].params] == ["insee"]
+    assert [p.name for p in CATALOGUE["crte-of-town"].params] == ["insee", "date"]  # date: tests/test_as_of_dates_b.py
     assert CATALOGUE["crte-of-town"].returns == ["crte", "label", "grouping", "grouping_name", "nature"]
 
     more = shared_data.parent / "more-data"
