@@ -257,11 +257,12 @@ def _node_attributes(iri: str, classes: set[str], label, row: dict) -> dict:
 
 # --- as of a date -------------------------------------------------------------
 
-# A town takes part in a programme from the first day of the vintage of the first list naming its
-# participation (ontology/README.md, "The graph as of a date"); the same rule as towns-in-programme.
-SELECTED_QUERY = _PREFIX + """PREFIX dcterms: <http://purl.org/dc/terms/>
-SELECT ?a ?b (MIN(SUBSTR(CONCAT(STR(?vintage), "-01-01"), 1, 10)) AS ?from) WHERE {
-  ?p pvd:participant ?a ; pvd:inProgramme ?b ; pvd:listedIn/dcterms:temporal ?vintage .
+# A town takes part in a programme from its participation's pvd:inProgrammeFrom (derived by the build:
+# the first day of the vintage of the first list naming it, or a convention's signature; a derived TI
+# commune the date of its EPCI's; ontology/README.md, "The graph as of a date"), as towns-in-programme.
+SELECTED_QUERY = _PREFIX + """
+SELECT ?a ?b (MIN(?day) AS ?from) WHERE {
+  ?p pvd:participant ?a ; pvd:inProgramme ?b ; pvd:inProgrammeFrom ?day .
 } GROUP BY ?a ?b"""
 
 # Memberships (pvd:Membership, half-open [validFrom, validUntil)) valid at ?date.
@@ -285,8 +286,9 @@ def as_of_day(date: str) -> str:
 
 def as_of_view(ds: Graph, graph: nx.MultiGraph, date: str) -> nx.MultiGraph:
     """*graph* as of *date*: conventions signed on or before it (an undated one is left out: it cannot
-    be placed in time), ``participatesIn`` ties from the town's selection (the first list naming it,
-    or a convention of the programme concerning it signed by then), ``memberOf`` the memberships
+    be placed in time), ``participatesIn`` ties from the participation's ``pvd:inProgrammeFrom`` (the first
+    list naming it, or a convention of the programme concerning it signed by then; derived by the build)
+    or a convention of the programme concerning the town signed by then, ``memberOf`` the memberships
     valid at the date (a former EPCI included); then, as in :func:`project`, only the communes that
     take part in something, and no node left without a tie.
     """
