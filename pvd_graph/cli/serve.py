@@ -24,9 +24,10 @@ def add_arguments(parser) -> None:
                         help="while every worker is busy, how long a query waits for one before 503 with "
                              "Retry-After (default: 2)")
     parser.add_argument("--aside", type=int, default=None, metavar="N",
-                        help="long queries that may run aside at once: a query still running after 0.1 s while no "
-                             "worker is free leaves its worker to a spare fork and goes on in its own process "
-                             "(same limits, lowest CPU priority), so light queries never wait for it; 0: never (default: --workers)")
+                        help="long queries that may run aside at once: a query that has used 0.1 s of CPU while no "
+                             "worker is free (5 ms while another query waits) leaves its worker to a spare fork and "
+                             "goes on in its own process (same limits, lowest CPU priority), so light queries never "
+                             "wait for it; 0: never (default: --workers)")
     parser.add_argument("--max-memory", type=float, default=1024.0, metavar="MIB",
                         help="memory a worker may take for one query above the loaded graph; past it the query "
                              "gets 503 and the worker is replaced (default: 1024)")
