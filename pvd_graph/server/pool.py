@@ -92,10 +92,12 @@ WORKER_STACK = 256 * 1024 * 1024
 WATCH_INTERVAL = 0.05
 #: Seconds of CPU a query uses, while no slot is free, before it is moved aside (its slot gets the spare fork).
 ASIDE_AFTER = 0.1
-#: Seconds of CPU a query uses, while another query waits for a slot, before it is moved aside: what a
-#: light query waiting behind a runaway loses at most, on a machine with a core to spare (a simple query
-#: uses well under a millisecond of CPU in a worker, a runaway uses all it gets).
-ASIDE_IF_WAITED = 0.005
+#: Seconds of CPU a query uses (after its first :data:`ASIDE_POLL`), while another query waits for a slot,
+#: before it is moved aside: about what a light query waiting behind a runaway loses, on a machine with a
+#: core to spare (a simple query uses well under a millisecond of CPU in a worker, a runaway all it gets).
+#: Not less: a move costs a spare fork, about 20 ms of CPU (measured on the enlarged build), which a query
+#: of a few milliseconds would not repay.
+ASIDE_IF_WAITED = 0.01
 #: Seconds (wall clock) a query runs, while another waits, before it is moved aside whatever CPU it used
 #: (a query waiting on the disk uses little; a light one is answered well before, even on a loaded machine).
 ASIDE_STALLED = 0.25
@@ -182,6 +184,7 @@ class PoolConfig:
     max_memory: float = 1024.0  # MiB a worker may grow above its loaded size while answering
     aside: int | None = None  # long queries that may run aside at once (None: as many as workers; 0: none)
     aside_after: float = ASIDE_AFTER
+    memory: bool = False  # parse the build's files into an in-memory store instead of opening its on-disk one
 
     def __post_init__(self):
         self.limits = self.limits or Limits()
@@ -196,11 +199,12 @@ def _template_main(conn, config: PoolConfig) -> None:  # the spawned template pr
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the workers it forks are reaped by the kernel
     try:
-        store = open_built(config.graph, graphs="both")  # alignments.nt included, as graph/alignments
+        # alignments.nt included, as graph/alignments
+        store = open_built(config.graph, graphs="both", use_store=not config.memory)
     except _UserError as exc:
         conn.send(("error", str(exc)))
         return
-    conn.send(("ready", dataset_figures(store)))
+    conn.send(("ready", {**dataset_figures(store), "on_disk": store.on_disk}))
     worker_store = store.opener_for_forks()  # an on-disk store is opened again by each worker, after the fork
     import pvd_graph.server.catalogue  # noqa: F401  (imported once here, not by each fork)
 
