@@ -362,3 +362,23 @@ def test_alignments_are_served_as_their_own_graph(server, curated_build):
                           <{ALIGNMENTS_GRAPH}> a void:Linkset ; void:linkPredicate
                           <http://www.w3.org/2000/01/rdf-schema#seeAlso> ; void:triples ?n }}"""))
     assert [int(row.n) for row in rows] == [len(triples)]
+
+
+def test_memory_option_serves_the_build_parsed_into_memory(server, curated_build, tmp_path):
+    """``serve --memory`` parses the build's files instead of opening its on-disk store (the start-up line
+    says which), and serves the same dataset: the default graph and each named graph as the files hold them."""
+    default, named = build_figures(curated_build)
+    assert "the build's on-disk store, opened read-only by each worker" in server.output()
+    srv = Server(curated_build, "--workers", "1", "--memory", log_dir=tmp_path)
+    try:
+        assert "in memory, shared by the workers (forks)" in srv.output()
+        counts = {}
+        for name, text in (("default", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
+                           ("named", "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")):
+            r = requests.get(srv.base + "/sparql", params={"query": text},
+                             headers={"Accept": "application/sparql-results+json"}, timeout=30)
+            assert r.status_code == 200, r.text
+            counts[name] = {b.get("g", {}).get("value", ""): int(b["n"]["value"]) for b in r.json()["results"]["bindings"]}
+        assert counts == {"default": {"": default}, "named": named}
+    finally:
+        srv.stop()

@@ -140,7 +140,8 @@ def test_timeout_answered_at_the_timeout_and_logged(server, graph):
     assert r.status_code == 503 and "time limit" in r.text, (r.status_code, r.text)
     assert TIMEOUT <= elapsed < TIMEOUT + 2.5, elapsed
     line = wait_for_log(server, r"timeout: query [0-9a-f]{12} timed out after [0-9.]+ s; worker \d killed")
-    wait_for_log(server, r"worker \d: replaced in [0-9.]+ s")
+    # a spare fork ready takes the killed worker's slot at once; without one, a new fork does
+    wait_for_log(server, r"worker \d: replaced (in [0-9.]+ s|at once by a spare fork)")
     assert float(re.search(r"after ([0-9.]+) s", line).group(1)) < TIMEOUT + 1
     assert "Traceback" not in server.output()
     assert_counts(server, graph)
@@ -174,7 +175,8 @@ def test_light_queries_answered_while_runaways_are_abandoned(server, graph):
                 problems.append((r.status_code, r.text))
 
     gone = server.output().count("client gone")
-    replaced = sum(server.output().count(w) for w in ("replaced in", "moved aside", "run aside at once"))
+    replaced = sum(server.output().count(w) for w in ("replaced in", "replaced at once", "moved aside",
+                                                        "run aside at once"))
     client = threading.Thread(target=light_loop)
     client.start()
     try:
@@ -191,7 +193,8 @@ def test_light_queries_answered_while_runaways_are_abandoned(server, graph):
     assert answers and max(answers) < TIMEOUT - 2, answers
     wait_for_log(server, "(?s)" + r"client gone: query [0-9a-f]{12} abandoned after [0-9.]+ s.*" * (gone + 8))
     # each abandoned runaway's slot got a fresh fork: when it was killed, or before, when it was moved aside
-    wait_for_log(server, "(?s)" + r"(replaced in [0-9.]+ s|moved aside|run aside at once).*" * (replaced + 8))
+    wait_for_log(server, "(?s)" + r"(replaced in [0-9.]+ s|replaced at once|moved aside|run aside at once).*"
+                 * (replaced + 8))
     took = [float(x) for x in re.findall(r"replaced in ([0-9.]+) s", server.output())]
     assert not took or max(took) < 2, took  # a fork, not a reload
     assert "Traceback" not in server.output() and "Exception in ASGI" not in server.output()
@@ -251,6 +254,9 @@ def test_light_queries_never_wait_for_runaways(server, graph):
                                         r"moved aside", 1)
     # then their clients leave: the processes running aside are killed, and no worker is restarted for them
     wait_for_log(server, "(?s)" + r"client gone: query [0-9a-f]{12} abandoned.*" * (before.count("client gone") + WORKERS))
+    # the log names a process aside as such, with why, not by the number of the worker whose slot it left
+    wait_for_log(server, r"client gone: query [0-9a-f]{12} abandoned after [0-9.]+ s; its process aside "
+                         r"\(moved out of worker \d while every worker was taken\) killed")
     assert "Traceback" not in server.output()
     assert_counts(server, graph)
 
@@ -288,6 +294,34 @@ def test_a_runaway_seen_before_never_takes_a_worker(server, graph):
     again = rf"aside: query {name} was cut before \(timed out\): run aside at once \(\d of {ASIDE}\)"
     before, during = _light_while_held(server, graph, [query] * WORKERS, again, WORKERS)
     assert len(_aside_lines(during)) == len(_aside_lines(before))  # no worker had to be moved aside
+    # their clients left: each process aside killed is named so (a spare has no worker number: not "worker 0")
+    gone = (rf"client gone: query {name} abandoned after [0-9.]+ s; its process aside "
+            r"\(the same query was cut before \(timed out\)\) killed")
+    wait_for_log(server, "(?s)" + (gone + ".*") * WORKERS)
+    assert "worker 0" not in server.output()
+    assert_counts(server, graph)
+
+
+def test_a_query_run_aside_ends_at_the_time_limit_saying_why(server, graph):
+    """A query cut before runs aside at the lowest CPU priority, where a busy machine may never let it
+    finish: it has the same time limit as any query, and the 503 says that it ran aside and why (a client
+    retrying it learns that it was not given a worker)."""
+    from pvd_graph.server.pool import query_hash
+
+    query = runaway("aside limit")
+    name = query_hash({"query": query})
+    r = requests.get(server.base + "/sparql", params={"query": query}, timeout=120)
+    assert r.status_code == 503 and "time limit" in r.text and "aside" not in r.text, r.text  # cut in a worker
+    t0 = time.monotonic()
+    r = requests.get(server.base + "/sparql", params={"query": query}, timeout=120)
+    elapsed = time.monotonic() - t0
+    assert r.status_code == 503, (r.status_code, r.text)
+    assert r.text.startswith(f"query cancelled: it ran longer than the time limit of {TIMEOUT:g} s (it ran aside, at "
+                             "the lowest CPU priority: the same query was cut before (timed out);"), r.text
+    assert TIMEOUT <= elapsed < TIMEOUT + 2.5, elapsed
+    wait_for_log(server, rf"timeout: query {name} timed out after [0-9.]+ s; its process aside "
+                         r"\(the same query was cut before \(timed out\)\) killed")
+    assert "worker 0" not in server.output()
     assert_counts(server, graph)
 
 

@@ -24,12 +24,16 @@ def add_arguments(parser) -> None:
                         help="while every worker is busy, how long a query waits for one before 503 with "
                              "Retry-After (default: 2)")
     parser.add_argument("--aside", type=int, default=None, metavar="N",
-                        help="long queries that may run aside at once: a query still running after 0.1 s while no "
-                             "worker is free leaves its worker to a spare fork and goes on in its own process "
-                             "(same limits, lowest CPU priority), so light queries never wait for it; 0: never (default: --workers)")
+                        help="long queries that may run aside at once: a query that has used 0.1 s of CPU while no "
+                             "worker is free (10 ms while another query waits) leaves its worker to a spare fork and "
+                             "goes on in its own process (same limits, lowest CPU priority), so light queries never "
+                             "wait for it; 0: never (default: --workers)")
     parser.add_argument("--max-memory", type=float, default=1024.0, metavar="MIB",
                         help="memory a worker may take for one query above the loaded graph; past it the query "
                              "gets 503 and the worker is replaced (default: 1024)")
+    parser.add_argument("--memory", action="store_true",
+                        help="parse the build's files into memory (once, shared by the workers) instead of opening "
+                             "its on-disk store: slower to start, more memory, faster string-heavy queries")
     parser.add_argument("--request-timeout", type=float, default=10.0, metavar="S",
                         help="seconds a client has to send a whole request; a slower or idle one gets 408 and is "
                              "disconnected (default: 10)")
@@ -55,5 +59,5 @@ def run(args) -> int:
     serve(args.graph, host=args.host, port=args.port, workers=args.workers, timeout=args.timeout,
           max_results=args.max_results, log=progress, queue_wait=args.queue_wait, max_memory=args.max_memory,
           events=Progress(False) if args.quiet else progress, request_timeout=args.request_timeout,
-          assets_dir=args.assets, aside=args.aside)
+          assets_dir=args.assets, aside=args.aside, memory=args.memory)
     return 0

@@ -31,13 +31,16 @@ def __getattr__(name: str):
 
 def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, timeout: float = 10.0,
           max_results: int = 10_000, log=None, queue_wait: float = 2.0, max_memory: float = 1024.0,
-          events=None, request_timeout: float = 10.0, assets_dir=None, aside: int | None = None) -> None:
+          events=None, request_timeout: float = 10.0, assets_dir=None, aside: int | None = None,
+          memory: bool = False) -> None:
     """Listen on *host*:*port*, load *graph* (a build folder or RDF file) in the query workers, serve until interrupted.
 
     *log* receives the start-up lines, *events* one line per operator event
     (timeout, memory cut, crash, abandoned query, worker replaced, query moved
     aside). *aside* bounds the long queries moved out of the workers' way
-    (see :mod:`~pvd_graph.server.pool`; ``None``: as many as *workers*).
+    (see :mod:`~pvd_graph.server.pool`; ``None``: as many as *workers*). With *memory*, the
+    build's files are parsed into an in-memory store (shared by the forks) instead of opening its
+    on-disk store read-only in each worker.
 
     The address is bound first: a port in use or an address this machine does
     not have is a :class:`~pvd_graph.errors.UserError` before anything is loaded, and so is an
@@ -65,7 +68,7 @@ def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 
         base = f"http://{url_host(host)}:{port}"
         pool = QueryPool(PoolConfig(graph=None if graph is None else str(graph), workers=workers, timeout=timeout,
                                     limits=Limits(max_results=max_results), id_base=ID, queue_wait=queue_wait,
-                                    max_memory=max_memory, aside=aside), log=events or log)
+                                    max_memory=max_memory, aside=aside, memory=memory), log=events or log)
         log(f"loading the graph (once: the {workers} query worker(s) are forks of the process holding it)")
         pool.start()
         try:
@@ -74,7 +77,9 @@ def serve(graph=None, host: str = "127.0.0.1", port: int = 8000, workers: int = 
                                     h11_max_incomplete_event_size=8 * MAX_URL, limit_concurrency=512,
                                     http=guarded_protocol(request_timeout))
             server = uvicorn.Server(config)
-            log(f"loaded {view.summary()}")
+            log(f"loaded {view.summary()}; " + ("the build's on-disk store, opened read-only by each worker"
+                                                 if pool.figures.get("on_disk") else
+                                                 "in memory, shared by the workers (forks)"))
             log(assets.log_line())
             # the socket already listens: connections made from now on wait in its queue until served
             log(f"serving {base}/sparql and {base}/id/…")

@@ -23,16 +23,20 @@ memory), and replacing a killed one takes a fork, a fraction of a second,
 never a reload. The answer never waits for it; the other slots serve
 meanwhile.
 
-A long query does not hold a slot while others would wait: once it has run
-:data:`ASIDE_AFTER` seconds with no slot free (:data:`ASIDE_IF_WAITED` if
-another query is waiting for a slot), it is **moved aside** — its process goes
+A long query does not hold a slot while others would wait: once it has used
+:data:`ASIDE_AFTER` seconds of CPU with no slot free (:data:`ASIDE_IF_WAITED` if
+another query is waiting for a slot; CPU time, not the wall clock, so that a
+light query slowed by a loaded machine is not taken for a runaway, see
+:meth:`QueryPool._long`), it is **moved aside** — its process goes
 on answering it outside the pool (same time limit, same memory cap, same
 cancel when its client leaves, at the lowest CPU priority once it has run
 :data:`ASIDE_NICE_AFTER`) and a *spare* fork takes its slot at once. One spare
 per place aside is kept ready (its store opened, one query answered), so that
 runaways arriving together are all moved without waiting for a fork; used
-ones are forked again in the background, one fork at a time (while none is
-ready, nothing is moved). So the next light query is served instead of waiting
+ones are forked again in the background, together (while none is ready,
+nothing is moved). A worker killed in its slot (time limit, memory, client
+gone before it was moved) is replaced by a ready spare at once, else by a
+fork. So the next light query is served instead of waiting
 for a runaway to end. At most ``aside`` queries run aside at once (default: as many
 as ``workers``); a process running aside ends with its query. Memory stays
 bounded: each process, in the slots or aside, is cut at ``max_memory`` above
@@ -42,9 +46,11 @@ last :data:`REMEMBERED_CUTS`, known by the hash of their text) never takes a
 worker again: it waits for a spare and a place aside, so a client looping
 on such a query only ever holds processes aside. A query abandoned by its
 client is not remembered: on an overloaded server light queries are slow
-too, and their clients leave. Past the ``aside`` bound, while every slot is busy, a new query
-waits at most ``queue_wait`` seconds for one, then gets 503 with ``Retry-After``. Each of these events is one log
-line (what, a hash of the query, how long it ran).
+too, and their clients leave. A query aside has the same time limit as any other: past it, the
+answer is 503 saying that it ran aside at the lowest priority, and why. Past the ``aside`` bound,
+while every slot is busy, a new query waits at most ``queue_wait`` seconds for one, then gets 503
+with ``Retry-After``. Each of these events is one log line (what, a hash of the query, how long it
+ran, and which process was killed: ``worker N``, or ``its process aside`` and why it was aside).
 
 A query and its reply travel on a socket pair between the web process and the
 worker, framed (length, then pickle) and read on the web process's event loop
@@ -84,19 +90,28 @@ from pvd_graph.server.engine import Limits, Reply, error
 WORKER_STACK = 256 * 1024 * 1024
 #: Seconds between two reads of a busy worker's memory.
 WATCH_INTERVAL = 0.05
-#: Seconds a query runs, while no slot is free, before it is moved aside (its slot gets the spare fork).
+#: Seconds of CPU a query uses, while no slot is free, before it is moved aside (its slot gets the spare fork).
 ASIDE_AFTER = 0.1
-#: Seconds a query runs, while another query waits for a slot, before it is moved aside: what a light
-#: query waiting behind a runaway loses at most (far above a simple query's time in a worker).
-ASIDE_IF_WAITED = 0.03
+#: Seconds of CPU a query uses (after its first :data:`ASIDE_POLL`), while another query waits for a slot,
+#: before it is moved aside: about what a light query waiting behind a runaway loses, on a machine with a
+#: core to spare (a simple query uses well under a millisecond of CPU in a worker, a runaway all it gets).
+#: Not less: a move costs a spare fork, about 20 ms of CPU (measured on the enlarged build), which a query
+#: of a few milliseconds would not repay.
+ASIDE_IF_WAITED = 0.01
+#: Seconds (wall clock) a query runs, while another waits, before it is moved aside whatever CPU it used
+#: (a query waiting on the disk uses little; a light one is answered well before, even on a loaded machine).
+ASIDE_STALLED = 0.25
+#: Seconds (wall clock) a query runs, while another waits, before it is moved aside where its CPU time
+#: cannot be read (no ``/proc``).
+ASIDE_STALLED_WALL = 0.03
 #: Seconds a query has run when, moved aside, it gets the lowest CPU priority.
 ASIDE_NICE_AFTER = 0.05
 #: Seconds a new worker has to open the store and say it is ready.
 START_TIMEOUT = 60.0
 #: Frame of a message between the web process and a worker: its length, then the pickled request or reply.
 _FRAME = struct.Struct("!Q")
-#: Seconds between two looks, past :data:`ASIDE_AFTER`, at whether a long query should be moved aside.
-ASIDE_POLL = 0.01
+#: Seconds between two looks at whether a running query should be moved aside.
+ASIDE_POLL = 0.005
 #: Queries cut by the server (time limit, memory cap, crash) remembered by their hash.
 REMEMBERED_CUTS = 1000
 #: Scheduling priority of a process moved aside (``nice`` 19: the lowest), so that it never slows the workers.
@@ -117,6 +132,28 @@ def resident_mib(pid: int) -> float | None:
             return int(fh.read().split()[1]) * _PAGE / 2 ** 20
     except (OSError, ValueError, IndexError):
         return None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time used so far by every thread of process *pid*, ``None`` where ``/proc`` cannot tell.
+
+    Read from ``/proc/PID/task/TID/schedstat`` (nanoseconds, updated at each tick and context
+    switch): unlike the wall clock, it does not grow while the process waits for a core, so a light
+    query slowed by a loaded machine is not taken for a runaway.
+    """
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    total, read = 0, False
+    for tid in threads:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as fh:
+                total += int(fh.read().split()[0])
+            read = True
+        except (OSError, ValueError, IndexError):  # a thread that ended meanwhile; no schedstat in this kernel
+            continue
+    return total / 1e9 if read else None
 
 
 def lower_priority(pid: int) -> None:
@@ -147,6 +184,7 @@ class PoolConfig:
     max_memory: float = 1024.0  # MiB a worker may grow above its loaded size while answering
     aside: int | None = None  # long queries that may run aside at once (None: as many as workers; 0: none)
     aside_after: float = ASIDE_AFTER
+    memory: bool = False  # parse the build's files into an in-memory store instead of opening its on-disk one
 
     def __post_init__(self):
         self.limits = self.limits or Limits()
@@ -161,11 +199,12 @@ def _template_main(conn, config: PoolConfig) -> None:  # the spawned template pr
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the workers it forks are reaped by the kernel
     try:
-        store = open_built(config.graph, graphs="both")  # alignments.nt included, as graph/alignments
+        # alignments.nt included, as graph/alignments
+        store = open_built(config.graph, graphs="both", use_store=not config.memory)
     except _UserError as exc:
         conn.send(("error", str(exc)))
         return
-    conn.send(("ready", dataset_figures(store)))
+    conn.send(("ready", {**dataset_figures(store), "on_disk": store.on_disk}))
     worker_store = store.opener_for_forks()  # an on-disk store is opened again by each worker, after the fork
     import pvd_graph.server.catalogue  # noqa: F401  (imported once here, not by each fork)
 
@@ -317,6 +356,13 @@ class _Slot:
         self.loaded_mib: float | None = None
         self.killed = False  # set at once by kill(): the process may take a moment to be gone
         self.aside = False  # moved aside: its process ends with the query it is answering
+        self.why_aside = ""  # said in the log and in a time-limit answer: why the query ran aside
+
+    @property
+    def label(self) -> str:
+        """What the log calls this process: a worker by its number, a process aside by why it is aside
+        (a spare that took no slot has no worker number: "worker 0" said nothing)."""
+        return f"its process aside ({self.why_aside}) killed" if self.aside else f"worker {self.number} killed"
 
     def start(self) -> None:
         """Fork the worker and wait until it has opened the store (it says "ready")."""
@@ -410,7 +456,10 @@ class _Slot:
                 left = deadline - loop.time()
                 if left <= 0:
                     self.kill()
-                    return error(503, f"query cancelled: it ran longer than the time limit of {timeout:g} s"), "timeout"
+                    aside = (f" (it ran aside, at the lowest CPU priority: {self.why_aside}; "
+                             "on a less busy server it may finish in time)") if self.aside else ""
+                    return (error(503, f"query cancelled: it ran longer than the time limit of {timeout:g} s{aside}"),
+                            "timeout")
                 done, _ = await asyncio.wait((reading,), timeout=min(left, WATCH_INTERVAL))
                 if done:
                     return reading.result(), None
@@ -445,7 +494,7 @@ class QueryPool:
         self._aside: set[_Slot] = set()  # the slots moved aside whose query is still running
         # forks kept ready, one per place aside, each to take the slot of a query moved aside
         self._spares: list[_Slot] = []
-        self._forking_spare = False
+        self._forking = 0  # spares being forked (each opens the store at once, in parallel)
         self._cut: dict[str, str] = {}  # hash of a query cut (timeout, memory, crash) → why
         self._waiting = 0  # queries waiting for a slot
 
@@ -487,6 +536,16 @@ class QueryPool:
         if not slot.dead:
             self._idle.put_nowait(slot)
             return
+        if self._ready_spare():  # a spare ready takes the slot at once (forking one takes a tenth of a second)
+            slot.stop()
+            fresh = self._spares.pop()
+            fresh.number, fresh.restarts = slot.number, slot.restarts + 1
+            self.slots[self.slots.index(slot)] = fresh
+            self.log(f"worker {slot.number}: replaced at once by a spare fork "
+                     f"({len(self._spares)} spare(s) still ready)")
+            self._idle.put_nowait(fresh)
+            self._fork_spare()
+            return
         loop = asyncio.get_running_loop()
         started = time.monotonic()
 
@@ -501,7 +560,7 @@ class QueryPool:
 
     def _move_aside(self, slot: _Slot, request: dict, running: float) -> None:
         """Let *slot* finish its query outside the pool; the spare fork (ready) takes its place at once."""
-        slot.aside = True
+        slot.aside, slot.why_aside = True, f"moved out of worker {slot.number} while every worker was taken"
         self._aside.add(slot)
         # lowest priority once it has run ASIDE_NICE_AFTER: a query moved early (another was waiting) may
         # be a light one slowed by a busy machine, which must not then starve at niceness 19
@@ -525,20 +584,23 @@ class QueryPool:
         return bool(live)
 
     def _fork_spare(self) -> None:
-        """Fork the next spare in the background (one at a time, up to one per place aside), so that a move
-        aside never waits for a fork, nor two runaways arriving together for one another's."""
-        if len(self._spares) >= self.config.aside or self._forking_spare:
-            return
-        self._forking_spare = True
-        spare = _Slot(self.template, self.config, 0)
+        """Fork the missing spares in the background (up to one per place aside), so that a move aside never
+        waits for a fork, nor two runaways arriving together for one another's.
 
-        def forked(future):
-            self._forking_spare = False
-            if future.exception() is None:  # (a failed fork is tried again at the next move aside)
-                self._spares.append(spare)
-                self._fork_spare()
+        The forks themselves are made one at a time (by the template), but the spares open the store
+        together: two used at once are both ready again after one opening's time, not two.
+        """
+        loop = asyncio.get_running_loop()
+        while len(self._spares) + self._forking < self.config.aside:
+            self._forking += 1
+            spare = _Slot(self.template, self.config, 0)
 
-        asyncio.get_running_loop().run_in_executor(self._threads, spare.start).add_done_callback(forked)
+            def forked(future, spare=spare):
+                self._forking -= 1
+                if future.exception() is None:  # (a failed fork is tried again at the next move aside)
+                    self._spares.append(spare)
+
+            loop.run_in_executor(self._threads, spare.start).add_done_callback(forked)
 
     async def _take_spare(self) -> _Slot | None:
         """The spare fork, as a process aside, once it is ready and a place aside is free (``None`` after
@@ -568,18 +630,35 @@ class QueryPool:
         if len(self._cut) > REMEMBERED_CUTS:
             del self._cut[next(iter(self._cut))]
 
+    def _long(self, slot: _Slot, running: float, mark: float | None) -> bool:
+        """Whether the query of *slot*, running for *running* seconds, is long enough to be moved aside
+        (*mark*: the worker's CPU time when the query was first seen still running).
+
+        Judged on the CPU the query used since that first look (:func:`cpu_seconds`), not on the wall
+        clock: on a loaded machine a light query may wait tens of milliseconds for a core, and moving it
+        aside would spend a spare on it while the runaway beside it keeps its slot. The wall clock decides
+        past :data:`ASIDE_STALLED` (a query waiting on the disk), and where the CPU time cannot be read.
+        """
+        cpu = None if mark is None else cpu_seconds(slot.pid)
+        used = None if cpu is None else cpu - mark
+        if self._waiting:  # another query waits behind it
+            if used is None:
+                return running >= ASIDE_STALLED_WALL
+            return used >= ASIDE_IF_WAITED or running >= ASIDE_STALLED
+        after = self.config.aside_after
+        return running >= after if used is None else used >= after or running >= max(after, ASIDE_STALLED)
+
     async def _answer(self, slot: _Slot, future, request: dict, started: float):
         """The (reply, event) of *future*, moving *slot* aside if it runs long while no slot is free."""
         if slot.aside:
             return await asyncio.shield(future)
-        first = min(self.config.aside_after, ASIDE_IF_WAITED)
-        done, _ = await asyncio.wait({future}, timeout=first)
+        done, _ = await asyncio.wait({future}, timeout=ASIDE_POLL)
+        mark = None if done else cpu_seconds(slot.pid)  # a light query is answered before: nothing read
         while not done:
             # only with a spare ready: a move never waits for a fork
             running = time.monotonic() - started
-            # no slot free, and this query has run long, or long enough while another waits behind it
-            long = running >= self.config.aside_after or (self._waiting and running >= ASIDE_IF_WAITED)
-            if long and self._idle.empty() and len(self._aside) < self.config.aside and self._ready_spare():
+            room = self._idle.empty() and len(self._aside) < self.config.aside
+            if room and self._long(slot, running, mark) and self._ready_spare():
                 self._move_aside(slot, request, time.monotonic() - started)
                 break
             self._fork_spare()
@@ -594,10 +673,12 @@ class QueryPool:
                 self._idle.put_nowait(slot)
         name = query_hash(request)
         if self.config.aside and name in self._cut:  # a runaway seen before never takes a worker again
+            why = self._cut[name]
             slot = await self._take_spare()
             if slot is None:
                 return self._busy()
-            self.log(f"aside: query {name} was cut before ({self._cut[name]}): run aside at once "
+            slot.why_aside = f"the same query was cut before ({why})"
+            self.log(f"aside: query {name} was cut before ({why}): run aside at once "
                      f"({len(self._aside)} of {self.config.aside})")
         elif not self._idle.empty():
             slot = self._idle.get_nowait()
@@ -623,13 +704,11 @@ class QueryPool:
             self._aside.discard(slot)  # its place aside is free at once, not when its process is gone
             # not remembered: a client leaving says nothing sure of its query (an overloaded server
             # makes light queries slow too, and their clients leave)
-            self.log(f"client gone: query {name} abandoned after {time.monotonic() - started:.1f} s; "
-                     f"worker {slot.number} killed")
+            self.log(f"client gone: query {name} abandoned after {time.monotonic() - started:.1f} s; {slot.label}")
             raise
         if event is not None:
             what = {"timeout": "timed out", "memory": f"passed the memory cap ({self.config.max_memory:g} MiB)",
                     "crash": "crashed its worker"}[event]
             self._remember_cut(name, what)
-            self.log(f"{event}: query {name} {what} after {time.monotonic() - started:.1f} s; "
-                     f"worker {slot.number} killed")
+            self.log(f"{event}: query {name} {what} after {time.monotonic() - started:.1f} s; {slot.label}")
         return reply
