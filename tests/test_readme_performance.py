@@ -1,0 +1,68 @@
+"""The README's performance table is the output of ``benchmarks/targets.py`` for the benchmark record
+committed beside it (``benchmarks/results/readme-run.json``), so that no figure in it is one that no
+run produced (issue 20: "a figure in the README that no build produces" is a defect)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RECORD = REPO / "benchmarks" / "results" / "readme-run.json"
+START = "<!-- targets: benchmarks/results/readme-run.json -->"
+END = "<!-- /targets -->"
+
+
+def _targets():
+    spec = importlib.util.spec_from_file_location("targets", REPO / "benchmarks" / "targets.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _readme_block() -> str:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    assert text.count(START) == 1 and text.count(END) == 1, f"README.md: one {START} … {END} block expected"
+    return text[text.index(START) + len(START):text.index(END)].strip()
+
+
+def test_readme_table_is_the_committed_record_rendered():
+    record = json.loads(RECORD.read_text(encoding="utf-8"))
+    assert _readme_block() == _targets().table(record).strip()
+
+
+def test_record_holds_every_target_stage():
+    """A record without a stage would drop its row silently: the README run covers each target."""
+    results = json.loads(RECORD.read_text(encoding="utf-8"))["results"]
+    for stage in ("build", "oxigraph", "rebuild", "load", "query-cli", "serve-ready", "queries", "endpoint", "export"):
+        assert results.get(stage), f"{RECORD.name} has no {stage} stage"
+
+
+def test_a_missed_target_reads_no():
+    """The verdict is computed, not written: slow down the record's build and the row says **no**."""
+    targets = _targets()
+    record = json.loads(RECORD.read_text(encoding="utf-8"))
+    load = targets._med(record["results"]["oxigraph"], "seconds")
+    for run in record["results"]["build"]:
+        run["seconds"] = 3 * load + 1
+    row = next(r for r in targets.rows(record["results"]) if r[0].startswith("full national build"))
+    assert row[-1] == "**no**"
+    for run in record["results"]["build"]:
+        run["seconds"] = 3 * load - 0.01
+    row = next(r for r in targets.rows(record["results"]) if r[0].startswith("full national build"))
+    assert row[-1] == "yes"
+
+
+def test_figures_in_the_section_prose_come_from_the_record():
+    """Every "N s", "N ms" or "N×" figure the performance section states outside the table and its
+    history paragraph is one the rendered table holds (prose cannot drift from the run)."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("\n## Performance\n"):]
+    section = section[:section.index("\n## ", 5)]
+    prose = section.replace(section[section.index(START):section.index(END)], "")
+    prose = prose.split("<!-- history -->")[0]
+    table = _targets().table(json.loads(RECORD.read_text(encoding="utf-8")))
+    for figure in re.findall(r"\b\d[\d,.]*(?: ms| s|×| MiB| q/s)", prose):
+        assert figure in table, f"README performance prose: {figure!r} is not in the committed run's table"
