@@ -67,13 +67,23 @@ def test_town_convention_is_part_of_the_framework(curated_build):
 
 def test_the_built_graph_is_the_turtle_files_as_rdflib_reads_them(tmp_path):
     """graph.nt of a build without sources holds the ontology and the curated files, as an
-    independent rdflib parse of those files reads them (blank nodes up to renaming)."""
+    independent rdflib parse of those files reads them (blank nodes up to renaming), and the one
+    fact derived from them: each curated participation's pvd:inProgrammeFrom, the signature of the
+    curated convention of its programme that concerns its participant (derive_asof)."""
     build_graph(None, tmp_path / "out")
     built = Graph().parse(tmp_path / "out" / resources.GRAPH_NT, format="nt")
     expected = Graph()
     for path in [resources.ONTOLOGY_FILE, *resources.curated_files()]:
         expected.parse(path, format="turtle")
-    assert isomorphic(built, expected)
+    derived = Graph()
+    for part, programme in expected.subject_objects(PVD.inProgramme):
+        who = expected.value(part, PVD.participant)
+        days = [expected.value(c, PVD.signedOn) for c in expected.subjects(PVD.underProgramme, programme)
+                if (c, PVD.concerns, who) in expected and expected.value(c, PVD.signedOn) is not None]
+        if days:
+            derived.add((part, PVD.inProgrammeFrom, min(days, key=str)))
+    assert len(derived) >= 1
+    assert isomorphic(built, expected + derived)
     assert len(built) > 100
 
 
