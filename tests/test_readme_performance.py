@@ -22,6 +22,12 @@ def _targets():
     return module
 
 
+def _whole_figure(figure: str, text: str) -> bool:
+    """*figure* ("131 ms", "1.5×") occurs in *text* as a whole figure, not as the tail of a longer
+    number ("1 ms" inside "131 ms") nor the head of a longer unit ("3 s" inside "3 ms")."""
+    return re.search(r"(?<![\d,.])" + re.escape(figure) + r"(?![\w])", text) is not None
+
+
 def _readme_block() -> str:
     text = (REPO / "README.md").read_text(encoding="utf-8")
     assert text.count(START) == 1 and text.count(END) == 1, f"README.md: one {START} … {END} block expected"
@@ -65,4 +71,10 @@ def test_figures_in_the_section_prose_come_from_the_record():
     prose = prose.split("<!-- history -->")[0]
     table = _targets().table(json.loads(RECORD.read_text(encoding="utf-8")))
     for figure in re.findall(r"\b\d[\d,.]*(?: ms| s|×| MiB| q/s)", prose):
-        assert figure in table, f"README performance prose: {figure!r} is not in the committed run's table"
+        assert _whole_figure(figure, table), f"README performance prose: {figure!r} is not in the committed run's table"
+
+
+def test_a_figure_is_matched_whole():
+    assert _whole_figure("131 ms", "took 131 ms.") and _whole_figure("1.5×", "| 1.5× |")
+    assert not _whole_figure("1 ms", "131 ms") and not _whole_figure("1.5 s", "21.5 s")
+    assert not _whole_figure("3 s", "3 ms")
