@@ -230,3 +230,25 @@ def test_partners_of_town_before_a_signature_have_not_that_conventions_signatori
                      or (c in files["2024-08"] and before >= "2024-08-01"))
         assert ("pvd" in {r["programme"] for r in then if r["role"] != "signataire"}) is listed_by, (c, then)
 
+
+
+def test_a_former_epci_answers_at_a_date_of_its_period_and_says_so_outside(graph, files):
+    """``epci=`` a former EPCI (an EPCI of the 2021 code that the 2026 code no longer lists, named by the
+    2021 PVD list: 200067221 CC Centre Morbihan Communauté) was refused as unknown. At 2021-02-01 its
+    towns are the 2021 list's towns in it by epci.json of 2021; without a date, or at a date from the
+    first code without it (2023: epci.json of 2023 does not list it), no commune is in it and one note
+    says so instead of 0 silent rows."""
+    epci_2023 = {e["code"] for e in json.loads((SHARED_MORE_DATA / "cog-2023/epci.json").read_text(encoding="utf-8"))}
+    former = sorted({e for c, e in files["epci_2021"].items() if c in files["list_2021"]}
+                    - set(files["epci_2026"].values()) - epci_2023)
+    assert "200067221" in former
+    siren = former[0]
+    expected = {c for c in files["list_2021"] if files["epci_2021"].get(c) == siren}
+    assert expected
+    for date, towns_then in (("2021-02-01", expected), (None, set()), ("2023-01-01", set()), (TODAY, set())):
+        notes: list[str] = []
+        _, rows = query.run_query(graph, "towns-in-programme", {"programme": "pvd", "epci": siren,
+                                                                 **({"date": date} if date else {})}, notes=notes)
+        assert {query.plain(r[0]) for r in rows} == towns_then, date
+        said = [n for n in notes if f"epci {siren} is a former EPCI" in n]
+        assert len(said) == (0 if towns_then else 1), (date, notes)
