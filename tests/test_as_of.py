@@ -18,7 +18,15 @@ from pvd_graph.cli import main
 from tests.conftest import SHARED_DATA, SHARED_MORE_DATA
 
 PVD_2021 = SHARED_DATA / "anct_pvd_communes_2021.csv"
-TODAY = "2026-12-01"
+#: The first day of the newest geographic code read: ../shared/data/cog is the code of 2026
+#: (../shared/data/README.md: package 6.0.0, millésime 2026), and the code of year N is the one in force
+#: on 1 January N (ontology/README.md, "Dating rule"). From this day the EPCI are those of its epci.json.
+#: A fixed date, not ``datetime.date.today()``: the expected answers are read from the 2026 files, which
+#: hold from this day until a newer code is read, whatever the clock says (a clock before 2026 would
+#: expect the 2026 EPCI where the graph rightly gives the 2023 ones; with a 2027 code among the sources
+#: "today" would be the 2027 state). The first day is also the edge of the half-open periods: a
+#: membership that ended with the 2026 code is out, one that began with it is in.
+CURRENT_CODE_FROM = "2026-01-01"
 
 
 def _epci_of(folder) -> dict[str, str]:
@@ -115,7 +123,7 @@ def test_epci_as_of_2021_and_today(graph, at_2021, files):
     changed = {c for c in files["list_2021"] if files["epci_2021"].get(c) != files["epci_2026"].get(c)}
     assert changed
     assert {c: at_2021[c]["epci"] for c in changed} == {c: files["epci_2021"].get(c) for c in changed}
-    today = towns(graph, TODAY)
+    today = towns(graph, CURRENT_CODE_FROM)
     assert {c: today[c]["epci"] for c in changed} == {c: files["epci_2026"].get(c) for c in changed}
     # and every 2021 town's EPCI at 2021 is the code of 2021's
     assert {c: r["epci"] for c, r in at_2021.items()} == {c: files["epci_2021"].get(c) for c in at_2021}
@@ -130,14 +138,14 @@ def test_a_bad_date_is_one_line_exit_2(enlarged_build, capsys):
 
 def test_network_before_any_convention_has_no_convention(enlarged_build, graph, tmp_path, capsys):
     """``viz --as-of`` / ``network-stats --as-of`` a day before the earliest signature in the graph: no
-    convention node, no co-signature tie; the same network today has conventions."""
+    convention node, no co-signature tie; the same network on the day of the latest signature has conventions."""
     import networkx as nx
 
     _, rows = query.run_query(graph, "PREFIX pvd: <https://w3id.org/pvd-graph/ontology#>\n"
-                                     "SELECT (MIN(?d) AS ?first) WHERE { ?c pvd:signedOn ?d }")
-    first = query.plain(rows[0][0])
+                                     "SELECT (MIN(?d) AS ?first) (MAX(?d) AS ?last) WHERE { ?c pvd:signedOn ?d }")
+    first, last = (query.plain(v) for v in rows[0])
     before = (dt.date.fromisoformat(first) - dt.timedelta(days=1)).isoformat()
-    for day, expect_conventions in ((before, False), (TODAY, True)):
+    for day, expect_conventions in ((before, False), (last, True)):
         out = tmp_path / f"net-{day}.graphml"
         assert main(["viz", "--graph", str(enlarged_build), "--programme", "pvd", "--as-of", day,
                      "--out", str(out), "--quiet"]) == 0
@@ -245,7 +253,7 @@ def test_a_former_epci_answers_at_a_date_of_its_period_and_says_so_outside(graph
     siren = former[0]
     expected = {c for c in files["list_2021"] if files["epci_2021"].get(c) == siren}
     assert expected
-    for date, towns_then in (("2021-02-01", expected), (None, set()), ("2023-01-01", set()), (TODAY, set())):
+    for date, towns_then in (("2021-02-01", expected), (None, set()), ("2023-01-01", set()), (CURRENT_CODE_FROM, set())):
         notes: list[str] = []
         _, rows = query.run_query(graph, "towns-in-programme", {"programme": "pvd", "epci": siren,
                                                                  **({"date": date} if date else {})}, notes=notes)
