@@ -260,3 +260,28 @@ def test_a_former_epci_answers_at_a_date_of_its_period_and_says_so_outside(graph
         assert {query.plain(r[0]) for r in rows} == towns_then, date
         said = [n for n in notes if f"epci {siren} is a former EPCI" in n]
         assert len(said) == (0 if towns_then else 1), (date, notes)
+
+
+def test_crte_communes_count_from_the_list_that_names_them(graph):
+    """The CRTE list (2022-12) names groupings: its 36 ``COM`` rows are communes (SIREN → INSEE by the
+    COG 2026); the communes of the EPCI groupings are named only by the ngeo table (``id_crte``, in the
+    COG 2023: vintage ``2023``). So the CRTE participation of a commune of a ``COM`` row is listed in both
+    and counts from 2022-12-01, that of every other commune of the table from 2023-01-01 (the table gives
+    no date of its own: the first day of the code it is written in). Every commune participation is
+    one of the table's."""
+    with (SHARED_MORE_DATA / "crte_groupements_datagouv_2022-12.csv").open(encoding="utf-8", newline="") as fh:
+        com_sirens = {r["siren_groupement"] for r in csv.DictReader(fh) if r["nature_juridique"] == "COM"}
+    by_siren = {c["siren"]: c["code"] for c in json.loads((SHARED_DATA / "cog/communes.json").read_text(encoding="utf-8"))
+                if c.get("siren") and c["type"] == "commune-actuelle"}
+    com = {by_siren[s] for s in com_sirens}
+    with (SHARED_MORE_DATA / "ngeo-anct-cog2023_zlv.csv").open(encoding="utf-8", newline="") as fh:
+        in_table = {r["insee_com"] for r in csv.DictReader(fh) if r["id_crte"].strip()}
+    assert len(com) == 36 and com <= in_table
+    _, rows = query.run_query(graph, f"""PREFIX pvd: <https://w3id.org/pvd-graph/ontology#>
+        SELECT ?code ?from (GROUP_CONCAT(DISTINCT STRAFTER(STR(?list), "/source/"); separator=" ") AS ?lists) WHERE {{
+          ?p pvd:inProgramme <https://w3id.org/pvd-graph/id/programme/crte> ; pvd:participant ?c ; pvd:listedIn ?list .
+          ?c pvd:inseeCode ?code . OPTIONAL {{ ?p pvd:inProgrammeFrom ?from }} }} GROUP BY ?code ?from""")
+    found = {query.plain(r[0]): (query.plain(r[1]), " ".join(sorted(query.plain(r[2]).split()))) for r in rows}
+    assert set(found) <= in_table and len(found) > 0.99 * len(in_table)
+    assert {c: found[c] for c in com} == {c: ("2022-12-01", "anct-crte anct-ngeo") for c in com}
+    assert {v for c, v in found.items() if c not in com} == {("2023-01-01", "anct-ngeo")}
