@@ -22,7 +22,7 @@ from rdflib import Literal, URIRef
 
 from pvd_graph import store
 from pvd_graph.errors import UserError
-from pvd_graph.namespaces import OX, OX_RDF, PVD
+from pvd_graph.namespaces import OX, OX_RDF, OX_RDFS, PVD
 
 _PREFIXES = """PREFIX pvd: <https://w3id.org/pvd-graph/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -182,3 +182,48 @@ def is_a(ds, iri: str, cls: str) -> bool:
 def members(ds, cls: str) -> list[str]:
     """IRIs of every ``pvd:<cls>`` in the graph (and what :data:`ALSO` adds), sorted."""
     return sorted({str(r[0]) for r in _select(ds, _OF_CLASS, {"cls": URIRef(str(PVD[cls]))})} | _also(ds, cls, {}))
+
+
+@dataclass(frozen=True)
+class FormerEPCI:
+    """An EPCI of an older code that the current one no longer lists (``pvd:FormerEPCI``), with its
+    derived period: ``valid_from`` the first day of the oldest vintage showing it, ``valid_until`` that of
+    the first vintage read without it (``YYYY-MM-DD``; ``None`` when the graph gives none)."""
+
+    iri: str
+    siren: str
+    label: str
+    valid_from: str | None
+    valid_until: str | None
+
+    def period(self) -> str:
+        return f"in the code from {self.valid_from or '?'} until {self.valid_until or '?'}"
+
+    def note(self, name: str, day: str | None) -> str | None:
+        """One line when the *name* parameter naming this EPCI cannot answer at *day* (``None``: today), else ``None``.
+
+        Only a dated membership reaches a former EPCI (it has no ``pvd:memberOf``): without a date, or at a
+        date outside its period, no commune is in it, and 0 rows would be silent."""
+        said = f"{name} {self.siren} is a former EPCI ({self.label}, {self.period()})"
+        if day is None:
+            return (f"{said}: without a date the answer is today's state, in which it has no member; "
+                    f"give a date of its period (date=YYYY-MM-DD)")
+        if self.valid_until is not None and day >= self.valid_until:
+            return f"{said}: at {day} it no longer exists, no commune is in it"
+        if self.valid_from is not None and day < self.valid_from:
+            return f"{said}: at {day}, before the oldest code that shows it, no membership in it is known"
+        return None
+
+
+def former_epci(ds, iri: str) -> FormerEPCI | None:
+    """The :class:`FormerEPCI` *iri* names, or ``None`` when it is not stated ``a pvd:FormerEPCI``."""
+    node = ox.NamedNode(iri)
+    if next(iter(ds.quads(node, OX_RDF.type, OX.FormerEPCI)), None) is None:
+        return None
+
+    def one(prop) -> str | None:
+        values = sorted(q.object.value for q in ds.quads(node, prop, None))
+        return values[0] if values else None
+
+    return FormerEPCI(iri, one(OX.siren) or iri.rsplit("/", 1)[-1], one(OX_RDFS.label) or "",
+                      one(OX.validFrom), one(OX.validUntil))

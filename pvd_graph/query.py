@@ -184,6 +184,7 @@ class CatalogueQuery:
         """
         where = f"query {self.name!r}"
         out = {}
+        formers = {}  # parameter → the former EPCI it names (answered only at a date of its period)
         for key, value in values.items():
             param = self.param(key)
             if param is None:
@@ -197,8 +198,8 @@ class CatalogueQuery:
                         out[key] = _by_name(ds, param, str(value), notes)
                     continue
                 out[key] = param.bind(str(value), notes)
-                if ds is not None:
-                    _check_meaning(ds, param, out[key])
+                if ds is not None and (former := _check_meaning(ds, param, out[key])) is not None:
+                    formers[key] = former
             except ValueError as exc:
                 raise UserError(f"{where}: parameter {key}={value!r}: {exc}") from None
         missing = [p.name for p in self.params if not p.optional and p.name not in values]
@@ -209,6 +210,9 @@ class CatalogueQuery:
             note = date_note(ds, out["date"].toPython())
             if note:
                 notes.append(note)
+        if notes is not None:
+            day = out["date"].toPython().isoformat() if "date" in out and self.param("date").type == "xsd:date" else None
+            notes += [n for key, former in formers.items() if (n := former.note(key, day))]
         for p in self.params:
             if p.not_before and p.name in out and p.not_before in out \
                     and out[p.name].toPython() < out[p.not_before].toPython():
@@ -281,20 +285,30 @@ def _by_name(ds, param: Param, name: str, notes: list[str] | None):
     return URIRef(match.iri) if param.type == "pvd:Commune" else Literal(match.code)
 
 
-def _check_meaning(ds, param: Param, term) -> None:
-    """``ValueError`` unless *term* names a resource of the right class in *ds* (see :data:`MEANINGS`)."""
+def _check_meaning(ds, param: Param, term):
+    """``ValueError`` unless *term* names a resource of the right class in *ds* (see :data:`MEANINGS`).
+
+    An EPCI parameter may also name a former EPCI (``pvd:FormerEPCI``, an EPCI of an older code,
+    merged or dissolved): a dated query answers for it through the memberships valid at the date.
+    Returned (:class:`pvd_graph.lookup.FormerEPCI`) so that :meth:`CatalogueQuery.bindings` says when
+    the date cannot reach it, rather than 0 silent rows; ``None`` otherwise."""
     key = param.type if param.type in RESOURCE_TYPES else param.form
     if key not in MEANINGS:
-        return
+        return None
     lookup = _lookup()
     cls, prop = MEANINGS[key]
     what, code = _WHAT[cls], param.code_of(term)
     if prop is not None:
         if lookup.by_code(ds, prop, code, cls) is None:
-            raise ValueError(f"no {what} with code {code} in this graph")
-        return
+            former = lookup.by_code(ds, prop, code, "FormerEPCI") if cls == "EPCI" else None
+            if former is None:
+                raise ValueError(f"no {what} with code {code} in this graph")
+            return lookup.former_epci(ds, former)
+        return None
     if lookup.is_a(ds, str(term), cls):
-        return
+        return None
+    if cls == "EPCI" and (former := lookup.former_epci(ds, str(term))) is not None:
+        return former
     known = [iri.rsplit("/", 1)[-1] for iri in lookup.members(ds, cls)]
     listed = f"known: {', '.join(known)}" if len(known) <= 30 else f"{len(known)} in the graph"
     raise ValueError(f"no {what} {code!r} in this graph ({listed})")

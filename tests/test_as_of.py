@@ -18,7 +18,15 @@ from pvd_graph.cli import main
 from tests.conftest import SHARED_DATA, SHARED_MORE_DATA
 
 PVD_2021 = SHARED_DATA / "anct_pvd_communes_2021.csv"
-TODAY = "2026-12-01"
+#: The first day of the newest geographic code read: ../shared/data/cog is the code of 2026
+#: (../shared/data/README.md: package 6.0.0, millésime 2026), and the code of year N is the one in force
+#: on 1 January N (ontology/README.md, "Dating rule"). From this day the EPCI are those of its epci.json.
+#: A fixed date, not ``datetime.date.today()``: the expected answers are read from the 2026 files, which
+#: hold from this day until a newer code is read, whatever the clock says (a clock before 2026 would
+#: expect the 2026 EPCI where the graph rightly gives the 2023 ones; with a 2027 code among the sources
+#: "today" would be the 2027 state). The first day is also the edge of the half-open periods: a
+#: membership that ended with the 2026 code is out, one that began with it is in.
+CURRENT_CODE_FROM = "2026-01-01"
 
 
 def _epci_of(folder) -> dict[str, str]:
@@ -115,7 +123,7 @@ def test_epci_as_of_2021_and_today(graph, at_2021, files):
     changed = {c for c in files["list_2021"] if files["epci_2021"].get(c) != files["epci_2026"].get(c)}
     assert changed
     assert {c: at_2021[c]["epci"] for c in changed} == {c: files["epci_2021"].get(c) for c in changed}
-    today = towns(graph, TODAY)
+    today = towns(graph, CURRENT_CODE_FROM)
     assert {c: today[c]["epci"] for c in changed} == {c: files["epci_2026"].get(c) for c in changed}
     # and every 2021 town's EPCI at 2021 is the code of 2021's
     assert {c: r["epci"] for c, r in at_2021.items()} == {c: files["epci_2021"].get(c) for c in at_2021}
@@ -130,14 +138,14 @@ def test_a_bad_date_is_one_line_exit_2(enlarged_build, capsys):
 
 def test_network_before_any_convention_has_no_convention(enlarged_build, graph, tmp_path, capsys):
     """``viz --as-of`` / ``network-stats --as-of`` a day before the earliest signature in the graph: no
-    convention node, no co-signature tie; the same network today has conventions."""
+    convention node, no co-signature tie; the same network on the day of the latest signature has conventions."""
     import networkx as nx
 
     _, rows = query.run_query(graph, "PREFIX pvd: <https://w3id.org/pvd-graph/ontology#>\n"
-                                     "SELECT (MIN(?d) AS ?first) WHERE { ?c pvd:signedOn ?d }")
-    first = query.plain(rows[0][0])
+                                     "SELECT (MIN(?d) AS ?first) (MAX(?d) AS ?last) WHERE { ?c pvd:signedOn ?d }")
+    first, last = (query.plain(v) for v in rows[0])
     before = (dt.date.fromisoformat(first) - dt.timedelta(days=1)).isoformat()
-    for day, expect_conventions in ((before, False), (TODAY, True)):
+    for day, expect_conventions in ((before, False), (last, True)):
         out = tmp_path / f"net-{day}.graphml"
         assert main(["viz", "--graph", str(enlarged_build), "--programme", "pvd", "--as-of", day,
                      "--out", str(out), "--quiet"]) == 0
@@ -230,3 +238,50 @@ def test_partners_of_town_before_a_signature_have_not_that_conventions_signatori
                      or (c in files["2024-08"] and before >= "2024-08-01"))
         assert ("pvd" in {r["programme"] for r in then if r["role"] != "signataire"}) is listed_by, (c, then)
 
+
+
+def test_a_former_epci_answers_at_a_date_of_its_period_and_says_so_outside(graph, files):
+    """``epci=`` a former EPCI (an EPCI of the 2021 code that the 2026 code no longer lists, named by the
+    2021 PVD list: 200067221 CC Centre Morbihan Communauté) was refused as unknown. At 2021-02-01 its
+    towns are the 2021 list's towns in it by epci.json of 2021; without a date, or at a date from the
+    first code without it (2023: epci.json of 2023 does not list it), no commune is in it and one note
+    says so instead of 0 silent rows."""
+    epci_2023 = {e["code"] for e in json.loads((SHARED_MORE_DATA / "cog-2023/epci.json").read_text(encoding="utf-8"))}
+    former = sorted({e for c, e in files["epci_2021"].items() if c in files["list_2021"]}
+                    - set(files["epci_2026"].values()) - epci_2023)
+    assert "200067221" in former
+    siren = former[0]
+    expected = {c for c in files["list_2021"] if files["epci_2021"].get(c) == siren}
+    assert expected
+    for date, towns_then in (("2021-02-01", expected), (None, set()), ("2023-01-01", set()), (CURRENT_CODE_FROM, set())):
+        notes: list[str] = []
+        _, rows = query.run_query(graph, "towns-in-programme", {"programme": "pvd", "epci": siren,
+                                                                 **({"date": date} if date else {})}, notes=notes)
+        assert {query.plain(r[0]) for r in rows} == towns_then, date
+        said = [n for n in notes if f"epci {siren} is a former EPCI" in n]
+        assert len(said) == (0 if towns_then else 1), (date, notes)
+
+
+def test_crte_communes_count_from_the_list_that_names_them(graph):
+    """The CRTE list (2022-12) names groupings: its 36 ``COM`` rows are communes (SIREN → INSEE by the
+    COG 2026); the communes of the EPCI groupings are named only by the ngeo table (``id_crte``, in the
+    COG 2023: vintage ``2023``). So the CRTE participation of a commune of a ``COM`` row is listed in both
+    and counts from 2022-12-01, that of every other commune of the table from 2023-01-01 (the table gives
+    no date of its own: the first day of the code it is written in). Every commune participation is
+    one of the table's."""
+    with (SHARED_MORE_DATA / "crte_groupements_datagouv_2022-12.csv").open(encoding="utf-8", newline="") as fh:
+        com_sirens = {r["siren_groupement"] for r in csv.DictReader(fh) if r["nature_juridique"] == "COM"}
+    by_siren = {c["siren"]: c["code"] for c in json.loads((SHARED_DATA / "cog/communes.json").read_text(encoding="utf-8"))
+                if c.get("siren") and c["type"] == "commune-actuelle"}
+    com = {by_siren[s] for s in com_sirens}
+    with (SHARED_MORE_DATA / "ngeo-anct-cog2023_zlv.csv").open(encoding="utf-8", newline="") as fh:
+        in_table = {r["insee_com"] for r in csv.DictReader(fh) if r["id_crte"].strip()}
+    assert len(com) == 36 and com <= in_table
+    _, rows = query.run_query(graph, f"""PREFIX pvd: <https://w3id.org/pvd-graph/ontology#>
+        SELECT ?code ?from (GROUP_CONCAT(DISTINCT STRAFTER(STR(?list), "/source/"); separator=" ") AS ?lists) WHERE {{
+          ?p pvd:inProgramme <https://w3id.org/pvd-graph/id/programme/crte> ; pvd:participant ?c ; pvd:listedIn ?list .
+          ?c pvd:inseeCode ?code . OPTIONAL {{ ?p pvd:inProgrammeFrom ?from }} }} GROUP BY ?code ?from""")
+    found = {query.plain(r[0]): (query.plain(r[1]), " ".join(sorted(query.plain(r[2]).split()))) for r in rows}
+    assert set(found) <= in_table and len(found) > 0.99 * len(in_table)
+    assert {c: found[c] for c in com} == {c: ("2022-12-01", "anct-crte anct-ngeo") for c in com}
+    assert {v for c, v in found.items() if c not in com} == {("2023-01-01", "anct-ngeo")}

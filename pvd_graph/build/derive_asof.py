@@ -20,7 +20,9 @@ that names the EPCI), or its own convention's if earlier. A participation with n
 A town that only a convention of the programme concerns, with no participation node, gets no date
 (there is no node to carry it, and minting a participation would add one to every reader of the graph
 without a date): on the enlarged national build these are 11 communes of CRTE contracts, none signed
-(no ``pvd:signedOn``), so none had a date under the query-time rule either.
+(no ``pvd:signedOn``), so none had a date under the query-time rule either. A commune of a *signed*
+convention without a participation would lose its date silently: ``queries/checks/convention-only-town-
+violation.rq`` reports it as a violation of the build.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from pvd_graph.errors import UserError
 from pvd_graph.namespaces import ID, ids
 from pvd_graph.server import formats, pages
 from pvd_graph.server.assets import Assets
-from pvd_graph.server.catalogue import NOTES_HEADER
+from pvd_graph.server.catalogue import CLIENT_NOTES_HEADER, NOTES_HEADER, notes_field
 from pvd_graph.server.ontology_pages import Documents, ontology_html, shapes_html
 from pvd_graph.server.description import DatasetView, service_description
 from pvd_graph.server.engine import Reply, error
@@ -315,6 +315,8 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
             "accept": "application/sparql-results+json" if html else request.headers.get("accept"),
             "format": None if html else _first(params, "format")})
         notes = json.loads(reply.headers.pop(NOTES_HEADER, "[]"))
+        said = {CLIENT_NOTES_HEADER: notes_field(notes)} if notes else {}  # CSV, JSON…: beside the rows
+        reply.headers.update(said)
         if not html or reply.status != 200 or not reply.media_type.startswith("application/sparql-results+json"):
             return _response(reply)
         data = json.loads(reply.body)
@@ -323,6 +325,7 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
         given = ", ".join(f"{k}={v}" for k, v in values.items()) or "sans paramètre"
         page = _html(pages.results_page(f"{cq.title or cq.name} ({given})", head, rows, notes))
         page.headers["Vary"] = "Accept"
+        page.headers.update(said)
         return page
 
     def document(request: Request, doc, html: str | None) -> Response:
@@ -374,7 +377,8 @@ def _wrapped(app):
     elsewhere can POST ``application/sparql-query``.
     """
     return CORSMiddleware(GZipMiddleware(app, minimum_size=1024), allow_origins=["*"],
-                          allow_methods=["GET", "HEAD", "POST"], allow_headers=["*"], max_age=86400)
+                          allow_methods=["GET", "HEAD", "POST"], allow_headers=["*"],
+                          expose_headers=[CLIENT_NOTES_HEADER], max_age=86400)
 
 
 class _Limits:
