@@ -221,8 +221,8 @@ def test_no_violation_from_the_history(enlarged_build):
 
 def test_ort_rows_of_former_communes_name_the_commune_that_carries_them_on(enlarged_build, cog):
     """The ORT rows whose commune is no longer current are never moved to another commune: the former commune's
-    participation when INSEE's tables (or the sourced 2025 supplement) date its merger (tests/test_vintage_reading.py),
-    else rejected; either way the row's line names the current commune whose ``anciensCodes`` list the code,
+    participation when INSEE's tables (or the sourced 2025 supplement) date its merger (tests/test_vintage_reading.py)
+    or the COG 2023 shows it (merged after the tables, tests/test_undated_mergers.py), else rejected; either way the row's line names the current commune whose ``anciensCodes`` list the code,
     never a bare "not current"."""
     listed = {old: c["code"] for c in cog if c["type"] == "commune-actuelle" for old in c.get("anciensCodes", ())}
     current = {c["code"] for c in cog if c["type"] == "commune-actuelle"}
@@ -231,6 +231,9 @@ def test_ort_rows_of_former_communes_name_the_commune_that_carries_them_on(enlar
         former = {r["Code commune"] for r in csv.DictReader(fh) if r["Code commune"] not in current}
     assert former and former <= set(listed)
     dated = {code for _, code, *_ in _rows(MERGERS)} | {row[1] for row in insee_history.LATER_MERGERS[0]}
+    # merged after the tables: the former commune of the COG 2023 that shows it, its end bounded (test_undated_mergers)
+    dated |= {c["code"] for c in json.loads((SHARED_MORE_DATA / "cog-2023" / "communes.json").read_text("utf-8"))
+              if c["type"] == "commune-actuelle" and c["code"] in listed}
     with (enlarged_build / "rejects.csv").open(encoding="utf-8", newline="") as fh:
         reasons = {r["value"]: r["reason"] for r in csv.DictReader(fh)
                    if r["source"] == "anct-ort" and r["field"] == "code commune" and r["value"] in former}

@@ -70,13 +70,32 @@ def test_the_table_entries_are_the_ids_of_current_communes(shared_data, table, c
         {c: f"{n} values" for c, n in stale.items() if n}
 
 
-def _va(current) -> dict[str, set[str]]:
+def _va(current, successor=None) -> dict[str, set[str]]:
+    """commune IRI → no id; with *successor* (former code → current commune), a village merged since counts for
+    the commune that carries it on (the list is read in the COG 2023: its participation is the former commune's)."""
     towns = {}
     for f in json.loads(VA_FILE.read_text(encoding="utf-8"))["features"]:
         code = re.fullmatch(r".+ \((\w{5})\)", f["properties"]["liste_geo"].strip()).group(1)
+        if code not in current and successor:
+            code = successor.get(code, code)
         if code in current:
             towns[commune_iri(code)] = set()  # the list's village id is not imported: no id compared
     return towns
+
+
+def _carried_on(shared_data, current) -> tuple[dict[str, str], dict[str, dict[str, set[str]]]]:
+    """(former code → the current commune whose ``anciensCodes`` list it, slug → commune IRI → the ids the ngeo
+    table gives its former communes): the cross-check counts a former commune's entry for the commune carrying it on
+    (every commune of the table merged since is a former commune of the enlarged build: test_ngeo_vintage)."""
+    communes = json.loads((shared_data / "cog" / "communes.json").read_text(encoding="utf-8"))
+    successor = {old: c["code"] for c in communes if c["type"] == "commune-actuelle" for old in c.get("anciensCodes") or ()}
+    found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    with NGEO_CSV.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["insee_com"] not in current:
+                for column, slug in CHECKED.items():
+                    found[slug][commune_iri(successor[row["insee_com"]])] |= _cells(row[column])
+    return successor, found
 
 
 def _ti(shared_data, by_siren) -> dict[str, set[str]]:
@@ -141,9 +160,12 @@ def test_each_programme_file_disagreement_with_the_table_is_in_conflicts_csv(enl
             if r["dropped_source"] == "anct-ngeo":
                 found[r["kept_source"]].add((r["subject"], r["property"], r["kept"], r["kept_source"],
                                              r["dropped"], r["dropped_source"]))
-    for source, listed, slug in (("anct-va", _va(current), "va"), ("anct-ti", _ti(shared_data, by_siren), "ti"),
+    successor, former = _carried_on(shared_data, current)
+    for source, listed, slug in (("anct-va", _va(current, successor), "va"), ("anct-ti", _ti(shared_data, by_siren), "ti"),
                                  ("anct-pvd-2024-08", _pvd(current), "pvd"),
                                  ("anct-france-services", _fs(shared_data), "france-services")):
-        expected = _expected(listed, table[slug], slug, source)
+        entries = {town: table[slug].get(town, set()) | former[slug].get(town, set())
+                   for town in set(table[slug]) | {t for t, ids in former[slug].items() if ids}}
+        expected = _expected(listed, entries, slug, source)
         assert found[source] == expected, (source, len(found[source]), len(expected))
     assert set(found) <= set(importers.KNOWN_SOURCES) - {"anct-ngeo"}

@@ -16,7 +16,7 @@ from conftest import assert_former_commune_carried_on, SHARED_MORE_DATA
 from test_history import _union, graph  # noqa: F401 (the national graph fixture and its query helper)
 from pvd_graph import importers
 from pvd_graph.importers import insee_history
-from pvd_graph.namespaces import OX, RDFS, ids
+from pvd_graph.namespaces import OX, PREFIXES, RDFS, ids
 
 LIST_2021 = "anct_pvd_communes_2021.csv"
 COG_2021 = SHARED_MORE_DATA / "cog-2021"
@@ -243,8 +243,8 @@ ORT_TABLE = SHARED_MORE_DATA / "ort_suivi_conventions_zlv_2024-10.csv"
 
 def test_ort_rows_of_communes_merged_since_are_participations_of_the_former_commune(graph, enlarged_build,
                                                                                      shared_data):
-    """Each ORT row whose code is a commune of the COG 2023 but not of the COG 2026 is no longer rejected: its
-    participation is that of the former commune (never typed current), carried on by the commune whose COG 2026
+    """Each ORT row whose code is a commune of the COG 2023 but not of the COG 2026 is no longer rejected (those
+    merged after INSEE's tables neither, since session 8): its participation is that of the former commune (never typed current), carried on by the commune whose COG 2026
     ``anciensCodes`` list it, and a signed row joins the convention of its EPCI (of 2023) and date, which its
     successor's row also joins when the table gives it the same date."""
     communes_2023, communes_2026 = _communes(COG_2023), _communes(shared_data / "cog")
@@ -256,8 +256,9 @@ def test_ort_rows_of_communes_merged_since_are_participations_of_the_former_comm
     gone = [r for r in rows if r["Code commune"] not in communes_2026 and r["Code commune"] in communes_2023]
     merged = [r for r in gone if r["Code commune"] in dated]
     assert merged, "the table holds communes merged since: the test would not see the vintage"
+    assert len(gone) > len(merged)  # and communes merged after INSEE's tables (2025 or 2026), bounded end
     date_of = {r["Code commune"]: r["Si signée, date de signature"] for r in rows if r["Signée ?"] == "Signée"}
-    for r in merged:
+    for r in gone:
         code = r["Code commune"]
         c = ids.commune(code)
         found = _union(graph, f"""
@@ -276,11 +277,14 @@ def test_ort_rows_of_communes_merged_since_are_participations_of_the_former_comm
                 assert joined == [(conv,)], (code, joined)
     refused = {x["value"]: x["reason"] for x in _csv(enlarged_build / "rejects.csv")
                if x["source"] == "anct-ort" and x["outcome"] == "row rejected"}
-    assert not refused.keys() & {r["Code commune"] for r in merged}
-    # a merger after INSEE's tables that no source dates: still rejected, saying so
+    assert not refused.keys() & {r["Code commune"] for r in gone}
+    # a merger after INSEE's tables that no source dates: no end date, its bounds (tests/test_undated_mergers.py)
     for r in gone:
-        if r["Code commune"] not in dated:
-            assert "do not date" in refused[r["Code commune"]], r
+        bounded = bool(graph.query("".join(f"PREFIX {k}: <{v}>\n" for k, v in PREFIXES.items()) + f"""ASK {{ <{ids.commune(r["Code commune"])}> pvd:validUntilNotBefore [] ;
+                                           pvd:validUntilNotAfter [] FILTER NOT EXISTS {{
+                                           <{ids.commune(r["Code commune"])}> pvd:validUntil [] }} }}""",
+                                   use_default_graph_as_union=True))
+        assert bounded == (r["Code commune"] not in dated), r
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,13 @@ kind shows it, ``pvd:validUntil`` 1 January of the first vintage read after the 
 membership began: the code before 2021 is not read. The importers
 (:mod:`pvd_graph.importers.cog_history`) make one node per continuous period, so V has no gap;
 a node whose V skips a vintage read is reported in ``conflicts.csv`` and dated by its oldest run.
+
+A former commune that a vintage shows (merged after the years INSEE's tables cover, so no table dates it:
+:mod:`pvd_graph.importers.cog_history`) gets no ``pvd:validUntil``, only its bounds: ``pvd:validUntilNotAfter``
+1 January of the first vintage read without it, ``pvd:validUntilNotBefore`` 1 January of the year after the
+newest vintage showing it, or of the year after the table's last year (its ``dcterms:temporal``) when the table
+covers the years in between (the table does not name it, so it did not end in those years). COG 2023 and 2026
+give [2024-01-01, 2026-01-01], the merger table to 2024 raises it to [2025-01-01, 2026-01-01].
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import re
 import pyoxigraph as ox
 
 from pvd_graph.build.assemble import Conflict
-from pvd_graph.namespaces import OX, OX_XSD, PREFIXES, ids
+from pvd_graph.namespaces import DCTERMS, OX, OX_XSD, PREFIXES, ids
 from pvd_graph.store import Store
 
 _SOURCE_KIND = re.compile(r"cog-(?:[0-9]{4}-)?(.+)")
@@ -52,6 +59,10 @@ def periods(ds: Store) -> tuple[list[ox.Triple], list[Conflict]]:
         if s.value in vintage_of:
             shown.setdefault(n, set()).add(vintage_of[s.value])
             kind_of[n] = _kind(s.value)
+    # a former commune shown by a vintage: one whose merger INSEE's tables do not name (pvd_graph.importers.cog_history)
+    former = {n for (n,) in ds.select(f"SELECT ?n WHERE {{ ?n a <{OX.FormerCommune.value}> ; <{OX.shownIn.value}> [] }}",
+                                      union=True)}
+    tables = _tables_year(ds)
     triples, conflicts = [], []
     for n, years in shown.items():
         all_years = sorted(set(read[kind_of[n]]))
@@ -66,6 +77,20 @@ def periods(ds: Store) -> tuple[list[ox.Triple], list[Conflict]]:
                                       " ".join(sorted(years)), "vintages showing it, with a gap"))
         triples.append(ox.Triple(n, OX.validFrom, _date(min(years))))
         later = [y for y in all_years if y > last]
-        if later:
+        if later and n in former:
+            # no day of its end: only its bounds (the end is after the last vintage showing it and after the years
+            # INSEE's tables cover, which do not name it; at the latest the first vintage read without it)
+            not_before = str(int(last) + 1)
+            if tables is not None and last < tables < later[0]:
+                not_before = str(int(tables) + 1)
+            triples.append(ox.Triple(n, OX.validUntilNotBefore, _date(not_before)))
+            triples.append(ox.Triple(n, OX.validUntilNotAfter, _date(later[0])))
+        elif later:
             triples.append(ox.Triple(n, OX.validUntil, _date(later[0])))
     return triples, conflicts
+
+
+def _tables_year(ds: Store) -> str | None:
+    """The last year INSEE's merger table covers (its source's ``dcterms:temporal``), ``None`` without the table."""
+    rows = ds.select(f"SELECT ?y WHERE {{ <{ids.source('insee-fusions')}> <{DCTERMS.temporal}> ?y }}", union=True)
+    return max((y.value[:4] for (y,) in rows), default=None)

@@ -44,8 +44,9 @@ __all__ = ["KNOWN_SOURCES", "FETCH_MANIFEST", "Earlier", "ImportResult", "Import
 #: importer resolves commune groupings through the COG communes; the ORT importer resolves each
 #: commune's EPCI through the COG communes and EPCI).
 KNOWN_SOURCES: dict[str, Importer] = {
-    # INSEE's tables before the lists read in an older code: a row of a commune merged since names its former commune
-    imp.id: imp for imp in (*cog.IMPORTERS, *cog_history.IMPORTERS, *insee_history.IMPORTERS,
+    # INSEE's tables before the lists read in an older code: a row of a commune merged since names its former commune;
+    # and before the older codes, which make a former commune only of a code the tables do not name
+    imp.id: imp for imp in (*cog.IMPORTERS, *insee_history.IMPORTERS, *cog_history.IMPORTERS,
                                  *anct_pvd_2024.IMPORTERS, anct_pvd.IMPORTER,
                                  # the ACV layouts that share names with anct-acv's come first (by content)
                                  anct_acv2.IMPORTER, *anct_acv_superposeur.IMPORTERS, anct_acv_map.IMPORTER,

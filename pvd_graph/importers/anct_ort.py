@@ -202,7 +202,7 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> N
     seen = Duplicates()
     # a commune merged since the rows were written (2022-2024) is read in the code of 2023 (pvd_graph.importers.vintage)
     older = vintage.older_code(run, MERGED_CODE_YEAR) or vintage.Code(MERGED_CODE_YEAR, False, {}, {})
-    formers = (earlier.history or {}).get(history.FORMER, {}).get("insee", {})  # dated by INSEE's tables
+    formers = history.former_communes(run)  # dated by INSEE's tables, or bounded by the COG vintages
     groups: dict[tuple[str, dt.date], _Operation] = {}
     operations: list[_Operation] = []
     for line, row in _rows(data, result):
@@ -212,7 +212,7 @@ def parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun) -> N
             seen.check(code, line, CODE, code)
             if code not in earlier.current_communes and (code not in older.communes or code not in formers):
                 raise RowError(CODE, code, not_current(code, earlier).reason + (
-                    f"; a commune of the COG {older.year} whose merger INSEE's tables do not date: not imported"
+                    f"; a commune of the COG {older.year} of which this import holds no former commune: not imported"
                     if code in older.communes else ""))  # names the commune it is part of
             status = readers.cell(row.get(STATUS))
             if status is not None and status not in STATUSES:

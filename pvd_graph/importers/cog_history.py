@@ -21,8 +21,12 @@ What an older vintage is read for (ontology/README.md, "Memberships and names pe
   as ``skos:altLabel`` and as a dated name (``pvd:FormerName`` ``<commune#name-{newest vintage showing it}>``,
   ``rdfs:label``, ``pvd:nameOf``); the current ``rdfs:label`` is never touched. A current EPCI renamed
   likewise (``<epci#name-{vintage}>``, from ``epci.json``; dated by the vintages of that file).
+* **former communes merged after INSEE's tables**: a commune of this vintage that is not current, whose code a
+  current commune lists in its ``anciensCodes`` and whose end INSEE's tables (imported before) do not give, is
+  the ``pvd:FormerCommune`` ``commune/{code}`` replaced by that commune, its end bounded by the build
+  (:func:`_undated_former`; ontology/README.md, "Communes through time").
 
-Nothing else of an older vintage is imported: its communes never become current resources (a code
+Nothing else of an older vintage is imported: its communes never become current resources (another code
 that is not current is only an ``org:member`` of its memberships), and its départements, régions,
 populations and postcodes are set aside. Newer vintages are read first (import order of
 :data:`pvd_graph.importers.KNOWN_SOURCES`: 2026, then 2023, then 2021), which is what lets a
@@ -41,8 +45,8 @@ from pvd_graph.identifiers import commune_iri, epci_iri
 from pvd_graph.importers import cog, history, readers
 from pvd_graph.importers.base import ImportResult, Reject
 from pvd_graph.importers.common import (NOT_EPCI, Emitter, Importer, ImportRun, RowError, optional, reject,
-                                        required_cell)
-from pvd_graph.namespaces import OX, OX_SKOS, ids, unpkg_url
+                                        required_cell, source_iri)
+from pvd_graph.namespaces import OX, OX_DCTERMS, OX_PROV, OX_SKOS, ids, unpkg_url
 
 #: millésime → the version of ``@etalab/decoupage-administratif`` that holds it (its README)
 PACKAGE_VERSIONS = {"2023": "3.1.1", "2021": "1.1.1"}
@@ -97,6 +101,9 @@ def parse_communes_history(vintage: str):
                 continue
             history.record(run, history.COMMUNES, vintage, code, label)
             if code not in current:
+                if _undated_former(emit, run, vintage, code, label):
+                    result.rows_accepted += 1
+                    continue
                 skipped[f"not a current commune in {cog.VINTAGE} (merged or renumbered since)"] += 1
                 continue
             result.rows_accepted += 1
@@ -104,6 +111,39 @@ def parse_communes_history(vintage: str):
         result.skipped.update(skipped)
         _read_for(result, file, vintage, ("codesPostaux", "population"), "former names")
     return parse
+
+
+def _undated_former(emit: Emitter, run: ImportRun, vintage: str, code: str, label: str) -> bool:
+    """The former commune ``commune/{code}`` of a commune of *vintage* that is not current, when a current commune
+    lists *code* in its ``anciensCodes`` and INSEE's tables of this import name no commune of *code*, or only one they
+    never end (``commune/{code}``, the commune after their last change of it): a merger after the years they cover
+    (2025 or 2026); whether it is one.
+
+    What the sources say is stated, nothing more: its name in *vintage*, ``dcterms:isReplacedBy`` the current commune
+    whose ``anciensCodes`` list it (COG 2026, its source added), ``pvd:shownIn`` each vintage that has it. No day of
+    its end: the build derives the bounds of its ``pvd:validUntil`` from the vintages that show it and the years
+    INSEE's tables cover (:mod:`pvd_graph.build.derive_memberships`). Newest vintage first: an older one only adds
+    its ``pvd:shownIn`` to a former commune a newer one made.
+    """
+    made = (run.earlier.history or {}).get(history.FORMER, {}).get(history.FORMER_BY_COG, {})
+    iri = commune_iri(code)
+    if code in made:
+        emit.add(emit.node(iri), OX.shownIn, emit.source)
+        return True
+    now = (run.earlier.merged_into or {}).get(code)
+    if now is None or (run.earlier.history or {}).get(history.TABLED, {}).get("insee", {}).get(code, history.OPEN) \
+            != history.OPEN:
+        return False
+    history.record(run, history.FORMER, history.FORMER_BY_COG, code, iri)
+    f = emit.entity(iri, OX.FormerCommune)
+    emit.add(f, OX_PROV.wasDerivedFrom, emit.node(source_iri(cog.COMMUNES.id)))  # the anciensCodes
+    emit.label(f, label)
+    emit.string(f, OX.formerInseeCode, code)
+    successor = emit.node(commune_iri(now))
+    emit.add(f, OX_DCTERMS.isReplacedBy, successor)
+    emit.add(successor, OX_DCTERMS.replaces, f)
+    emit.add(f, OX.shownIn, emit.source)
+    return True
 
 
 def _former_name(emit: Emitter, run: ImportRun, vintage: str, kind: str, key: str, label: str, owner: str) -> None:

@@ -27,6 +27,14 @@ COMMUNES, EPCI = "communes", "epci"
 #: the codes whose last commune INSEE's tables end (``commune/{code}`` a dated pvd:FormerCommune), filled by
 #: pvd_graph.importers.insee_history under the "vintage" ``insee``
 FORMER = "former"
+#: the "vintage" of :data:`FORMER` under which an older COG vintage records the former communes it makes itself
+#: (:mod:`pvd_graph.importers.cog_history`: merged after INSEE's tables, their end bounded by the vintages)
+FORMER_BY_COG = "cog"
+#: every code that INSEE's tables of this import name (before or after a change), under the "vintage" ``insee``
+TABLED = "tabled"
+#: the value :data:`TABLED` holds for a code whose last commune the tables make but never end (``commune/{code}``
+#: the commune after their last change of it, not current): an older COG vintage bounds its end like an untabled one
+OPEN = "open"
 
 
 def _history(run: ImportRun) -> dict:
@@ -86,6 +94,13 @@ def current_epci_names(run: ImportRun, vintage: str) -> None:
     if vintage not in said:
         for siren, name in (run.earlier.epci_names or {}).items():
             period_node(run, EPCI_NAME, vintage, siren, name, lambda last: None)
+
+
+def former_communes(run: ImportRun) -> set[str]:
+    """The codes whose last commune is a ``pvd:FormerCommune`` ``commune/{code}`` of this import: dated by INSEE's
+    tables, or made by an older COG vintage with its end bounded (the lists read in an older code take them)."""
+    said = (run.earlier.history or {}).get(FORMER, {})
+    return set(said.get("insee", {})) | set(said.get(FORMER_BY_COG, {}))
 
 
 def require_current(run: ImportRun, current: str, vintage: str, kind: str) -> dict:

@@ -128,6 +128,9 @@ def _parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun, mer
         run.earlier.split_ends = defaultdict(set)
         for _, year, ini, *_ in rows:
             run.earlier.split_ends[ini].add(year)
+    for _, _, ini, fin, *_ in rows + later:  # the older COG vintages make no former commune of these
+        history.record(run, history.TABLED, "insee", ini, "")
+        history.record(run, history.TABLED, "insee", fin, "")
     versions = _Versions(rows + later, current, siren_of, merger, run.earlier.split_ends or {})
     kept = 0
     replaced_by: dict[str, str] = {}
@@ -153,12 +156,14 @@ def _parse(data: bytes, result: ImportResult, emit: Emitter, run: ImportRun, mer
         line_of.setdefault(f.value, line)
         line_of[fin] = line
     for code in sorted(versions.open):
+        history.record(run, history.TABLED, "insee", code, history.OPEN)  # an older COG vintage may bound its end
         f = emit.entity(ids.commune(code), OX.FormerCommune)
         emit.string(f, OX.formerInseeCode, code)
         result.noted.append(Reject(file, line_of.get(code, ""), FIN, code, (
             f"noted, nothing dropped: commune {code} is the commune after a change of {versions.last_after[code]}, but the table gives "
             f"it no later end and the COG of this import has no commune {code}: a former commune whose end is "
-            "not dated (its link to a current commune stops there)")))
+            "not dated (its link to a current commune stops there, unless an older COG vintage of the import shows it "
+            "and a current commune lists it in its anciensCodes: then that commune replaces it)")))
     if kept:
         result.figures["chef-lieu rows whose commune goes on (old SIREN kept): no former resource"] = kept
     if merger:

@@ -103,11 +103,11 @@ def merged_since(code: str, code_of_list: Code, earlier: Earlier) -> str:
 
 def undated_former(code: str, code_of_list: Code, run: ImportRun, field: str) -> RowError | None:
     """Why a row of *code*, a commune of the list's (older) code that is not current, cannot be the former
-    commune's participation: INSEE's tables of this import do not end that commune (merged after the years they
-    cover, or the tables not imported), so the graph would hold no ``pvd:FormerCommune`` for it; ``None`` when
-    they do (the ORT's rule, :mod:`pvd_graph.importers.anct_ort`)."""
-    if code in (run.earlier.history or {}).get(history.FORMER, {}).get("insee", {}):
+    commune's participation: the graph holds no ``pvd:FormerCommune`` for it (neither INSEE's tables of this import
+    end it, nor an older COG vintage makes it, :mod:`pvd_graph.importers.cog_history`: no current commune lists
+    the code in its ``anciensCodes``); ``None`` when it does (the ORT's rule, :mod:`pvd_graph.importers.anct_ort`)."""
+    if code in history.former_communes(run):
         return None
     err = common.not_current(code, run.earlier)
-    return RowError(field, code, err.reason + f"; a commune of the COG {code_of_list.year} whose merger INSEE's "
-                                              "tables do not date: not imported")
+    return RowError(field, code, err.reason + f"; a commune of the COG {code_of_list.year} of which this import "
+                                              "holds no former commune: not imported")
