@@ -575,3 +575,18 @@ def test_issue_15_epci_history_of_every_pvd_town(enlarged, shared_data):
         assert set(found[insee]) == expected[insee], insee
     assert ("200067221", "CC Centre Morbihan Communauté", "2021-01-01", "2023-01-01", False, "2021") in expected["56010"]
 
+
+
+def test_programme_by_typology_names_every_typology_property(ontology):
+    """programme-by-typology names the level properties (one UNION branch each, for speed): every
+    sub-property of pvd:typologyLevel of the ontology is among them, else its communes would fall
+    silently into « (aucun niveau) »."""
+    from rdflib import RDFS, URIRef
+
+    pvd = "https://w3id.org/pvd-graph/ontology#"
+    props = {str(p).removeprefix(pvd) for p in ontology.subjects(RDFS.subPropertyOf, URIRef(pvd + "typologyLevel"))}
+    text = CATALOGUE["programme-by-typology"].text
+    assert len(props) >= 4
+    for prop in props:
+        # communes per level, communes with a level, towns per level, towns with a level
+        assert text.count(f"pvd:{prop} ?l") == 4, prop
