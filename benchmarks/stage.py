@@ -55,7 +55,7 @@ def catalogue_cases() -> list[tuple[str, str, dict[str, str]]]:
         optional = [p for p in q.params if p.optional and p.example is not None]
         if optional:
             params[optional[0].name] = optional[0].example
-        cases.append((name, q.text, params))
+        cases.append((name, q.text_for(params), params))  # with a date, its dated text
     return cases
 
 
@@ -609,7 +609,7 @@ def stage_query_cli(args) -> dict:
               "r = s.query(sys.argv[2], substitutions=bound)\n"
               "sys.stdout.write(r.serialize(format=ox.QueryResultsFormat.CSV).decode())\n")
     prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
-    ref, ref_out = _median_run([sys.executable, "-c", script, str(_store_folder(args.build)), prologue + q.text, terms])
+    ref, ref_out = _median_run([sys.executable, "-c", script, str(_store_folder(args.build)), prologue + q.text_for(params), terms])
     rows, ref_rows = out.count("\n") - 1, ref_out.count("\n") - 1
     if rows != ref_rows:
         raise SystemExit(f"query-cli: {rows} rows from pvd-graph query, {ref_rows} from Oxigraph alone")

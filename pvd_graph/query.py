@@ -160,6 +160,13 @@ class CatalogueQuery:
     description: str = ""
     params: list[Param] = field(default_factory=list)
     returns: list[str] = field(default_factory=list)
+    #: the second text, used only when ``date`` is given (``NAME.dated.rq``, see :func:`text_for`)
+    dated_text: str | None = None
+    dated_path: Path | None = None
+
+    def text_for(self, values: Mapping[str, object]) -> str:
+        """The text to send for *values* (parameter names to raw strings or bound terms): see :func:`text_for`."""
+        return text_for(self, values)
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -399,9 +406,65 @@ def check_no_column_named_like_a_param(q: CatalogueQuery, where: str) -> None:
 
 
 def load_catalogue(folder: Path | None = None) -> dict[str, CatalogueQuery]:
-    """Every ``*.rq`` of the catalogue folder (not ``checks/``), by name (file name without ``.rq``)."""
+    """Every ``*.rq`` of the catalogue folder (not ``checks/``), by name (file name without ``.rq``);
+    a ``NAME.dated.rq`` is not a query of its own but NAME's text with a date (:func:`attach_dated_text`)."""
     files = sorted(Path(folder).glob("*.rq")) if folder else resources.query_files()
-    return {f.stem: parse_header(f.read_text(encoding="utf-8"), f.stem, f) for f in files}
+    out = {f.stem: attach_dated_text(parse_header(f.read_text(encoding="utf-8"), f.stem, f))
+           for f in files if not f.name.endswith(DATED_SUFFIX)}
+    orphans = [f for f in files if f.name.endswith(DATED_SUFFIX) and f.name[:-len(DATED_SUFFIX)] not in out]
+    if orphans:
+        raise ValueError(f"{orphans[0]}: a text with a date but no {orphans[0].name[:-len(DATED_SUFFIX)]}.rq "
+                         "beside it (queries/README.md, 'Two texts')")
+    return out
+
+
+# --- the text sent: one per query, or a second one for a date ----------------
+
+#: the sibling file holding a catalogue query's text for a date (queries/README.md, "Two texts")
+DATED_SUFFIX = ".dated.rq"
+
+
+def attach_dated_text(q: CatalogueQuery) -> CatalogueQuery:
+    """*q* with the text of ``NAME.dated.rq`` beside its file, when there is one; *q* itself.
+
+    Why two texts: the optional-parameter idiom (``COALESCE(?date != ?date, true)`` branches) makes
+    Oxigraph plan and run the dated branches even without a date (programme-matrix with the date in the
+    same text was 3x slower without one). The second file holds SPARQL only: the header (parameters,
+    columns) is NAME.rq's, which must declare the ``date`` parameter (``xsd:date``, optional); a header
+    line in the dated file would be a second header to drift, and is refused (``ValueError``).
+    """
+    if q.path is None:
+        return q
+    dated = q.path.with_name(q.path.stem + DATED_SUFFIX)
+    if not dated.is_file():
+        return q
+    param = q.param("date")
+    if param is None or param.type != "xsd:date" or not param.optional:
+        raise ValueError(f"{dated}: a text with a date, but {q.path.name} declares no optional "
+                         "'# param: date (xsd:date, optional)'")
+    text = dated.read_text(encoding="utf-8")
+    for number, line in enumerate(text.splitlines(), 1):
+        if _HEADER.match(line.strip()):
+            raise ValueError(f"{dated}:{number}: header line {line.strip()[:40]!r}: the header is "
+                             f"{q.path.name}'s alone; write a plain comment")
+    q.dated_text, q.dated_path = text, dated
+    return q
+
+
+def text_for(q: CatalogueQuery, values: Mapping[str, object]) -> str:
+    """The text of *q* to send when the parameters *values* are given: the dated text when ``date`` is
+    one of them and *q* has one, else its text. Every caller that sends a catalogue query (``execute``,
+    the endpoint's ``/catalogue``, the benchmarks' reference runs) picks it here."""
+    return q.dated_text if q.dated_text is not None and "date" in values else q.text
+
+
+def catalogue_text(q: CatalogueQuery, values: Mapping[str, object], given: str | None = None) -> str:
+    """The text the endpoint runs for *q*: *given* (the editor's tab) unless it is empty or one of *q*'s own
+    texts unchanged, then :func:`text_for` (a page showing the text without a date, sent with a date,
+    gets the dated text)."""
+    if given and given.strip() not in (q.text.strip(), (q.dated_text or "").strip()):
+        return given
+    return text_for(q, values)
 
 
 def load_query_file(path: Path | str) -> CatalogueQuery:
@@ -412,7 +475,7 @@ def load_query_file(path: Path | str) -> CatalogueQuery:
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: cannot read query file: {exc}") from None
     try:
-        return parse_header(text, path.stem, path)
+        return attach_dated_text(parse_header(text, path.stem, path))
     except ValueError as exc:
         raise UserError(str(exc)) from None
 
@@ -458,15 +521,15 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def check_text(q: CatalogueQuery):
-    """Refuse, before anything is loaded, a text that is an update rather than a query.
+def check_text(q: CatalogueQuery, text: str | None = None):
+    """Refuse, before anything is loaded, a text (*text*, else *q*'s) that is an update rather than a query.
 
     The endpoint's lexical guard decides (:mod:`pvd_graph.server.guard`), so
     both refuse the same texts; its verdict is returned (``from_clause`` is used).
     """
     from pvd_graph.server import guard
 
-    verdict = guard.inspect(q.text)
+    verdict = guard.inspect(q.text if text is None else text)
     if verdict.update:
         raise UserError(f"{q.path or q.name}: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, …) is not supported: "
                         "queries only read the graph; change the sources and rebuild instead")
@@ -547,23 +610,25 @@ def execute(ds, q: CatalogueQuery, bindings: Mapping[str, object],
     (:func:`pvd_graph.inline.inline_bindings`) so that they narrow Oxigraph's plan;
     ``inline=False`` binds them as substitutions (the same rows, tests compare both).
     """
-    verdict = check_text(q)
+    text = text_for(q, bindings)
+    where = (q.dated_path if text is q.dated_text else q.path) or q.name
+    verdict = check_text(q, text)
     # as on the endpoint: a query naming its own dataset (FROM) gets it, else the opened view
     union = ds.default_union and not verdict.from_clause
     try:
-        kind, variables, rows = _run(ds, q.text, bindings, union, inline)
+        kind, variables, rows = _run(ds, text, bindings, union, inline)
     except UserError:
         raise
     except SyntaxError as exc:  # Oxigraph's parser
-        raise UserError(f"{q.path or q.name}: {describe_syntax_error(q.text, exc)}") from None
+        raise UserError(f"{where}: {describe_syntax_error(text, exc)}") from None
     except Exception as exc:  # evaluation errors of the engine
-        raise UserError(f"{q.path or q.name}: SPARQL error: {_one_line(exc)}") from None
+        raise UserError(f"{where}: SPARQL error: {_one_line(exc)}") from None
     if kind != "SELECT":
         return kind, variables, rows
     columns = q.returns or variables
     unknown = [c for c in columns if c not in variables]
     if unknown:
-        raise UserError(f"{q.path or q.name}: 'returns' names {', '.join(unknown)}, not in the SELECT list")
+        raise UserError(f"{where}: 'returns' names {', '.join(unknown)}, not in the SELECT list")
     if columns == variables:
         return kind, columns, rows
     index = [variables.index(c) for c in columns]
@@ -773,6 +838,8 @@ def describe_catalogue(catalogue: Mapping[str, CatalogueQuery], fmt: str = "text
             "params": [{"name": p.name, "type": p.type, "form": p.form, "optional": p.optional,
                         "description": p.description, "example": p.example} for p in q.params],
             "returns": q.returns,
+            # the file of the text sent when `date` is given, when it is not the query's own
+            "dated_text": q.dated_path.name if q.dated_path else None,
         } for q in catalogue.values()], ensure_ascii=False, indent=1) + "\n"
     import textwrap
 
@@ -785,5 +852,7 @@ def describe_catalogue(catalogue: Mapping[str, CatalogueQuery], fmt: str = "text
             out.append(f"    --param {p.signature()}: {p.description}{ex}")
         if q.returns:
             out.append(f"    returns: {', '.join(q.returns)}")
+        if q.dated_path:
+            out.append(f"    with date: the text of {q.dated_path.name}")
         out.append("")
     return "\n".join(out)

@@ -28,11 +28,17 @@ ACV_GEOJSON = "anct_acv_communes_2024.geojson"
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
 def test_every_query_parses_and_is_documented(name):
     q = CATALOGUE[name]
-    prepareQuery(q.text)  # rdflib's parser; Oxigraph's runs in the tests below
     assert q.title and q.description and q.returns, f"{q.path}: title, description and returns expected"
     assert all(p.example for p in q.params if not p.optional), f"{q.path}: required params need an example"
-    for p in q.params:  # a bound variable must be projected on Oxigraph
-        assert f"?{p.name}" in q.text.split("WHERE")[0], f"{q.path}: ?{p.name} not in the SELECT list"
+    # each text and the parameters it is sent with (a query's dated text, NAME.dated.rq, is sent only
+    # with `date`, its own text then only without)
+    texts = [(q.path, q.text, [p for p in q.params if not (q.dated_text and p.name == "date")])]
+    if q.dated_text:
+        texts.append((q.dated_path, q.dated_text, q.params))
+    for path, text, params in texts:
+        prepareQuery(text)  # rdflib's parser; Oxigraph's runs in the tests below
+        for p in params:  # a bound variable must be projected on Oxigraph
+            assert f"?{p.name}" in text.split("WHERE")[0], f"{path}: ?{p.name} not in the SELECT list"
 
 
 def test_catalogue_covers_the_issue():
@@ -94,10 +100,12 @@ def test_every_query_answers_as_rdflib_does(curated, curated_build):
     reference.default_graph.parse(curated_build / resources.GRAPH_NT, format="nt")
     for name, q in CATALOGUE.items():
         params = {p.name: p.example for p in q.params if p.example}
-        result = reference.query(q.text, initBindings=q.bindings(params, curated), initNs=PREFIXES)
-        columns = q.returns or [str(v) for v in result.vars]
-        expected = [tuple(query.plain(row[c]) for c in columns) for row in result]
-        assert sorted(map(repr, rows_of(curated, name, **params))) == sorted(map(repr, expected)), name
+        # a query with a dated text (NAME.dated.rq) is compared with and without its date
+        for given in [params] + ([{k: v for k, v in params.items() if k != "date"}] if q.dated_text else []):
+            result = reference.query(q.text_for(given), initBindings=q.bindings(given, curated), initNs=PREFIXES)
+            columns = q.returns or [str(v) for v in result.vars]
+            expected = [tuple(query.plain(row[c]) for c in columns) for row in result]
+            assert sorted(map(repr, rows_of(curated, name, **given))) == sorted(map(repr, expected)), (name, given)
     assert rows_of(curated, "towns-in-programme", programme="pvd")  # the queries do select something
 
 
@@ -567,3 +575,18 @@ def test_issue_15_epci_history_of_every_pvd_town(enlarged, shared_data):
         assert set(found[insee]) == expected[insee], insee
     assert ("200067221", "CC Centre Morbihan Communauté", "2021-01-01", "2023-01-01", False, "2021") in expected["56010"]
 
+
+
+def test_programme_by_typology_names_every_typology_property(ontology):
+    """programme-by-typology names the level properties (one UNION branch each, for speed): every
+    sub-property of pvd:typologyLevel of the ontology is among them, else its communes would fall
+    silently into « (aucun niveau) »."""
+    from rdflib import RDFS, URIRef
+
+    pvd = "https://w3id.org/pvd-graph/ontology#"
+    props = {str(p).removeprefix(pvd) for p in ontology.subjects(RDFS.subPropertyOf, URIRef(pvd + "typologyLevel"))}
+    text = CATALOGUE["programme-by-typology"].text
+    assert len(props) >= 4
+    for prop in props:
+        # communes per level, communes with a level, towns per level, towns with a level
+        assert text.count(f"pvd:{prop} ?l") == 4, prop

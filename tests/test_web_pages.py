@@ -129,6 +129,22 @@ def test_catalogue_parameters_are_bound_not_pasted(plain, curated):
     assert {b["programme"]["value"] for b in rows} == {PVD}
 
 
+def test_catalogue_with_a_date_runs_the_dated_text(plain, curated):
+    """epci-ranking has a second text for `date` (epci-ranking.dated.rq): the endpoint runs it with a date,
+    also when the page posts the text without a date unchanged; at 2000-01-01, before every source, no
+    EPCI has a town (without a date the curated graph's EPCI do)."""
+    cq = load_catalogue()["epci-ranking"]
+    assert cq.dated_text
+
+    def rows(**data):
+        r = requests.post(plain.base + "/catalogue/epci-ranking", data={"query": cq.text, "programme": "pvd", **data},
+                          headers={"Accept": "application/sparql-results+json"}, timeout=30)
+        assert r.status_code == 200, r.text
+        return [b["siren"]["value"] for b in r.json()["results"]["bindings"]]
+
+    assert rows() and rows(date="2000-01-01") == []
+
+
 @pytest.mark.parametrize("params,status,words", [
     ({"departement": "73"}, 400, "missing required parameter programme"),
     ({"programme": "pvd", "departement": "7x"}, 400, "departement='7x'"),

@@ -61,7 +61,7 @@ def run(args) -> int:
         q = query.resolve(args.name)
     query.check_text(q)
     q.check_form(params)
-    ds = query.open_graph(args.graph, text=q.text)
+    ds = query.open_graph(args.graph, text=q.text_for(params))
     notes: list[str] = []
     bindings = q.bindings(params, ds, notes)
     for note in notes:

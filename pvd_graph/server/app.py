@@ -173,7 +173,7 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
     *assets* says where the query page's editor is (:func:`~pvd_graph.server.assets.locate`);
     without it the page is the plain form.
     """
-    from pvd_graph.query import load_catalogue
+    from pvd_graph.query import catalogue_text, load_catalogue
 
     config = pool.config
     limits = {"timeout": config.timeout, "max_results": config.limits.max_results}
@@ -294,8 +294,8 @@ def create_app(pool: QueryPool, examples: list[dict] | None = None, view: Datase
                 if ctype != "application/x-www-form-urlencoded":
                     raise BadRequest(415, "POST a form (application/x-www-form-urlencoded)")
                 params = {**params, **_form(await _body(request))}
-            text = _one(params, "query") or cq.text
             values = {k: v for k in params if k not in _PROTOCOL_PARAMS and (v := _one(params, k)).strip()}
+            text = catalogue_text(cq, values, _one(params, "query"))
             try:
                 cq.check_form(values)  # cheap: refuse before a worker is taken
                 check_query(text)
@@ -402,6 +402,7 @@ def catalogue_examples() -> list[dict]:
     from pvd_graph.query import load_catalogue
 
     return [{"name": name, "title": q.title or name, "description": q.description, "query": q.text,
+             "dated_query": q.dated_text,
              "params": [{"name": p.name, "optional": p.optional, "description": p.description, "example": p.example}
                         for p in q.params]}
             for name, q in load_catalogue().items()]

@@ -65,7 +65,10 @@ def run_catalogue(store: Store, request: dict, limits: Limits) -> Reply:
         bindings = cq.bindings(request["values"], ds=store, notes=notes)
     except UserError as exc:
         return error(400, str(exc))
-    reply = run_sparql(store, {**request, "query": request.get("query") or cq.text, "bindings": bindings}, limits)
+    from pvd_graph.query import catalogue_text
+
+    text = catalogue_text(cq, bindings, request.get("query"))  # with a date, its dated text if it has one
+    reply = run_sparql(store, {**request, "query": text, "bindings": bindings}, limits)
     if notes:
         reply.headers[NOTES_HEADER] = json.dumps(notes)  # ASCII: json escapes the rest
     return reply
