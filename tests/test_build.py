@@ -426,3 +426,26 @@ def test_issue_14_several_source_folders_are_one_import(tmp_path):
         source_folders([SHARED_DATA, Path(str(SHARED_DATA) + "/")])
     with pytest.raises(UserError, match="overlap"):
         source_folders([SHARED_DATA, SHARED_DATA / "cog"])
+
+
+def test_a_build_releases_each_import_once_loaded_and_its_store_holds_it(tmp_path, shared_data):
+    """The build drops an import's triples once they are in its store (the national lines were
+    ~400 MB of its peak memory): reading them afterwards is an error, not an empty source."""
+    from pvd_graph import importers
+    from pvd_graph.namespaces import named_graph_iri
+
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    (folder / "regions.json").symlink_to(shared_data / "cog" / "regions.json")
+    (direct,), _ = importers.import_directory(folder)
+    expected = {str(t) for t in direct.triples}
+    result = build_graph(folder, None, run_validation=False)
+    (regions,) = [r for r in result.imports if r.source.id == direct.source.id]
+    assert regions.rows_accepted == direct.rows_accepted == len(json.loads((folder / "regions.json").read_text()))
+    assert regions.lines == []
+    with pytest.raises(RuntimeError, match="released"):
+        regions.triples
+    with pytest.raises(RuntimeError, match="released"):
+        regions.ntriples()
+    graph = ox.NamedNode(named_graph_iri(direct.source.id))
+    assert {str(q.triple) for q in result.dataset.quads(graph=graph)} == expected

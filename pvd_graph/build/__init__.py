@@ -94,7 +94,7 @@ def build_graph(
         with ThreadPoolExecutor(max_workers=1) as loader:
             loads = []
             imports, ignored = import_sources(sources, log, lambda r: loads.append(
-                loader.submit(add_import, ds, r, ox.NamedNode(named_graph_iri(r.source.id)))))
+                loader.submit(add_import, ds, r, ox.NamedNode(named_graph_iri(r.source.id)), release=True)))
             timings["import"] = time.perf_counter() - t
             t = time.perf_counter()
             for load in loads:

@@ -43,10 +43,10 @@ def serialise(ds: Store) -> tuple[bytes, bytes]:
     """``(graph.nt, dataset.nq)``: the union, each triple once, and the dataset, both sorted.
 
     When every triple is in a named graph with an IRI (as in a build), one dump and
-    one sort give both files (:func:`pvd_graph.ntriples.union_and_dataset`).
+    one sort give both files (:func:`pvd_graph.ntriples.union_and_dataset_of_lines`).
     """
     if only_iri_named_graphs(ds):
-        return ntriples.union_and_dataset(ds.dump(ox.RdfFormat.N_QUADS))
+        return ntriples.union_and_dataset_of_lines(ds.dump(ox.RdfFormat.N_QUADS).splitlines())  # dump freed at once
     return serialise_ntriples(ds), serialise_nquads(ds)
 
 
