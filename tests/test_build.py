@@ -449,3 +449,31 @@ def test_a_build_releases_each_import_once_loaded_and_its_store_holds_it(tmp_pat
         regions.ntriples()
     graph = ox.NamedNode(named_graph_iri(direct.source.id))
     assert {str(q.triple) for q in result.dataset.quads(graph=graph)} == expected
+
+
+def test_the_shapes_read_the_written_graph_nt_and_a_failed_serialisation_stops_them(tmp_path, monkeypatch):
+    """The build hands the SHACL engine its written graph.nt (no dump of its own); when the graph files
+    cannot be made, the build fails with that error rather than waiting for the validation."""
+    import pvd_graph.build as build_module
+
+    seen = []
+    real = build_module.validate
+
+    def spy(ds, shapes, *, source=None, **kwargs):
+        seen.append((source, source.read_bytes() if source is not None else None))
+        return real(ds, shapes, source=source, **kwargs)
+
+    monkeypatch.setattr(build_module, "validate", spy)
+    out = tmp_path / "out"
+    result = build_graph(None, out)
+    ((source, data),) = seen
+    assert source.name == resources.GRAPH_NT and data == (out / resources.GRAPH_NT).read_bytes()
+    assert result.report.to_text() + "\n" == (out / resources.REPORT_TXT).read_text(encoding="utf-8")
+
+    def boom(_ds):
+        raise RuntimeError("no memory left")
+
+    monkeypatch.setattr("pvd_graph.build.output.serialise", boom)
+    with pytest.raises(RuntimeError, match="no memory left"):
+        build_graph(None, out)
+    assert len(seen) == 1, "the shapes were not run on a graph that was not written"
