@@ -59,7 +59,16 @@ def union_and_dataset(nquads: bytes) -> tuple[bytes, bytes]:
     (the last `` <`` of a line), a triple in several graphs being on neighbouring lines.
     A store is a set: its dump holds no line twice.
     """
-    lines = nquads.splitlines()
+    return union_and_dataset_of_lines(nquads.splitlines())
+
+
+def union_and_dataset_of_lines(lines: list[bytes]) -> tuple[bytes, bytes]:
+    """:func:`union_and_dataset` of the lines of the dump, which it consumes (*lines* is left empty).
+
+    The build splits the store's dump as soon as it has it (``ds.dump().splitlines()``), so that
+    the dump's bytes are freed before the sort rather than held through it (~420 MB less at the
+    peak of a national build: the caller's argument would keep them alive whatever this does).
+    """
     if not lines:
         return b"", b""
     lines.sort()
@@ -70,7 +79,7 @@ def union_and_dataset(nquads: bytes) -> tuple[bytes, bytes]:
     nquads_sorted = b"\n".join(lines)
     lines.pop()
     triples = list(dict.fromkeys(line[:line.rindex(b" <")] for line in lines))
-    del lines
+    lines.clear()
     triples.append(b"")
     return b" .\n".join(triples), nquads_sorted
 
@@ -92,6 +101,11 @@ _GRAPH_TERM = re.compile(rb" <([^>]*)> \.$", re.MULTILINE)
 def triple_terms(ntriples: bytes) -> list[tuple[bytes, bytes, bytes]]:
     """``(subject, predicate, object)`` of every line of N-Triples written here, as N-Triples terms."""
     return _TRIPLE_LINE.findall(ntriples)
+
+
+def iter_triple_terms(ntriples: bytes) -> Iterator[tuple[bytes, bytes, bytes]]:
+    """:func:`triple_terms`, one line at a time (no list of every line's terms: ~800 MB on the national graph)."""
+    return (m.groups() for m in _TRIPLE_LINE.finditer(ntriples))
 
 
 def graph_iris(nquads: bytes) -> list[bytes]:

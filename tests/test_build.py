@@ -426,3 +426,54 @@ def test_issue_14_several_source_folders_are_one_import(tmp_path):
         source_folders([SHARED_DATA, Path(str(SHARED_DATA) + "/")])
     with pytest.raises(UserError, match="overlap"):
         source_folders([SHARED_DATA, SHARED_DATA / "cog"])
+
+
+def test_a_build_releases_each_import_once_loaded_and_its_store_holds_it(tmp_path, shared_data):
+    """The build drops an import's triples once they are in its store (the national lines were
+    ~400 MB of its peak memory): reading them afterwards is an error, not an empty source."""
+    from pvd_graph import importers
+    from pvd_graph.namespaces import named_graph_iri
+
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    (folder / "regions.json").symlink_to(shared_data / "cog" / "regions.json")
+    (direct,), _ = importers.import_directory(folder)
+    expected = {str(t) for t in direct.triples}
+    result = build_graph(folder, None, run_validation=False)
+    (regions,) = [r for r in result.imports if r.source.id == direct.source.id]
+    assert regions.rows_accepted == direct.rows_accepted == len(json.loads((folder / "regions.json").read_text()))
+    assert regions.lines == []
+    with pytest.raises(RuntimeError, match="released"):
+        regions.triples
+    with pytest.raises(RuntimeError, match="released"):
+        regions.ntriples()
+    graph = ox.NamedNode(named_graph_iri(direct.source.id))
+    assert {str(q.triple) for q in result.dataset.quads(graph=graph)} == expected
+
+
+def test_the_shapes_read_the_written_graph_nt_and_a_failed_serialisation_stops_them(tmp_path, monkeypatch):
+    """The build hands the SHACL engine its written graph.nt (no dump of its own); when the graph files
+    cannot be made, the build fails with that error rather than waiting for the validation."""
+    import pvd_graph.build as build_module
+
+    seen = []
+    real = build_module.validate
+
+    def spy(ds, shapes, *, source=None, **kwargs):
+        seen.append((source, source.read_bytes() if source is not None else None))
+        return real(ds, shapes, source=source, **kwargs)
+
+    monkeypatch.setattr(build_module, "validate", spy)
+    out = tmp_path / "out"
+    result = build_graph(None, out)
+    ((source, data),) = seen
+    assert source.name == resources.GRAPH_NT and data == (out / resources.GRAPH_NT).read_bytes()
+    assert result.report.to_text() + "\n" == (out / resources.REPORT_TXT).read_text(encoding="utf-8")
+
+    def boom(_ds):
+        raise RuntimeError("no memory left")
+
+    monkeypatch.setattr("pvd_graph.build.output.serialise", boom)
+    with pytest.raises(RuntimeError, match="no memory left"):
+        build_graph(None, out)
+    assert len(seen) == 1, "the shapes were not run on a graph that was not written"

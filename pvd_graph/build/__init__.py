@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -94,7 +94,7 @@ def build_graph(
         with ThreadPoolExecutor(max_workers=1) as loader:
             loads = []
             imports, ignored = import_sources(sources, log, lambda r: loads.append(
-                loader.submit(add_import, ds, r, ox.NamedNode(named_graph_iri(r.source.id)))))
+                loader.submit(add_import, ds, r, ox.NamedNode(named_graph_iri(r.source.id)), release=True)))
             timings["import"] = time.perf_counter() - t
             t = time.perf_counter()
             for load in loads:
@@ -135,22 +135,29 @@ def build_graph(
         return result
     log("validating (SHACL shapes + SPARQL checks)")
 
-    def validated() -> ValidationReport:
+    def validated(source: Future | None = None) -> ValidationReport:
+        graph_nt = source.result() if source is not None else None
         t = time.perf_counter()
-        report = validate(ds, shapes_graph, engine=engine, checks=not only_shapes)
+        report = validate(ds, shapes_graph, engine=engine, checks=not only_shapes, source=graph_nt)
         timings["validate"] = time.perf_counter() - t
         return report
 
     if out_dir is None:
         result.report = validated()
     else:
-        # Validation only reads the store, and Oxigraph answers queries without holding
-        # the GIL: it runs in a thread while the build files are written (2 cores: ~1 s less).
+        # Validation only reads the store and graph.nt, and neither Oxigraph nor shacl holds the
+        # GIL: it runs in a thread while the other build files are written. The shapes read the
+        # written graph.nt (the store's union, as the store would dump it) rather than a dump of
+        # their own: 6 s of dump and ~10 s of shacl less on the national graph (the union's
+        # 1.9 M triples instead of the 2.2 M quads).
+        graph_nt: Future = Future()
         with ThreadPoolExecutor(max_workers=1) as pool:
-            future = pool.submit(validated)
+            future = pool.submit(validated, graph_nt)
             try:
-                write_build(result, Path(out_dir), log, pending_report=future.result)
+                write_build(result, Path(out_dir), log, pending_report=future.result, graph_written=graph_nt)
             finally:
+                if not graph_nt.done():  # the build failed before graph.nt was written: the thread stops
+                    graph_nt.set_exception(RuntimeError("the build stopped before graph.nt was written"))
                 future.cancel()
     log(result.report.summary() + f" in {timings['validate']:.2f}s")
     for line in result.report.engine_lines():

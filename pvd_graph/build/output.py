@@ -43,10 +43,10 @@ def serialise(ds: Store) -> tuple[bytes, bytes]:
     """``(graph.nt, dataset.nq)``: the union, each triple once, and the dataset, both sorted.
 
     When every triple is in a named graph with an IRI (as in a build), one dump and
-    one sort give both files (:func:`pvd_graph.ntriples.union_and_dataset`).
+    one sort give both files (:func:`pvd_graph.ntriples.union_and_dataset_of_lines`).
     """
     if only_iri_named_graphs(ds):
-        return ntriples.union_and_dataset(ds.dump(ox.RdfFormat.N_QUADS))
+        return ntriples.union_and_dataset_of_lines(ds.dump(ox.RdfFormat.N_QUADS).splitlines())  # dump freed at once
     return serialise_ntriples(ds), serialise_nquads(ds)
 
 
@@ -118,22 +118,25 @@ def _write_conflicts(path: Path, conflicts: list[Conflict]) -> None:
 
 
 def write_build(result: BuildResult, out: Path, log: Callable[[str], None],
-                pending_report: Callable[[], ValidationReport] | None = None) -> None:
+                pending_report: Callable[[], ValidationReport] | None = None,
+                graph_written: Future | None = None) -> None:
     """Write every output file into a temporary folder, then swap it into *out* (see :mod:`.swap`).
 
     *pending_report*, when given, returns the validation report (e.g. from a
     validation running in another thread meanwhile); it is called once the graph
-    files are written and becomes ``result.report``.
+    files are written and becomes ``result.report``. *graph_written*, when given, gets
+    the path of the written ``graph.nt`` (in the temporary folder) as soon as it is
+    written, or the error that stopped it (what the validation reads).
     """
     with staged(out, log) as folder:
-        disk_store = write_graph_files(result, folder)
+        disk_store = write_graph_files(result, folder, graph_written)
         if pending_report is not None:
             result.report = pending_report()
         write_reports(result, folder, disk_store)
     log(f"wrote {out}/ ({result.triples} triples, {result.quads} quads) in {result.timings['serialise']:.2f}s")
 
 
-def write_graph_files(result: BuildResult, folder: Path) -> dict:
+def write_graph_files(result: BuildResult, folder: Path, graph_written: Future | None = None) -> dict:
     """graph.nt, dataset.nq, graph.ttl, void.ttl, alignments.nt and the on-disk store of *result* into *folder*.
 
     Writing files, the Turtle serialiser and the store's loader do not hold the GIL: two
@@ -142,7 +145,7 @@ def write_graph_files(result: BuildResult, folder: Path) -> dict:
     of them (RocksDB's bulk loader): it starts as soon as ``dataset.nq`` and ``graph.nt``
     are written and streams them back from the files, so it neither waits for the Turtle
     nor needs their bytes (freed once the Turtle and the VoID counts are made). What the
-    manifest records of the store is returned.
+    manifest records of the store is returned. *graph_written*: as for :func:`write_build`.
     """
     t = time.perf_counter()
     nt, nq = serialise(result.dataset)
@@ -151,6 +154,8 @@ def write_graph_files(result: BuildResult, folder: Path) -> dict:
     with ThreadPoolExecutor(max_workers=1) as writer, ThreadPoolExecutor(max_workers=1) as loader:
         graph_files = [writer.submit((folder / resources.GRAPH_NT).write_bytes, nt),
                        writer.submit((folder / resources.DATASET_NQ).write_bytes, nq)]
+        if graph_written is not None:
+            graph_files[0].add_done_callback(lambda job: _pass_on(job, graph_written, folder / resources.GRAPH_NT))
         turtle = writer.submit(lambda data: (folder / resources.GRAPH_TTL).write_bytes(serialise_turtle(data)), nt)
         alignments_written: Future = Future()  # True once alignments.nt is written; False: this build is failing
         disk_store = loader.submit(_write_disk_store, folder, graph_files, alignments_written, result.timings)
@@ -177,6 +182,14 @@ def write_graph_files(result: BuildResult, folder: Path) -> dict:
     for name, made in record["made_from"].items():  # the store stands for these files as written
         made["mtime_ns"] = (folder / name).stat().st_mtime_ns
     return record
+
+
+def _pass_on(job: Future, target: Future, value) -> None:
+    """*target* gets *value* once *job* is done, or *job*'s error."""
+    if job.exception() is not None:
+        target.set_exception(job.exception())
+    else:
+        target.set_result(value)
 
 
 def _write_disk_store(folder: Path, graph_files: list[Future], alignments_written: Future,
