@@ -12,7 +12,7 @@ import pytest
 
 from pvd_graph import query
 from pvd_graph.build.derive_asof import first_day
-from tests.test_as_of import TODAY
+from tests.test_as_of import CURRENT_CODE_FROM
 from tests.test_as_of_queries import _rows, graph, sources  # noqa: F401  (fixtures)
 
 PVD = "https://w3id.org/pvd-graph/ontology#"
@@ -53,12 +53,12 @@ def test_pvd_participations_are_in_from_their_first_list_or_convention(graph, so
 
 def test_ti_at_a_date_counts_the_communes_of_its_member_epci(graph):  # noqa: F811
     """A commune of a member EPCI of a Territoire d'industrie (a derived participation, no list of its
-    own) is in ti from the list's vintage (2024-07) like the EPCI: region-summary's ti counts at today's
-    date are those without a date (before: only the 12 communes the list names), and none the day
+    own) is in ti from the list's vintage (2024-07) like the EPCI: region-summary's ti counts on the first day of
+    the current code are those without a date (before: only the 12 communes the list names), and none the day
     before the list's month."""
     def ti(params):
         return {r["region"]: r["towns"] for r in _rows(graph, "region-summary", params) if r["programme"] == "ti"}
     now = ti({})
-    assert sum(now.values()) > 1000 and ti({"date": TODAY}) == now == ti({"date": "2024-07-01"})
+    assert sum(now.values()) > 1000 and ti({"date": CURRENT_CODE_FROM}) == now == ti({"date": "2024-07-01"})
     assert ti({"date": "2024-06-30"}) == {}
 
