@@ -10,7 +10,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import RDF
+from rdflib.namespace import PROV, RDF, SKOS
 
 from pvd_graph import resources, store
 from pvd_graph.build import build_graph, resolve_conflicts
@@ -67,22 +67,43 @@ def test_town_convention_is_part_of_the_framework(curated_build):
 
 def test_the_built_graph_is_the_turtle_files_as_rdflib_reads_them(tmp_path):
     """graph.nt of a build without sources holds the ontology and the curated files, as an
-    independent rdflib parse of those files reads them (blank nodes up to renaming), and the one
-    fact derived from them: each curated participation's pvd:inProgrammeFrom, the signature of the
-    curated convention of its programme that concerns its participant (derive_asof)."""
+    independent rdflib parse of those files reads them (blank nodes up to renaming), and the facts
+    derived from them (derive_asof): the participation that a signed curated convention implies for
+    each commune it concerns in its programme where the files give none (the Arlysère
+    convention-cadre: Albertville in the ORT, Ugine in PVD and the ORT), and each participation's
+    pvd:inProgrammeFrom, the signature of the curated convention of its programme that concerns its
+    participant."""
+    from pvd_graph.build.derive_asof import NOTE
+
     build_graph(None, tmp_path / "out")
     built = Graph().parse(tmp_path / "out" / resources.GRAPH_NT, format="nt")
     expected = Graph()
     for path in [resources.ONTOLOGY_FILE, *resources.curated_files()]:
         expected.parse(path, format="turtle")
     derived = Graph()
-    for part, programme in expected.subject_objects(PVD.inProgramme):
-        who = expected.value(part, PVD.participant)
+    for conv, programme in sorted(expected.subject_objects(PVD.underProgramme)):
+        if expected.value(conv, PVD.signedOn) is None:
+            continue
+        for town in expected.objects(conv, PVD.concerns):
+            if (town, RDF.type, PVD.Commune) not in expected or any(
+                    (part, PVD.inProgramme, programme) in expected for part in expected.subjects(PVD.participant, town)):
+                continue
+            code = expected.value(town, PVD.inseeCode)
+            part = URIRef(f"https://w3id.org/pvd-graph/id/participation/commune-{code}-{str(programme).rsplit('/', 1)[-1]}")
+            for p, o in ((RDF.type, PVD.Participation), (PVD.participant, town), (PVD.inProgramme, programme),
+                         (PROV.wasDerivedFrom, conv),
+                         (SKOS.editorialNote, Literal(NOTE.format(convention=str(conv).rsplit("/", 1)[-1]), lang="fr"))):
+                derived.add((part, p, o))
+            derived.add((town, PVD.participatesIn, programme))
+    assert {str(s).rsplit("/", 1)[-1] for s in derived.subjects(RDF.type, PVD.Participation)} == {
+        "commune-73011-ort", "commune-73303-ort", "commune-73303-pvd"}
+    expected_parts = expected + derived
+    for part, programme in expected_parts.subject_objects(PVD.inProgramme):
+        who = expected_parts.value(part, PVD.participant)
         days = [expected.value(c, PVD.signedOn) for c in expected.subjects(PVD.underProgramme, programme)
                 if (c, PVD.concerns, who) in expected and expected.value(c, PVD.signedOn) is not None]
         if days:
             derived.add((part, PVD.inProgrammeFrom, min(days, key=str)))
-    assert len(derived) >= 1
     assert isomorphic(built, expected + derived)
     assert len(built) > 100
 
@@ -404,7 +425,9 @@ def test_issue_14_every_convention_subclass_instance_is_a_convention_in_plain_sp
     found = {(c.value, g.value) for c, g in rows}
     assert ("https://w3id.org/pvd-graph/id/convention/test-only-ort", DERIVED_GRAPH) in found
     derived = result.dataset.select(f"SELECT ?s ?o WHERE {{ GRAPH <{DERIVED_GRAPH}> {{ ?s a ?o }} }}")
-    assert {s.value for s, _ in derived} == {"https://w3id.org/pvd-graph/id/convention/test-only-ort"}
+    # besides the participations a signed curated convention implies (derive_asof), typed Participation
+    assert {s.value for s, o in derived if o.value != str(PVD.Participation)} == {
+        "https://w3id.org/pvd-graph/id/convention/test-only-ort"}
 
 
 def test_issue_14_several_source_folders_are_one_import(tmp_path):

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pyoxigraph as ox
 
 from pvd_graph.build.assemble import ONTOLOGY_GRAPH, Conflict
-from pvd_graph.build.derive_asof import in_programme_from
+from pvd_graph.build.derive_asof import convention_participations, in_programme_from
 from pvd_graph.build.derive_crte import crte_coverage
 from pvd_graph.build.derive_history import carried_on, former_participants
 from pvd_graph.build.derive_memberships import periods
@@ -55,7 +55,8 @@ def class_hierarchy(ds: Store) -> tuple[list[ox.Triple], list[Conflict]]:
 
 #: The derivations, in order (a later one sees the triples of the earlier ones).
 DERIVATIONS: list[Derivation] = [class_hierarchy, crte_coverage, pvd_status, ort_dates, carried_on,
-                                 former_participants, periods, ti_communes, in_programme_from,
+                                 former_participants, periods, ti_communes, convention_participations,
+                                 in_programme_from,
                                  programme_names, ngeo_cross_check]
 
 

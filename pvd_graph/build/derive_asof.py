@@ -17,12 +17,17 @@ participation, no ``pvd:listedIn``) takes the date of the participation it is de
 that names the EPCI), or its own convention's if earlier. A participation with none of these dates
 (no list with a vintage, no signed convention) gets none: it is not shown at a date, as before.
 
-A town that only a convention of the programme concerns, with no participation node, gets no date
-(there is no node to carry it, and minting a participation would add one to every reader of the graph
-without a date): on the enlarged national build these are 11 communes of CRTE contracts, none signed
-(no ``pvd:signedOn``), so none had a date under the query-time rule either. A commune of a *signed*
-convention without a participation would lose its date silently: ``queries/checks/convention-only-town-
-violation.rq`` reports it as a violation of the build.
+A commune that only a *signed* convention of the programme concerns, with no participation node
+(the curated Arlysère convention-cadre of 2023 concerns Albertville for the ORT and Ugine for PVD and
+the ORT when the lists are not in the build), is in the programme from that signature: the catalogue
+queries without a date already count it through ``pvd:concerns``, so at a date it must count too.
+:func:`convention_participations` gives it the participation the convention implies
+(``participation/commune-{INSEE}-{programme}``, marked inferred: ``prov:wasDerivedFrom`` the
+convention, a ``skos:editorialNote``, no ``pvd:listedIn``), which :func:`in_programme_from` then dates
+by the signature. An unsigned convention dates nothing and implies nothing (on the enlarged national
+build: 11 communes of CRTE contracts, none signed, as under the query-time rule).
+``queries/checks/convention-only-town-violation.rq`` reports any commune of a signed convention still
+without a participation.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import re
 import pyoxigraph as ox
 
 from pvd_graph.build.assemble import Conflict
-from pvd_graph.namespaces import OX, OX_DCTERMS, OX_PROV, OX_XSD
+from pvd_graph.namespaces import OX, OX_DCTERMS, OX_PROV, OX_RDF, OX_SKOS, OX_XSD, ids
 from pvd_graph.store import Store
 
 #: the lexical forms of a vintage counted from their first day (gYear, gYearMonth, date)
@@ -50,6 +55,31 @@ def first_day(vintage: ox.Literal) -> str:
         raise ValueError(f"vintage {vintage.value!r}: not YYYY, YYYY-MM or YYYY-MM-DD")
     year, month, day = m.groups()
     return f"{year}-{month or '01'}-{day or '01'}"
+
+
+NOTE = ("Participation déduite : la convention signée {convention} du programme concerne la commune ; "
+        "aucune liste de la construction ne la nomme.")
+
+
+def convention_participations(ds: Store) -> tuple[list[ox.Triple], list[Conflict]]:
+    """The participation of each commune a signed convention of a programme concerns, where the
+    sources give it none (see the module): inferred from the convention, the earliest signed one named."""
+    rows = ds.select(f"""
+        SELECT ?town ?code ?programme (MIN(STR(?c)) AS ?convention) WHERE {{
+          ?c <{OX.underProgramme.value}> ?programme ; <{OX.signedOn.value}> ?signed ; <{OX.concerns.value}> ?town .
+          ?town a <{OX.Commune.value}> ; <{OX.inseeCode.value}> ?code .
+          MINUS {{ ?p <{OX.participant.value}> ?town ; <{OX.inProgramme.value}> ?programme }}
+        }} GROUP BY ?town ?code ?programme""", union=True)
+    triples = []
+    for town, code, programme, convention in sorted(rows, key=lambda r: (r[1].value, r[2].value)):
+        slug = programme.value.rsplit("/", 1)[-1]
+        q = ox.NamedNode(ids.participation(f"commune-{code.value}-{slug}"))
+        name = convention.value.rsplit("/", 1)[-1]
+        triples += [ox.Triple(q, OX_RDF.type, OX.Participation), ox.Triple(q, OX.participant, town),
+                    ox.Triple(q, OX.inProgramme, programme), ox.Triple(town, OX.participatesIn, programme),
+                    ox.Triple(q, OX_PROV.wasDerivedFrom, ox.NamedNode(convention.value)),
+                    ox.Triple(q, OX_SKOS.editorialNote, ox.Literal(NOTE.format(convention=name), language="fr"))]
+    return triples, []
 
 
 def in_programme_from(ds: Store) -> tuple[list[ox.Triple], list[Conflict]]:
