@@ -145,6 +145,18 @@ def test_catalogue_with_a_date_runs_the_dated_text(plain, curated):
     assert rows() and rows(date="2000-01-01") == []
 
 
+def test_an_edited_catalogue_text_without_the_date_it_is_sent_is_a_400_naming_it(plain):
+    """A page's text edited so that it no longer selects ?date, posted with a date: one line saying
+    which variable and what to do (was an internal 500: Oxigraph refuses to bind an unselected variable)."""
+    cq = load_catalogue()["epci-ranking"]
+    edited = cq.text + "\n# edited: the text without a date, which does not select ?date\n"
+    assert "?date" not in cq.text.split("WHERE", 1)[0]
+    r = requests.post(plain.base + "/catalogue/epci-ranking", data={"query": edited, "programme": "pvd", "date": "2024-01-01"},
+                      headers={"Accept": "text/csv"}, timeout=30)
+    assert r.status_code == 400, r.text
+    assert "does not select ?date" in r.text and "\n" not in r.text.strip()
+
+
 @pytest.mark.parametrize("params,status,words", [
     ({"departement": "73"}, 400, "missing required parameter programme"),
     ({"programme": "pvd", "departement": "7x"}, 400, "departement='7x'"),

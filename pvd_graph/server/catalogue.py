@@ -17,6 +17,7 @@ asking for CSV or SPARQL JSON gets the rows and, beside them, what
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 from pvd_graph.errors import UserError
@@ -45,6 +46,13 @@ def notes_field(notes: list[str]) -> str:
 
     return ", ".join(item(n) for n in notes)
 _CATALOGUE = None
+_UNPROJECTED = re.compile(r"variable \?(\w+) in its SELECT projection")
+
+
+def _unprojected(exc: Exception) -> str | None:
+    """The variable of Oxigraph's refusal to bind a variable the query does not select, else ``None``."""
+    m = _UNPROJECTED.search(str(exc))
+    return m.group(1) if m else None
 
 
 def _catalogue():
@@ -68,7 +76,17 @@ def run_catalogue(store: Store, request: dict, limits: Limits) -> Reply:
     from pvd_graph.query import catalogue_text
 
     text = catalogue_text(cq, bindings, request.get("query"))  # with a date, its dated text if it has one
-    reply = run_sparql(store, {**request, "query": text, "bindings": bindings}, limits)
+    try:
+        reply = run_sparql(store, {**request, "query": text, "bindings": bindings}, limits)
+    except RuntimeError as exc:
+        # an edited text that no longer selects a variable the form binds: Oxigraph refuses the
+        # substitution ("does not contains variable ?date in its SELECT projection"), a user's edit
+        missing = _unprojected(exc)
+        if missing is None:
+            raise
+        return error(400, f"the query text sent does not select ?{missing}, which this form binds "
+                          f"({', '.join('?' + k for k in sorted(bindings))}): keep ?{missing} in its SELECT, "
+                          "or clear the text to run the catalogue's own")
     if notes:
         reply.headers[NOTES_HEADER] = json.dumps(notes)  # ASCII: json escapes the rest
     return reply
