@@ -4,7 +4,8 @@
 
 CASES.json is a list of parameter sets (``[{"insee": "73303"}, {"insee": "73303", "date":
 "2021-02-01"}]``). For each set, the query's text at ``--rev`` (``git show REV:queries/QUERY.rq``)
-and the worktree's text are run through :func:`pvd_graph.query.execute` on the build (its on-disk
+and the worktree's text (each with its ``QUERY.dated.rq`` when there is one: it is sent for a set
+with a date, as :func:`pvd_graph.query.text_for` picks) are run through :func:`pvd_graph.query.execute` on the build (its on-disk
 store, as the CLI opens it); the full result sets, sorted, are compared, and the time of each text
 is printed (one run of the old text, the median of three of the new one). Exit status 1 when any
 set differs, with up to five rows only one side gives. Used to check the query-plan rewrites of
@@ -25,18 +26,31 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 
-def texts(name: str, rev: str) -> tuple[str, str]:
-    """The query's text at *rev* and in the worktree."""
-    old = subprocess.run(["git", "-C", str(REPO), "show", f"{rev}:queries/{name}.rq"],
-                         capture_output=True, text=True, check=True).stdout
-    return old, (REPO / "queries" / f"{name}.rq").read_text(encoding="utf-8")
+def texts(name: str, rev: str) -> tuple[tuple[str, str | None], tuple[str, str | None]]:
+    """The query's (text, text with a date or None) at *rev* and in the worktree."""
+    def at_rev(file: str) -> str | None:
+        out = subprocess.run(["git", "-C", str(REPO), "show", f"{rev}:queries/{file}"],
+                             capture_output=True, text=True)
+        return out.stdout if out.returncode == 0 else None
+
+    def here(file: str) -> str | None:
+        path = REPO / "queries" / file
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    old = at_rev(f"{name}.rq")
+    if old is None:
+        raise SystemExit(f"queries/{name}.rq: not at {rev}")
+    return (old, at_rev(f"{name}.dated.rq")), (here(f"{name}.rq"), here(f"{name}.dated.rq"))
 
 
-def rows_and_time(ds, name: str, text: str, params: dict, runs: int) -> tuple[list[tuple], float]:
-    """Sorted rows (terms as N3, ``-`` when unbound) and the median time in seconds."""
+def rows_and_time(ds, name: str, text: tuple[str, str | None], params: dict,
+                  runs: int) -> tuple[list[tuple], float]:
+    """Sorted rows (terms as N3, ``-`` when unbound) and the median time in seconds; *text* is the
+    query's text and its text with a date (or None)."""
     from pvd_graph import query
 
-    q = query.parse_header(text, name)
+    q = query.parse_header(text[0], name)
+    q.dated_text = text[1]
     bound = q.bindings(params, ds)
     times, rows = [], []
     for _ in range(runs):

@@ -74,9 +74,10 @@ def test_a_dated_text_without_its_query_is_refused(tmp_path):
         query.load_catalogue(tmp_path)
 
 
-def test_the_four_queries_have_a_dated_text_and_say_so():
+def test_the_queries_with_two_texts_have_a_dated_text_and_say_so():
     cat = query.load_catalogue()
-    for name in ("epci-ranking", "pvd-ort-timeline", "programme-by-typology", "programme-matrix"):
+    for name in ("epci-ranking", "pvd-ort-timeline", "programme-by-typology", "programme-matrix",
+                 "towns-in-programme"):
         q = cat[name]
         assert q.dated_text and q.param("date").type == "xsd:date" and q.param("date").optional, name
         assert f"texte {name}.dated.rq" in q.text.split("\nPREFIX")[0], name  # the header says it
