@@ -69,7 +69,11 @@ def test_older_vintages_make_no_current_resource_and_replace_no_name(shared_data
     for prop in (OX.memberOf, OX.population, OX.inDepartement):
         assert list(store.quads_for_pattern(None, prop, None)) == []
     labelled = {q.subject.value for q in store.quads_for_pattern(None, OX_RDFS.label, None)}
-    assert not any("/id/commune/" in s and "#" not in s for s in labelled)
+    # a commune of the old code merged since, that INSEE's tables do not end, is a former commune of
+    # its own (typed so in the same lines) named as that code names it: not a current name replaced
+    former = {q.subject.value for q in store.quads_for_pattern(None, rdf_type, OX.FormerCommune)}
+    assert not any("/id/commune/" in s and "#" not in s for s in labelled - former)
+    assert former and former <= labelled  # 66 such communes in the shared COG 2021 and 2023
 
 
 def test_more_data_alone_gives_no_current_code_from_an_old_vintage(shared_data):
