@@ -37,7 +37,8 @@ import re
 import pyoxigraph as ox
 
 from pvd_graph.build.assemble import Conflict
-from pvd_graph.namespaces import OX, OX_DCTERMS, OX_PROV, OX_RDF, OX_SKOS, OX_XSD, ids
+from pvd_graph.build.derive_ti import inferred_participation
+from pvd_graph.namespaces import OX, OX_DCTERMS, OX_PROV, OX_XSD, ids
 from pvd_graph.store import Store
 
 #: the lexical forms of a vintage counted from their first day (gYear, gYearMonth, date)
@@ -75,10 +76,7 @@ def convention_participations(ds: Store) -> tuple[list[ox.Triple], list[Conflict
         slug = programme.value.rsplit("/", 1)[-1]
         q = ox.NamedNode(ids.participation(f"commune-{code.value}-{slug}"))
         name = convention.value.rsplit("/", 1)[-1]
-        triples += [ox.Triple(q, OX_RDF.type, OX.Participation), ox.Triple(q, OX.participant, town),
-                    ox.Triple(q, OX.inProgramme, programme), ox.Triple(town, OX.participatesIn, programme),
-                    ox.Triple(q, OX_PROV.wasDerivedFrom, ox.NamedNode(convention.value)),
-                    ox.Triple(q, OX_SKOS.editorialNote, ox.Literal(NOTE.format(convention=name), language="fr"))]
+        triples += inferred_participation(q, town, programme, ox.NamedNode(convention.value), NOTE.format(convention=name))
     return triples, []
 
 

@@ -27,6 +27,17 @@ NOTE = ("Participation déduite : commune membre, dans le code officiel géograp
         "{siren} que la liste des Territoires d'industrie nomme ; aucune liste ne nomme la commune.")
 
 
+def inferred_participation(q: ox.NamedNode, town: ox.NamedNode, programme: ox.NamedNode,
+                           derived_from: ox.NamedNode, note: str) -> list[ox.Triple]:
+    """The participation *q* of *town* in *programme* that no list states, inferred from *derived_from*:
+    the shape of :meth:`Emitter.participation` (with the ``pvd:participatesIn`` shortcut), marked
+    inferred by ``prov:wasDerivedFrom`` and a French ``skos:editorialNote`` saying why, no ``pvd:listedIn``."""
+    return [ox.Triple(q, OX_RDF.type, OX.Participation), ox.Triple(q, OX.participant, town),
+            ox.Triple(q, OX.inProgramme, programme), ox.Triple(town, OX.participatesIn, programme),
+            ox.Triple(q, OX_PROV.wasDerivedFrom, derived_from),
+            ox.Triple(q, OX_SKOS.editorialNote, ox.Literal(note, language="fr"))]
+
+
 def ti_communes(ds: Store) -> tuple[list[ox.Triple], list[Conflict]]:
     """The participation in ``ti`` of every current commune of a member EPCI (COG of the list's vintage)."""
     programme = ox.NamedNode(ids.programme(PROGRAMME))
@@ -43,9 +54,5 @@ def ti_communes(ds: Store) -> tuple[list[ox.Triple], list[Conflict]]:
     for p, epci, town, code in sorted(rows, key=lambda r: (r[3].value, r[1].value)):
         q = ox.NamedNode(ids.participation(f"commune-{code.value}-{PROGRAMME}"))
         siren = epci.value.rsplit("/", 1)[-1]
-        triples += [ox.Triple(q, OX_RDF.type, OX.Participation), ox.Triple(q, OX.participant, town),
-                    ox.Triple(q, OX.inProgramme, programme), ox.Triple(town, OX.participatesIn, programme),
-                    ox.Triple(q, OX_PROV.wasDerivedFrom, p),
-                    ox.Triple(q, OX_SKOS.editorialNote,
-                              ox.Literal(NOTE.format(vintage=COG_VINTAGE, siren=siren), language="fr"))]
+        triples += inferred_participation(q, town, programme, p, NOTE.format(vintage=COG_VINTAGE, siren=siren))
     return triples, []
