@@ -160,6 +160,15 @@ def _sorted_lines(ds: Store, quads: bool) -> list[bytes]:
 
 
 def _write_lines(ds: Store, out: BinaryIO, quads: bool, progress) -> int:
+    sorted_file = None if quads else ds.sorted_union_file()
+    if sorted_file is not None:  # a build's graph.nt is these lines already
+        progress(f"N-Triples: copying {sorted_file}, already sorted")
+        count = 0
+        with open(sorted_file, "rb") as fh:
+            while block := fh.read(1 << 20):
+                out.write(block)
+                count += block.count(b"\n")
+        return count
     progress("N-Quads: sorting the dump" if quads else "N-Triples: sorting the dump")
     lines = _sorted_lines(ds, quads)
     for i in range(0, len(lines), _LINES_PER_WRITE):
@@ -352,8 +361,14 @@ def _sorted_lines_bounded(ds: Store, graphs: list) -> Iterator[bytes]:
     An external sort: Oxigraph dumps the graphs into a temporary file, which is
     read back in runs of about :data:`_RUN_BYTES`, each sorted and written to a
     temporary file of its own; the runs are then merged. Held at any time: one
-    run, then a line of each run.
+    run, then a line of each run. A store opened from a build's ``graph.nt`` (one graph:
+    :meth:`pvd_graph.store.Store.sorted_union_file`) holds these lines already: the file is read instead.
     """
+    sorted_file = ds.sorted_union_file() if len(graphs) == 1 else None
+    if sorted_file is not None:
+        with open(sorted_file, "rb") as fh:
+            yield from fh
+        return
     with tempfile.TemporaryFile() as dump:
         for g in graphs:
             ds.dump(ox.RdfFormat.N_TRIPLES, graph=g, output=dump)

@@ -70,6 +70,28 @@ class Store:
         self._length = length
         #: ``{"default": triples, "named": {graph IRI: statements}}`` when the build recorded them (on-disk store)
         self.figures: dict | None = None
+        self._sorted_union: tuple[Path, tuple[int, int, int]] | None = None  # see sorted_union_file
+
+    def note_sorted_union(self, path: Path) -> None:
+        """Record that the union of this store's graphs is, line for line, the sorted N-Triples file *path*
+        (a build's ``graph.nt``, as :func:`open_built` loads it); any change to the store forgets it."""
+        stat = path.stat()
+        self._sorted_union = (path, (stat.st_ino, stat.st_size, stat.st_mtime_ns))
+
+    def sorted_union_file(self) -> Path | None:
+        """The file noted by :meth:`note_sorted_union`, while neither the store nor the file has changed
+        since (the same inode, size and time: a rebuild swapping the folder is a new file); else ``None``.
+
+        Exports read it instead of dumping and sorting the store: the same lines, already sorted.
+        """
+        if self._sorted_union is None:
+            return None
+        path, stamp = self._sorted_union
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        return path if (stat.st_ino, stat.st_size, stat.st_mtime_ns) == stamp else None
 
     def opener_for_forks(self) -> Callable[[], Store]:
         """How a process forked from this one gets this store (call it in the child).
@@ -114,6 +136,7 @@ class Store:
 
     def extend(self, quads: Iterable[ox.Quad]) -> None:
         """Add quads (bulk insert: blank nodes keep their labels)."""
+        self._sorted_union = None
         self._ox.bulk_extend(quads)
 
     def load(self, data: bytes | str, format: ox.RdfFormat, graph: ox.NamedNode | None = None) -> None:
@@ -122,6 +145,7 @@ class Store:
         Oxigraph's bulk loader gives blank nodes fresh labels: use :meth:`extend`
         where labels must survive.
         """
+        self._sorted_union = None
         kwargs = {} if graph is None else {"to_graph": graph}
         self._ox.bulk_load(data, format=format, **kwargs)
 
@@ -143,6 +167,7 @@ class Store:
         callers turn them into a one-line message with
         :func:`pvd_graph.errors.describe_parse_error`.
         """
+        self._sorted_union = None
         path = Path(path)
         ox_format = SYNTAXES[syntax_of(path)][0]
         target = ox.NamedNode(graph) if graph is not None else ox.DefaultGraph()
@@ -174,6 +199,7 @@ class Store:
 
         Oxigraph's bulk loader renames blank nodes: those lines are parsed here instead.
         """
+        self._sorted_union = None
         kwargs = {} if graph is None else {"to_graph": graph}
         if b"_:" not in data:
             self._ox.bulk_load(data, format=ox_format, **kwargs)
@@ -188,6 +214,7 @@ class Store:
         *lenient*: for a file this package has just written from a store (a build's own output), the
         loader skips validating its IRIs again (Oxigraph's ``lenient``; valid data loads the same).
         """
+        self._sorted_union = None
         kwargs = {} if graph is None else {"to_graph": graph}
         with open(path, "rb") as fh:
             reader = _BlankLinesAside(fh)
@@ -196,6 +223,7 @@ class Store:
 
     def _extend_lines(self, lines: list[bytes], ox_format: ox.RdfFormat, graph) -> None:
         """Add the statements of *lines* (N-Triples/N-Quads), blank-node labels kept."""
+        self._sorted_union = None
         if not lines:
             return
         parsed = ox.parse(b"".join(lines), format=ox_format)
@@ -209,10 +237,12 @@ class Store:
         return [ox.Quad(s, p, o, ox.DefaultGraph() if g is None else g) for s, p, o, g in rows]
 
     def remove(self, quad: ox.Quad) -> None:
+        self._sorted_union = None
         self._ox.remove(quad)
 
     def add_union_to_default_graph(self) -> None:
         """Copy every named graph's triples into the default graph (the same blank nodes, each triple once)."""
+        self._sorted_union = None
         self._ox.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
 
     # --- reading -----------------------------------------------------------------------------
@@ -497,6 +527,8 @@ def open_built(path: Path | str | None = None, graphs: str = "union", use_store:
                 ds.load_file(path / name, graph=iri)
             except (SyntaxError, ValueError, OSError) as exc:
                 raise UserError(describe_parse_error(path / name, exc)) from None
+    if graphs == "union" and path.is_dir():
+        ds.note_sorted_union(path / resources.GRAPH_NT)  # graph.nt: sorted, each triple once (pvd_graph.ntriples)
     return ds
 
 

@@ -391,6 +391,39 @@ def test_jsonld_with_small_sort_runs_is_the_same(curated_build, monkeypatch):
         monkeypatch.undo()
 
 
+@pytest.mark.parametrize("fmt", ["nt", "jsonld-union"])
+def test_issue_20_a_builds_union_is_read_from_graph_nt_with_the_same_bytes(curated_build, tmp_path, fmt):
+    """A build opened for a union format reads its sorted graph.nt instead of dumping and sorting the
+    store: the same bytes as the store's own dump sorted (the store loaded from a copy of the file,
+    which is not a build's, so not read so)."""
+    ds = export.open_for_export(curated_build, fmt)
+    assert ds.sorted_union_file() == curated_build / resources.GRAPH_NT
+    copy = tmp_path / "copy.nt"
+    copy.write_bytes((curated_build / resources.GRAPH_NT).read_bytes())
+    dumped = export.open_for_export(copy, fmt)
+    assert dumped.sorted_union_file() is None
+    assert _export(ds, fmt) == _export(dumped, fmt)
+
+
+def test_issue_20_a_changed_store_or_file_is_not_read_from_graph_nt(curated_build, tmp_path):
+    """The shortcut holds only while neither the store nor graph.nt has changed since the build was opened."""
+    ds = export.open_for_export(curated_build, "nt")
+    extra = ox.Quad(ox.NamedNode(f"{ID}commune/00000"), ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+                    ox.Literal("Nouvelle"), ox.DefaultGraph())
+    ds.extend([extra])
+    assert ds.sorted_union_file() is None
+    assert f"{extra.triple} .".encode() in _export(ds, "nt").splitlines()
+    folder = tmp_path / "build"
+    folder.mkdir()
+    for name in (resources.GRAPH_NT, resources.MANIFEST_JSON):
+        (folder / name).write_bytes((curated_build / name).read_bytes())
+    ds = export.open_for_export(folder, "nt")
+    assert ds.sorted_union_file() == folder / resources.GRAPH_NT
+    (folder / resources.GRAPH_NT).write_bytes(b"")  # replaced after the store was loaded
+    assert ds.sorted_union_file() is None
+    assert _export(ds, "nt") == (curated_build / resources.GRAPH_NT).read_bytes()
+
+
 def test_jsonld_names_keep_their_meaning_when_a_term_could_mislead(tmp_path):
     """A vocabulary name that is another property's term (``pvd:label`` would read as ``label``, i.e.
     rdfs:label @fr) and values a coerced term would misread (an English label, a decimal population,
