@@ -64,19 +64,34 @@ NOTE = ("Participation déduite : la convention signée {convention} du programm
 
 def convention_participations(ds: Store) -> tuple[list[ox.Triple], list[Conflict]]:
     """The participation of each commune a signed convention of a programme concerns, where the
-    sources give it none (see the module): inferred from the convention, the earliest signed one named."""
-    rows = ds.select(f"""
-        SELECT ?town ?code ?programme (MIN(STR(?c)) AS ?convention) WHERE {{
-          ?c <{OX.underProgramme.value}> ?programme ; <{OX.signedOn.value}> ?signed ; <{OX.concerns.value}> ?town .
-          ?town a <{OX.Commune.value}> ; <{OX.inseeCode.value}> ?code .
-          MINUS {{ ?p <{OX.participant.value}> ?town ; <{OX.inProgramme.value}> ?programme }}
-        }} GROUP BY ?town ?code ?programme""", union=True)
+    sources give it none (see the module): inferred from the convention, the earliest signed one named.
+
+    The signed concerns of communes and the participations are two selects, joined here: one query
+    with a ``MINUS`` over every participation took 6.5 s on the enlarged national build, these 1 s.
+    The concerns are found first and their towns' type tested after (``FILTER EXISTS`` on a bound
+    town): Oxigraph otherwise starts from every ``pvd:Commune`` (4.6 s).
+    """
+    earliest: dict[tuple[ox.NamedNode, str, ox.NamedNode], str] = {}  # (town, code, programme) → first convention
+    for convention, programme, town, code in ds.select(f"""
+        SELECT ?c ?programme ?town ?code WHERE {{
+          {{ SELECT DISTINCT ?c ?programme ?town WHERE {{
+              ?c <{OX.underProgramme.value}> ?programme ; <{OX.signedOn.value}> ?signed ; <{OX.concerns.value}> ?town }} }}
+          FILTER EXISTS {{ ?town a <{OX.Commune.value}> }}
+          ?town <{OX.inseeCode.value}> ?code }}""", union=True):
+        key = (town, code.value, programme)
+        if key not in earliest or convention.value < earliest[key]:
+            earliest[key] = convention.value
+    held = {(town, programme) for town, programme in ds.select(f"""
+        SELECT DISTINCT ?town ?programme WHERE {{
+          ?p <{OX.participant.value}> ?town ; <{OX.inProgramme.value}> ?programme }}""", union=True)}
     triples = []
-    for town, code, programme, convention in sorted(rows, key=lambda r: (r[1].value, r[2].value)):
+    for (town, code, programme), convention in sorted(earliest.items(), key=lambda kv: (kv[0][1], kv[0][2].value)):
+        if (town, programme) in held:
+            continue
         slug = programme.value.rsplit("/", 1)[-1]
-        q = ox.NamedNode(ids.participation(f"commune-{code.value}-{slug}"))
-        name = convention.value.rsplit("/", 1)[-1]
-        triples += inferred_participation(q, town, programme, ox.NamedNode(convention.value), NOTE.format(convention=name))
+        q = ox.NamedNode(ids.participation(f"commune-{code}-{slug}"))
+        name = convention.rsplit("/", 1)[-1]
+        triples += inferred_participation(q, town, programme, ox.NamedNode(convention), NOTE.format(convention=name))
     return triples, []
 
 
