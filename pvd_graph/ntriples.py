@@ -95,7 +95,6 @@ def statement_key(statement) -> str:
 
 
 _TRIPLE_LINE = re.compile(rb"^(\S+) (\S+) (.*) \.$", re.MULTILINE)
-_GRAPH_TERM = re.compile(rb" <([^>]*)> \.$", re.MULTILINE)
 
 
 def triple_terms(ntriples: bytes) -> list[tuple[bytes, bytes, bytes]]:
@@ -106,11 +105,6 @@ def triple_terms(ntriples: bytes) -> list[tuple[bytes, bytes, bytes]]:
 def iter_triple_terms(ntriples: bytes) -> Iterator[tuple[bytes, bytes, bytes]]:
     """:func:`triple_terms`, one line at a time (no list of every line's terms: ~800 MB on the national graph)."""
     return (m.groups() for m in _TRIPLE_LINE.finditer(ntriples))
-
-
-def graph_iris(nquads: bytes) -> list[bytes]:
-    """The graph IRI of every line of N-Quads written here whose graph is named by an IRI."""
-    return _GRAPH_TERM.findall(nquads)
 
 
 def iri(term: bytes) -> str:

@@ -161,7 +161,7 @@ def write_graph_files(result: BuildResult, folder: Path, graph_written: Future |
         disk_store = loader.submit(_write_disk_store, folder, graph_files, alignments_written, result.timings)
         try:
             t = time.perf_counter()
-            counts = counts_from_ntriples(nt, nq) if only_iri_named_graphs(result.dataset) else None
+            counts = counts_from_ntriples(nt, result.dataset) if only_iri_named_graphs(result.dataset) else None
             del nt, nq  # the Turtle serialiser holds graph.nt's bytes until it is done; the store reads the files
             write_void(result.dataset, folder / resources.VOID_TTL, counts=counts)
             alignments = serialise_alignments(result.dataset)
