@@ -223,10 +223,11 @@ end
 """
 
 
-def wrk_load(base: str, query: str, expected: bytes, accept: str, seconds: float = 10,
-             connections: int = 8) -> dict | None:
+def wrk_load(base: str, query: str | None, expected: bytes, accept: str, seconds: float = 10,
+             connections: int = 8, path: str | None = None) -> dict | None:
     """*query* sent by ``wrk`` (one thread, *connections* keep-alive connections) to the endpoint at
-    *base* (``http://host:port/sparql``) for *seconds*; ``None`` without wrk.
+    *base* (``http://host:port/sparql``) for *seconds*; ``None`` without wrk. *path*, when given, is
+    the request target sent instead (``/catalogue/NAME?insee=…``), and *query* is not used.
 
     wrk costs far less CPU than Python client threads, which share the cores with the
     server. ``errors`` counts the answers that are not a 200 with the body *expected*, and
@@ -234,7 +235,7 @@ def wrk_load(base: str, query: str, expected: bytes, accept: str, seconds: float
     """
     if shutil.which("wrk") is None:
         return None
-    path = "/sparql?" + urlencode({"query": query})
+    path = path or "/sparql?" + urlencode({"query": query})
     with tempfile.TemporaryDirectory() as tmp:
         script, body = Path(tmp) / "load.lua", Path(tmp) / "expected"
         script.write_text(WRK_LUA, encoding="utf-8")

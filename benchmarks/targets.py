@@ -119,7 +119,7 @@ def _endpoint_rows(results: dict[str, list[dict]]) -> list[list[str]]:
     endpoint = [r for r in results.get("endpoint", []) if "qps" in r]
     out = []
     for key, what in (("wrk_town", "a town's label and INSEE code by its IRI"),
-                      ("wrk", "the fastest catalogue query, its parameters as VALUES")):
+                      ("wrk", "the fastest simple catalogue query, `/catalogue/NAME` with its parameters")):
         wrk = [r[key] for r in endpoint if r.get(key) and "qps" in r[key]]
         if not wrk:
             continue
