@@ -86,6 +86,8 @@ _LINES_PER_WRITE = 20_000
 _RUN_BYTES = 32 * 2**20
 #: IRIs whose compact form is remembered (the properties, types and most node references of a build).
 _CACHE = 200_000
+#: a last IRI segment that compacts as the rest of its namespace does (see :meth:`_Compactor.iri`)
+_PLAIN_LOCAL = re.compile(r"[0-9A-Za-z_.-]+")
 
 
 @dataclass
@@ -243,23 +245,59 @@ class _Compactor:
                                 key=lambda item: (-len(item[0]), item[1]))
         self._entries: dict = {}
         self._iris: dict = {}
+        #: namespace (an IRI up to its last ``/``) → what its IRIs compact to before their last segment
+        #: (``"commune:"``; ``""``: not compacted; ``None``: computed for each IRI), see :meth:`iri`
+        self._namespaces: dict[str, str | None] = {}
+        self._term_ids = {t.id for t in self.ctx.terms.values() if t.id}
         self._symbols: dict = {}
         #: ``b"<p> <o> .\n"`` → ``(key, value)`` of the statements whose object is an IRI or blank node
         self.statements: dict = {}
 
     def iri(self, text: bytes) -> str:
         """A node reference (``@id`` value) of an N-Triples IRI or blank node: a compact IRI when it
-        expands back, else the IRI; blank nodes ``_:label``."""
+        expands back, else the IRI; blank nodes ``_:label``.
+
+        Speed: most IRIs are the project's resources, each a subject once (~230,000 on the enlarged
+        national graph), so the cache by IRI seldom helps. An IRI whose last segment is plain text
+        (:data:`_PLAIN_LOCAL`) compacts as the other IRIs of its namespace do (the part before its
+        last ``/``), the segment kept: the namespace's rule is learnt from the first such IRI the
+        full computation compacts (:meth:`_compact`), then applied; never to an IRI that is a term's
+        own (a term would compact it), nor where a prefix longer than the namespace could apply, nor
+        when the compact form would be a term's name.
+        """
         found = self._iris.get(text)
         if found is None:
             if text[:1] == b"_":
                 return text.decode("utf-8")
             iri = text[1:-1].decode("utf-8")
-            found = next((c for c in (self.ctx.shrink_iri(iri), self._by_prefix(iri))
-                          if c != iri and self._expands(c, iri, vocab=False)), iri)
+            cut = iri.rfind("/") + 1
+            local = iri[cut:]
+            if cut and "#" not in iri and _PLAIN_LOCAL.fullmatch(local) and iri not in self._term_ids:
+                ns = iri[:cut]
+                lead = self._namespaces.get(ns, False)
+                if lead is False:  # first IRI of the namespace: learn its rule
+                    found, first = self._compact(iri), self.ctx.shrink_iri(iri)
+                    lead = None  # computed for each IRI: a prefix longer than the namespace, or a candidate refused
+                    if not any(base.startswith(ns) and len(base) > len(ns) for base, _name in self._prefixes):
+                        if found == iri:
+                            lead = "" if first == iri and self._by_prefix(iri) == iri else None
+                        elif found.endswith(local) and first in (iri, found):
+                            lead = found[:-len(local)]
+                    self._namespaces[ns] = lead
+                elif lead is None or (lead and lead + local in self.ctx.terms):
+                    found = self._compact(iri)
+                else:
+                    found = lead + local if lead else iri
+            else:
+                found = self._compact(iri)
             if len(self._iris) < _CACHE:
                 self._iris[text] = found
         return found
+
+    def _compact(self, iri: str) -> str:
+        """:meth:`iri` of *iri*, computed: the first compact form that expands back, else the IRI."""
+        return next((c for c in (self.ctx.shrink_iri(iri), self._by_prefix(iri))
+                     if c != iri and self._expands(c, iri, vocab=False)), iri)
 
     def symbol(self, iri: str) -> str:
         """A vocabulary-relative name (``@type`` values, keys): a term, a name under ``@vocab``, a compact IRI or the IRI."""

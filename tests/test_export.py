@@ -424,6 +424,27 @@ def test_issue_20_a_changed_store_or_file_is_not_read_from_graph_nt(curated_buil
     assert _export(ds, "nt") == (curated_build / resources.GRAPH_NT).read_bytes()
 
 
+def test_issue_20_iris_compact_by_their_namespace_as_each_alone_would():
+    """The compactor applies a namespace's rule learnt from its first IRI (speed); every IRI gets what
+    the full computation gives it alone, in either order, also where a term is named like a compact
+    IRI (``commune:2``), a prefix is declared longer than the namespace (``c7`` for ``…/commune/7``),
+    an IRI is a term's own, or its last segment is not plain."""
+    context = {**export.load_context(), "commune:2": {"@id": "http://example.org/other"},
+               "c7": {"@id": f"{ID}commune/7", "@prefix": True}}
+    iris = [f"{ID}commune/{x}" for x in ("1", "2", "3", "73011", "7x", "a%20b", "")] + [
+        f"{ID}epci/200068997", f"{ID}epci/2", "http://example.org/other", "http://example.org/a/b",
+        "http://example.org/a/c", f"{ID}commune/1#x", "https://w3id.org/pvd-graph/ontology#memberOf"]
+    alone = {}
+    for iri in iris:
+        compactor = export._Compactor(context)
+        alone[iri] = compactor.iri(f"<{iri}>".encode())
+        assert alone[iri] == compactor._compact(iri)
+    assert alone[f"{ID}commune/73011"] == "commune:73011" and alone[f"{ID}epci/2"] == "epci:2"
+    for order in (iris, iris[::-1]):
+        compactor = export._Compactor(context)
+        assert {iri: compactor.iri(f"<{iri}>".encode()) for iri in order} == alone
+
+
 def test_jsonld_names_keep_their_meaning_when_a_term_could_mislead(tmp_path):
     """A vocabulary name that is another property's term (``pvd:label`` would read as ``label``, i.e.
     rdfs:label @fr) and values a coerced term would misread (an English label, a decimal population,
