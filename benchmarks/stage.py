@@ -342,8 +342,9 @@ def stage_endpoint(args) -> dict:
             time.sleep(0.2)
         headers = {"Accept": "application/sparql-results+json"}
         reference, checked, answered = {}, {}, {}
+        cases = catalogue_cases()
         with requests.Session() as http:
-            for name, text, params in catalogue_cases():
+            for name, text, params in cases:
                 path = catalogue_path(name, params)
                 expected = len(run_query(ds, name, params)[1])
                 http.get(root + path, headers=headers, timeout=60)  # warm-up
@@ -390,7 +391,7 @@ def stage_endpoint(args) -> dict:
         if wrk is not None:
             wrk["query"] = fastest
             wrk["path"] = reference[fastest][0]
-            sent = reference_texts([case for case in catalogue_cases() if case[0] == fastest])[fastest]
+            sent = reference_texts([case for case in cases if case[0] == fastest])[fastest]
             wrk["reference_qps"] = _oxigraph_qps(ds, sent[0], bindings={v.value: t for v, t in sent[1].items()})
         # a genuinely simple query too (programme-overlap joins thousands of participations): one town's
         # label and INSEE code by its IRI, a PVD town taken from the graph
