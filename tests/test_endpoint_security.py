@@ -255,3 +255,19 @@ def test_other_methods_and_content_types(server):
     assert r.status_code == 406
     r = requests.get(server.base + "/sparql", params=[("query", "ASK {}"), ("query", "ASK {}")], timeout=10)
     assert r.status_code == 400
+
+
+def test_the_guard_remembers_texts_that_passed_never_a_refusal():
+    """check_query keeps the verdict of a text that passed (the catalogue's texts come again and
+    again); a refused text is scanned, and refused, every time it comes."""
+    from pvd_graph.server.guard import Refused, check_query
+
+    check_query.cache_clear()
+    text = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"
+    first = check_query(text)
+    assert check_query(text) is first and not first.update
+    for _ in range(3):
+        with pytest.raises(Refused, match="read-only"):
+            check_query("DELETE WHERE { ?s ?p ?o }")
+    info = check_query.cache_info()
+    assert (info.hits, info.currsize) == (1, 1)
