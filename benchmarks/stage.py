@@ -12,7 +12,8 @@ unchanged inputs: reused), ``validate-shacl`` and
 as the build runs it, shapes + checks, next to shacl alone on the same graph.nt, in one process), ``load`` (open a built
 graph), ``queries`` (every catalogue query, first and warm), ``naive`` (reference a: rdflib
 in-memory parse of graph.nt, pySHACL, rdflib SPARQL), ``oxigraph`` (reference b: pyoxigraph
-bulk load of graph.nt and the same queries), ``endpoint`` (the server under load), ``export``
+bulk load of graph.nt and the same queries), ``oxigraph-disk`` (reference c: pyoxigraph
+alone writing the build's on-disk store from its files, and the same queries on that store), ``endpoint`` (the server under load), ``export``
 (every format) and ``big-file`` (a 50 MB PVD file built alone: time and peak memory).
 """
 
@@ -240,6 +241,54 @@ def stage_oxigraph(args) -> dict:
         return len(list(result)) if isinstance(result, ox.QuerySolutions) else 1
 
     return {"seconds": load, "triples": len(s), "queries": time_queries(run, cases)}
+
+
+def stage_oxigraph_disk(args) -> dict:
+    """Reference (c), what the build and the queries cannot go under while the build carries its
+    on-disk store (issue 20 asks for it): pyoxigraph alone (1) writing the same store from the build's
+    own files, as the build does (``dataset.nq``, ``graph.nt`` as the default graph, the alignments as
+    their named graph, one compaction: pyoxigraph's fastest path, ``bulk_load`` from the path), with
+    this process's peak memory then; (2) running the same final texts as (b) on the build's own store,
+    opened read-only (where ``pvd-graph query`` and ``serve`` run them)."""
+    import shutil
+    import tempfile
+
+    import pyoxigraph as ox
+
+    from pvd_graph import resources
+
+    build = Path(args.build)
+    record = json.loads((build / resources.MANIFEST_JSON).read_text(encoding="utf-8"))["store"]
+    loads = [(resources.DATASET_NQ, ox.RdfFormat.N_QUADS, {}),
+             (resources.GRAPH_NT, ox.RdfFormat.N_TRIPLES, {"to_graph": ox.DefaultGraph()})]
+    loads += [(name, ox.RdfFormat.N_TRIPLES, {"to_graph": ox.NamedNode(iri)}) for name, iri in record["graphs"].items()]
+    scratch = Path(tempfile.mkdtemp(prefix="pvd-bench-store-"))
+    try:
+        parts, t0 = {}, time.perf_counter()
+        s = ox.Store(str(scratch / "store"))
+        for name, fmt, to in loads:
+            t = time.perf_counter()
+            s.bulk_load(path=str(build / name), format=fmt, lenient=True, **to)
+            parts[name] = time.perf_counter() - t
+        t = time.perf_counter()
+        s.optimize()
+        parts["optimize"] = time.perf_counter() - t
+        seconds, write_peak, quads = time.perf_counter() - t0, peak_mib(), len(s)
+        del s
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    disk = ox.Store.read_only(str(build / record["folder"]))
+    cases = catalogue_cases()
+    sent = reference_texts(cases)
+
+    def run(name, _text, _params):
+        text, subs = sent[name]
+        result = disk.query(text, substitutions=subs)
+        return len(list(result)) if isinstance(result, ox.QuerySolutions) else 1
+
+    return {"seconds": seconds, "parts": parts, "peak_mib": write_peak, "quads": quads,
+            "queries": time_queries(run, cases)}
 
 
 def reference_texts(cases) -> dict[str, tuple[str, dict]]:

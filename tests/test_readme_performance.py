@@ -78,3 +78,15 @@ def test_a_figure_is_matched_whole():
     assert _whole_figure("131 ms", "took 131 ms.") and _whole_figure("1.5×", "| 1.5× |")
     assert not _whole_figure("1 ms", "131 ms") and not _whole_figure("1.5 s", "21.5 s")
     assert not _whole_figure("3 s", "3 ms")
+
+
+def test_the_floor_sentence_is_computed():
+    """Reference (c)'s sentence says which build targets the store alone misses from the figures, and
+    says so of none when its figures are within them."""
+    targets = _targets()
+    record = json.loads(RECORD.read_text(encoding="utf-8"))["results"]
+    load = targets._med(record["oxigraph"], "seconds")
+    record["oxigraph-disk"] = [{"seconds": 3 * load + 1, "peak_mib": 1500, "parts": {"dataset.nq": 1.0}}]
+    assert "beyond the build's ≤ 3× b and < 1 GiB" in " ".join(targets.floor_lines(record))
+    record["oxigraph-disk"] = [{"seconds": 3 * load - 0.01, "peak_mib": 900, "parts": {"dataset.nq": 1.0}}]
+    assert "within the build's targets by itself" in " ".join(targets.floor_lines(record))
