@@ -90,3 +90,19 @@ def test_the_floor_sentence_is_computed():
     assert "beyond the build's ≤ 3× b and < 1 GiB" in " ".join(targets.floor_lines(record))
     record["oxigraph-disk"] = [{"seconds": 3 * load - 0.01, "peak_mib": 900, "parts": {"dataset.nq": 1.0}}]
     assert "within the build's targets by itself" in " ".join(targets.floor_lines(record))
+
+
+def test_the_floor_sentence_names_what_it_could_not_compare_and_rows_that_differ():
+    """Without (b)'s load time the sentence does not call (c) within the time target; a query whose row
+    count (c) does not share with ours is named (the two timings would be of different work)."""
+    targets = _targets()
+    record = json.loads(RECORD.read_text(encoding="utf-8"))["results"]
+    ours = record["queries"][0]["queries"]
+    name = sorted(ours)[0]
+    disk = {n: {"warm_p50": q["warm_p50"], "rows": q["rows"] + (1 if n == name else 0)} for n, q in ours.items()}
+    record["oxigraph-disk"] = [{"seconds": 40.0, "peak_mib": 900, "parts": {"dataset.nq": 1.0}, "queries": disk}]
+    del record["oxigraph"]
+    text = " ".join(targets.floor_lines(record))
+    assert "within the build's targets" not in text and "not compared with ≤ 3× b" in text
+    assert f"row counts differ from ours for `{name}`)" in text
+    assert text.split("row counts differ from ours for ")[1].startswith(f"`{name}`)")  # that query only
