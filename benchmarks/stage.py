@@ -225,8 +225,6 @@ def stage_oxigraph(args) -> dict:
     """Reference (b): pyoxigraph alone, bulk-loading graph.nt and running the same queries."""
     import pyoxigraph as ox
 
-    from pvd_graph import store
-
     t = time.perf_counter()
     s = ox.Store()
     s.bulk_load(path=str(Path(args.build) / "graph.nt"), format=ox.RdfFormat.N_TRIPLES)
