@@ -35,10 +35,11 @@ rules shape the catalogue queries:
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -407,8 +408,40 @@ def check_no_column_named_like_a_param(q: CatalogueQuery, where: str) -> None:
 
 def load_catalogue(folder: Path | None = None) -> dict[str, CatalogueQuery]:
     """Every ``*.rq`` of the catalogue folder (not ``checks/``), by name (file name without ``.rq``);
-    a ``NAME.dated.rq`` is not a query of its own but NAME's text with a date (:func:`attach_dated_text`)."""
-    files = sorted(Path(folder).glob("*.rq")) if folder else resources.query_files()
+    a ``NAME.dated.rq`` is not a query of its own but NAME's text with a date (:func:`attach_dated_text`).
+
+    The caller gets copies (``CatalogueQuery`` is mutable): what one changes, the next does not see.
+    """
+    return {name: _copy_query(q) for name, q in _current_catalogue(folder).items()}
+
+
+#: (folder, its files' stamp, catalogue) of the last catalogue read
+_LAST_CATALOGUE: tuple[Path, tuple, dict[str, CatalogueQuery]] | None = None
+
+
+def _current_catalogue(folder: Path | None = None) -> dict[str, CatalogueQuery]:
+    """The catalogue of *folder* (default: the project's), read again only when its files changed
+    (path, size, modification time of each, as Python's own import system checks a cached module).
+
+    ``run_query`` by name reads the catalogue on every call, and reading and parsing its files
+    was more than half of a light query's time from Python. Not to be changed: see
+    :func:`load_catalogue` for copies.
+    """
+    global _LAST_CATALOGUE
+    folder = Path(folder) if folder else resources.QUERIES_DIR
+    with os.scandir(folder) as entries:
+        found = sorted((e.path, e.stat()) for e in entries if e.name.endswith(".rq") and e.is_file())
+    stamp = tuple((path, st.st_size, st.st_mtime_ns) for path, st in found)
+    if _LAST_CATALOGUE is None or _LAST_CATALOGUE[:2] != (folder, stamp):
+        _LAST_CATALOGUE = (folder, stamp, _read_catalogue([Path(path) for path, _ in found]))
+    return _LAST_CATALOGUE[2]
+
+
+def _copy_query(q: CatalogueQuery) -> CatalogueQuery:
+    return replace(q, params=list(q.params), returns=list(q.returns))
+
+
+def _read_catalogue(files: list[Path]) -> dict[str, CatalogueQuery]:
     out = {f.stem: attach_dated_text(parse_header(f.read_text(encoding="utf-8"), f.stem, f))
            for f in files if not f.name.endswith(DATED_SUFFIX)}
     orphans = [f for f in files if f.name.endswith(DATED_SUFFIX) and f.name[:-len(DATED_SUFFIX)] not in out]
@@ -482,7 +515,10 @@ def load_query_file(path: Path | str) -> CatalogueQuery:
 
 def resolve(name_or_text: str, catalogue: Mapping[str, CatalogueQuery] | None = None) -> CatalogueQuery:
     """A catalogue query by name, or SPARQL text wrapped as an ad hoc query (header still read)."""
-    catalogue = load_catalogue() if catalogue is None else catalogue
+    if catalogue is None:
+        if name_or_text in (current := _current_catalogue()):
+            return _copy_query(current[name_or_text])
+        catalogue = {}
     if name_or_text in catalogue:
         return catalogue[name_or_text]
     if re.fullmatch(r"[a-z0-9][a-z0-9-]*", name_or_text):

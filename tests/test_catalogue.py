@@ -590,3 +590,27 @@ def test_programme_by_typology_names_every_typology_property(ontology):
     for prop in props:
         # communes per level, communes with a level, towns per level, towns with a level
         assert text.count(f"pvd:{prop} ?l") == 4, prop
+
+
+def test_the_kept_catalogue_is_read_again_when_a_file_changes_and_callers_get_copies(tmp_path):
+    """load_catalogue keeps the catalogue it read while its files are unchanged: an edited, added or
+    removed file is seen at the next call, and what a caller changes in a query it got is not."""
+    first = "# title: A\n# returns: x\nSELECT ?x WHERE { BIND(1 AS ?x) }\n"
+    (tmp_path / "a.rq").write_text(first, encoding="utf-8")
+    got = query.load_catalogue(tmp_path)
+    assert got["a"].text == first and got["a"].returns == ["x"]
+    got["a"].returns.append("y")
+    got["a"].params.append(query.Param("p", "xsd:string", "", True))
+    assert query.load_catalogue(tmp_path)["a"].returns == ["x"] and query.load_catalogue(tmp_path)["a"].params == []
+    edited = first.replace("# title: A", "# title: A longer title")
+    (tmp_path / "a.rq").write_text(edited, encoding="utf-8")
+    assert query.load_catalogue(tmp_path)["a"].title == "A longer title"
+    (tmp_path / "b.rq").write_text(first, encoding="utf-8")
+    assert sorted(query.load_catalogue(tmp_path)) == ["a", "b"]
+    (tmp_path / "a.rq").unlink()
+    assert sorted(query.load_catalogue(tmp_path)) == ["b"]
+    # the project's catalogue after another folder's: the project's, equal to a fresh read of its files
+    fresh = {f.stem: query.attach_dated_text(query.parse_header(f.read_text(encoding="utf-8"), f.stem, f))
+             for f in resources.query_files() if not f.name.endswith(query.DATED_SUFFIX)}
+    assert query.load_catalogue() == fresh
+    assert query.resolve("partners-of-town") == fresh["partners-of-town"]

@@ -120,8 +120,11 @@ def _decode_escapes(text: str) -> str:
     return _UNESCAPE.sub(repl, text)
 
 
+@functools.lru_cache(maxsize=64)
 def inspect(query: str) -> Verdict:
-    """Whether *query* contains an update operation or a ``SERVICE`` clause."""
+    """Whether *query* contains an update operation or a ``SERVICE`` clause (the verdicts of the last
+    texts are kept, as :func:`check_query`'s: ``pvd-graph query`` and ``run_query`` inspect every text
+    they send)."""
     found = _keywords(query) | _keywords(_decode_escapes(query))
     return Verdict(update=bool(found & set(UPDATE_KEYWORDS)), service="SERVICE" in found,
                    from_clause="FROM" in found, named_graphs=bool(found & {"FROM", "GRAPH"}))
