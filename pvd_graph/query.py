@@ -515,11 +515,10 @@ def load_query_file(path: Path | str) -> CatalogueQuery:
 
 def resolve(name_or_text: str, catalogue: Mapping[str, CatalogueQuery] | None = None) -> CatalogueQuery:
     """A catalogue query by name, or SPARQL text wrapped as an ad hoc query (header still read)."""
-    if catalogue is None:
+    if catalogue is None:  # the kept catalogue, one copy of the query asked for
         if name_or_text in (current := _current_catalogue()):
             return _copy_query(current[name_or_text])
-        catalogue = {}
-    if name_or_text in catalogue:
+    elif name_or_text in catalogue:
         return catalogue[name_or_text]
     if re.fullmatch(r"[a-z0-9][a-z0-9-]*", name_or_text):
         raise UserError(f"no query named {name_or_text!r} in the catalogue; 'pvd-graph queries' lists them")
